@@ -1,0 +1,34 @@
+import type { Writable } from 'node:stream';
+
+/** What every command receives: streams and environment, injectable for tests. */
+export interface CommandContext {
+  stdout: Writable;
+  stderr: Writable;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** Aborted on Ctrl-C / SIGTERM by the bin; long commands should stop cleanly. */
+  signal: AbortSignal;
+}
+
+export interface Command {
+  name: string;
+  /** One line for `llamats --help`. */
+  summary: string;
+  /** Full text for `llamats <name> --help`. */
+  usage: string;
+  /** Returns the process exit code. Throw a LlamatsError for a clear one-paragraph failure. */
+  run(args: string[], ctx: CommandContext): Promise<number>;
+}
+
+/** Placeholder for a command whose implementation has not landed yet. */
+export function notYetImplemented(name: string, summary: string): Command {
+  return {
+    name,
+    summary,
+    usage: `llamats ${name}\n\n${summary}\n\n(This command is not available in this version of llamats.)`,
+    async run(_args, ctx) {
+      ctx.stderr.write(`llamats ${name}: not available in this version yet.\n`);
+      return 2;
+    },
+  };
+}

@@ -1,0 +1,2 @@
+export { runCli } from './run-cli.js';
+export type { Command, CommandContext } from './command.js';

@@ -1,0 +1,11 @@
+export {
+  LlamatsError,
+  FormatError,
+  SafetensorsError,
+  ConfigError,
+  ShapeMismatchError,
+  HubError,
+  BackendUnavailableError,
+  ValidationError,
+} from './errors.js';
+export type { LlamatsErrorOptions } from './errors.js';
