@@ -16,6 +16,8 @@ export interface Command {
   summary: string;
   /** Full text for `llamats <name> --help`. */
   usage: string;
+  /** True when `--help` after a sub-command is the command's own business (e.g. `llamats bench train --help`). */
+  handlesSubcommandHelp?: boolean;
   /** Returns the process exit code. Throw a LlamatsError for a clear one-paragraph failure. */
   run(args: string[], ctx: CommandContext): Promise<number>;
 }

@@ -31,7 +31,8 @@ export async function runCli(argv: string[], ctx: CommandContext): Promise<numbe
     return 2;
   }
   const { command } = await load();
-  if (rest.includes('--help') || rest.includes('-h')) {
+  const isHelp = (a: string | undefined): boolean => a === '--help' || a === '-h';
+  if (isHelp(rest[0]) || (!command.handlesSubcommandHelp && rest.some(isHelp))) {
     ctx.stdout.write(`${command.usage}\n`);
     return 0;
   }
