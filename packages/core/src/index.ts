@@ -17,5 +17,18 @@ export type { TensorToWrite } from './safetensors/writer.js';
 export { DTYPE_BYTES, halfToFloat, floatToHalf, bytesToFloat32 } from './safetensors/dtypes.js';
 export type { SafetensorsDtype, TensorData } from './safetensors/dtypes.js';
 export { MAX_HEADER_BYTES } from './safetensors/header.js';
-export { initBackend, registerGradients, BACKEND_CHOICES } from './backend.js';
-export type { BackendChoice, BackendName, BackendInfo, InitBackendOptions } from './backend.js';
+export { initBackend, registerGradients, BACKEND_CHOICES, BACKEND_HINTS, hasVulkanLoader, TEST_BACKENDS, useBackend } from './backend/index.js';
+export type { BackendChoice, BackendName, BackendInfo, InitBackendOptions, WasmInfo } from './backend/index.js';
+export {
+  resolveRepoFile,
+  downloadRepo,
+  hubSettingsFromEnv,
+  hubCacheDir,
+  DEFAULT_HUB_URL,
+  isLocalPath,
+  isRepoId,
+  repoFolderName,
+  globToRegExp,
+  matchesAnyGlob,
+} from './hub/index.js';
+export type { ResolveRepoFileOptions, DownloadRepoOptions, DownloadedRepo, HubSettings, HubOptions, HubProgress, RepoType } from './hub/index.js';

@@ -1,4 +1,4 @@
-import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { access, open, readFile, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { SafetensorsError } from '../errors.js';
 import { bytesToFloat32, bytesToTypedArray, type SafetensorsDtype, type TensorData } from './dtypes.js';
@@ -163,6 +163,7 @@ export async function openSafetensors(path: string): Promise<SafetensorsReader> 
   const reader = new Reader(path, index.metadata, location, openShard, opened);
   try {
     for (const file of new Set(location.values())) {
+      await checkShardExists(path, file, location);
       const shard = await openShard(file);
       for (const e of shard.tensors.values()) {
         if (location.get(e.name) === file) reader.infos.set(e.name, { dtype: e.dtype, shape: e.shape, file });
@@ -209,4 +210,15 @@ async function readIndex(path: string): Promise<{ weightMap: Record<string, stri
   const metadata: Record<string, string> = {};
   for (const [k, v] of Object.entries(meta)) metadata[k] = String(v);
   return { weightMap: weightMap as Record<string, string>, metadata };
+}
+
+/** A missing shard is named with the index that points at it and a tensor it should hold. */
+async function checkShardExists(indexPath: string, file: string, location: Map<string, string>): Promise<void> {
+  try {
+    await access(file);
+  } catch {
+    const held = [...location].filter(([, f]) => f === file).map(([name]) => name);
+    const more = held.length > 1 ? ` and ${held.length - 1} more` : '';
+    throw new SafetensorsError(`${indexPath}: shard ${file} (holding "${held[0]}"${more}) is missing.`, { file, tensor: held[0] });
+  }
 }

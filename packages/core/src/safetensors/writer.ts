@@ -20,13 +20,22 @@ function defaultDtype(data: TensorToWrite['data']): SafetensorsDtype {
   return 'F32';
 }
 
-function encode(name: string, tensor: TensorToWrite, dtype: SafetensorsDtype): Uint8Array {
+function checkTensor(name: string, tensor: TensorToWrite): number {
+  if (name === '__metadata__') throw new SafetensorsError(`"__metadata__" is reserved for the header's metadata and cannot name a tensor.`, { tensor: name });
+  if (!tensor.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
+    throw new SafetensorsError(`tensor "${name}": shape must be non-negative integers, got [${tensor.shape.join(', ')}].`, { tensor: name });
+  }
   const count = tensor.shape.reduce((a, b) => a * b, 1);
   if (tensor.data.length !== count) {
     throw new SafetensorsError(`tensor "${name}": shape [${tensor.shape.join(', ')}] holds ${count} values but ${tensor.data.length} were given.`, {
       tensor: name,
     });
   }
+  return count;
+}
+
+function encode(name: string, tensor: TensorToWrite, dtype: SafetensorsDtype): Uint8Array {
+  const count = checkTensor(name, tensor);
   const out = new Uint8Array(count * DTYPE_BYTES[dtype]);
   const view = new DataView(out.buffer);
   const values = tensor.data;
@@ -57,38 +66,54 @@ function encode(name: string, tensor: TensorToWrite, dtype: SafetensorsDtype): U
   return out;
 }
 
+/**
+ * The file's chunks: length prefix, header, then each tensor's bytes, encoded only when the chunk is asked for,
+ * so a large model is never held twice in memory. Shapes and lengths are all checked before the first chunk.
+ */
+function* safetensorsChunks(tensors: Record<string, TensorToWrite>, metadata: Record<string, string> | undefined): Generator<Uint8Array> {
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length > 0) header.__metadata__ = metadata;
+  const names = Object.keys(tensors).sort();
+  const dtypes = new Map<string, SafetensorsDtype>();
+  let offset = 0;
+  for (const name of names) {
+    const tensor = tensors[name];
+    const dtype = tensor.dtype ?? defaultDtype(tensor.data);
+    const bytes = checkTensor(name, tensor) * DTYPE_BYTES[dtype];
+    dtypes.set(name, dtype);
+    header[name] = { dtype, shape: [...tensor.shape], data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  let json = JSON.stringify(header);
+  // Pad with spaces so the data section starts 8-byte aligned, as the reference writer does.
+  json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
+  const headerBytes = Buffer.from(json, 'utf8');
+  const prefix = Buffer.alloc(8);
+  prefix.writeBigUInt64LE(BigInt(headerBytes.byteLength), 0);
+  yield prefix;
+  yield headerBytes;
+  for (const name of names) yield encode(name, tensors[name], dtypes.get(name) as SafetensorsDtype);
+}
+
 /** Serializes tensors to safetensors bytes (header padded to 8 bytes, tensors in name order). */
 export function serializeSafetensors(
   tensors: Record<string, TensorToWrite>,
   options: { metadata?: Record<string, string> } = {},
 ): Uint8Array[] {
-  const header: Record<string, unknown> = {};
-  if (options.metadata && Object.keys(options.metadata).length > 0) header.__metadata__ = options.metadata;
-  const chunks: Uint8Array[] = [];
-  let offset = 0;
-  for (const name of Object.keys(tensors).sort()) {
-    const tensor = tensors[name];
-    const dtype = tensor.dtype ?? defaultDtype(tensor.data);
-    const bytes = encode(name, tensor, dtype);
-    header[name] = { dtype, shape: [...tensor.shape], data_offsets: [offset, offset + bytes.byteLength] };
-    chunks.push(bytes);
-    offset += bytes.byteLength;
-  }
-  let json = JSON.stringify(header);
-  // Pad with spaces so the data section starts 8-byte aligned, as the reference writer does.
-  const pad = (8 - (Buffer.byteLength(json) % 8)) % 8;
-  json += ' '.repeat(pad);
-  const headerBytes = Buffer.from(json, 'utf8');
-  const prefix = Buffer.alloc(8);
-  prefix.writeBigUInt64LE(BigInt(headerBytes.byteLength), 0);
-  return [prefix, headerBytes, ...chunks];
+  return [...safetensorsChunks(tensors, options.metadata)];
 }
 
-/** Writes a safetensors file atomically (temp file + rename). */
+/** Writes a safetensors file atomically (temp file + rename), encoding one tensor at a time. */
 export async function writeSafetensors(
   path: string,
   tensors: Record<string, TensorToWrite>,
   options: { metadata?: Record<string, string> } = {},
 ): Promise<void> {
-  await writeFileAtomic(path, serializeSafetensors(tensors, options));
+  const chunks = safetensorsChunks(tensors, options.metadata);
+  // Run the header pass (every check) before the target's folder or temp file is touched.
+  const first = chunks.next();
+  await writeFileAtomic(path, (function* () {
+    if (!first.done) yield first.value;
+    yield* chunks;
+  })());
 }

@@ -1,0 +1,113 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { hasVulkanLoader } from './vulkan-loader.js';
+import type { BackendName, InitBackendOptions, WasmInfo } from './types.js';
+
+/** The outcome of trying one backend: `why` is a short phrase, `detail` the underlying error for logs. */
+export type Attempt =
+  | { ok: true; adapter?: Record<string, string>; nativePackage?: string; wasm?: WasmInfo }
+  | { ok: false; why: string; detail?: string };
+
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0];
+}
+
+/** Node says ERR_MODULE_NOT_FOUND; bundlers and vite's loader say "Cannot find module" / "Could not resolve". */
+function isNotInstalled(error: unknown, pkg: string): boolean {
+  const code = (error as { code?: string } | null)?.code;
+  const message = firstLine(error);
+  const missing = code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND' || /Cannot find (package|module)|Could not resolve/.test(message);
+  return missing && message.includes(pkg);
+}
+
+/** Imports a package; a short reason when it is missing or broken. */
+async function load<T>(pkg: string, short: string): Promise<{ module: T } | { why: string; detail: string }> {
+  try {
+    return { module: (await import(/* @vite-ignore */ pkg)) as T };
+  } catch (error) {
+    return { why: isNotInstalled(error, pkg) ? `${short} not installed` : `${short} failed to load`, detail: firstLine(error) };
+  }
+}
+
+async function tryTensorflow(): Promise<Attempt> {
+  const failures: { why: string; detail: string }[] = [];
+  for (const pkg of ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node']) {
+    const loaded = await load(pkg, pkg.slice('@tensorflow/'.length));
+    if ('module' in loaded) {
+      if (await tf.setBackend('tensorflow').catch(() => false)) return { ok: true, nativePackage: pkg };
+      failures.push({ why: `${pkg} loaded but its backend did not start`, detail: '' });
+    } else failures.push(loaded);
+  }
+  const broken = failures.find((f) => !f.why.endsWith('not installed'));
+  if (broken) return { ok: false, why: broken.why, detail: broken.detail };
+  return { ok: false, why: 'tfjs-node not installed', detail: failures.map((f) => f.detail).join('; ') };
+}
+
+interface WebgpuModule {
+  create: (flags: string[]) => { requestAdapter: (o?: unknown) => Promise<unknown> };
+  globals: Record<string, unknown>;
+}
+
+async function tryWebgpu(): Promise<Attempt> {
+  const dawn = await load<WebgpuModule>('webgpu', 'webgpu (Dawn) package');
+  if (!('module' in dawn)) return { ok: false, ...dawn };
+  if (!hasVulkanLoader()) return { ok: false, why: 'no WebGPU adapter (no Vulkan driver: libvulkan.so.1 not found)' };
+  let adapter: { info?: Record<string, unknown> } | null;
+  let gpu: ReturnType<WebgpuModule['create']>;
+  try {
+    gpu = dawn.module.create([]);
+    adapter = (await gpu.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null)) as typeof adapter;
+  } catch (error) {
+    return { ok: false, why: 'Dawn failed to start', detail: firstLine(error) };
+  }
+  if (!adapter) return { ok: false, why: 'no WebGPU adapter (Vulkan found no usable GPU)' };
+  // The tfjs WebGPU backend looks for navigator.gpu and the WebGPU globals (GPUBufferUsage, ...): set them first.
+  Object.assign(globalThis, dawn.module.globals);
+  const nav = (globalThis as { navigator?: object }).navigator;
+  if (nav) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
+  else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
+  const backend = await load('@tensorflow/tfjs-backend-webgpu', 'tfjs-backend-webgpu');
+  if (!('module' in backend)) return { ok: false, ...backend };
+  if (!(await tf.setBackend('webgpu').catch(() => false))) return { ok: false, why: 'the tfjs WebGPU backend failed to start' };
+  const described: Record<string, string> = {};
+  for (const key of ['vendor', 'architecture', 'device', 'description']) {
+    const value = adapter.info?.[key];
+    if (value) described[key] = String(value);
+  }
+  return { ok: true, adapter: described };
+}
+
+async function tryWasm(threads: number | undefined): Promise<Attempt> {
+  const loaded = await load<{ setThreadsCount?: (n: number) => void; getThreadsCount?: () => number }>(
+    '@tensorflow/tfjs-backend-wasm',
+    'tfjs-backend-wasm',
+  );
+  if (!('module' in loaded)) return { ok: false, ...loaded };
+  if (threads) loaded.module.setThreadsCount?.(threads);
+  if (!(await tf.setBackend('wasm').catch(() => false))) return { ok: false, why: 'the wasm backend failed to start' };
+  const wasm: WasmInfo = {
+    threads: loaded.module.getThreadsCount?.() ?? 1,
+    simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
+    multithread: Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')),
+  };
+  return { ok: true, wasm };
+}
+
+async function tryCpu(): Promise<Attempt> {
+  const loaded = await load('@tensorflow/tfjs-backend-cpu', 'tfjs-backend-cpu');
+  if (!('module' in loaded)) return { ok: false, ...loaded };
+  if (!(await tf.setBackend('cpu').catch(() => false))) return { ok: false, why: 'the cpu backend failed to start' };
+  return { ok: true };
+}
+
+export function attempt(name: BackendName, options: InitBackendOptions): Promise<Attempt> {
+  switch (name) {
+    case 'tensorflow':
+      return tryTensorflow();
+    case 'webgpu':
+      return tryWebgpu();
+    case 'wasm':
+      return tryWasm(options.wasmThreads);
+    case 'cpu':
+      return tryCpu();
+  }
+}

@@ -1,0 +1,73 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { describe, expect, it } from 'vitest';
+import { BackendUnavailableError } from '../errors.js';
+import { initBackend } from './init-backend.js';
+import { TEST_BACKENDS, useBackend } from './test-backends.js';
+import { hasVulkanLoader } from './vulkan-loader.js';
+
+const installed = (pkg: string): boolean => {
+  try {
+    createRequire(import.meta.url).resolve(pkg);
+    return true;
+  } catch {
+    return false;
+  }
+};
+// This machine (and CI): no tfjs-node, no Vulkan. On a GPU machine these two tests skip.
+const noGpuHere = !hasVulkanLoader() && !installed('@tensorflow/tfjs-node') && !installed('@tensorflow/tfjs-node-gpu');
+
+describe('initBackend', () => {
+  it.skipIf(!noGpuHere)('webgpu asked for by name rejects with a BackendUnavailableError saying what to install', async () => {
+    const lines: string[] = [];
+    const error = await initBackend({ backend: 'webgpu', log: (l) => lines.push(l) }).catch((e: unknown) => e);
+    expect(BackendUnavailableError.isInstance(error)).toBe(true);
+    const e = error as BackendUnavailableError;
+    expect(e.backend).toBe('webgpu');
+    expect(e.message).toContain('The "webgpu" backend is not available here: no WebGPU adapter (no Vulkan driver');
+    expect(e.message).toContain('npm i webgpu @tensorflow/tfjs-backend-webgpu');
+    expect(e.message).toContain('apt-get install libvulkan1');
+    expect(e.hint).toContain('vulkaninfo');
+    expect(lines).toHaveLength(1);
+  });
+
+  it.skipIf(!noGpuHere)('auto picks wasm here and says briefly why', async () => {
+    const info = await initBackend();
+    expect(info.backend).toBe('wasm');
+    expect(tf.getBackend()).toBe('wasm');
+    expect(info.reason).toBe('tfjs-node not installed; no WebGPU adapter (no Vulkan driver: libvulkan.so.1 not found); using wasm');
+    expect(info.wasm).toEqual({ threads: expect.any(Number) as number, simd: true, multithread: expect.any(Boolean) as boolean });
+  });
+
+  it('a named backend that works says it was requested', async () => {
+    const info = await initBackend({ backend: 'cpu' });
+    expect(info).toEqual({ backend: 'cpu', reason: 'cpu requested by name' });
+    expect(tf.getBackend()).toBe('cpu');
+  });
+
+  it('an unknown backend name is refused with the list of choices', async () => {
+    await expect(initBackend({ backend: 'metal' as never })).rejects.toThrow('choose one of auto, tensorflow, webgpu, wasm, cpu');
+  });
+
+  it.each(TEST_BACKENDS)('useBackend(%s) makes it the active backend', async (name) => {
+    await useBackend(name);
+    expect(tf.getBackend()).toBe(name);
+    expect(tf.tidy(() => tf.add(tf.scalar(2), tf.scalar(3)).dataSync()[0])).toBe(5);
+  });
+});
+
+describe('hasVulkanLoader', () => {
+  it('is true off Linux, and finds libvulkan.so.1 on LD_LIBRARY_PATH', async () => {
+    expect(hasVulkanLoader('darwin', {})).toBe(true);
+    const dir = await mkdtemp(join(tmpdir(), 'llamats-vk-'));
+    try {
+      await writeFile(join(dir, 'libvulkan.so.1'), '');
+      expect(hasVulkanLoader('linux', { LD_LIBRARY_PATH: `/nowhere:${dir}` })).toBe(true);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

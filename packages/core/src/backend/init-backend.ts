@@ -1,0 +1,61 @@
+import { BackendUnavailableError } from '../errors.js';
+import { attempt } from './attempts.js';
+import { BACKEND_HINTS } from './hints.js';
+import { BACKEND_CHOICES, type BackendInfo, type BackendName, type InitBackendOptions } from './types.js';
+
+const AUTO_ORDER: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+
+function infoFrom(backend: BackendName, reason: string, result: Omit<BackendInfo, 'backend' | 'reason'>): BackendInfo {
+  const info: BackendInfo = { backend, reason };
+  if (result.adapter) info.adapter = result.adapter;
+  if (result.nativePackage) info.nativePackage = result.nativePackage;
+  if (result.wasm) info.wasm = result.wasm;
+  return info;
+}
+
+/**
+ * Picks and starts the tensor backend. Call it once from an application (CLI, example, test setup), never from
+ * library code. `auto` tries tensorflow, webgpu, wasm, cpu in that order and says, briefly, why it passed over
+ * the faster ones; a backend named explicitly that cannot start throws a BackendUnavailableError saying what to install.
+ */
+export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
+  const choice = options.backend ?? 'auto';
+  if (!BACKEND_CHOICES.includes(choice)) {
+    throw new BackendUnavailableError(`Unknown backend "${choice}"; choose one of ${BACKEND_CHOICES.join(', ')}.`, {
+      backend: String(choice),
+      hint: `Use one of ${BACKEND_CHOICES.join(', ')}.`,
+    });
+  }
+  if (choice !== 'auto') {
+    const result = await attempt(choice, options);
+    if (!result.ok) {
+      options.log?.(`backend ${choice}: ${result.why}${result.detail ? ` (${result.detail})` : ''}`);
+      throw new BackendUnavailableError(`The "${choice}" backend is not available here: ${result.why}. ${BACKEND_HINTS[choice]}`, {
+        backend: choice,
+        hint: BACKEND_HINTS[choice],
+      });
+    }
+    options.log?.(`backend ${choice}: requested by name`);
+    return infoFrom(choice, `${choice} requested by name`, result);
+  }
+  const passedOver: string[] = [];
+  for (const name of AUTO_ORDER) {
+    const result = await attempt(name, options);
+    if (result.ok) {
+      const reason = [...passedOver, `using ${name}`].join('; ');
+      options.log?.(`backend ${name}: ${reason}`);
+      return infoFrom(name, reason, result);
+    }
+    passedOver.push(result.why);
+    options.log?.(`backend ${name}: ${result.why}${result.detail ? ` (${result.detail})` : ''}`);
+  }
+  throw new BackendUnavailableError(`No tensor backend could start: ${passedOver.join('; ')}. ${BACKEND_HINTS.wasm}`, {
+    backend: 'auto',
+    hint: BACKEND_HINTS.wasm,
+  });
+}
+
+/** Registers every gradient tfjs knows; call where training starts (importing tfjs-core alone registers none). */
+export async function registerGradients(): Promise<void> {
+  await import('@tensorflow/tfjs-core/dist/register_all_gradients.js');
+}
