@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // The chat page is one HTML file, bundled as a string.
+  loader: { '.html': 'text' },
 });
