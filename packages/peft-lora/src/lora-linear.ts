@@ -1,0 +1,117 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { LlamatsError } from '@llamats/core';
+import { isWeightedLinear, type LinearLayer } from './model-host.js';
+
+/** One adapter's low-rank pair on one layer: y += B·A·dropout(x)·scaling. */
+export interface LoraAdapterWeights {
+  rank: number;
+  alpha: number;
+  scaling: number;
+  dropout: number;
+  /** `[r, in]`, PEFT's lora_A.weight. */
+  loraA: tf.Variable;
+  /** `[out, r]`, PEFT's lora_B.weight. */
+  loraB: tf.Variable;
+}
+
+/** A linear layer wrapped with any number of named LoRA adapters, one of them active. */
+export class LoraLinear implements LinearLayer {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  readonly adapters = new Map<string, LoraAdapterWeights>();
+  activeAdapter: string | null = null;
+  /** When true the layer is exactly its base layer. */
+  disabled = false;
+  /** Dropout is applied only while training. */
+  training = true;
+  private mergedAdapter: string | null = null;
+
+  constructor(
+    readonly moduleName: string,
+    readonly base: LinearLayer,
+    /** The base weight `[out, in]`, written into by merge; null when the base layer does not expose one. */
+    private readonly baseWeight: tf.Variable | null = isWeightedLinear(base) ? base.weight : null,
+  ) {
+    this.inFeatures = base.inFeatures;
+    this.outFeatures = base.outFeatures;
+  }
+
+  /** Every variable the layer reads (gradient checkpointing routes gradients through these). */
+  variables(): tf.Variable[] {
+    const own = [...this.adapters.values()].flatMap((w) => [w.loraA, w.loraB]);
+    const base = this.base as LinearLayer & { variables?: () => tf.Variable[] };
+    const baseVariables = typeof base.variables === 'function' ? base.variables() : this.baseWeight ? [this.baseWeight] : [];
+    return [...baseVariables, ...own];
+  }
+
+  get merged(): boolean {
+    return this.mergedAdapter !== null;
+  }
+
+  addAdapter(name: string, weights: LoraAdapterWeights): void {
+    if (this.adapters.has(name)) throw new LlamatsError(`${this.moduleName} already has an adapter named "${name}".`);
+    this.adapters.set(name, weights);
+  }
+
+  /** Disposes the adapter's variables; unmerges first if it is the merged one. */
+  removeAdapter(name: string): void {
+    const weights = this.adapters.get(name);
+    if (!weights) return;
+    if (this.mergedAdapter === name) this.unmerge();
+    weights.loraA.dispose();
+    weights.loraB.dispose();
+    this.adapters.delete(name);
+    if (this.activeAdapter === name) this.activeAdapter = null;
+  }
+
+  apply(x: tf.Tensor): tf.Tensor {
+    const weights = this.activeAdapter === null ? undefined : this.adapters.get(this.activeAdapter);
+    if (this.disabled || this.merged || weights === undefined) return this.base.apply(x);
+    return tf.tidy(() => {
+      const result = this.base.apply(x);
+      const rows = tf.reshape(x, [-1, this.inFeatures]);
+      const dropped = this.training && weights.dropout > 0 ? tf.dropout(rows, weights.dropout) : rows;
+      const down = tf.matMul(dropped, weights.loraA, false, true);
+      const up = tf.matMul(down, weights.loraB, false, true);
+      return tf.add(result, tf.reshape(tf.mul(up, weights.scaling), result.shape));
+    });
+  }
+
+  /** B·A·scaling, `[out, in]`: what merging adds to the base weight. */
+  deltaWeight(name: string): tf.Tensor2D {
+    const weights = this.adapters.get(name);
+    if (!weights) throw new LlamatsError(`${this.moduleName} has no adapter named "${name}".`);
+    return tf.tidy(() => tf.mul(tf.matMul(weights.loraB, weights.loraA), weights.scaling) as tf.Tensor2D);
+  }
+
+  /** Adds the active adapter's delta into the base weight, so the forward pass costs nothing extra. */
+  merge(): void {
+    if (this.merged || this.activeAdapter === null || !this.adapters.has(this.activeAdapter)) return;
+    const weight = this.requireBaseWeight();
+    const delta = this.deltaWeight(this.activeAdapter);
+    const merged = tf.add(weight, delta);
+    weight.assign(merged);
+    delta.dispose();
+    merged.dispose();
+    this.mergedAdapter = this.activeAdapter;
+  }
+
+  /** Subtracts the merged delta again (as PEFT does; exact up to float32 rounding). */
+  unmerge(): void {
+    if (this.mergedAdapter === null) return;
+    const weight = this.requireBaseWeight();
+    const delta = this.deltaWeight(this.mergedAdapter);
+    const restored = tf.sub(weight, delta);
+    weight.assign(restored);
+    delta.dispose();
+    restored.dispose();
+    this.mergedAdapter = null;
+  }
+
+  private requireBaseWeight(): tf.Variable {
+    if (this.baseWeight === null) {
+      throw new LlamatsError(`Cannot merge into ${this.moduleName}: its base layer exposes no weight variable.`);
+    }
+    return this.baseWeight;
+  }
+}

@@ -1,0 +1,28 @@
+import type * as tf from '@tensorflow/tfjs-core';
+
+/** A layer mapping `[..., in]` to `[..., out]`; the model lets PEFT swap these (contract of @llamats/llama-model). */
+export interface LinearLayer {
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  apply(x: tf.Tensor): tf.Tensor;
+}
+
+/** A plain linear layer that exposes its weights (HF layout `[out, in]`), which merging writes into. */
+export interface WeightedLinearLayer extends LinearLayer {
+  weight: tf.Variable;
+  bias: tf.Variable | null;
+}
+
+/** What LoRA needs from a model: named linear layers it can replace, and its parameters. */
+export interface AdaptableModel {
+  linearNames(): string[];
+  getLinear(name: string): LinearLayer;
+  setLinear(name: string, layer: LinearLayer): void;
+  namedParameters(): Map<string, tf.Variable>;
+  setTrainable(predicate: (name: string) => boolean): void;
+}
+
+export function isWeightedLinear(layer: LinearLayer): layer is WeightedLinearLayer {
+  const weight = (layer as Partial<WeightedLinearLayer>).weight;
+  return weight !== undefined && weight !== null && typeof (weight as tf.Variable).assign === 'function';
+}
