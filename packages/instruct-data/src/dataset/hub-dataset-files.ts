@@ -1,75 +1,45 @@
-import * as core from '@llamats/core';
-import { ConfigError } from '@llamats/core';
+import { join } from 'node:path';
+import { ConfigError, downloadRepo as coreDownloadRepo, resolveRepoFile as coreResolveRepoFile, type HubOptions } from '@llamats/core';
 
-/** Core's Hub file resolution: a repo file → a local path, or null when the repo has no such file. */
-export type ResolveRepoFile = (options: {
+/** Core's `resolveRepoFile`: one repo file → a local path in the Hub cache, or null when the repo lacks it. */
+export type ResolveRepoFile = (options: HubOptions & { repo: string; file: string }) => Promise<string | null>;
+
+/** Core's `downloadRepo`: the repo files matching `include`, into the Hub cache. */
+export type DownloadRepo = (options: HubOptions & { repo: string; include?: string[] }) => Promise<{ path: string; files: string[] }>;
+
+export interface HubDatasetFilesOptions extends Omit<HubOptions, 'repoType'> {
   repo: string;
-  file: string;
-  repoType?: 'model' | 'dataset';
-  revision?: string;
-  offline?: boolean;
-  fetch?: typeof fetch;
-  signal?: AbortSignal;
-}) => Promise<string | null>;
-
-/** Core's listing of a repo's files (paths relative to the repo root). */
-export type ListRepoFiles = (options: { repo: string; repoType?: 'model' | 'dataset'; revision?: string; offline?: boolean; fetch?: typeof fetch; signal?: AbortSignal }) => Promise<string[]>;
-
-export interface HubDatasetFilesOptions {
-  repo: string;
-  /** Data files to take; default: every .json/.jsonl of the repo (or well-known names when it cannot be listed). */
+  /** Data files to take; default: every .json / .jsonl / .ndjson of the repo. */
   files?: string[];
-  revision?: string;
-  offline?: boolean;
-  fetch?: typeof fetch;
-  signal?: AbortSignal;
-  /** Injectable for tests; defaults to `@llamats/core`'s. */
+  /** Injectable for tests; default `@llamats/core`'s. */
   resolveRepoFile?: ResolveRepoFile;
-  listRepoFiles?: ListRepoFiles;
+  downloadRepo?: DownloadRepo;
 }
 
-// Tried in order when the repo cannot be listed.
-const WELL_KNOWN_FILES = ['train.jsonl', 'train.json', 'data.jsonl', 'data.json', 'data/train.jsonl', 'data/train.json'];
+const DATA_FILE_PATTERNS = ['*.json', '*.jsonl', '*.ndjson'];
 
-// Core grows its Hub API while this package is built; look the functions up at run time.
-function coreFunction<T>(name: string): T | undefined {
-  const value = (core as unknown as Record<string, unknown>)[name];
-  return typeof value === 'function' ? (value as T) : undefined;
-}
-
+// Metadata files that are JSON but hold no records.
 function isDataFile(path: string): boolean {
-  return /\.(jsonl|json|ndjson)$/i.test(path) && !/(^|\/)(dataset_infos?|config|README|\.gitattributes)/i.test(path);
+  return /\.(jsonl|json|ndjson)$/i.test(path) && !/(^|\/)(dataset_infos?|dataset_dict|state|config)\.json$/i.test(path);
 }
 
-/** Local paths of a Hub dataset repo's JSON/JSONL files, downloaded through core's Hub cache. */
+/** Local paths of a Hub dataset repo's JSON/JSONL data files, fetched through core's Hub cache. */
 export async function resolveHubDatasetFiles(options: HubDatasetFilesOptions): Promise<string[]> {
-  const resolve = options.resolveRepoFile ?? coreFunction<ResolveRepoFile>('resolveRepoFile');
-  if (!resolve) throw new ConfigError('Loading a dataset from the Hub needs resolveRepoFile from @llamats/core, which this build lacks', { key: 'repo' });
-  const common = { repo: options.repo, repoType: 'dataset' as const, revision: options.revision, offline: options.offline, fetch: options.fetch, signal: options.signal };
-  let candidates = options.files;
-  let explicit = candidates !== undefined;
-  if (!candidates) {
-    const list = options.listRepoFiles ?? coreFunction<ListRepoFiles>('listRepoFiles');
-    if (list) {
-      candidates = (await list(common)).filter(isDataFile).sort();
-      explicit = true;
-    } else {
-      const name = options.repo.split('/').pop() ?? options.repo;
-      candidates = [...WELL_KNOWN_FILES, `${name}.json`, `${name}.jsonl`];
-    }
-  }
-  const paths: string[] = [];
-  for (const file of candidates) {
-    const path = await resolve({ ...common, file });
-    if (path) {
+  const { files, resolveRepoFile = coreResolveRepoFile, downloadRepo = coreDownloadRepo, ...hub } = options;
+  const common = { ...hub, repoType: 'dataset' as const };
+  if (files && files.length > 0) {
+    const paths: string[] = [];
+    for (const file of files) {
+      const path = await resolveRepoFile({ ...common, file });
+      if (!path) throw new ConfigError(`Dataset repo ${options.repo} has no file ${file}`, { key: 'files' });
       paths.push(path);
-      if (!explicit) break;
-    } else if (explicit) {
-      throw new ConfigError(`Dataset repo ${options.repo} has no file ${file}`, { key: 'files' });
     }
+    return paths;
   }
-  if (paths.length === 0) {
-    throw new ConfigError(`Dataset repo ${options.repo} has no JSON or JSONL data file (tried ${candidates.join(', ')}); name one with files`, { key: 'repo' });
+  const snapshot = await downloadRepo({ ...common, include: DATA_FILE_PATTERNS });
+  const dataFiles = snapshot.files.filter(isDataFile).sort();
+  if (dataFiles.length === 0) {
+    throw new ConfigError(`Dataset repo ${options.repo} has no JSON or JSONL data file (parquet is not read); convert it or name a file`, { key: 'repo' });
   }
-  return paths;
+  return dataFiles.map((file) => join(snapshot.path, file));
 }

@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '@llamats/core';
-import { resolveHubDatasetFiles, type ListRepoFiles, type ResolveRepoFile } from './hub-dataset-files.js';
+import { resolveHubDatasetFiles, type DownloadRepo, type ResolveRepoFile } from './hub-dataset-files.js';
 import { InvalidDatasetError } from './invalid-dataset-error.js';
 import { readRawRecords } from './read-raw-records.js';
 import { isChatRecord, isTokenizedRecord, type DatasetFormat, type InstructionRecord, type InvalidRecordReport } from './records.js';
@@ -19,10 +19,14 @@ export interface LoadInstructionDatasetOptions {
   skipInvalid?: boolean;
   revision?: string;
   offline?: boolean;
+  cacheDir?: string;
+  accessToken?: string;
+  hubUrl?: string;
   fetch?: typeof fetch;
   signal?: AbortSignal;
+  /** Injectable Hub access for tests; default `@llamats/core`'s. */
   resolveRepoFile?: ResolveRepoFile;
-  listRepoFiles?: ListRepoFiles;
+  downloadRepo?: DownloadRepo;
 }
 
 export interface LoadedInstructionDataset {
@@ -66,7 +70,11 @@ export async function loadInstructionDataset(options: LoadInstructionDatasetOpti
   }
   const files = options.path !== undefined
     ? await localDataFiles(options.path)
-    : await resolveHubDatasetFiles({ ...options, repo: options.repo as string });
+    : await resolveHubDatasetFiles({
+        repo: options.repo as string, files: options.files, revision: options.revision, offline: options.offline, cacheDir: options.cacheDir,
+        accessToken: options.accessToken, hubUrl: options.hubUrl, fetch: options.fetch, signal: options.signal,
+        resolveRepoFile: options.resolveRepoFile, downloadRepo: options.downloadRepo,
+      });
   const asked = options.format ?? 'auto';
   const validateAs: DatasetFormat = asked === 'auto' ? 'jsonl' : asked;
   const records: InstructionRecord[] = [];

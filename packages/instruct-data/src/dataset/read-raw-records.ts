@@ -1,4 +1,5 @@
 import { FormatError } from '@llamats/core';
+import { jsonErrorOffset } from '../util/json-error-position.js';
 import type { InvalidRecordReport, RecordLocation } from './records.js';
 
 /** A parsed JSON value with where it was found. */
@@ -64,8 +65,8 @@ export function readRawRecords(text: string, file: string): RawRecords {
   } catch (error) {
     // Not one JSON document: JSON Lines under a .json name is common, so read it that way if it starts like an object.
     if (trimmed.startsWith('{')) return readJsonl(body, file);
-    const position = /position (\d+)/.exec((error as Error).message);
-    const where = position ? ` at ${lineAndColumn(body, Number(position[1]))}` : '';
+    const offset = jsonErrorOffset(body);
+    const where = offset !== null ? ` at ${lineAndColumn(body, offset)}` : '';
     throw new FormatError(`${file}: not valid JSON${where}: ${(error as Error).message}. Expected a JSON array of records or JSON Lines.`, { file, cause: error });
   }
   const array = unwrapRecordArray(parsed);

@@ -12,6 +12,13 @@ export function lcsLength(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return length;
 }
 
+// rouge_score's F-measure for an LCS of a `target`-token and a `prediction`-token text, float for float.
+function fmeasureOf(lcs: number, target: number, prediction: number): number {
+  const precision = lcs / prediction;
+  const recall = lcs / target;
+  return precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : 0;
+}
+
 function popcount32(x: number): number {
   x -= (x >>> 1) & 0x55555555;
   x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
@@ -67,6 +74,53 @@ export class LcsMatcher {
     for (const token of this.patternTokens) this.slotOfToken[token] = -1;
     this.patternTokens = [];
     this.length = 0;
+  }
+
+  /**
+   * The first sequence `i` in `[0, count)` of a packed store (`text[starts[i], ends[i])`) whose ROUGE-L
+   * F-measure with the pattern is above `threshold`, with that score; sequences too short or too long to
+   * reach it are skipped unread. The hot loop of dedup, kept free of calls and allocations.
+   */
+  firstAbove(text: Int32Array, starts: Int32Array, ends: Int32Array, count: number, threshold: number): { index: number; score: number } | null {
+    const m = this.length;
+    if (m === 0) return null;
+    if (this.words > 1) {
+      for (let i = 0; i < count; i++) {
+        const n = (ends[i] as number) - (starts[i] as number);
+        if (n === 0 || (2 * Math.min(m, n)) / (m + n) < threshold - 1e-12) continue;
+        const score = fmeasureOf(this.lcsWith(text, starts[i] as number, ends[i] as number), m, n);
+        if (score > threshold) return { index: i, score };
+      }
+      return null;
+    }
+    const slotOf = this.slotOfToken;
+    const masks = this.masks;
+    const size = slotOf.length;
+    const live = m === 32 ? -1 : (1 << m) - 1;
+    // F ≤ 2·min(m, n)/(m + n): only n in [nMin, nMax] can pass.
+    const ratio = Math.max(threshold - 1e-12, 0);
+    const nMin = Math.ceil((ratio * m) / (2 - ratio)) - 1;
+    const nMax = ratio > 0 ? Math.floor(((2 - ratio) * m) / ratio) + 1 : Infinity;
+    for (let i = 0; i < count; i++) {
+      const from = starts[i] as number;
+      const to = ends[i] as number;
+      const n = to - from;
+      if (n === 0 || n < nMin || n > nMax) continue;
+      let v = -1;
+      for (let k = from; k < to; k++) {
+        const token = text[k] as number;
+        if (token >= size) continue;
+        const slot = slotOf[token] as number;
+        if (slot < 0) continue;
+        const u = v & (masks[slot] as number);
+        v = (v + u) | (v & ~u);
+      }
+      const lcs = popcount32(~v & live);
+      if (lcs === 0) continue;
+      const score = fmeasureOf(lcs, m, n);
+      if (score > threshold) return { index: i, score };
+    }
+    return null;
   }
 
   /** LCS length of the pattern and `text[from, to)`. */
