@@ -1,7 +1,107 @@
+import { parseArgs } from 'node:util';
+import { initBackend } from '@llamats/core';
+import { LlamaForCausalLM } from '@llamats/llama-model';
+import * as tf from '@tensorflow/tfjs-core';
 import type { CommandContext } from '../command.js';
+import { BACKEND_USAGE, parseBackendOption } from '../backend-option.js';
 
-/** Placeholder until the generate benchmark lands. */
-export async function runGenerateBench(_args: string[], ctx: CommandContext): Promise<number> {
-  ctx.stderr.write('llamats bench generate: not available in this version yet.\n');
-  return 2;
+/** llama2.c (C, OpenMP, 2 threads), fp32, stories15M shape, batch 1, 256 tokens with a KV cache: shared/docs/anchors.md. */
+const LLAMA2C_TOKENS_PER_S = 211;
+
+/** llama2.c's stories15M: dim 288, 6 layers, 6 heads, ffn 768, vocab 32000, context 256 (positions 1024 so 256 new tokens fit). */
+const STORIES15M = {
+  model_type: 'llama',
+  vocab_size: 32000,
+  hidden_size: 288,
+  intermediate_size: 768,
+  num_hidden_layers: 6,
+  num_attention_heads: 6,
+  num_key_value_heads: 6,
+  max_position_embeddings: 1024,
+  rms_norm_eps: 1e-5,
+  tie_word_embeddings: true,
+  bos_token_id: 1,
+  eos_token_id: 2,
+};
+
+const USAGE = `llamats bench generate [--backend wasm] [--new-tokens 256] [--repeat 3] [--sample] [--json]
+
+Tokens/s of KV-cache generation for a randomly initialised stories15M-shaped model (dim 288, 6 layers,
+6 heads, ffn 768, vocab 32000, tied embeddings), batch 1, prompt = BOS, EOS ignored. Prints the best of
+--repeat runs, the CPU time per token (less sensitive to other load on the machine than wall time), and
+the ratio to llama2.c's ${LLAMA2C_TOKENS_PER_S} tokens/s (2 threads, measured on this machine kind: shared/docs/anchors.md).
+
+Options:
+${BACKEND_USAGE.replace('default auto: fastest available', 'default wasm')}
+  --new-tokens <n>   tokens to generate per run (default 256)
+  --repeat <n>       timed runs; the best is reported (default 3)
+  --sample           sample (temperature 1, top-p 0.9, like llama2.c's defaults) instead of greedy decoding
+  --json             print one JSON object`;
+
+export async function runGenerateBench(args: string[], ctx: CommandContext): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      backend: { type: 'string' },
+      'new-tokens': { type: 'string', default: '256' },
+      repeat: { type: 'string', default: '3' },
+      sample: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    ctx.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const newTokens = Number(values['new-tokens']);
+  const repeat = Number(values.repeat);
+  if (!Number.isInteger(newTokens) || newTokens < 1 || !Number.isInteger(repeat) || repeat < 1) {
+    ctx.stderr.write('llamats bench generate: --new-tokens and --repeat must be whole numbers ≥ 1.\n');
+    return 2;
+  }
+  const backend = await initBackend({ backend: values.backend === undefined ? 'wasm' : parseBackendOption(values.backend) });
+  const model = LlamaForCausalLM.fromConfig(STORIES15M, { seed: 42 });
+  try {
+    const options = { maxNewTokens: newTokens, eosTokenId: [] as number[], signal: ctx.signal, ...(values.sample ? { doSample: true, temperature: 1, topP: 0.9, seed: 1 } : {}) };
+    await model.generate([1], { ...options, maxNewTokens: 16 });
+    const tensorsBefore = tf.memory().numTensors;
+    const runs: { tokensPerS: number; cpuMsPerToken: number }[] = [];
+    for (let r = 0; r < repeat && !ctx.signal.aborted; r++) {
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      const [out] = await model.generate([1], options);
+      const seconds = (performance.now() - t0) / 1000;
+      const cpu = process.cpuUsage(cpu0);
+      const produced = out.length - 1;
+      runs.push({ tokensPerS: produced / seconds, cpuMsPerToken: (cpu.user + cpu.system) / 1000 / produced });
+      if (!values.json) ctx.stderr.write(`run ${r + 1}/${repeat}: ${(produced / seconds).toFixed(1)} tokens/s\n`);
+    }
+    if (runs.length === 0) return 130;
+    const best = runs.reduce((a, b) => (b.tokensPerS > a.tokensPerS ? b : a));
+    const report = {
+      bench: 'generate',
+      shape: 'stories15M (dim 288, 6 layers, 6 heads, ffn 768, vocab 32000)',
+      backend: backend.backend,
+      decoding: values.sample ? 'sample (temperature 1, top-p 0.9)' : 'greedy',
+      newTokens,
+      tokensPerS: Number(best.tokensPerS.toFixed(1)),
+      cpuMsPerToken: Number(best.cpuMsPerToken.toFixed(2)),
+      llama2cTokensPerS: LLAMA2C_TOKENS_PER_S,
+      ratioToLlama2c: Number((best.tokensPerS / LLAMA2C_TOKENS_PER_S).toFixed(2)),
+      tensorsLeaked: tf.memory().numTensors - tensorsBefore,
+    };
+    if (values.json) ctx.stdout.write(`${JSON.stringify(report)}\n`);
+    else {
+      ctx.stdout.write(
+        `generate, ${report.shape}, ${report.backend}, batch 1, ${newTokens} new tokens, ${report.decoding}:\n` +
+          `  ${report.tokensPerS} tokens/s (${report.cpuMsPerToken} ms CPU per token)\n` +
+          `  ${report.ratioToLlama2c}× llama2.c (${LLAMA2C_TOKENS_PER_S} tokens/s, 2 threads, from shared/docs/anchors.md)\n`,
+      );
+    }
+    return 0;
+  } finally {
+    model.dispose();
+  }
 }

@@ -1,3 +1,135 @@
-import { notYetImplemented } from '../command.js';
+import { createInterface, type Interface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import type { GenerateOptions } from '@llamats/llama-model';
+import type { Command, CommandContext } from '../command.js';
+import { BACKEND_USAGE } from '../backend-option.js';
+import { MODEL_OPTIONS, loadCliModel, samplingOptions, type CliTokenizer } from './generate.js';
 
-export const command = notYetImplemented('chat', 'Chat with a model (optionally with a LoRA adapter) in the terminal');
+const USAGE = `llamats chat <model> [--adapter <dir|repo>] [options]
+
+Chat with a model in the terminal, the reply streaming as it is generated. Uses the tokenizer's chat
+template when it has one, else the Stanford Alpaca prompt format (the one alpaca-lora fine-tunes on).
+
+In the chat: Ctrl-C stops the reply (not the program), /reset forgets the conversation, /exit or Ctrl-D quits.
+
+Options:
+  --adapter <dir|repo>         apply a PEFT LoRA adapter (e.g. one made by \`llamats finetune\`)
+  --system <text>              a system message (chat-template models)
+  --max-new-tokens <n>         reply length limit (default 256)
+  --temperature <t>            sampling temperature (default 0.7; 0 = greedy)
+  --top-p <p>                  nucleus sampling (default 0.9)
+  --top-k <k>                  keep only the k most likely tokens
+  --repetition-penalty <r>     HF repetition penalty (default 1.1)
+  --seed <n>                   seed for sampling
+  --stop <text>                extra stop text (repeatable)
+  --revision <rev>             Hub branch, tag or commit
+  --offline                    use only the local Hub cache
+${BACKEND_USAGE}`;
+
+type Turn = { role: 'system' | 'user' | 'assistant'; content: string };
+
+const ALPACA_PREAMBLE = 'Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n';
+const ALPACA_STOPS = ['### Instruction:', '### Response:'];
+
+/** The prompt text for the conversation so far, ending where the assistant's reply starts. */
+function promptText(tokenizer: CliTokenizer, turns: Turn[]): string {
+  if (tokenizer.chatTemplate && tokenizer.applyChatTemplate) return tokenizer.applyChatTemplate(turns, { addGenerationPrompt: true });
+  let text = ALPACA_PREAMBLE;
+  for (const turn of turns) {
+    if (turn.role === 'user') text += `### Instruction:\n${turn.content}\n\n### Response:\n`;
+    if (turn.role === 'assistant') text += `${turn.content}\n\n`;
+  }
+  return text;
+}
+
+/** Next line from the user, or null at end of input (Ctrl-D / closed pipe). */
+function ask(rl: Interface, prompt: string): Promise<string | null> {
+  return new Promise((resolve) => {
+    const onClose = () => resolve(null);
+    rl.once('close', onClose);
+    rl.question(prompt, (answer) => {
+      rl.off('close', onClose);
+      resolve(answer);
+    });
+  });
+}
+
+export const command: Command = {
+  name: 'chat',
+  summary: 'Chat with a model (optionally with a LoRA adapter) in the terminal',
+  usage: USAGE,
+  async run(args: string[], ctx: CommandContext): Promise<number> {
+    const { values, positionals } = parseArgs({ args, allowPositionals: true, strict: true, options: { ...MODEL_OPTIONS, system: { type: 'string' } } });
+    const [model, ...extra] = positionals;
+    if (!model || extra.length > 0) {
+      ctx.stderr.write('llamats chat: give one model, e.g. `llamats chat ./my-model --adapter ./my-adapter`.\n');
+      return 2;
+    }
+    const withDefaults = {
+      temperature: '0.7',
+      'top-p': '0.9',
+      'repetition-penalty': '1.1',
+      'max-new-tokens': '256',
+      ...Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)),
+    };
+    ctx.stderr.write(`Loading ${model}${values.adapter ? ` with adapter ${values.adapter}` : ''}…\n`);
+    const { llama, tokenizer, defaults } = await loadCliModel(model, values, ctx);
+    if (!tokenizer) {
+      llama.dispose();
+      ctx.stderr.write(`llamats chat: ${model} has no tokenizer files (tokenizer.json or tokenizer.model), so it cannot chat.\n`);
+      return 1;
+    }
+    const sampling = samplingOptions(withDefaults, defaults);
+    const turns: Turn[] = values.system ? [{ role: 'system', content: values.system }] : [];
+    const rl = createInterface({ input: process.stdin, output: ctx.stdout, terminal: Boolean((process.stdin as { isTTY?: boolean }).isTTY) });
+    let reply: AbortController | null = null;
+    // Ctrl-C stops the reply being generated; the bin's handlers (which end the program) are set aside meanwhile.
+    const onInterrupt = () => {
+      if (reply) reply.abort();
+      else ctx.stdout.write('\n(/exit or Ctrl-D to quit)\n');
+    };
+    const binHandlers = process.listeners('SIGINT');
+    process.removeAllListeners('SIGINT');
+    process.on('SIGINT', onInterrupt);
+    rl.on('SIGINT', onInterrupt);
+    ctx.stdout.write('Chat started. /reset forgets the conversation, /exit quits, Ctrl-C stops a reply.\n');
+    try {
+      for (;;) {
+        const line = await ask(rl, '\n> ');
+        if (line === null || line.trim() === '/exit') break;
+        if (line.trim() === '/reset') {
+          turns.splice(values.system ? 1 : 0);
+          ctx.stdout.write('(conversation forgotten)\n');
+          continue;
+        }
+        if (!line.trim()) continue;
+        turns.push({ role: 'user', content: line });
+        const prompt = tokenizer.encode(promptText(tokenizer, turns), { addSpecialTokens: !tokenizer.chatTemplate });
+        reply = new AbortController();
+        const options: GenerateOptions = {
+          ...sampling,
+          tokenizer,
+          signal: reply.signal,
+          stopStrings: [...(sampling.stopStrings ?? []), ...(tokenizer.chatTemplate ? [] : ALPACA_STOPS)],
+        };
+        let text = '';
+        for await (const piece of llama.generateStream(prompt, options)) {
+          ctx.stdout.write(piece.text);
+          text += piece.text;
+        }
+        if (reply.signal.aborted) ctx.stdout.write(' [stopped]');
+        ctx.stdout.write('\n');
+        reply = null;
+        let answer = text;
+        for (const stop of options.stopStrings ?? []) answer = answer.split(stop)[0];
+        turns.push({ role: 'assistant', content: answer.trim() });
+      }
+      return 0;
+    } finally {
+      rl.close();
+      process.off('SIGINT', onInterrupt);
+      for (const handler of binHandlers) process.on('SIGINT', handler as () => void);
+      llama.dispose();
+    }
+  },
+};

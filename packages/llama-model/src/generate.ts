@@ -1,0 +1,172 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { ValidationError } from '@llamats/core';
+import { positionsFromMask } from './attention-mask.js';
+import type { GenerationTokenizer } from './generation-tokenizer.js';
+import { KvCache } from './kv-cache.js';
+import { processLogits } from './logits-processors.js';
+import { argmax, sampleFromLogits, seededRandom } from './sampling.js';
+import type { LlamaForCausalLM } from './llama-for-causal-lm.js';
+
+export interface GeneratedToken {
+  tokenId: number;
+  /** The text this token completes (empty while a multi-byte character is incomplete; '' without a tokenizer). */
+  text: string;
+  batchIndex: number;
+}
+
+export type StreamedToken = Omit<GeneratedToken, 'batchIndex'>;
+
+export interface GenerateOptions {
+  maxNewTokens: number;
+  /** Sample instead of greedy decoding (HF's do_sample). */
+  doSample?: boolean;
+  temperature?: number;
+  topK?: number;
+  topP?: number;
+  repetitionPenalty?: number;
+  /** Ids that end a row; defaults to the config's eos_token_id. */
+  eosTokenId?: number | number[];
+  /** Texts that end a row once generated (needs tokenizer). */
+  stopStrings?: string[];
+  tokenizer?: GenerationTokenizer;
+  seed?: number;
+  /** Written after a row ends and used to left-pad ragged prompts; defaults to pad, then eos, then 0. */
+  padTokenId?: number;
+  /** 1 = real token, 0 = left padding, for prompts given already padded to one length. */
+  attentionMask?: number[][];
+  onToken?: (event: GeneratedToken) => void;
+  signal?: AbortSignal;
+}
+
+function checkOptions(options: GenerateOptions): void {
+  const bad = (field: string, why: string): never => {
+    throw new ValidationError(`generate: ${field} ${why}.`, { location: field });
+  };
+  if (!Number.isInteger(options.maxNewTokens) || options.maxNewTokens < 0) bad('maxNewTokens', `must be a non-negative integer, got ${options.maxNewTokens}`);
+  if (options.temperature !== undefined && !(options.temperature > 0)) bad('temperature', `must be > 0, got ${options.temperature}`);
+  if (options.topP !== undefined && !(options.topP > 0 && options.topP <= 1)) bad('topP', `must be in (0, 1], got ${options.topP}`);
+  if (options.topK !== undefined && !(Number.isInteger(options.topK) && options.topK >= 0)) bad('topK', `must be a non-negative integer, got ${options.topK}`);
+  if (options.repetitionPenalty !== undefined && !(options.repetitionPenalty > 0)) bad('repetitionPenalty', `must be > 0, got ${options.repetitionPenalty}`);
+  if (options.stopStrings?.length && !options.tokenizer) bad('stopStrings', 'need a tokenizer to turn tokens into text');
+}
+
+/** Prompts as rows of one length with a mask: ragged rows are left-padded, as generation needs. */
+function padPrompts(inputIds: readonly number[] | readonly (readonly number[])[], options: GenerateOptions, padId: number) {
+  const rows = (typeof inputIds[0] === 'number' ? [inputIds as readonly number[]] : (inputIds as readonly (readonly number[])[])).map((r) => [...r]);
+  if (rows.length === 0 || rows.some((r) => r.length === 0)) throw new ValidationError('generate: every prompt needs at least one token.', { location: 'inputIds' });
+  if (options.attentionMask) {
+    const mask = options.attentionMask;
+    if (mask.length !== rows.length || mask.some((m, b) => m.length !== rows[b].length)) {
+      throw new ValidationError('generate: attentionMask must have the shape of inputIds.', { location: 'attentionMask' });
+    }
+    if (rows.some((r) => r.length !== rows[0].length)) throw new ValidationError('generate: with attentionMask, rows must be padded to one length.', { location: 'inputIds' });
+    return { rows, mask: mask.map((m) => [...m]), padded: rows.map(() => 0) };
+  }
+  const width = Math.max(...rows.map((r) => r.length));
+  const padded = rows.map((r) => width - r.length);
+  return {
+    rows: rows.map((r, b) => [...new Array<number>(padded[b]).fill(padId), ...r]),
+    mask: rows.map((r, b) => [...new Array<number>(padded[b]).fill(0), ...new Array<number>(r.length).fill(1)]),
+    padded,
+  };
+}
+
+function eosSet(model: LlamaForCausalLM, options: GenerateOptions): Set<number> {
+  const eos = options.eosTokenId ?? model.config.eosTokenId ?? [];
+  return new Set(Array.isArray(eos) ? eos : [eos]);
+}
+
+/**
+ * The decoding loop behind generate and generateStream: prefill the prompt into a KV cache, then one token
+ * per step. Yields each chosen token per unfinished row; returns the rows (prompt + new, HF padding rules).
+ */
+async function* decodeLoop(model: LlamaForCausalLM, inputIds: readonly number[] | readonly (readonly number[])[], options: GenerateOptions) {
+  checkOptions(options);
+  const padId = options.padTokenId ?? model.config.padTokenId ?? (typeof model.config.eosTokenId === 'number' ? model.config.eosTokenId : model.config.eosTokenId?.[0]) ?? 0;
+  const { rows, mask, padded } = padPrompts(inputIds, options, padId);
+  const batch = rows.length;
+  const promptLen = rows[0].length;
+  const eos = eosSet(model, options);
+  const sampling = options.doSample ?? false;
+  const random = seededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
+  const needsLogits = sampling || (options.repetitionPenalty !== undefined && options.repetitionPenalty !== 1);
+  const anyPadding = mask.some((m) => m.includes(0));
+  const decoders = options.tokenizer ? rows.map(() => options.tokenizer!.createStreamDecoder({ skipSpecialTokens: true })) : null;
+  const texts = rows.map(() => '');
+  const finished = rows.map(() => false);
+  const cache = new KvCache(model.config.numHiddenLayers);
+  try {
+    let stepIds = rows;
+    let start = 0;
+    for (let step = 0; step < options.maxNewTokens; step++) {
+      if (options.signal?.aborted) break;
+      const length = stepIds[0].length;
+      const positions = positionsFromMask(mask, start, length);
+      const chosen = tf.tidy(() => {
+        const ids = tf.tensor2d(stepIds.flat(), [batch, length], 'int32');
+        const logits = model.forwardCached({ inputIds: ids, positions, attentionMask: anyPadding ? mask : null, cache, lastOnly: true });
+        return needsLogits ? logits : tf.argMax(logits, -1);
+      });
+      let next: number[];
+      if (needsLogits) {
+        const all = chosen.dataSync() as Float32Array;
+        chosen.dispose();
+        const vocab = model.config.vocabSize;
+        next = rows.map((row, b) => {
+          const scores = all.slice(b * vocab, (b + 1) * vocab);
+          processLogits(scores, row.slice(padded[b]), options, sampling);
+          return sampling ? sampleFromLogits(scores, random) : argmax(scores);
+        });
+      } else {
+        next = Array.from(chosen.dataSync());
+        chosen.dispose();
+      }
+      start += length;
+      for (let b = 0; b < batch; b++) {
+        const token = finished[b] ? padId : next[b];
+        rows[b].push(token);
+        mask[b].push(1);
+        if (finished[b]) continue;
+        const text = decoders ? decoders[b].push(token) : '';
+        texts[b] += text;
+        if (eos.has(token) || options.stopStrings?.some((s) => texts[b].includes(s))) finished[b] = true;
+        yield { tokenId: token, text, batchIndex: b };
+      }
+      if (finished.every(Boolean)) break;
+      stepIds = rows.map((r) => [r[r.length - 1]]);
+      // Lets abort signals and other work run between steps.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
+    if (decoders) {
+      for (let b = 0; b < batch; b++) {
+        const rest = decoders[b].flush();
+        if (rest) yield { tokenId: -1, text: rest, batchIndex: b };
+      }
+    }
+  } finally {
+    cache.dispose();
+  }
+  return rows.map((r, b) => r.slice(padded[b]));
+}
+
+/** Runs generation to the end; onToken sees every new token. Returns prompt + new ids per row. */
+export async function generateIds(
+  model: LlamaForCausalLM,
+  inputIds: readonly number[] | readonly (readonly number[])[],
+  options: GenerateOptions,
+): Promise<number[][]> {
+  const loop = decodeLoop(model, inputIds, options);
+  for (;;) {
+    const item = await loop.next();
+    if (item.done) return item.value;
+    if (item.value.tokenId >= 0 || item.value.text) options.onToken?.(item.value);
+  }
+}
+
+/** Streams one prompt's new tokens; a final { tokenId: -1, text } carries text the decoder held back, if any. */
+export async function* generateStream(model: LlamaForCausalLM, inputIds: readonly number[], options: GenerateOptions): AsyncGenerator<StreamedToken> {
+  for await (const { tokenId, text, batchIndex } of decodeLoop(model, inputIds, options)) {
+    options.onToken?.({ tokenId, text, batchIndex });
+    yield { tokenId, text };
+  }
+}

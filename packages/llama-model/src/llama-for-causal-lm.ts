@@ -1,0 +1,326 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { LlamatsError } from '@llamats/core';
+import { isLlamaConfig, parseLlamaConfig, type LlamaConfig } from './config.js';
+import { buildAttentionMask } from './attention-mask.js';
+import { causalLmLoss, type LabelsInput, type LossReduction } from './causal-lm-loss.js';
+import { decoderLayer, type DecoderLayerWeights } from './decoder-layer.js';
+import { gatherRows } from './gather-rows.js';
+import { checkpointed, collectVariables } from './gradient-checkpoint.js';
+import { generateIds, generateStream, type GenerateOptions, type StreamedToken } from './generate.js';
+import { initialParameters } from './init-weights.js';
+import type { KvCache } from './kv-cache.js';
+import { Linear, isPlainLinear, type LinearLayer } from './linear.js';
+import { loadPretrained, type FromPretrainedOptions } from './load-pretrained.js';
+import { idsToTensor, maskToArray, type IdsInput } from './model-inputs.js';
+import { LAYER_LINEARS } from './parameter-shapes.js';
+import { rmsNorm } from './rms-norm.js';
+import { computeInvFreq, rotateHalfMatrix, ropeTables } from './rope.js';
+import { applyRows, decodeLayerStep, decodeRopeTables, type DecodeLayerWeights } from './decode-step.js';
+import { FusedWeight } from './fused-weight.js';
+import { savePretrained, type SavePretrainedOptions } from './save-pretrained.js';
+
+export interface ForwardOptions {
+  /** 1 for real tokens, 0 for padding; [batch, seq]. */
+  attentionMask?: readonly (readonly number[])[] | tf.Tensor2D;
+  /** Targets for the causal-LM loss (-100 = ignored); [batch, seq], unshifted as in HF. */
+  labels?: LabelsInput;
+  /** 'mean' (default, HF) or 'sum' of token losses; pair 'sum' with countLossTokens to normalise over many batches. */
+  lossReduction?: LossReduction;
+  /** Positions per row; defaults to 0..seq-1 like HF's forward. */
+  positionIds?: readonly (readonly number[])[];
+  /** Recompute each decoder layer in the backward pass (overrides model.gradientCheckpointing). */
+  gradientCheckpointing?: boolean;
+}
+
+export interface ForwardOutput {
+  logits: tf.Tensor3D;
+  loss?: tf.Scalar;
+}
+
+/** One step of the incremental forward used by generation. */
+export interface CachedStepOptions {
+  inputIds: tf.Tensor2D;
+  positions: number[][];
+  attentionMask: number[][] | null;
+  cache: KvCache;
+  /** Project only the last position to logits (all that sampling needs). */
+  lastOnly: boolean;
+}
+
+function arange(batch: number, seq: number, start = 0): number[][] {
+  return Array.from({ length: batch }, () => Array.from({ length: seq }, (_, t) => start + t));
+}
+
+/** LLaMA decoder-only language model (HF's LlamaForCausalLM) on tfjs, with HF parameter names. */
+export class LlamaForCausalLM {
+  readonly config: LlamaConfig;
+  /** Default for forward's gradientCheckpointing. */
+  gradientCheckpointing = false;
+  private readonly params: Map<string, tf.Variable>;
+  private readonly linears = new Map<string, LinearLayer>();
+  private readonly rotateHalf: tf.Tensor2D;
+  /** Every Linear this model made, wrapped or not, so their caches can be freed. */
+  private readonly ownLinears: Linear[] = [];
+  /** Fused q,k,v and gate,up weights per layer for decoding, with the Linear layers they were built from. */
+  private readonly fused = new Map<string, { from: LinearLayer[]; weight: FusedWeight }>();
+  private disposed = false;
+
+  /** Builds a model around already-created variables named as in HF (see expectedParameterShapes). */
+  constructor(config: LlamaConfig, parameters: Map<string, tf.Variable>) {
+    this.config = config;
+    this.params = new Map(parameters);
+    for (let i = 0; i < config.numHiddenLayers; i++) {
+      for (const name of LAYER_LINEARS) {
+        const full = `model.layers.${i}.${name}`;
+        this.linears.set(full, new Linear(this.param(`${full}.weight`), this.params.get(`${full}.bias`) ?? null));
+      }
+    }
+    const head = config.tieWordEmbeddings ? this.param('model.embed_tokens.weight') : this.param('lm_head.weight');
+    this.linears.set('lm_head', new Linear(head));
+    this.rotateHalf = rotateHalfMatrix(config.headDim);
+    for (const layer of this.linears.values()) this.ownLinears.push(layer as Linear);
+    this.prepareBackend();
+  }
+
+  /**
+   * Builds backend-side helpers now (wasm: cached transposed weights) so that tensor counts stay flat
+   * across forward and generate. Call it again after switching backends; it is cheap when nothing changed.
+   */
+  prepareBackend(): void {
+    for (const layer of this.ownLinears) layer.prepare();
+    for (let i = 0; i < this.config.numHiddenLayers; i++) {
+      const w = this.decodeWeights(i);
+      for (const part of [w.qkv, w.gateUp]) if (part instanceof FusedWeight) part.rebuild();
+    }
+  }
+
+  /** One fused projection over plain, bias-free Linear layers; null if any is wrapped or has a bias. */
+  private fusedFor(key: string, layers: LinearLayer[]): FusedWeight | null {
+    if (!layers.every((l) => isPlainLinear(l) && l.bias === null)) return null;
+    const cached = this.fused.get(key);
+    if (cached && cached.from.every((l, i) => l === layers[i])) return cached.weight;
+    cached?.weight.dispose();
+    const weight = new FusedWeight(layers.map((l) => (l as Linear).weight as tf.Variable<tf.Rank.R2>));
+    this.fused.set(key, { from: layers, weight });
+    return weight;
+  }
+
+  private decodeWeights(i: number): DecodeLayerWeights {
+    const prefix = `model.layers.${i}`;
+    const linear = (name: string): LinearLayer => this.getLinear(`${prefix}.${name}`);
+    const qkv: [LinearLayer, LinearLayer, LinearLayer] = [linear('self_attn.q_proj'), linear('self_attn.k_proj'), linear('self_attn.v_proj')];
+    const gateUp: [LinearLayer, LinearLayer] = [linear('mlp.gate_proj'), linear('mlp.up_proj')];
+    return {
+      inputLayernorm: this.param(`${prefix}.input_layernorm.weight`),
+      postAttentionLayernorm: this.param(`${prefix}.post_attention_layernorm.weight`),
+      qkv: this.fusedFor(`${prefix}.qkv`, qkv) ?? qkv,
+      o: linear('self_attn.o_proj'),
+      gateUp: this.fusedFor(`${prefix}.gate_up`, gateUp) ?? gateUp,
+      down: linear('mlp.down_proj'),
+    };
+  }
+
+  /** The single-token step of generation: few kernel launches per layer (see decode-step.ts). */
+  private decodeStep(options: CachedStepOptions): tf.Tensor2D {
+    const { inputIds, cache } = options;
+    const batch = inputIds.shape[0];
+    const pastLen = cache.length;
+    const mask = buildAttentionMask({ batch, queryLen: 1, pastLen, attentionMask: options.attentionMask });
+    const positions = options.positions.map((row) => row[0]);
+    const { cos, sin } = decodeRopeTables(this.config, computeInvFreq(this.config, Math.max(...positions) + 1), positions);
+    const eps = tf.scalar(this.config.rmsNormEps);
+    const scale = tf.scalar(1 / Math.sqrt(this.config.headDim));
+    let hidden = tf.gather(this.param('model.embed_tokens.weight'), tf.reshape(inputIds, [-1])) as tf.Tensor2D;
+    for (let i = 0; i < this.config.numHiddenLayers; i++) {
+      hidden = decodeLayerStep(hidden, this.decodeWeights(i), { config: this.config, cos, sin, rotateHalf: this.rotateHalf, mask, cache, layer: i }, eps, scale);
+    }
+    const normed = tf.mul(tf.mul(hidden, tf.rsqrt(tf.add(tf.mean(tf.square(hidden), -1, true), eps))), this.param('model.norm.weight'));
+    return applyRows(this.getLinear('lm_head'), normed as tf.Tensor2D);
+  }
+
+  /** Loads config.json and safetensors weights from a local directory or a Hub repo id. */
+  static async fromPretrained(repoIdOrDir: string, options: FromPretrainedOptions = {}): Promise<LlamaForCausalLM> {
+    const { config, parameters } = await loadPretrained(repoIdOrDir, options);
+    return new LlamaForCausalLM(config, parameters);
+  }
+
+  /** A randomly initialised model, as HF initialises one: normal(0, initializer_range), norms 1, biases 0. */
+  static fromConfig(config: LlamaConfig | Record<string, unknown>, options: { seed?: number } = {}): LlamaForCausalLM {
+    const parsed = isLlamaConfig(config) ? config : parseLlamaConfig(config);
+    return new LlamaForCausalLM(parsed, initialParameters(parsed, options.seed));
+  }
+
+  private param(name: string): tf.Variable {
+    const v = this.params.get(name);
+    if (!v) throw new LlamatsError(`The model has no parameter "${name}".`);
+    return v;
+  }
+
+  private checkAlive(): void {
+    if (this.disposed) throw new LlamatsError('This model was disposed; load it again to use it.');
+  }
+
+  /** HF names of every addressable linear layer: 'model.layers.0.self_attn.q_proj', ..., 'lm_head'. */
+  linearNames(): string[] {
+    return [...this.linears.keys()];
+  }
+
+  getLinear(name: string): LinearLayer {
+    const layer = this.linears.get(name);
+    if (!layer) throw new LlamatsError(`No linear layer named "${name}"; linearNames() lists them (e.g. model.layers.0.self_attn.q_proj).`);
+    return layer;
+  }
+
+  /** Replaces a linear layer (PEFT wraps one here); forward resolves layers on every call. */
+  setLinear(name: string, layer: LinearLayer): void {
+    const current = this.getLinear(name);
+    if (layer.inFeatures !== current.inFeatures || layer.outFeatures !== current.outFeatures) {
+      throw new LlamatsError(
+        `setLinear("${name}"): the new layer maps ${layer.inFeatures} → ${layer.outFeatures} features, the model needs ${current.inFeatures} → ${current.outFeatures}.`,
+      );
+    }
+    this.linears.set(name, layer);
+    if (layer instanceof Linear && !this.ownLinears.includes(layer)) this.ownLinears.push(layer);
+    // A plain Linear (e.g. after merging an adapter) becomes the parameter under this name.
+    if (isPlainLinear(layer) && name !== 'lm_head') {
+      this.params.set(`${name}.weight`, layer.weight);
+      if (layer.bias) this.params.set(`${name}.bias`, layer.bias);
+    } else if (isPlainLinear(layer) && !this.config.tieWordEmbeddings) {
+      this.params.set('lm_head.weight', layer.weight);
+    }
+  }
+
+  /** Base parameters by HF name (tied lm_head is not listed twice, as in HF's named_parameters). */
+  namedParameters(): Map<string, tf.Variable> {
+    return new Map(this.params);
+  }
+
+  /** Marks base parameters trainable or frozen by name. */
+  setTrainable(predicate: (name: string) => boolean): void {
+    for (const [name, v] of this.params) v.trainable = predicate(name);
+  }
+
+  /** Trainable base parameters plus trainable variables inside wrapped (non-plain) linear layers. */
+  trainableVariables(): tf.Variable[] {
+    const found = new Set<tf.Variable>();
+    for (const v of this.params.values()) if (v.trainable) found.add(v);
+    for (const layer of this.linears.values()) {
+      if (isPlainLinear(layer)) continue;
+      for (const v of collectVariables(layer)) if (v.trainable) found.add(v);
+    }
+    return [...found];
+  }
+
+  private layerWeights(i: number): DecoderLayerWeights {
+    const prefix = `model.layers.${i}`;
+    const linear = (name: string): LinearLayer => this.getLinear(`${prefix}.${name}`);
+    return {
+      inputLayernorm: this.param(`${prefix}.input_layernorm.weight`),
+      postAttentionLayernorm: this.param(`${prefix}.post_attention_layernorm.weight`),
+      attention: { q: linear('self_attn.q_proj'), k: linear('self_attn.k_proj'), v: linear('self_attn.v_proj'), o: linear('self_attn.o_proj') },
+      mlp: { gate: linear('mlp.gate_proj'), up: linear('mlp.up_proj'), down: linear('mlp.down_proj') },
+    };
+  }
+
+  private layerVariables(w: DecoderLayerWeights): tf.Variable[] {
+    const all = [w.inputLayernorm, w.postAttentionLayernorm, ...Object.values(w.attention), ...Object.values(w.mlp)].flatMap((l) =>
+      collectVariables(l as LinearLayer | tf.Tensor),
+    );
+    return [...new Set(all)];
+  }
+
+  /** Embeddings → decoder layers → final norm; hidden states [batch, seq, hidden]. */
+  private hiddenStates(options: {
+    ids: tf.Tensor2D;
+    positions: readonly (readonly number[])[];
+    attentionMask: number[][] | null;
+    cache?: KvCache;
+    checkpoint: boolean;
+  }): tf.Tensor3D {
+    const { ids, positions, attentionMask, cache } = options;
+    const [batch, seq] = ids.shape;
+    const pastLen = cache?.length ?? 0;
+    const { cos, sin } = ropeTables(this.config, positions);
+    const mask = buildAttentionMask({ batch, queryLen: seq, pastLen, attentionMask });
+    const embedded = gatherRows(this.param('model.embed_tokens.weight') as tf.Variable<tf.Rank.R2>, tf.reshape(ids, [-1]) as tf.Tensor1D);
+    let hidden = tf.reshape(embedded, [batch, seq, this.config.hiddenSize]) as tf.Tensor3D;
+    for (let i = 0; i < this.config.numHiddenLayers; i++) {
+      const weights = this.layerWeights(i);
+      if (options.checkpoint && !cache) {
+        const constants = mask ? [cos, sin, this.rotateHalf, mask] : [cos, sin, this.rotateHalf];
+        const block = (x: tf.Tensor, c: tf.Tensor, s: tf.Tensor, r: tf.Tensor, m?: tf.Tensor): tf.Tensor =>
+          decoderLayer(x as tf.Tensor3D, weights, { config: this.config, cos: c, sin: s, rotateHalf: r as tf.Tensor2D, mask: m ?? null });
+        hidden = checkpointed(block as (x: tf.Tensor, ...c: tf.Tensor[]) => tf.Tensor, hidden, constants, this.layerVariables(weights)) as tf.Tensor3D;
+      } else {
+        const ctx = { config: this.config, cos, sin, rotateHalf: this.rotateHalf, mask, ...(cache ? { cache: { kv: cache, layer: i } } : {}) };
+        hidden = decoderLayer(hidden, weights, ctx);
+      }
+    }
+    return rmsNorm(hidden, this.param('model.norm.weight'), this.config.rmsNormEps) as tf.Tensor3D;
+  }
+
+  /**
+   * Logits [batch, seq, vocab] and, with labels, the causal-LM loss. Pure tf ops: call it inside
+   * tf.variableGrads to train. Inputs may be nested arrays or an int32 tensor.
+   */
+  forward(inputIds: IdsInput, options: ForwardOptions = {}): ForwardOutput {
+    this.checkAlive();
+    return tf.tidy(() => {
+      const ids = idsToTensor(inputIds, this.config.vocabSize);
+      const [batch, seq] = ids.shape;
+      const attentionMask = maskToArray(options.attentionMask, batch, seq);
+      const hidden = this.hiddenStates({
+        ids,
+        positions: options.positionIds ?? arange(batch, seq),
+        attentionMask,
+        checkpoint: options.gradientCheckpointing ?? this.gradientCheckpointing,
+      });
+      const logits = this.getLinear('lm_head').apply(hidden) as tf.Tensor3D;
+      if (options.labels === undefined) return { logits };
+      return { logits, loss: causalLmLoss(logits, options.labels, { reduction: options.lossReduction ?? 'mean' }) };
+    });
+  }
+
+  /** Incremental forward for generation: appends to the cache, returns logits [batch, vocab] of the last position (or all). */
+  forwardCached(options: CachedStepOptions): tf.Tensor {
+    this.checkAlive();
+    return tf.tidy(() => {
+      if (options.inputIds.shape[1] === 1 && options.lastOnly) return this.decodeStep(options);
+      let hidden = this.hiddenStates({ ids: options.inputIds, positions: options.positions, attentionMask: options.attentionMask, cache: options.cache, checkpoint: false });
+      if (options.lastOnly) {
+        const [batch, seq, size] = hidden.shape;
+        hidden = tf.slice(hidden, [0, seq - 1, 0], [batch, 1, size]);
+        return tf.reshape(this.getLinear('lm_head').apply(hidden), [batch, this.config.vocabSize]);
+      }
+      return this.getLinear('lm_head').apply(hidden);
+    });
+  }
+
+  /** Generates up to maxNewTokens per row; returns prompt + new ids for each row (pads stripped from left-padded prompts? no: kept as given). */
+  generate(inputIds: readonly number[] | readonly (readonly number[])[], options: GenerateOptions): Promise<number[][]> {
+    this.checkAlive();
+    return generateIds(this, inputIds, options);
+  }
+
+  /** Streams new tokens of one prompt as they are chosen, with their text when a tokenizer is given. */
+  generateStream(inputIds: readonly number[], options: GenerateOptions): AsyncIterable<StreamedToken> {
+    this.checkAlive();
+    return generateStream(this, inputIds, options);
+  }
+
+  /** Writes config.json and model.safetensors (HF names) that transformers loads. */
+  savePretrained(dir: string, options: SavePretrainedOptions = {}): Promise<void> {
+    this.checkAlive();
+    return savePretrained(dir, { config: this.config, parameters: this.params, dtype: options.dtype ?? 'float32' });
+  }
+
+  /** Frees every variable the model owns (and the tied head once). */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    for (const layer of this.ownLinears) layer.disposeCaches();
+    for (const { weight } of this.fused.values()) weight.dispose();
+    for (const v of new Set(this.params.values())) v.dispose();
+    this.rotateHalf.dispose();
+  }
+}

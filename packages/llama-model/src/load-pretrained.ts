@@ -1,0 +1,129 @@
+import { readFile } from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError, FormatError, SafetensorsError, ShapeMismatchError, openSafetensors, type SafetensorsReader } from '@llamats/core';
+import { parseLlamaConfig, type LlamaConfig } from './config.js';
+import { expectedParameterShapes } from './parameter-shapes.js';
+import { resolveModelFile, type ResolveOptions } from './resolve-model-file.js';
+
+export interface LoadProgress {
+  /** 'download' while files are fetched (Hub), 'weights' while tensors are read. */
+  stage: 'download' | 'weights';
+  loaded: number;
+  total: number;
+  /** The file or tensor being handled. */
+  name: string;
+}
+
+export interface FromPretrainedOptions {
+  revision?: string;
+  offline?: boolean;
+  onProgress?: (event: LoadProgress) => void;
+  signal?: AbortSignal;
+}
+
+/** The Hub options of fromPretrained, with download progress reported as LoadProgress. */
+function hubOptions(options: FromPretrainedOptions): ResolveOptions {
+  const { onProgress, revision, offline, signal } = options;
+  return {
+    ...(revision !== undefined ? { revision } : {}),
+    ...(offline !== undefined ? { offline } : {}),
+    ...(signal ? { signal } : {}),
+    ...(onProgress ? { onProgress: (e) => onProgress({ stage: 'download', loaded: e.loaded, total: e.total ?? 0, name: e.file }) } : {}),
+  };
+}
+
+async function readConfig(repoIdOrDir: string, options: FromPretrainedOptions): Promise<{ config: LlamaConfig; path: string }> {
+  const path = await resolveModelFile(repoIdOrDir, 'config.json', hubOptions(options));
+  if (!path) throw new ConfigError(`${repoIdOrDir}: there is no config.json, so this is not a transformers model repo.`, { key: 'config.json' });
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (cause) {
+    throw new FormatError(`${path}: not valid JSON (${(cause as Error).message}).`, { file: path, cause });
+  }
+  try {
+    return { config: parseLlamaConfig(raw), path };
+  } catch (error) {
+    if (error instanceof Error) error.message = error.message.replace(/^config\.json/, path);
+    throw error;
+  }
+}
+
+/** Opens model.safetensors.index.json (fetching every shard it lists) or model.safetensors. */
+async function openWeights(repoIdOrDir: string, options: FromPretrainedOptions): Promise<SafetensorsReader> {
+  const index = await resolveModelFile(repoIdOrDir, 'model.safetensors.index.json', hubOptions(options));
+  if (index) {
+    let weightMap: Record<string, string>;
+    try {
+      weightMap = (JSON.parse(await readFile(index, 'utf8')) as { weight_map: Record<string, string> }).weight_map;
+      if (typeof weightMap !== 'object' || weightMap === null) throw new Error('it has no "weight_map" object');
+    } catch (cause) {
+      throw new FormatError(`${index}: not a safetensors index (${(cause as Error).message}).`, { file: index, cause });
+    }
+    const shards = [...new Set(Object.values(weightMap))];
+    for (const [i, shard] of shards.entries()) {
+      options.onProgress?.({ stage: 'download', loaded: i, total: shards.length, name: shard });
+      const path = await resolveModelFile(repoIdOrDir, shard, hubOptions(options));
+      if (!path) throw new SafetensorsError(`${index} lists shard "${shard}", but ${repoIdOrDir} has no such file.`, { file: shard });
+    }
+    return openSafetensors(index);
+  }
+  const single = await resolveModelFile(repoIdOrDir, 'model.safetensors', hubOptions(options));
+  if (!single) {
+    throw new FormatError(`${repoIdOrDir}: no model.safetensors or model.safetensors.index.json (only safetensors weights are supported).`, {
+      file: 'model.safetensors',
+    });
+  }
+  return openSafetensors(single);
+}
+
+/** Checks every expected tensor is present with its shape before any is read: one clear error names the first mismatch. */
+function checkTensors(reader: SafetensorsReader, expected: Map<string, number[]>, configPath: string): void {
+  for (const [name, shape] of expected) {
+    if (!reader.has(name)) {
+      throw new SafetensorsError(`${reader.path}: tensor "${name}" is missing (${configPath} needs it, with shape [${shape.join(', ')}]).`, {
+        file: reader.path,
+        tensor: name,
+      });
+    }
+    const info = reader.info(name);
+    if (info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i])) {
+      throw new ShapeMismatchError(
+        `${info.file}: tensor "${name}" has shape [${info.shape.join(', ')}], but ${configPath} implies [${shape.join(', ')}].`,
+        { tensor: name, expected: shape, found: info.shape },
+      );
+    }
+    if (!['F32', 'F16', 'BF16'].includes(info.dtype)) {
+      throw new SafetensorsError(`${info.file}: tensor "${name}" is ${info.dtype}; llamats loads F32, F16 and BF16 weights.`, { file: info.file, tensor: name });
+    }
+  }
+}
+
+/** Reads config.json and the weights (float32 variables, one tensor at a time to bound peak memory). */
+export async function loadPretrained(
+  repoIdOrDir: string,
+  options: FromPretrainedOptions = {},
+): Promise<{ config: LlamaConfig; parameters: Map<string, tf.Variable> }> {
+  const { config, path: configPath } = await readConfig(repoIdOrDir, options);
+  const reader = await openWeights(repoIdOrDir, options);
+  const parameters = new Map<string, tf.Variable>();
+  try {
+    const expected = expectedParameterShapes(config);
+    checkTensors(reader, expected, configPath);
+    let loaded = 0;
+    for (const [name, shape] of expected) {
+      options.signal?.throwIfAborted();
+      const values = await reader.readFloat32(name);
+      const tensor = tf.tensor(values, shape, 'float32');
+      parameters.set(name, tf.variable(tensor, true));
+      tensor.dispose();
+      options.onProgress?.({ stage: 'weights', loaded: ++loaded, total: expected.size, name });
+    }
+  } catch (error) {
+    for (const v of parameters.values()) v.dispose();
+    throw error;
+  } finally {
+    await reader.close();
+  }
+  return { config, parameters };
+}

@@ -1,0 +1,18 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type { LinearLayer } from './linear.js';
+
+export interface MlpProjections {
+  gate: LinearLayer;
+  up: LinearLayer;
+  down: LinearLayer;
+}
+
+/** SiLU(x) = x·sigmoid(x), as torch computes it. */
+export function silu(x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => tf.mul(x, tf.sigmoid(x)));
+}
+
+/** SwiGLU feed-forward: down(silu(gate(x)) · up(x)). */
+export function swigluMlp(x: tf.Tensor3D, proj: MlpProjections): tf.Tensor3D {
+  return tf.tidy(() => proj.down.apply(tf.mul(silu(proj.gate.apply(x)), proj.up.apply(x))) as tf.Tensor3D);
+}

@@ -1,0 +1,36 @@
+/** Small random-model configs for tests: LLaMA-1 (MHA, untied) and LLaMA-3 style (GQA, tied, llama3 RoPE, 5.x form). */
+export const LLAMA1_SMALL = {
+  model_type: 'llama',
+  vocab_size: 97,
+  hidden_size: 32,
+  intermediate_size: 48,
+  num_hidden_layers: 2,
+  num_attention_heads: 4,
+  num_key_value_heads: 4,
+  max_position_embeddings: 64,
+  rms_norm_eps: 1e-6,
+  rope_theta: 10000,
+  rope_scaling: null,
+  tie_word_embeddings: false,
+  initializer_range: 0.2,
+  bos_token_id: 1,
+  eos_token_id: 2,
+};
+
+export const LLAMA3_SMALL = {
+  model_type: 'llama',
+  vocab_size: 101,
+  hidden_size: 48,
+  intermediate_size: 64,
+  num_hidden_layers: 2,
+  num_attention_heads: 6,
+  num_key_value_heads: 2,
+  head_dim: 8,
+  max_position_embeddings: 512,
+  rms_norm_eps: 1e-5,
+  rope_parameters: { rope_type: 'llama3', rope_theta: 500000, factor: 8, low_freq_factor: 1, high_freq_factor: 32, original_max_position_embeddings: 256 },
+  tie_word_embeddings: true,
+  initializer_range: 0.2,
+  bos_token_id: 1,
+  eos_token_id: [2, 3],
+};
