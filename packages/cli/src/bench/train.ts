@@ -1,7 +1,218 @@
+import { execFile } from 'node:child_process';
+import { access } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import * as tf from '@tensorflow/tfjs-core';
+import { ConfigError, initBackend, registerGradients } from '@llamats/core';
+import { LlamaForCausalLM } from '@llamats/llama-model';
+import { getPeftModel } from '@llamats/peft-lora';
+import { AdamW, buildMicroBatch, computeStepGradients, disposeMicroBatch, loraTrainable, SeededRng, type TrainingExample } from '@llamats/trainer';
 import type { CommandContext } from '../command.js';
+import { BACKEND_USAGE, parseBackendOption } from '../backend-option.js';
 
-/** Placeholder until the train benchmark lands. */
-export async function runTrainBench(_args: string[], ctx: CommandContext): Promise<number> {
-  ctx.stderr.write('llamats bench train: not available in this version yet.\n');
-  return 2;
+const USAGE = `llamats bench train [options]
+
+LoRA training throughput (forward + backward + AdamW on lora_A/lora_B of q_proj,v_proj, r=8, fp32)
+for a LLaMA of llama2.c's stories15M shape (dim 288, 6 layers, 6 heads, ffn 768, vocab 32000),
+batch 8 × 256 tokens, and the same work in PyTorch (shared/bench/torch_cpu_lora.py) in the same run
+when python3 with torch is installed (Debian: apt-get install python3-torch libopenblas0-pthread).
+
+Options:
+  --steps <n>          timed optimizer steps after one warm-up step (default 3)
+  --batch <n>          sequences per step (default 8)
+  --micro-batch <n>    sequences per forward/backward, accumulated over the step (default 2: a whole
+                       8 × 256 × 32000 logits batch and its gradient overflow wasm's 4 GiB heap)
+  --seq <n>            tokens per sequence (default 256)
+  --dim/--layers/--heads/--ffn/--vocab <n>   model shape (defaults: stories15M)
+  --torch-script <py>  the PyTorch anchor (default: ../shared/bench/torch_cpu_lora.py from the repo root)
+  --python <exe>       python with torch (default: python3, then /usr/bin/python3)
+  --no-torch           skip the PyTorch side
+  --json               print one JSON object instead of text
+${BACKEND_USAGE.replace('default auto: fastest available', 'default wasm')}`;
+
+interface BenchShape {
+  dim: number;
+  layers: number;
+  heads: number;
+  ffn: number;
+  vocab: number;
+  seq: number;
+  batch: number;
+}
+
+interface TorchResult {
+  train_tokens_per_s: number;
+  step_ms: number;
+  anchor: string;
+  threads: number;
+}
+
+function intOption(values: Record<string, unknown>, key: string, fallback: number): number {
+  const raw = values[key];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--${key} must be a positive whole number; got "${String(raw)}".`, { key });
+  return n;
+}
+
+async function findTorchScript(given: string | undefined, cwd: string): Promise<string | null> {
+  const candidates = given ? [resolve(cwd, given)] : [resolve(cwd, '../shared/bench/torch_cpu_lora.py'), resolve(cwd, 'shared/bench/torch_cpu_lora.py')];
+  for (const path of candidates) if (await access(path).then(() => true, () => false)) return path;
+  return null;
+}
+
+/** Runs the PyTorch anchor; a string says why it did not run. */
+function runTorch(python: string, script: string, shape: BenchShape, steps: number, signal: AbortSignal): Promise<TorchResult | string> {
+  const args = [script, ...Object.entries({ ...shape, steps }).map(([k, v]) => `${k}=${v}`)];
+  return new Promise((done) => {
+    execFile(python, args, { env: { ...process.env, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '2' }, signal, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
+      if (error) {
+        const text = `${stderr}`;
+        if (/No module named 'torch'/.test(text)) return done(`python3 has no torch (Debian: apt-get install python3-torch libopenblas0-pthread)`);
+        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return done(`${python} was not found`);
+        return done(`the PyTorch anchor failed: ${text.trim().split('\n').pop() ?? error.message}`);
+      }
+      const line = stdout.trim().split('\n').pop() ?? '';
+      try {
+        return done(JSON.parse(line) as TorchResult);
+      } catch {
+        return done(`the PyTorch anchor printed no JSON result (${line.slice(0, 200)})`);
+      }
+    });
+  });
+}
+
+function chunk<T>(items: readonly T[], size: number): T[][] {
+  const groups: T[][] = [];
+  for (let i = 0; i < items.length; i += size) groups.push(items.slice(i, i + size));
+  return groups;
+}
+
+function randomExamples(shape: BenchShape, seed: number): TrainingExample[] {
+  const rng = new SeededRng(seed);
+  return Array.from({ length: shape.batch }, () => ({ input_ids: Array.from({ length: shape.seq }, () => rng.nextInt(shape.vocab)) }));
+}
+
+/** `llamats bench train`: our LoRA step time on the stories15M shape vs PyTorch CPU, same run. */
+export async function runTrainBench(args: string[], ctx: CommandContext): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    options: {
+      steps: { type: 'string' },
+      batch: { type: 'string' },
+      'micro-batch': { type: 'string' },
+      seq: { type: 'string' },
+      dim: { type: 'string' },
+      layers: { type: 'string' },
+      heads: { type: 'string' },
+      ffn: { type: 'string' },
+      vocab: { type: 'string' },
+      backend: { type: 'string' },
+      'torch-script': { type: 'string' },
+      python: { type: 'string' },
+      'no-torch': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) {
+    ctx.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const shape: BenchShape = {
+    dim: intOption(values, 'dim', 288),
+    layers: intOption(values, 'layers', 6),
+    heads: intOption(values, 'heads', 6),
+    ffn: intOption(values, 'ffn', 768),
+    vocab: intOption(values, 'vocab', 32000),
+    seq: intOption(values, 'seq', 256),
+    batch: intOption(values, 'batch', 8),
+  };
+  const steps = intOption(values, 'steps', 3);
+  const microBatch = Math.min(shape.batch, intOption(values, 'micro-batch', 2));
+  const say = (line: string) => {
+    if (!values.json) ctx.stderr.write(`${line}\n`);
+  };
+
+  const backend = await initBackend({ backend: values.backend === undefined ? 'wasm' : parseBackendOption(values.backend) });
+  await registerGradients();
+  say(`backend ${backend.backend} (${backend.reason}); shape ${JSON.stringify(shape)}; micro-batch ${microBatch}; ${steps} timed steps after 1 warm-up`);
+  const model = LlamaForCausalLM.fromConfig(
+    {
+      model_type: 'llama',
+      hidden_size: shape.dim,
+      num_hidden_layers: shape.layers,
+      num_attention_heads: shape.heads,
+      num_key_value_heads: shape.heads,
+      intermediate_size: shape.ffn,
+      vocab_size: shape.vocab,
+      max_position_embeddings: Math.max(shape.seq, 256),
+      rms_norm_eps: 1e-6,
+      tie_word_embeddings: false,
+    },
+    { seed: 0 },
+  );
+  const peft = getPeftModel(model, { r: 8, lora_alpha: 16, lora_dropout: 0, target_modules: ['q_proj', 'v_proj'] }, { seed: 0 });
+  const trainable = loraTrainable(peft);
+  const variables = trainable.namedTrainableVariables();
+  const optimizer = new AdamW(variables, { weightDecay: 0 });
+  const examples = randomExamples(shape, 0);
+  const stepTimes: number[] = [];
+  const tensorCounts: number[] = [];
+  const rss: number[] = [];
+  try {
+    for (let step = 0; step <= steps; step++) {
+      if (ctx.signal.aborted) return 130;
+      const t0 = performance.now();
+      const batches = chunk(examples, microBatch).map((group) => buildMicroBatch(group, 0));
+      const { grads, loss } = computeStepGradients(trainable, batches, variables);
+      optimizer.applyGradients(grads, 3e-4);
+      tf.dispose([...grads.values()]);
+      batches.forEach(disposeMicroBatch);
+      const ms = performance.now() - t0;
+      tensorCounts.push(tf.memory().numTensors);
+      rss.push(process.memoryUsage().rss);
+      if (step > 0) stepTimes.push(ms);
+      say(`  ${step === 0 ? 'warm-up' : `step ${step}`}: ${(ms / 1000).toFixed(2)} s, loss ${loss.toFixed(4)}, ${Math.round((shape.batch * shape.seq * 1000) / ms)} tokens/s, ${tf.memory().numTensors} tensors, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
+    }
+  } finally {
+    optimizer.dispose();
+    model.dispose();
+  }
+  const meanMs = stepTimes.reduce((a, b) => a + b, 0) / stepTimes.length;
+  const ours = (shape.batch * shape.seq * 1000) / meanMs;
+
+  let torch: TorchResult | string = 'skipped (--no-torch)';
+  if (!values['no-torch']) {
+    const script = await findTorchScript(values['torch-script'], ctx.cwd);
+    if (!script) torch = 'shared/bench/torch_cpu_lora.py was not found (give --torch-script)';
+    else {
+      // pyenv's python3 often lacks Debian's python3-torch, which /usr/bin/python3 has.
+      for (const python of values.python ? [values.python] : ['python3', '/usr/bin/python3']) {
+        say(`running the PyTorch anchor with ${python} …`);
+        torch = await runTorch(python, script, shape, Math.max(steps, 3), ctx.signal);
+        if (typeof torch !== 'string') break;
+      }
+    }
+  }
+  const result = {
+    bench: 'train',
+    backend: backend.backend,
+    shape,
+    steps,
+    micro_batch: microBatch,
+    ours: { tokens_per_s: ours, step_ms: meanMs },
+    torch: typeof torch === 'string' ? { skipped: torch } : torch,
+    ratio: typeof torch === 'string' ? null : ours / torch.train_tokens_per_s,
+    memory: { num_tensors_per_step: tensorCounts, rss_mib_per_step: rss.map((r) => Math.round(r / 2 ** 20)) },
+  };
+  if (values.json) {
+    ctx.stdout.write(`${JSON.stringify(result)}\n`);
+    return 0;
+  }
+  ctx.stdout.write(`llamats (${backend.backend}): ${ours.toFixed(0)} tokens/s (${(meanMs / 1000).toFixed(2)} s a step)\n`);
+  if (typeof torch === 'string') ctx.stdout.write(`PyTorch: not run — ${torch}\n`);
+  else ctx.stdout.write(`PyTorch (${torch.anchor}, ${torch.threads} threads): ${torch.train_tokens_per_s.toFixed(0)} tokens/s (${(torch.step_ms / 1000).toFixed(2)} s a step)\nratio llamats / PyTorch: ${(ours / torch.train_tokens_per_s).toFixed(3)}×\n`);
+  return 0;
 }

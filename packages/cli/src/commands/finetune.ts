@@ -1,3 +1,329 @@
-import { notYetImplemented } from '../command.js';
+import { access, readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, initBackend, isLocalPath, registerGradients } from '@llamats/core';
+import { getTemplate, isTokenizedRecord, loadInstructionDataset, splitTrainVal, tokenizeForTraining, type InstructionRecord, type TrainingTokenizer } from '@llamats/instruct-data';
+import { LlamaForCausalLM } from '@llamats/llama-model';
+import { PeftModel, getPeftModel } from '@llamats/peft-lora';
+import {
+  LR_SCHEDULER_TYPES,
+  TRAINER_STATE_FILE,
+  formatDuration,
+  formatProgressLine,
+  fullTrainable,
+  listCheckpoints,
+  loadInitialWeights,
+  loraTrainable,
+  train,
+  type LrSchedulerType,
+  type TrainableModel,
+  type TrainingExample,
+} from '@llamats/trainer';
+import type { Command, CommandContext } from '../command.js';
+import { BACKEND_USAGE, parseBackendOption } from '../backend-option.js';
+import { loadCliTokenizer } from './generate.js';
 
-export const command = notYetImplemented('finetune', 'Fine-tune a model with LoRA (or fully) on instruction data');
+const USAGE = `llamats finetune --model <repo|dir> --data <file|dir|dataset> [--out <dir>] [options]
+
+Fine-tune a LLaMA-family model on instruction data with LoRA (alpaca-lora's recipe and defaults)
+or fully (--full, Stanford Alpaca's recipe). Writes <out>/checkpoint-<step>/, metrics.jsonl,
+loss_curve.svg and, at the end, the adapter (adapter_config.json, adapter_model.safetensors)
+or the full model. Ctrl-C writes a checkpoint and exits; --resume-from-checkpoint continues.
+
+Data: Alpaca JSON/JSONL records (tokenized with --template) or pre-tokenized JSONL
+{"input_ids": [...], "labels": [...]} (no tokenizer needed), a file, a directory or a Hub dataset.
+
+Model and data:
+  --model <repo|dir>             base model (Hub repo id or local folder)
+  --data <file|dir|repo>         training data
+  --out <dir>                    output directory (default ./lora-alpaca)
+  --template <name|file>         prompt template (default alpaca)
+  --cutoff-len <n>               longest example in tokens (default 256)
+  --train-on-inputs / --no-train-on-inputs   also train on the prompt (default: train on inputs, as alpaca-lora)
+  --val-set-size <n|fraction>    validation examples held out (default 2000; 0 for none)
+  --pad-id <id>                  padding id (default 0, as alpaca-lora)
+LoRA:
+  --lora-r <n> (8)  --lora-alpha <n> (16)  --lora-dropout <p> (0.05)  --target-modules <a,b> (q_proj,v_proj)
+  --init-adapter <dir|file>      start from these adapter weights (a PEFT dir or a bare adapter_model.safetensors)
+  --full                         full fine-tuning instead of LoRA (all parameters train)
+Optimization:
+  --micro-batch-size <n> (4)  --batch-size <n> (128; accumulation = batch / micro)
+  --epochs <n> (3)  --max-steps <n> (overrides epochs)  --lr <x> (3e-4)
+  --lr-scheduler <${LR_SCHEDULER_TYPES.join('|')}> (linear)  --warmup-steps <n> (100)  --warmup-ratio <x>
+  --weight-decay <x> (0)  --max-grad-norm <x> (1.0)  --seed <n> (42)  --no-shuffle
+Evaluation and checkpoints:
+  --eval-steps <n> (200)  --save-steps <n> (200)  --save-total-limit <n> (3; 0 keeps all)
+  --early-stopping-patience <n> (0: off)
+  --resume-from-checkpoint <dir> continue a run (a checkpoint-<step> dir, or the output dir for its latest)
+Other:
+  --config <run.json>            options from a JSON file (keys as the options, e.g. "lora-r" or "loraR"); flags win
+  --revision <rev>  --offline
+${BACKEND_USAGE}`;
+
+const OPTIONS = {
+  model: { type: 'string' },
+  data: { type: 'string' },
+  out: { type: 'string' },
+  template: { type: 'string' },
+  'cutoff-len': { type: 'string' },
+  'train-on-inputs': { type: 'boolean' },
+  'no-train-on-inputs': { type: 'boolean' },
+  'val-set-size': { type: 'string' },
+  'pad-id': { type: 'string' },
+  'lora-r': { type: 'string' },
+  'lora-alpha': { type: 'string' },
+  'lora-dropout': { type: 'string' },
+  'target-modules': { type: 'string' },
+  'init-adapter': { type: 'string' },
+  full: { type: 'boolean' },
+  'micro-batch-size': { type: 'string' },
+  'batch-size': { type: 'string' },
+  epochs: { type: 'string' },
+  'max-steps': { type: 'string' },
+  lr: { type: 'string' },
+  'lr-scheduler': { type: 'string' },
+  'warmup-steps': { type: 'string' },
+  'warmup-ratio': { type: 'string' },
+  'weight-decay': { type: 'string' },
+  'max-grad-norm': { type: 'string' },
+  seed: { type: 'string' },
+  'no-shuffle': { type: 'boolean' },
+  'eval-steps': { type: 'string' },
+  'save-steps': { type: 'string' },
+  'save-total-limit': { type: 'string' },
+  'early-stopping-patience': { type: 'string' },
+  'resume-from-checkpoint': { type: 'string' },
+  config: { type: 'string' },
+  revision: { type: 'string' },
+  offline: { type: 'boolean' },
+  backend: { type: 'string' },
+} as const;
+
+type OptionName = keyof typeof OPTIONS;
+type OptionValues = Partial<Record<OptionName, string | boolean>>;
+
+/** "loraR" / "lora_r" / "lora-r" → "lora-r", so a config file may use any of the three spellings. */
+function kebab(key: string): string {
+  return key.replace(/_/g, '-').replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+}
+
+/** Options from `--config run.json`, checked against the flags; the command line wins over them. */
+async function readConfigFile(path: string): Promise<OptionValues> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await readFile(path, 'utf8'));
+  } catch (cause) {
+    throw new ConfigError(`--config ${path}: cannot read it as JSON (${(cause as Error).message}).`, { key: 'config', cause });
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ConfigError(`--config ${path}: expected a JSON object of options.`, { key: 'config' });
+  const values: OptionValues = {};
+  for (const [key, value] of Object.entries(raw as Record<string, unknown>)) {
+    const name = kebab(key) as OptionName;
+    if (!(name in OPTIONS) || name === 'config') throw new ConfigError(`--config ${path}: unknown option "${key}" (see \`llamats finetune --help\`).`, { key });
+    const spec = OPTIONS[name];
+    if (spec.type === 'boolean') {
+      if (typeof value !== 'boolean') throw new ConfigError(`--config ${path}: "${key}" must be true or false.`, { key });
+      values[name] = value;
+    } else {
+      values[name] = Array.isArray(value) ? value.join(',') : String(value);
+    }
+  }
+  return values;
+}
+
+function num(values: OptionValues, key: OptionName, fallback: number | undefined, check: (n: number) => boolean, what: string): number | undefined {
+  const raw = values[key];
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(n) || !check(n)) throw new ConfigError(`--${key} must be ${what}; got "${String(raw)}".`, { key });
+  return n;
+}
+const isCount = (n: number) => Number.isInteger(n) && n >= 0;
+const isPositiveCount = (n: number) => Number.isInteger(n) && n >= 1;
+
+async function exists(path: string): Promise<boolean> {
+  return access(path).then(() => true, () => false);
+}
+
+/** A checkpoint-<step> dir as given, or the latest one inside an output dir. */
+async function resolveCheckpoint(path: string): Promise<string> {
+  if (await exists(join(path, TRAINER_STATE_FILE))) return path;
+  const all = await listCheckpoints(path);
+  const latest = all[all.length - 1];
+  if (!latest) throw new ConfigError(`--resume-from-checkpoint ${path}: neither a checkpoint-<step> directory (no ${TRAINER_STATE_FILE}) nor an output directory holding one.`, { key: 'resume-from-checkpoint' });
+  return latest.dir;
+}
+
+interface PreparedData {
+  train: TrainingExample[];
+  val: TrainingExample[];
+  format: string;
+}
+
+async function prepareData(values: OptionValues, model: string, hub: { revision?: string; offline?: boolean }, ctx: CommandContext): Promise<PreparedData> {
+  const data = values.data as string;
+  const local = isLocalPath(data) || (await exists(resolve(ctx.cwd, data)));
+  const dataset = await loadInstructionDataset(local ? { path: resolve(ctx.cwd, data) } : { repo: data, ...hub, signal: ctx.signal });
+  const cutoffLen = num(values, 'cutoff-len', 256, isPositiveCount, 'a whole number ≥ 1') as number;
+  const trainOnInputs = values['no-train-on-inputs'] === true ? false : values['train-on-inputs'] !== false;
+  const needsTokenizer = dataset.records.some((r) => !isTokenizedRecord(r));
+  // @llamats/tokenizer's Tokenizer has every field instruct-data reads (bos/eos ids, encode, idToToken).
+  const tokenizer = needsTokenizer ? ((await loadCliTokenizer(model, hub)) as unknown as TrainingTokenizer | null) : null;
+  if (needsTokenizer && !tokenizer) {
+    throw new ConfigError(`${data} holds text records, and ${model} has no tokenizer files (tokenizer.json or tokenizer.model) to tokenize them: give pre-tokenized {"input_ids", "labels"} JSONL instead.`, { key: 'data' });
+  }
+  const template = getTemplate((values.template as string | undefined) ?? 'alpaca');
+  const toExample = (record: InstructionRecord): TrainingExample =>
+    isTokenizedRecord(record)
+      ? { input_ids: record.input_ids.slice(0, cutoffLen), labels: (record.labels ?? record.input_ids).slice(0, cutoffLen) }
+      : tokenizeForTraining(record, { tokenizer: tokenizer!, template, cutoffLen, trainOnInputs });
+  const valSetSize = num(values, 'val-set-size', 2000, (n) => n >= 0, 'a count or a fraction in (0, 1)') as number;
+  const seed = num(values, 'seed', 42, isCount, 'a whole number ≥ 0') as number;
+  if (valSetSize >= dataset.records.length && valSetSize >= 1) {
+    throw new ConfigError(`--val-set-size ${valSetSize} leaves no training data out of ${dataset.records.length} records; use a smaller count (or 0).`, { key: 'val-set-size' });
+  }
+  const split = splitTrainVal(dataset.records, { valSetSize, seed });
+  return { train: split.train.map(toExample), val: split.val.map(toExample), format: dataset.format };
+}
+
+async function prepareModel(values: OptionValues, model: string, hub: { revision?: string; offline?: boolean }, ctx: CommandContext): Promise<{ trainable: TrainableModel; llama: LlamaForCausalLM; describe: string }> {
+  const llama = await LlamaForCausalLM.fromPretrained(model, { ...hub, signal: ctx.signal });
+  try {
+    if (values.full) {
+      llama.setTrainable(() => true);
+      const count = llama.trainableVariables().reduce((sum, v) => sum + v.size, 0);
+      return { trainable: fullTrainable(llama), llama, describe: `full fine-tuning: ${count.toLocaleString('en-US')} parameters` };
+    }
+    const init = values['init-adapter'] as string | undefined;
+    let peft: PeftModel;
+    if (init && !init.endsWith('.safetensors')) {
+      // A PEFT directory brings its own config (r, alpha, targets): train it further as PEFT does.
+      peft = await PeftModel.fromPretrained(llama, resolve(ctx.cwd, init), { isTrainable: true });
+    } else {
+      peft = getPeftModel(llama, {
+        r: num(values, 'lora-r', 8, isPositiveCount, 'a whole number ≥ 1') as number,
+        lora_alpha: num(values, 'lora-alpha', 16, (n) => n > 0, 'a number > 0') as number,
+        lora_dropout: num(values, 'lora-dropout', 0.05, (n) => n >= 0 && n < 1, 'a number in [0, 1)') as number,
+        target_modules: ((values['target-modules'] as string | undefined) ?? 'q_proj,v_proj').split(',').map((s) => s.trim()).filter(Boolean),
+        bias: 'none',
+        task_type: 'CAUSAL_LM',
+        base_model_name_or_path: model,
+      }, { seed: num(values, 'seed', 42, isCount, 'a whole number ≥ 0') });
+    }
+    const trainable = loraTrainable(peft);
+    if (init && init.endsWith('.safetensors')) await loadInitialWeights(trainable, resolve(ctx.cwd, init));
+    const report = peft.trainableParameters();
+    return { trainable, llama, describe: `LoRA: trainable params ${report.trainable.toLocaleString('en-US')} || all params ${report.total.toLocaleString('en-US')} || trainable% ${report.percent.toFixed(4)}` };
+  } catch (error) {
+    llama.dispose();
+    throw error;
+  }
+}
+
+/** Draws the trainer's progress line in place on a terminal, or one line every 10 s elsewhere. */
+function progressRenderer(stream: CommandContext['stderr']): { draw: (line: string, force?: boolean) => void; end: () => void } {
+  const tty = Boolean((stream as { isTTY?: boolean }).isTTY);
+  let last = 0;
+  let open = false;
+  return {
+    draw(line, force = false) {
+      const now = Date.now();
+      if (!force && now - last < (tty ? 100 : 10_000)) return;
+      last = now;
+      if (tty) {
+        stream.write(`\r\x1b[2K${line}`);
+        open = true;
+      } else {
+        stream.write(`${line}\n`);
+      }
+    },
+    end() {
+      if (open) stream.write('\n');
+      open = false;
+    },
+  };
+}
+
+export const command: Command = {
+  name: 'finetune',
+  summary: 'Fine-tune a model with LoRA (or fully) on instruction data',
+  usage: USAGE,
+  async run(args: string[], ctx: CommandContext): Promise<number> {
+    const { values: flags } = parseArgs({ args, strict: true, allowPositionals: false, options: OPTIONS });
+    const fromFile = flags.config ? await readConfigFile(resolve(ctx.cwd, flags.config)) : {};
+    const values: OptionValues = { ...fromFile, ...(flags as OptionValues) };
+    if (!values.model || !values.data) {
+      ctx.stderr.write('llamats finetune: give --model <repo|dir> and --data <file|dir|dataset> (or put them in --config).\n');
+      return 2;
+    }
+    const model = values.model as string;
+    const outputDir = resolve(ctx.cwd, (values.out as string | undefined) ?? './lora-alpaca');
+    const microBatchSize = num(values, 'micro-batch-size', 4, isPositiveCount, 'a whole number ≥ 1') as number;
+    const batchSize = num(values, 'batch-size', 128, isPositiveCount, 'a whole number ≥ 1') as number;
+    if (batchSize % microBatchSize !== 0) throw new ConfigError(`--batch-size ${batchSize} must be a multiple of --micro-batch-size ${microBatchSize} (accumulation = batch / micro).`, { key: 'batch-size' });
+    const lrScheduler = ((values['lr-scheduler'] as string | undefined) ?? 'linear') as LrSchedulerType;
+    if (!LR_SCHEDULER_TYPES.includes(lrScheduler)) throw new ConfigError(`--lr-scheduler must be one of ${LR_SCHEDULER_TYPES.join(', ')}; got "${lrScheduler}".`, { key: 'lr-scheduler' });
+    const hub = { ...(values.revision ? { revision: values.revision as string } : {}), offline: values.offline === true || ctx.env.HF_HUB_OFFLINE === '1' };
+
+    const backend = await initBackend({ backend: parseBackendOption(values.backend as string | undefined) });
+    await registerGradients();
+    ctx.stderr.write(`backend ${backend.backend}: ${backend.reason}\n`);
+    const data = await prepareData(values, model, hub, ctx);
+    ctx.stderr.write(`data: ${data.train.length} training / ${data.val.length} validation examples (${data.format})\n`);
+    const { trainable, llama, describe } = await prepareModel(values, model, hub, ctx);
+    ctx.stderr.write(`${describe}\n`);
+    const resumeFrom = values['resume-from-checkpoint'] ? await resolveCheckpoint(resolve(ctx.cwd, values['resume-from-checkpoint'] as string)) : undefined;
+    const bar = progressRenderer(ctx.stderr);
+    try {
+      const summary = await train({
+        model: trainable,
+        trainData: data.train,
+        evalData: data.val,
+        outputDir,
+        microBatchSize,
+        gradientAccumulationSteps: batchSize / microBatchSize,
+        epochs: num(values, 'epochs', 3, (n) => n > 0, 'a number > 0'),
+        maxSteps: num(values, 'max-steps', 0, isCount, 'a whole number ≥ 0'),
+        learningRate: num(values, 'lr', 3e-4, (n) => n >= 0, 'a number ≥ 0'),
+        lrScheduler,
+        warmupSteps: num(values, 'warmup-steps', values['warmup-ratio'] !== undefined ? 0 : 100, isCount, 'a whole number ≥ 0'),
+        warmupRatio: num(values, 'warmup-ratio', undefined, (n) => n >= 0 && n <= 1, 'a number in [0, 1]'),
+        weightDecay: num(values, 'weight-decay', 0, (n) => n >= 0, 'a number ≥ 0'),
+        maxGradNorm: num(values, 'max-grad-norm', 1.0, (n) => n >= 0, 'a number ≥ 0'),
+        seed: num(values, 'seed', 42, isCount, 'a whole number ≥ 0'),
+        shuffle: values['no-shuffle'] !== true,
+        padId: num(values, 'pad-id', 0, isCount, 'a token id'),
+        evalSteps: num(values, 'eval-steps', 200, isCount, 'a whole number ≥ 0'),
+        saveSteps: num(values, 'save-steps', 200, isCount, 'a whole number ≥ 0'),
+        saveTotalLimit: num(values, 'save-total-limit', 3, isCount, 'a whole number ≥ 0'),
+        earlyStoppingPatience: num(values, 'early-stopping-patience', 0, isCount, 'a whole number ≥ 0'),
+        resumeFromCheckpoint: resumeFrom,
+        signal: ctx.signal,
+        onProgress: (p) => bar.draw(formatProgressLine(p), p.step === p.totalSteps),
+        onLog: (entry) => {
+          if ('eval' in entry) {
+            bar.end();
+            ctx.stderr.write(`eval at step ${entry.step}: loss ${entry.loss.toFixed(4)}, perplexity ${entry.perplexity.toFixed(2)} (${entry.tokens} tokens)\n`);
+          }
+        },
+        onMessage: (line) => {
+          bar.end();
+          ctx.stderr.write(`${line}\n`);
+        },
+      });
+      bar.end();
+      const lines = [
+        `${summary.stoppedBy === 'interrupted' ? 'interrupted' : summary.stoppedBy === 'early_stopping' ? 'stopped early' : 'done'}: ${summary.steps}/${summary.totalSteps} steps in ${formatDuration(summary.elapsedSeconds)}, ${Math.round(summary.tokensPerSecond)} tokens/s`,
+        `final train loss ${summary.finalLoss.toFixed(4)}${summary.lastEval ? `, eval loss ${summary.lastEval.loss.toFixed(4)} (perplexity ${summary.lastEval.perplexity.toFixed(2)})` : ''}`,
+        summary.savedTo ? `${values.full ? 'model' : 'adapter'} written to ${summary.savedTo}` : `resume with: llamats finetune … --resume-from-checkpoint ${summary.lastCheckpoint}`,
+        `last checkpoint ${summary.lastCheckpoint}; metrics ${summary.metricsPath}; loss curve ${summary.lossCurvePath}`,
+      ];
+      ctx.stdout.write(`${lines.join('\n')}\n`);
+      return summary.stoppedBy === 'interrupted' ? 130 : 0;
+    } finally {
+      bar.end();
+      llama.dispose();
+    }
+  },
+};
+
