@@ -109,7 +109,7 @@ export function defaultNormalizerSpec(): NormalizerSpec {
   };
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 function text(bytes: Uint8Array | undefined, what: string): string {
   if (!bytes) throw new ProtobufDecodeError(`${what} is not a length-delimited field`);
