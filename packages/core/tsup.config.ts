@@ -7,4 +7,6 @@ export default defineConfig({
   clean: true,
   sourcemap: true,
   target: 'node20',
+  // tfjs-core's register_all_gradients is extensionless ESM that plain Node cannot import: bundle it.
+  noExternal: [/register_all_gradients/],
 });

@@ -65,4 +65,20 @@ describe.each(TEST_BACKENDS)('AdamW (%s)', (backend) => {
     copy.dispose();
     tf.dispose([p, q, g]);
   });
+
+  it('frees every tensor it makes: construct, setState and dispose leave tf.memory() as it was', async () => {
+    await useBackend(backend);
+    const p = tf.variable(tf.tensor2d([[1, 2], [3, 4]]));
+    const g = tf.ones([2, 2]);
+    const before = tf.memory().numTensors;
+    const optimizer = new AdamW(new Map([['p', p]]));
+    optimizer.applyGradients(new Map([['p', g]]), 0.1);
+    const state = await optimizer.getState();
+    const copy = new AdamW(new Map([['p', p]]));
+    copy.setState(state);
+    optimizer.dispose();
+    copy.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    tf.dispose([p, g]);
+  });
 });

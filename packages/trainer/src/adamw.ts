@@ -28,6 +28,14 @@ interface Slot {
   expAvgSq: tf.Variable;
 }
 
+/** A zero-filled, non-trainable moment variable; the zeros it starts from are freed (the variable keeps their data). */
+function zeroMoment(like: tf.Variable): tf.Variable {
+  const zeros = tf.zerosLike(like);
+  const moment = tf.variable(zeros, false);
+  zeros.dispose();
+  return moment;
+}
+
 /**
  * AdamW with torch.optim.AdamW's semantics (bias-corrected moments, eps outside the square root,
  * decoupled weight decay). The learning rate is given per step so a schedule can drive it.
@@ -48,8 +56,8 @@ export class AdamW {
     for (const [name, variable] of variables) {
       this.slots.set(name, {
         variable,
-        expAvg: tf.variable(tf.zerosLike(variable), false),
-        expAvgSq: tf.variable(tf.zerosLike(variable), false),
+        expAvg: zeroMoment(variable),
+        expAvgSq: zeroMoment(variable),
       });
     }
   }
@@ -107,8 +115,11 @@ export class AdamW {
           found: saved.shape,
         });
       }
-      slot.expAvg.assign(tf.tensor(saved.expAvg, expected, 'float32'));
-      slot.expAvgSq.assign(tf.tensor(saved.expAvgSq, expected, 'float32'));
+      // assign() keeps its own reference: tidy frees the temporaries.
+      tf.tidy(() => {
+        slot.expAvg.assign(tf.tensor(saved.expAvg, expected, 'float32'));
+        slot.expAvgSq.assign(tf.tensor(saved.expAvgSq, expected, 'float32'));
+      });
     }
     this.stepCount = state.step;
   }

@@ -69,10 +69,11 @@ export function renderLossCurveSvg(entries: readonly MetricsEntry[], options: Lo
     `<rect x="${MARGIN.left}" y="${MARGIN.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333"/>`,
   );
   if (train.length) {
-    const points = train.map((e) => `${f(x(e.step))},${f(y(e.loss))}`).join(' ');
-    parts.push(`<polyline fill="none" stroke="#1f77b4" stroke-width="1.5" points="${points}"/>`);
+    // One path vertex per logged training step: M to the first, L to each next.
+    const d = train.map((e, i) => `${i === 0 ? 'M' : 'L'}${f(x(e.step))},${f(y(e.loss))}`).join(' ');
+    parts.push(`<path class="train-loss" fill="none" stroke="#1f77b4" stroke-width="1.5" d="${d}"/>`);
   }
-  for (const e of evals) parts.push(`<circle cx="${f(x(e.step))}" cy="${f(y(e.loss))}" r="3.5" fill="#d62728"/>`);
+  for (const e of evals) parts.push(`<circle class="eval-loss" cx="${f(x(e.step))}" cy="${f(y(e.loss))}" r="3.5" fill="#d62728"/>`);
   parts.push(
     `<g font-size="11"><line x1="${width - 150}" x2="${width - 130}" y1="${MARGIN.top + 12}" y2="${MARGIN.top + 12}" stroke="#1f77b4" stroke-width="2"/>`,
     `<text x="${width - 125}" y="${MARGIN.top + 16}">train loss</text>`,

@@ -3,10 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { buildMicroBatch, disposeMicroBatch, type TrainingExample } from './micro-batches.js';
 import { TEST_BACKENDS, useBackend } from './test-support/backends.js';
 import { LLAMA1_TINY, LLAMA1_TINY_LORA, readTensors } from './test-support/fixtures.js';
-import { ReferenceLlamaLora } from './test-support/reference-llama-lora.js';
+import { tinyPeftModel } from './test-support/tiny-models.js';
 import { computeStepGradients } from './train-step.js';
-
-const LORA = { r: 8, alpha: 16, targetModules: ['q_proj', 'k_proj', 'v_proj', 'o_proj', 'gate_proj', 'up_proj', 'down_proj'] };
 
 async function fixtureExamples(): Promise<{ examples: TrainingExample[]; expected: Map<string, Float32Array> }> {
   // The inputs are llama1-tiny's; the adapter's loss is in llama1-tiny-lora.
@@ -26,7 +24,7 @@ describe.each(TEST_BACKENDS)('computeStepGradients (%s)', (backend) => {
   it("gives PEFT's loss and LoRA gradients on llama1-tiny-lora (1e-4 of their max)", async () => {
     await useBackend(backend);
     const { examples, expected } = await fixtureExamples();
-    const model = await ReferenceLlamaLora.load(LLAMA1_TINY, LORA, `${LLAMA1_TINY_LORA}/adapter_model.safetensors`);
+    const { model, dispose } = await tinyPeftModel(LLAMA1_TINY_LORA);
     const batch = buildMicroBatch(examples, 0);
     const step = computeStepGradients(model, [batch], model.namedTrainableVariables());
     expect(Math.abs(step.loss - (expected.get('loss') as Float32Array)[0])).toBeLessThan(1e-4);
@@ -40,13 +38,13 @@ describe.each(TEST_BACKENDS)('computeStepGradients (%s)', (backend) => {
     }
     tf.dispose([...step.grads.values()]);
     disposeMicroBatch(batch);
-    model.dispose();
+    dispose();
   });
 
   it('weights micro-batches by their tokens: two micro-batches give the one-batch loss and gradients', async () => {
     await useBackend(backend);
     const { examples } = await fixtureExamples();
-    const model = await ReferenceLlamaLora.load(LLAMA1_TINY, LORA, `${LLAMA1_TINY_LORA}/adapter_model.safetensors`);
+    const { model, dispose } = await tinyPeftModel(LLAMA1_TINY_LORA);
     const whole = buildMicroBatch(examples, 0);
     const parts = examples.map((e) => buildMicroBatch([e], 0));
     expect(parts[0].targetTokens).not.toBe(parts[1].targetTokens);
@@ -62,6 +60,6 @@ describe.each(TEST_BACKENDS)('computeStepGradients (%s)', (backend) => {
     tf.dispose([...one.grads.values(), ...two.grads.values()]);
     expect(tf.memory().numTensors).toBe(before);
     [whole, ...parts].forEach(disposeMicroBatch);
-    model.dispose();
+    dispose();
   });
 });

@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LrSchedulerType } from './lr-schedule.js';
 import { isEvalMetrics, readMetricsLog, type MetricsEntry, type StepMetrics } from './metrics-log.js';
 import { TEST_BACKENDS, useBackend } from './test-support/backends.js';
-import { LLAMA1_TINY, TRAJECTORY, parseAdamW, readTensors, readTrajectory, type Trajectory } from './test-support/fixtures.js';
-import { ReferenceLlamaLora } from './test-support/reference-llama-lora.js';
+import { TRAJECTORY, parseAdamW, readTensors, readTrajectory, type Trajectory } from './test-support/fixtures.js';
+import { tinyLoraModel, type LoadedTinyModel } from './test-support/tiny-models.js';
 import { Trainer, train } from './trainer.js';
 import type { TrainerOptions } from './trainer-options.js';
 
@@ -33,9 +33,11 @@ function optionsFromSpec(trajectory: Trajectory): Omit<TrainerOptions, 'model' |
   };
 }
 
-async function loadModel(trajectory: Trajectory, adapterFile = `${TRAJECTORY}/adapter_init.safetensors`): Promise<ReferenceLlamaLora> {
+/** llama1-tiny + getPeftModel with the spec's LoRA settings, starting from adapter_init (the --init-adapter path). */
+async function loadModel(trajectory: Trajectory): Promise<LoadedTinyModel> {
   const { spec } = trajectory;
-  return ReferenceLlamaLora.load(LLAMA1_TINY, { r: spec.lora_r, alpha: spec.lora_alpha, targetModules: spec.target_modules }, adapterFile);
+  const lora = { r: spec.lora_r, alpha: spec.lora_alpha, dropout: spec.lora_dropout, targetModules: spec.target_modules };
+  return tinyLoraModel(lora, `${TRAJECTORY}/adapter_init.safetensors`);
 }
 
 function maxAbsDiff(a: Map<string, Float32Array>, b: Map<string, Float32Array>): number {
@@ -63,6 +65,7 @@ function worstLossDiff(got: readonly StepMetrics[], trajectory: Trajectory): num
   return worst;
 }
 
+// The model is the real one: @llamats/llama-model's LlamaForCausalLM + @llamats/peft-lora's getPeftModel.
 // wasm runs the whole trajectory; the plain-JS cpu backend (~30x slower) runs its first steps,
 // stopped by an abort (the Ctrl-C path), and a resume that continues it.
 describe('Trainer on the lora-trajectory fixture (wasm, whole run)', () => {
@@ -81,7 +84,7 @@ describe('Trainer on the lora-trajectory fixture (wasm, whole run)', () => {
   });
 
   it('matches every step loss within 1e-4 and the final adapter within 1e-4', async () => {
-    const model = await loadModel(trajectory);
+    const { model, dispose } = await loadModel(trajectory);
     const outputDir = join(root, 'full');
     const summary = await train({
       ...optionsFromSpec(trajectory),
@@ -100,7 +103,7 @@ describe('Trainer on the lora-trajectory fixture (wasm, whole run)', () => {
     expect((await readdir(outputDir)).sort()).toEqual(
       ['adapter_config.json', 'adapter_model.safetensors', 'checkpoint-12', 'checkpoint-4', 'checkpoint-8', 'loss_curve.svg', 'metrics.jsonl'].sort(),
     );
-    model.dispose();
+    dispose();
   });
 
   it('keeps tf.memory().numTensors flat across steps', () => {
@@ -109,7 +112,7 @@ describe('Trainer on the lora-trajectory fixture (wasm, whole run)', () => {
   });
 
   it('resumed from checkpoint-4, reproduces steps 5… within 1e-6', async () => {
-    const model = await loadModel(trajectory);
+    const { model, dispose } = await loadModel(trajectory);
     const outputDir = join(root, 'resumed');
     const summary = await train({ ...optionsFromSpec(trajectory), model, outputDir, resumeFromCheckpoint: join(root, 'full', 'checkpoint-4') });
     const resumed = stepsOf(await readMetricsLog(summary.metricsPath));
@@ -118,7 +121,7 @@ describe('Trainer on the lora-trajectory fixture (wasm, whole run)', () => {
     const a = await readTensors(join(outputDir, 'adapter_model.safetensors'));
     const b = await readTensors(join(root, 'full', 'adapter_model.safetensors'));
     expect(maxAbsDiff(a, b)).toBeLessThan(1e-6);
-    model.dispose();
+    dispose();
   });
 });
 
@@ -136,7 +139,7 @@ describe('Trainer on the lora-trajectory fixture (cpu, first steps)', () => {
   });
 
   async function runUntil(stopAfter: number, outputDir: string, resumeFromCheckpoint?: string) {
-    const model = await loadModel(trajectory);
+    const { model, dispose } = await loadModel(trajectory);
     const controller = new AbortController();
     const summary = await train({
       ...optionsFromSpec(trajectory),
@@ -148,7 +151,7 @@ describe('Trainer on the lora-trajectory fixture (cpu, first steps)', () => {
         if (entry.step === stopAfter) controller.abort();
       },
     });
-    model.dispose();
+    dispose();
     return summary;
   }
 

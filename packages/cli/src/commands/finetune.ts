@@ -1,10 +1,11 @@
 import { access, readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, initBackend, isLocalPath, registerGradients } from '@llamats/core';
-import { getTemplate, isTokenizedRecord, loadInstructionDataset, splitTrainVal, tokenizeForTraining, type InstructionRecord, type TrainingTokenizer } from '@llamats/instruct-data';
-import { LlamaForCausalLM } from '@llamats/llama-model';
+import { ConfigError, initBackend, isLocalPath, registerGradients, writeFileAtomic } from '@llamats/core';
+import { getTemplate, isTokenizedRecord, loadInstructionDataset, splitTrainVal, tokenizeForTraining, type InstructionRecord } from '@llamats/instruct-data';
+import { LlamaForCausalLM, resolveModelFile } from '@llamats/llama-model';
 import { PeftModel, getPeftModel } from '@llamats/peft-lora';
+import { loadTokenizer, type Tokenizer } from '@llamats/tokenizer';
 import {
   LR_SCHEDULER_TYPES,
   TRAINER_STATE_FILE,
@@ -21,7 +22,6 @@ import {
 } from '@llamats/trainer';
 import type { Command, CommandContext } from '../command.js';
 import { BACKEND_USAGE, parseBackendOption } from '../backend-option.js';
-import { loadCliTokenizer } from './generate.js';
 
 const USAGE = `llamats finetune --model <repo|dir> --data <file|dir|dataset> [--out <dir>] [options]
 
@@ -154,29 +154,47 @@ async function resolveCheckpoint(path: string): Promise<string> {
   return latest.dir;
 }
 
+type HubOptions = { revision?: string; offline?: boolean };
+
+/** Files that make a model folder usable by `generate`/`chat`, copied next to a fully fine-tuned model. */
+const TOKENIZER_FILES = ['tokenizer.json', 'tokenizer.model', 'tokenizer_config.json', 'special_tokens_map.json', 'generation_config.json'];
+
+/** The model's tokenizer, or null when it has no tokenizer files. */
+async function loadModelTokenizer(model: string, hub: HubOptions): Promise<Tokenizer | null> {
+  const files = await Promise.all(['tokenizer.json', 'tokenizer.model'].map((file) => resolveModelFile(model, file, hub)));
+  return files.some((f) => f !== null) ? loadTokenizer(model, hub) : null;
+}
+
+/** Copies the base model's tokenizer (and generation defaults) into `outputDir`, as Stanford Alpaca's train.py saves them. */
+async function copyTokenizerFiles(model: string, hub: HubOptions, outputDir: string): Promise<void> {
+  for (const file of TOKENIZER_FILES) {
+    const source = await resolveModelFile(model, file, hub);
+    if (source) await writeFileAtomic(join(outputDir, file), await readFile(source));
+  }
+}
+
 interface PreparedData {
   train: TrainingExample[];
   val: TrainingExample[];
   format: string;
 }
 
-async function prepareData(values: OptionValues, model: string, hub: { revision?: string; offline?: boolean }, ctx: CommandContext): Promise<PreparedData> {
+async function prepareData(values: OptionValues, model: string, hub: HubOptions, ctx: CommandContext): Promise<PreparedData> {
   const data = values.data as string;
   const local = isLocalPath(data) || (await exists(resolve(ctx.cwd, data)));
   const dataset = await loadInstructionDataset(local ? { path: resolve(ctx.cwd, data) } : { repo: data, ...hub, signal: ctx.signal });
   const cutoffLen = num(values, 'cutoff-len', 256, isPositiveCount, 'a whole number ≥ 1') as number;
   const trainOnInputs = values['no-train-on-inputs'] === true ? false : values['train-on-inputs'] !== false;
   const needsTokenizer = dataset.records.some((r) => !isTokenizedRecord(r));
-  // @llamats/tokenizer's Tokenizer has every field instruct-data reads (bos/eos ids, encode, idToToken).
-  const tokenizer = needsTokenizer ? ((await loadCliTokenizer(model, hub)) as unknown as TrainingTokenizer | null) : null;
-  if (needsTokenizer && !tokenizer) {
-    throw new ConfigError(`${data} holds text records, and ${model} has no tokenizer files (tokenizer.json or tokenizer.model) to tokenize them: give pre-tokenized {"input_ids", "labels"} JSONL instead.`, { key: 'data' });
-  }
+  const tokenizer = needsTokenizer ? await loadModelTokenizer(model, hub) : null;
   const template = getTemplate((values.template as string | undefined) ?? 'alpaca');
-  const toExample = (record: InstructionRecord): TrainingExample =>
-    isTokenizedRecord(record)
-      ? { input_ids: record.input_ids.slice(0, cutoffLen), labels: (record.labels ?? record.input_ids).slice(0, cutoffLen) }
-      : tokenizeForTraining(record, { tokenizer: tokenizer!, template, cutoffLen, trainOnInputs });
+  const toExample = (record: InstructionRecord): TrainingExample => {
+    if (isTokenizedRecord(record)) return { input_ids: record.input_ids.slice(0, cutoffLen), labels: (record.labels ?? record.input_ids).slice(0, cutoffLen) };
+    if (!tokenizer) {
+      throw new ConfigError(`${data} holds text records, and ${model} has no tokenizer files (tokenizer.json or tokenizer.model) to tokenize them: give pre-tokenized {"input_ids", "labels"} JSONL instead.`, { key: 'data' });
+    }
+    return tokenizeForTraining(record, { tokenizer, template, cutoffLen, trainOnInputs });
+  };
   const valSetSize = num(values, 'val-set-size', 2000, (n) => n >= 0, 'a count or a fraction in (0, 1)') as number;
   const seed = num(values, 'seed', 42, isCount, 'a whole number ≥ 0') as number;
   if (valSetSize >= dataset.records.length && valSetSize >= 1) {
@@ -186,13 +204,20 @@ async function prepareData(values: OptionValues, model: string, hub: { revision?
   return { train: split.train.map(toExample), val: split.val.map(toExample), format: dataset.format };
 }
 
-async function prepareModel(values: OptionValues, model: string, hub: { revision?: string; offline?: boolean }, ctx: CommandContext): Promise<{ trainable: TrainableModel; llama: LlamaForCausalLM; describe: string }> {
+interface PreparedModel {
+  trainable: TrainableModel;
+  describe: string;
+  /** Frees the base weights and any adapter. */
+  dispose: () => void;
+}
+
+async function prepareModel(values: OptionValues, model: string, hub: HubOptions, ctx: CommandContext): Promise<PreparedModel> {
   const llama = await LlamaForCausalLM.fromPretrained(model, { ...hub, signal: ctx.signal });
   try {
     if (values.full) {
       llama.setTrainable(() => true);
       const count = llama.trainableVariables().reduce((sum, v) => sum + v.size, 0);
-      return { trainable: fullTrainable(llama), llama, describe: `full fine-tuning: ${count.toLocaleString('en-US')} parameters` };
+      return { trainable: fullTrainable(llama), describe: `full fine-tuning: ${count.toLocaleString('en-US')} parameters`, dispose: () => llama.dispose() };
     }
     const init = values['init-adapter'] as string | undefined;
     let peft: PeftModel;
@@ -213,7 +238,7 @@ async function prepareModel(values: OptionValues, model: string, hub: { revision
     const trainable = loraTrainable(peft);
     if (init && init.endsWith('.safetensors')) await loadInitialWeights(trainable, resolve(ctx.cwd, init));
     const report = peft.trainableParameters();
-    return { trainable, llama, describe: `LoRA: trainable params ${report.trainable.toLocaleString('en-US')} || all params ${report.total.toLocaleString('en-US')} || trainable% ${report.percent.toFixed(4)}` };
+    return { trainable, dispose: () => peft.unload().dispose(), describe: `LoRA: trainable params ${report.trainable.toLocaleString('en-US')} || all params ${report.total.toLocaleString('en-US')} || trainable% ${report.percent.toFixed(4)}` };
   } catch (error) {
     llama.dispose();
     throw error;
@@ -270,7 +295,7 @@ export const command: Command = {
     ctx.stderr.write(`backend ${backend.backend}: ${backend.reason}\n`);
     const data = await prepareData(values, model, hub, ctx);
     ctx.stderr.write(`data: ${data.train.length} training / ${data.val.length} validation examples (${data.format})\n`);
-    const { trainable, llama, describe } = await prepareModel(values, model, hub, ctx);
+    const { trainable, describe, dispose } = await prepareModel(values, model, hub, ctx);
     ctx.stderr.write(`${describe}\n`);
     const resumeFrom = values['resume-from-checkpoint'] ? await resolveCheckpoint(resolve(ctx.cwd, values['resume-from-checkpoint'] as string)) : undefined;
     const bar = progressRenderer(ctx.stderr);
@@ -312,6 +337,7 @@ export const command: Command = {
         },
       });
       bar.end();
+      if (values.full && summary.savedTo) await copyTokenizerFiles(model, hub, summary.savedTo);
       const lines = [
         `${summary.stoppedBy === 'interrupted' ? 'interrupted' : summary.stoppedBy === 'early_stopping' ? 'stopped early' : 'done'}: ${summary.steps}/${summary.totalSteps} steps in ${formatDuration(summary.elapsedSeconds)}, ${Math.round(summary.tokensPerSecond)} tokens/s`,
         `final train loss ${summary.finalLoss.toFixed(4)}${summary.lastEval ? `, eval loss ${summary.lastEval.loss.toFixed(4)} (perplexity ${summary.lastEval.perplexity.toFixed(2)})` : ''}`,
@@ -322,7 +348,7 @@ export const command: Command = {
       return summary.stoppedBy === 'interrupted' ? 130 : 0;
     } finally {
       bar.end();
-      llama.dispose();
+      dispose();
     }
   },
 };
