@@ -12,11 +12,13 @@ export function buildAttentionMask(options: {
   queryLen: number;
   pastLen: number;
   attentionMask?: readonly (readonly number[])[] | null;
+  /** Key slots when the cache has room beyond pastLen + queryLen (a preallocated KV cache): those are masked. */
+  keyLen?: number;
 }): tf.Tensor4D | null {
   const { batch, queryLen, pastLen, attentionMask } = options;
-  const keyLen = pastLen + queryLen;
+  const keyLen = options.keyLen ?? pastLen + queryLen;
   const padded = attentionMask?.some((row) => row.some((v, j) => j < keyLen && v === 0)) ?? false;
-  if (queryLen === 1 && !padded) return null;
+  if (queryLen === 1 && !padded && keyLen === pastLen + 1) return null;
   const values = new Float32Array(batch * queryLen * keyLen);
   for (let b = 0; b < batch; b++) {
     const row = attentionMask?.[b];

@@ -17,13 +17,10 @@ export interface DecodeLayerWeights {
 
 export interface DecodeContext {
   config: LlamaConfig;
-  /** [batch, qHeads + 2·kvHeads, headDim]: rotary cos for q and k rows, 1 for v rows. */
-  cos: tf.Tensor3D;
-  /** Same layout; 0 for v rows, so v passes through the rotation unchanged. */
-  sin: tf.Tensor3D;
-  rotateHalf: tf.Tensor2D;
-  /** Additive [batch, 1, 1, keyLen] padding mask, or null. */
-  mask: tf.Tensor | null;
+  /** [d, d] rotation x·R = x·cos + rotate_half(x)·sin at the step's position, or [batch, d, d] when rows differ. */
+  rope: tf.Tensor;
+  /** Additive [batch, 1, 1, keyLen] mask for the cache's key buffers (padding and unfilled slots), or null. */
+  mask: (keyLen: number, filled: number) => tf.Tensor | null;
   cache: KvCache;
   layer: number;
 }
@@ -42,31 +39,31 @@ function project(x: tf.Tensor2D, weights: FusedWeight | LinearLayer[]): tf.Tenso
   return tf.concat(weights.map((l) => applyRows(l, x)), 1);
 }
 
-/** cos/sin rows for one new token per batch row, laid out to rotate q and k heads and leave v heads as they are. */
-export function decodeRopeTables(config: LlamaConfig, invFreq: Float32Array, positions: readonly number[]): { cos: tf.Tensor3D; sin: tf.Tensor3D } {
-  const { numAttentionHeads: q, numKeyValueHeads: kv, headDim: d } = config;
-  const heads = q + 2 * kv;
+/**
+ * The rotary embedding at one position as a [d, d] matrix R, so that x·R = x·cos + rotate_half(x)·sin
+ * (HF's apply_rotary_pos_emb): each output sums the same two products, so the result is the same.
+ */
+function ropeMatrix(invFreq: Float32Array, position: number, d: number, out: Float32Array, offset: number): void {
   const half = d / 2;
-  const cos = new Float32Array(positions.length * heads * d);
-  const sin = new Float32Array(positions.length * heads * d);
-  positions.forEach((p, b) => {
-    const row = new Float32Array(d);
-    const rowSin = new Float32Array(d);
-    for (let i = 0; i < half; i++) {
-      const angle = Math.fround(invFreq[i] * p);
-      row[i] = row[i + half] = Math.cos(angle);
-      rowSin[i] = rowSin[i + half] = Math.sin(angle);
-    }
-    for (let h = 0; h < heads; h++) {
-      const offset = (b * heads + h) * d;
-      if (h < q + kv) {
-        cos.set(row, offset);
-        sin.set(rowSin, offset);
-      } else cos.fill(1, offset, offset + d);
-    }
-  });
-  const shape: [number, number, number] = [positions.length, heads, d];
-  return { cos: tf.tensor3d(cos, shape), sin: tf.tensor3d(sin, shape) };
+  for (let i = 0; i < half; i++) {
+    const angle = Math.fround(invFreq[i] * position);
+    const c = Math.cos(angle);
+    const s = Math.sin(angle);
+    out[offset + i * d + i] = c;
+    out[offset + (i + half) * d + i + half] = c;
+    out[offset + (i + half) * d + i] = -s;
+    out[offset + i * d + i + half] = s;
+  }
+}
+
+/** Rotation matrices for one new token per batch row: [d, d] when every row is at the same position, else [batch, d, d]. */
+export function decodeRopeMatrix(config: LlamaConfig, invFreq: Float32Array, positions: readonly number[]): tf.Tensor {
+  const d = config.headDim;
+  const same = positions.every((p) => p === positions[0]);
+  const count = same ? 1 : positions.length;
+  const values = new Float32Array(count * d * d);
+  for (let b = 0; b < count; b++) ropeMatrix(invFreq, positions[b], d, values, b * d * d);
+  return same ? tf.tensor2d(values, [d, d]) : tf.tensor3d(values, [count, d, d]);
 }
 
 /**
@@ -74,17 +71,19 @@ export function decodeRopeTables(config: LlamaConfig, invFreq: Float32Array, pos
  * projections, one rotation for q and k together, GQA by grouping query heads. Same math as decoderLayer.
  */
 export function decodeLayerStep(hidden: tf.Tensor2D, w: DecodeLayerWeights, ctx: DecodeContext, eps: tf.Scalar, scale: tf.Scalar): tf.Tensor2D {
-  const { numAttentionHeads: heads, numKeyValueHeads: kvHeads, headDim: d, hiddenSize } = ctx.config;
+  const { numAttentionHeads: heads, numKeyValueHeads: kvHeads, headDim: d } = ctx.config;
   const batch = hidden.shape[0];
-  const all = heads + 2 * kvHeads;
-  const qkv = tf.reshape(project(rmsNorm2d(hidden, w.inputLayernorm, eps), w.qkv), [batch * all, d]);
-  const rotated = tf.add(tf.mul(qkv, tf.reshape(ctx.cos, [batch * all, d])), tf.mul(tf.matMul(qkv, ctx.rotateHalf), tf.reshape(ctx.sin, [batch * all, d])));
-  const [q, k, v] = tf.split(tf.reshape(rotated, [batch, all, d]), [heads, kvHeads, kvHeads], 1);
-  const { key, value } = ctx.cache.append(ctx.layer, tf.reshape(k, [batch, kvHeads, 1, d]), tf.reshape(v, [batch, kvHeads, 1, d]));
+  const qkv = project(rmsNorm2d(hidden, w.inputLayernorm, eps), w.qkv);
+  const [qk, v] = tf.split(qkv, [(heads + kvHeads) * d, kvHeads * d], 1);
+  // q and k rotate in one matmul; v is left as it is.
+  const rotated = ctx.rope.rank === 2 ? tf.matMul(tf.reshape(qk, [batch * (heads + kvHeads), d]), ctx.rope as tf.Tensor2D) : tf.matMul(tf.reshape(qk, [batch, heads + kvHeads, d]), ctx.rope as tf.Tensor3D);
+  const [q, k] = tf.split(tf.reshape(rotated, [batch, heads + kvHeads, d]), [heads, kvHeads], 1);
+  const cached = ctx.cache.appendInPlace(ctx.layer, tf.reshape(k, [batch, kvHeads, 1, d]), tf.reshape(v, [batch, kvHeads, 1, d]));
   const groups = heads / kvHeads;
-  let scores: tf.Tensor = tf.mul(tf.matMul(tf.reshape(q, [batch, kvHeads, groups, d]), key, false, true), scale);
-  if (ctx.mask) scores = tf.add(scores, ctx.mask);
-  const context = tf.reshape(tf.matMul(tf.softmax(scores), value), [batch, heads * d]);
+  let scores: tf.Tensor = tf.mul(tf.matMul(tf.reshape(q, [batch, kvHeads, groups, d]), cached.key, false, true), scale);
+  const mask = ctx.mask(cached.capacity, cached.length);
+  if (mask) scores = tf.add(scores, mask);
+  const context = tf.reshape(tf.matMul(tf.softmax(scores), cached.value), [batch, heads * d]);
   const attended = tf.add(hidden, applyRows(w.o, context as tf.Tensor2D)) as tf.Tensor2D;
   const gateUp = project(rmsNorm2d(attended, w.postAttentionLayernorm, eps), w.gateUp);
   const [gate, up] = tf.split(gateUp, 2, 1);

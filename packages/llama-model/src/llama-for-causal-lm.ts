@@ -15,7 +15,7 @@ import { idsToTensor, maskToArray, type IdsInput } from './model-inputs.js';
 import { LAYER_LINEARS } from './parameter-shapes.js';
 import { rmsNorm } from './rms-norm.js';
 import { computeInvFreq, rotateHalfMatrix, ropeTables } from './rope.js';
-import { applyRows, decodeLayerStep, decodeRopeTables, type DecodeLayerWeights } from './decode-step.js';
+import { applyRows, decodeLayerStep, decodeRopeMatrix, type DecodeLayerWeights } from './decode-step.js';
 import { FusedWeight } from './fused-weight.js';
 import { savePretrained, type SavePretrainedOptions } from './save-pretrained.js';
 
@@ -124,15 +124,19 @@ export class LlamaForCausalLM {
   private decodeStep(options: CachedStepOptions): tf.Tensor2D {
     const { inputIds, cache } = options;
     const batch = inputIds.shape[0];
-    const pastLen = cache.length;
-    const mask = buildAttentionMask({ batch, queryLen: 1, pastLen, attentionMask: options.attentionMask });
+    // One mask per step for every layer: the cache's buffers have the same capacity in all layers.
+    const masks = new Map<number, tf.Tensor | null>();
+    const mask = (keyLen: number, filled: number): tf.Tensor | null => {
+      if (!masks.has(keyLen)) masks.set(keyLen, buildAttentionMask({ batch, queryLen: 1, pastLen: filled - 1, attentionMask: options.attentionMask, keyLen }));
+      return masks.get(keyLen)!;
+    };
     const positions = options.positions.map((row) => row[0]);
-    const { cos, sin } = decodeRopeTables(this.config, computeInvFreq(this.config, Math.max(...positions) + 1), positions);
+    const rope = decodeRopeMatrix(this.config, computeInvFreq(this.config, Math.max(...positions) + 1), positions);
     const eps = tf.scalar(this.config.rmsNormEps);
     const scale = tf.scalar(1 / Math.sqrt(this.config.headDim));
     let hidden = tf.gather(this.param('model.embed_tokens.weight'), tf.reshape(inputIds, [-1])) as tf.Tensor2D;
     for (let i = 0; i < this.config.numHiddenLayers; i++) {
-      hidden = decodeLayerStep(hidden, this.decodeWeights(i), { config: this.config, cos, sin, rotateHalf: this.rotateHalf, mask, cache, layer: i }, eps, scale);
+      hidden = decodeLayerStep(hidden, this.decodeWeights(i), { config: this.config, rope, mask, cache, layer: i }, eps, scale);
     }
     const normed = tf.mul(tf.mul(hidden, tf.rsqrt(tf.add(tf.mean(tf.square(hidden), -1, true), eps))), this.param('model.norm.weight'));
     return applyRows(this.getLinear('lm_head'), normed as tf.Tensor2D);

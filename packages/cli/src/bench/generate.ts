@@ -24,7 +24,7 @@ const STORIES15M = {
   eos_token_id: 2,
 };
 
-const USAGE = `llamats bench generate [--backend wasm] [--new-tokens 256] [--repeat 3] [--sample] [--json]
+const USAGE = `llamats bench generate [--backend wasm] [--threads 1] [--new-tokens 256] [--repeat 3] [--sample] [--json]
 
 Tokens/s of KV-cache generation for a randomly initialised stories15M-shaped model (dim 288, 6 layers,
 6 heads, ffn 768, vocab 32000, tied embeddings), batch 1, prompt = BOS, EOS ignored. Prints the best of
@@ -33,6 +33,7 @@ the ratio to llama2.c's ${LLAMA2C_TOKENS_PER_S} tokens/s (2 threads, measured on
 
 Options:
 ${BACKEND_USAGE.replace('default auto: fastest available', 'default wasm')}
+  --threads <n>      wasm threads (default 1; more help large matmuls, not one-token steps on a busy machine)
   --new-tokens <n>   tokens to generate per run (default 256)
   --repeat <n>       timed runs; the best is reported (default 3)
   --sample           sample (temperature 1, top-p 0.9, like llama2.c's defaults) instead of greedy decoding
@@ -44,6 +45,7 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
     strict: true,
     options: {
       backend: { type: 'string' },
+      threads: { type: 'string', default: '1' },
       'new-tokens': { type: 'string', default: '256' },
       repeat: { type: 'string', default: '3' },
       sample: { type: 'boolean', default: false },
@@ -57,11 +59,12 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
   }
   const newTokens = Number(values['new-tokens']);
   const repeat = Number(values.repeat);
-  if (!Number.isInteger(newTokens) || newTokens < 1 || !Number.isInteger(repeat) || repeat < 1) {
-    ctx.stderr.write('llamats bench generate: --new-tokens and --repeat must be whole numbers ≥ 1.\n');
+  const threads = Number(values.threads);
+  if (![newTokens, repeat, threads].every((n) => Number.isInteger(n) && n >= 1)) {
+    ctx.stderr.write('llamats bench generate: --new-tokens, --repeat and --threads must be whole numbers ≥ 1.\n');
     return 2;
   }
-  const backend = await initBackend({ backend: values.backend === undefined ? 'wasm' : parseBackendOption(values.backend) });
+  const backend = await initBackend({ backend: values.backend === undefined ? 'wasm' : parseBackendOption(values.backend), wasmThreads: threads });
   const model = LlamaForCausalLM.fromConfig(STORIES15M, { seed: 42 });
   try {
     const options = { maxNewTokens: newTokens, eosTokenId: [] as number[], signal: ctx.signal, ...(values.sample ? { doSample: true, temperature: 1, topP: 0.9, seed: 1 } : {}) };
@@ -84,6 +87,7 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
       bench: 'generate',
       shape: 'stories15M (dim 288, 6 layers, 6 heads, ffn 768, vocab 32000)',
       backend: backend.backend,
+      ...(backend.wasm ? { wasmThreads: backend.wasm.threads } : {}),
       decoding: values.sample ? 'sample (temperature 1, top-p 0.9)' : 'greedy',
       newTokens,
       tokensPerS: Number(best.tokensPerS.toFixed(1)),
@@ -95,7 +99,7 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
     if (values.json) ctx.stdout.write(`${JSON.stringify(report)}\n`);
     else {
       ctx.stdout.write(
-        `generate, ${report.shape}, ${report.backend}, batch 1, ${newTokens} new tokens, ${report.decoding}:\n` +
+        `generate, ${report.shape}, ${report.backend}${backend.wasm ? ` (${backend.wasm.threads} thread${backend.wasm.threads > 1 ? 's' : ''})` : ''}, batch 1, ${newTokens} new tokens, ${report.decoding}:\n` +
           `  ${report.tokensPerS} tokens/s (${report.cpuMsPerToken} ms CPU per token)\n` +
           `  ${report.ratioToLlama2c}× llama2.c (${LLAMA2C_TOKENS_PER_S} tokens/s, 2 threads, from shared/docs/anchors.md)\n`,
       );

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { hasVulkanLoader } from './vulkan-loader.js';
 import type { BackendName, InitBackendOptions, WasmInfo } from './types.js';
+import { installWasmThreadsShim, MAX_WASM_THREADS } from './wasm-threads.js';
 
 /** The outcome of trying one backend: `why` is a short phrase, `detail` the underlying error for logs. */
 export type Attempt =
@@ -76,19 +77,63 @@ async function tryWebgpu(): Promise<Attempt> {
   return { ok: true, adapter: described };
 }
 
-async function tryWasm(threads: number | undefined): Promise<Attempt> {
-  const loaded = await load<{ setThreadsCount?: (n: number) => void; getThreadsCount?: () => number }>(
-    '@tensorflow/tfjs-backend-wasm',
-    'tfjs-backend-wasm',
-  );
+interface WasmModule {
+  setThreadsCount?: (n: number) => void;
+  getThreadsCount?: () => number;
+}
+
+/** How long the threaded build may take to start its pthread workers before we fall back to one thread. */
+const THREADED_START_MS = 30_000;
+
+/** Starts the threaded SIMD build with `threads` threads; the reason it could not, otherwise. */
+async function startThreadedWasm(module: WasmModule, threads: number): Promise<{ ok: true } | { ok: false; why: string }> {
+  if (typeof SharedArrayBuffer === 'undefined') return { ok: false, why: 'no SharedArrayBuffer' };
+  const shim = installWasmThreadsShim(threads);
+  tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', true);
+  module.setThreadsCount?.(threads);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`pthread workers did not start in ${THREADED_START_MS / 1000} s`)), THREADED_START_MS);
+  });
+  try {
+    const ok = await Promise.race([tf.setBackend('wasm'), shim.failed, timeout]);
+    shim.finish(ok);
+    return ok ? { ok: true } : { ok: false, why: 'the threaded build failed to start' };
+  } catch (error) {
+    shim.finish(false);
+    return { ok: false, why: firstLine(error) };
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function tryWasm(requested: number | undefined): Promise<Attempt> {
+  const loaded = await load<WasmModule>('@tensorflow/tfjs-backend-wasm', 'tfjs-backend-wasm');
   if (!('module' in loaded)) return { ok: false, ...loaded };
-  if (threads) loaded.module.setThreadsCount?.(threads);
-  if (!(await tf.setBackend('wasm').catch(() => false))) return { ok: false, why: 'the wasm backend failed to start' };
+  // Opt-in: on a busy machine pthreadpool's waits made token-by-token decoding ~5× slower (see types.ts).
+  const threads = Math.min(Math.max(1, Math.floor(requested ?? 1)), MAX_WASM_THREADS);
+  // A backend that already started keeps its threads: tfjs builds it once per process. (findBackend would start it.)
+  const started = tf.engine().registry.wasm != null;
+  let note: string | undefined;
+  let active = false;
+  if (!started && threads > 1) {
+    const threaded = await startThreadedWasm(loaded.module, threads);
+    active = threaded.ok;
+    if (!threaded.ok) note = `one thread: ${threaded.why}`;
+  }
+  if (!active) {
+    if (!started) {
+      tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+      loaded.module.setThreadsCount?.(1);
+    }
+    if (!(await tf.setBackend('wasm').catch(() => false))) return { ok: false, why: 'the wasm backend failed to start' };
+  }
   const wasm: WasmInfo = {
     threads: loaded.module.getThreadsCount?.() ?? 1,
     simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
     multithread: Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')),
   };
+  if (note) wasm.note = note;
   return { ok: true, wasm };
 }
 

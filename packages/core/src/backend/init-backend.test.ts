@@ -35,11 +35,21 @@ describe('initBackend', () => {
   });
 
   it.skipIf(!noGpuHere)('auto picks wasm here and says briefly why', async () => {
-    const info = await initBackend();
+    const info = await initBackend({ wasmThreads: 2 });
     expect(info.backend).toBe('wasm');
     expect(tf.getBackend()).toBe('wasm');
     expect(info.reason).toBe('tfjs-node not installed; no WebGPU adapter (no Vulkan driver: libvulkan.so.1 not found); using wasm');
-    expect(info.wasm).toEqual({ threads: expect.any(Number) as number, simd: true, multithread: expect.any(Boolean) as boolean });
+    // Threaded wasm in Node (pthread workers started from blob: URLs), checked against the cpu backend.
+    expect(info.wasm).toEqual({ threads: 2, simd: true, multithread: true });
+    const [a, b] = [tf.randomNormal([96, 80], 0, 1, 'float32', 1), tf.randomNormal([80, 72], 0, 1, 'float32', 2)];
+    const onWasm = tf.matMul(a, b);
+    const wasmValues = await onWasm.data();
+    await initBackend({ backend: 'cpu' });
+    const onCpu = tf.tidy(() => tf.matMul(tf.tensor(a.dataSync(), a.shape), tf.tensor(b.dataSync(), b.shape)));
+    const cpuValues = await onCpu.data();
+    expect(Math.max(...wasmValues.map((v, i) => Math.abs(v - cpuValues[i])))).toBeLessThan(1e-4);
+    await tf.setBackend('wasm');
+    tf.dispose([a, b, onWasm, onCpu]);
   });
 
   it('a named backend that works says it was requested', async () => {

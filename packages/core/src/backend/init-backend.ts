@@ -5,8 +5,9 @@ import { BACKEND_CHOICES, type BackendInfo, type BackendName, type InitBackendOp
 
 const AUTO_ORDER: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
 
-function infoFrom(backend: BackendName, reason: string, result: Omit<BackendInfo, 'backend' | 'reason'>): BackendInfo {
+function infoFrom(backend: BackendName, reason: string, result: Omit<BackendInfo, 'backend' | 'reason'>, log?: (line: string) => void): BackendInfo {
   const info: BackendInfo = { backend, reason };
+  if (result.wasm?.note) log?.(`backend ${backend}: ${result.wasm.note}`);
   if (result.adapter) info.adapter = result.adapter;
   if (result.nativePackage) info.nativePackage = result.nativePackage;
   if (result.wasm) info.wasm = result.wasm;
@@ -36,7 +37,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
       });
     }
     options.log?.(`backend ${choice}: requested by name`);
-    return infoFrom(choice, `${choice} requested by name`, result);
+    return infoFrom(choice, `${choice} requested by name`, result, options.log);
   }
   const passedOver: string[] = [];
   for (const name of AUTO_ORDER) {
@@ -44,7 +45,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
     if (result.ok) {
       const reason = [...passedOver, `using ${name}`].join('; ');
       options.log?.(`backend ${name}: ${reason}`);
-      return infoFrom(name, reason, result);
+      return infoFrom(name, reason, result, options.log);
     }
     passedOver.push(result.why);
     options.log?.(`backend ${name}: ${result.why}${result.detail ? ` (${result.detail})` : ''}`);

@@ -3,10 +3,13 @@ export type BackendChoice = 'auto' | BackendName;
 export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
 
 export interface WasmInfo {
-  /** Threads XNNPACK runs on (1 where the runtime has no wasm threads, as in Node). */
+  /** Threads XNNPACK runs on (`wasmThreads`, default 1). */
   threads: number;
   simd: boolean;
+  /** Whether the threaded SIMD build is running. */
   multithread: boolean;
+  /** Why it runs on one thread although more were asked for, e.g. "one thread: a pthread worker failed to start: ...". */
+  note?: string;
 }
 
 export interface BackendInfo {
@@ -26,6 +29,10 @@ export interface InitBackendOptions {
   backend?: BackendChoice;
   /** Receives one line per backend tried, with details. */
   log?: (line: string) => void;
-  /** Threads for the wasm backend where the runtime supports wasm threads. */
+  /**
+   * Threads for the wasm backend (at most 8; `os.availableParallelism()` for one a core). Default 1: with 2 threads
+   * large matmuls can use both cores, but each small op then waits on the thread pool, and on a loaded 2-core
+   * machine greedy decoding of stories15M ran at 11 tokens/s instead of 65.
+   */
   wasmThreads?: number;
 }
