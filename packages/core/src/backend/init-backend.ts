@@ -1,3 +1,4 @@
+import * as tf from '@tensorflow/tfjs-core';
 import { BackendUnavailableError } from '../errors.js';
 import { attempt } from './attempts.js';
 import { BACKEND_HINTS } from './hints.js';
@@ -21,6 +22,8 @@ function infoFrom(backend: BackendName, reason: string, result: Omit<BackendInfo
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
   const choice = options.backend ?? 'auto';
+  // Production mode: no debug checks, and no "install tfjs-node" banner printed on the cpu backend's first use.
+  if (options.production ?? true) tf.env().set('PROD', true);
   if (!BACKEND_CHOICES.includes(choice)) {
     throw new BackendUnavailableError(`Unknown backend "${choice}"; choose one of ${BACKEND_CHOICES.join(', ')}.`, {
       backend: String(choice),

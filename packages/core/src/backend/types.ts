@@ -26,6 +26,8 @@ export interface BackendInfo {
 }
 
 export interface InitBackendOptions {
+  /** Sets tfjs's PROD flag (no debug checks, no console banners); default true. */
+  production?: boolean;
   backend?: BackendChoice;
   /** Receives one line per backend tried, with details. */
   log?: (line: string) => void;
