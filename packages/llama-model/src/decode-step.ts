@@ -3,6 +3,7 @@ import type { LlamaConfig } from './config.js';
 import type { KvCache } from './kv-cache.js';
 import { Linear, type LinearLayer } from './linear.js';
 import { FusedWeight } from './fused-weight.js';
+import { ChunkedLinear } from './chunked-linear.js';
 
 /** One layer's weights as the single-token decode step uses them. */
 export interface DecodeLayerWeights {
@@ -31,7 +32,7 @@ function rmsNorm2d(x: tf.Tensor2D, weight: tf.Tensor, eps: tf.Scalar): tf.Tensor
 
 /** A linear layer on [n, in] rows; plain Linear layers skip the custom-gradient wrapper. */
 export function applyRows(layer: LinearLayer, x: tf.Tensor2D): tf.Tensor2D {
-  return layer instanceof Linear ? layer.applyNoGrad(x) : (layer.apply(x) as tf.Tensor2D);
+  return layer instanceof Linear || layer instanceof ChunkedLinear ? layer.applyNoGrad(x) : (layer.apply(x) as tf.Tensor2D);
 }
 
 function project(x: tf.Tensor2D, weights: FusedWeight | LinearLayer[]): tf.Tensor2D {

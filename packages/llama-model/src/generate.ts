@@ -36,6 +36,13 @@ export interface GenerateOptions {
   attentionMask?: number[][];
   onToken?: (event: GeneratedToken) => void;
   signal?: AbortSignal;
+  /**
+   * Prefill from these embeddings [batch, prefix + promptLen, hidden] instead of the prompt ids' own (HF's
+   * inputs_embeds): the first `prefix` positions (e.g. prompt tuning's virtual tokens) are attended as real
+   * tokens but not returned; prompts may then be empty and must be of one length (pass attentionMask for pads).
+   * The caller keeps ownership of the tensor.
+   */
+  inputsEmbeds?: tf.Tensor3D;
 }
 
 function checkOptions(options: GenerateOptions): void {
@@ -53,7 +60,7 @@ function checkOptions(options: GenerateOptions): void {
 /** Prompts as rows of one length with a mask: ragged rows are left-padded, as generation needs. */
 function padPrompts(inputIds: readonly number[] | readonly (readonly number[])[], options: GenerateOptions, padId: number) {
   const rows = (typeof inputIds[0] === 'number' ? [inputIds as readonly number[]] : (inputIds as readonly (readonly number[])[])).map((r) => [...r]);
-  if (rows.length === 0 || rows.some((r) => r.length === 0)) throw new ValidationError('generate: every prompt needs at least one token.', { location: 'inputIds' });
+  if (rows.length === 0 || (!options.inputsEmbeds && rows.some((r) => r.length === 0))) throw new ValidationError('generate: every prompt needs at least one token.', { location: 'inputIds' });
   if (options.attentionMask) {
     const mask = options.attentionMask;
     if (mask.length !== rows.length || mask.some((m, b) => m.length !== rows[b].length)) {
@@ -63,12 +70,29 @@ function padPrompts(inputIds: readonly number[] | readonly (readonly number[])[]
     return { rows, mask: mask.map((m) => [...m]), padded: rows.map(() => 0) };
   }
   const width = Math.max(...rows.map((r) => r.length));
+  if (options.inputsEmbeds && rows.some((r) => r.length !== width)) {
+    throw new ValidationError('generate: with inputsEmbeds, prompts must be of one length (left-pad them and pass attentionMask).', { location: 'inputIds' });
+  }
   const padded = rows.map((r) => width - r.length);
   return {
     rows: rows.map((r, b) => [...new Array<number>(padded[b]).fill(padId), ...r]),
     mask: rows.map((r, b) => [...new Array<number>(padded[b]).fill(0), ...new Array<number>(r.length).fill(1)]),
     padded,
   };
+}
+
+/** How many leading positions of inputsEmbeds precede the prompt (0 without inputsEmbeds); checks its shape. */
+function prefixLength(model: LlamaForCausalLM, options: GenerateOptions, batch: number, promptLen: number): number {
+  const embeds = options.inputsEmbeds;
+  if (!embeds) return 0;
+  const [b, seq, hidden] = embeds.shape;
+  if (embeds.rank !== 3 || b !== batch || hidden !== model.config.hiddenSize || seq < promptLen || seq === 0) {
+    throw new ValidationError(
+      `generate: inputsEmbeds must be [${batch}, >= ${Math.max(promptLen, 1)}, ${model.config.hiddenSize}] for these prompts, found [${embeds.shape.join(', ')}].`,
+      { location: 'inputsEmbeds' },
+    );
+  }
+  return seq - promptLen;
 }
 
 function eosSet(model: LlamaForCausalLM, options: GenerateOptions): Set<number> {
@@ -83,9 +107,13 @@ function eosSet(model: LlamaForCausalLM, options: GenerateOptions): Set<number> 
 async function* decodeLoop(model: LlamaForCausalLM, inputIds: readonly number[] | readonly (readonly number[])[], options: GenerateOptions) {
   checkOptions(options);
   const padId = options.padTokenId ?? model.config.padTokenId ?? (typeof model.config.eosTokenId === 'number' ? model.config.eosTokenId : model.config.eosTokenId?.[0]) ?? 0;
-  const { rows, mask, padded } = padPrompts(inputIds, options, padId);
+  const prompts = padPrompts(inputIds, options, padId);
+  const { rows, padded } = prompts;
   const batch = rows.length;
   const promptLen = rows[0].length;
+  const prefix = prefixLength(model, options, batch, promptLen);
+  // The model's mask covers the prefix too: attended like real tokens, never returned.
+  const mask = prompts.mask.map((m) => [...new Array<number>(prefix).fill(1), ...m]);
   const eos = eosSet(model, options);
   const sampling = options.doSample ?? false;
   const random = seededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
@@ -100,11 +128,12 @@ async function* decodeLoop(model: LlamaForCausalLM, inputIds: readonly number[] 
     let start = 0;
     for (let step = 0; step < options.maxNewTokens; step++) {
       if (options.signal?.aborted) break;
-      const length = stepIds[0].length;
+      const embeds = step === 0 ? options.inputsEmbeds : undefined;
+      const length = embeds ? embeds.shape[1] : stepIds[0].length;
       const positions = positionsFromMask(mask, start, length);
       const chosen = tf.tidy(() => {
-        const ids = tf.tensor2d(stepIds.flat(), [batch, length], 'int32');
-        const logits = model.forwardCached({ inputIds: ids, positions, attentionMask: anyPadding ? mask : null, cache, lastOnly: true });
+        const input = embeds ? { inputsEmbeds: embeds } : { inputIds: tf.tensor2d(stepIds.flat(), [batch, length], 'int32') };
+        const logits = model.forwardCached({ ...input, positions, attentionMask: anyPadding ? mask : null, cache, lastOnly: true });
         return needsLogits ? logits : tf.argMax(logits, -1);
       });
       let next: number[];

@@ -29,3 +29,7 @@ export type { GenerationDefaults } from './generation-config.js';
 export { resolveModelFile } from './resolve-model-file.js';
 export { gatherRows } from './gather-rows.js';
 export { denseMatMul, TransposedWeight } from './dense.js';
+export { ChunkedLinear } from './chunked-linear.js';
+export { EmbeddingTable } from './embedding-table.js';
+export type { LlamaModelOptions } from './vocab-layers.js';
+export { WEBGPU_MAX_BINDING_BYTES, chunkName, parseChunkName, rowChunks } from './weight-chunks.js';

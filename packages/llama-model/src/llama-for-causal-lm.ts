@@ -1,10 +1,9 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { LlamatsError } from '@llamats/core';
+import { LlamatsError, ShapeMismatchError, ValidationError } from '@llamats/core';
 import { isLlamaConfig, parseLlamaConfig, type LlamaConfig } from './config.js';
 import { buildAttentionMask } from './attention-mask.js';
 import { causalLmLoss, type LabelsInput, type LossReduction } from './causal-lm-loss.js';
 import { decoderLayer, type DecoderLayerWeights } from './decoder-layer.js';
-import { gatherRows } from './gather-rows.js';
 import { checkpointed, collectVariables } from './gradient-checkpoint.js';
 import { generateIds, generateStream, type GenerateOptions, type StreamedToken } from './generate.js';
 import { initialParameters } from './init-weights.js';
@@ -18,6 +17,10 @@ import { computeInvFreq, rotateHalfMatrix, ropeTables } from './rope.js';
 import { applyRows, decodeLayerStep, decodeRopeMatrix, type DecodeLayerWeights } from './decode-step.js';
 import { FusedWeight } from './fused-weight.js';
 import { savePretrained, type SavePretrainedOptions } from './save-pretrained.js';
+import { ChunkedLinear } from './chunked-linear.js';
+import type { EmbeddingTable } from './embedding-table.js';
+import { buildVocabLayers, type LlamaModelOptions } from './vocab-layers.js';
+import { parseChunkName } from './weight-chunks.js';
 
 export interface ForwardOptions {
   /** 1 for real tokens, 0 for padding; [batch, seq]. */
@@ -30,6 +33,8 @@ export interface ForwardOptions {
   positionIds?: readonly (readonly number[])[];
   /** Recompute each decoder layer in the backward pass (overrides model.gradientCheckpointing). */
   gradientCheckpointing?: boolean;
+  /** [batch, seq, hidden] embeddings used instead of input ids (HF's inputs_embeds); pass null as inputIds. */
+  inputsEmbeds?: tf.Tensor3D;
 }
 
 export interface ForwardOutput {
@@ -39,7 +44,10 @@ export interface ForwardOutput {
 
 /** One step of the incremental forward used by generation. */
 export interface CachedStepOptions {
-  inputIds: tf.Tensor2D;
+  /** The step's ids; give these or inputsEmbeds. */
+  inputIds?: tf.Tensor2D;
+  /** [batch, seq, hidden] embeddings for the step instead of ids (a prefill from embeddings). */
+  inputsEmbeds?: tf.Tensor3D;
   positions: number[][];
   attentionMask: number[][] | null;
   cache: KvCache;
@@ -59,26 +67,32 @@ export class LlamaForCausalLM {
   private readonly params: Map<string, tf.Variable>;
   private readonly linears = new Map<string, LinearLayer>();
   private readonly rotateHalf: tf.Tensor2D;
+  /** The token embedding, whole or in row chunks along the vocabulary (see LlamaModelOptions.maxTensorBytes). */
+  private readonly embedding: EmbeddingTable;
   /** Every Linear this model made, wrapped or not, so their caches can be freed. */
   private readonly ownLinears: Linear[] = [];
   /** Fused q,k,v and gate,up weights per layer for decoding, with the Linear layers they were built from. */
   private readonly fused = new Map<string, { from: LinearLayer[]; weight: FusedWeight }>();
   private disposed = false;
 
-  /** Builds a model around already-created variables named as in HF (see expectedParameterShapes). */
-  constructor(config: LlamaConfig, parameters: Map<string, tf.Variable>) {
+  /**
+   * Builds a model around already-created variables named as in HF (see expectedParameterShapes); the model
+   * owns them. Embedding and head tensors over options.maxTensorBytes are split into row chunks here.
+   */
+  constructor(config: LlamaConfig, parameters: Map<string, tf.Variable>, options: LlamaModelOptions = {}) {
     this.config = config;
     this.params = new Map(parameters);
+    const { embedding, head } = buildVocabLayers(config, this.params, options);
+    this.embedding = embedding;
     for (let i = 0; i < config.numHiddenLayers; i++) {
       for (const name of LAYER_LINEARS) {
         const full = `model.layers.${i}.${name}`;
         this.linears.set(full, new Linear(this.param(`${full}.weight`), this.params.get(`${full}.bias`) ?? null));
       }
     }
-    const head = config.tieWordEmbeddings ? this.param('model.embed_tokens.weight') : this.param('lm_head.weight');
-    this.linears.set('lm_head', new Linear(head));
+    this.linears.set('lm_head', head);
     this.rotateHalf = rotateHalfMatrix(config.headDim);
-    for (const layer of this.linears.values()) this.ownLinears.push(layer as Linear);
+    for (const layer of this.linears.values()) this.ownLinears.push(...(layer instanceof ChunkedLinear ? layer.parts : [layer as Linear]));
     this.prepareBackend();
   }
 
@@ -123,7 +137,7 @@ export class LlamaForCausalLM {
   /** The single-token step of generation: few kernel launches per layer (see decode-step.ts). */
   private decodeStep(options: CachedStepOptions): tf.Tensor2D {
     const { inputIds, cache } = options;
-    const batch = inputIds.shape[0];
+    const batch = inputIds!.shape[0];
     // One mask per step for every layer: the cache's buffers have the same capacity in all layers.
     const masks = new Map<number, tf.Tensor | null>();
     const mask = (keyLen: number, filled: number): tf.Tensor | null => {
@@ -134,7 +148,7 @@ export class LlamaForCausalLM {
     const rope = decodeRopeMatrix(this.config, computeInvFreq(this.config, Math.max(...positions) + 1), positions);
     const eps = tf.scalar(this.config.rmsNormEps);
     const scale = tf.scalar(1 / Math.sqrt(this.config.headDim));
-    let hidden = tf.gather(this.param('model.embed_tokens.weight'), tf.reshape(inputIds, [-1])) as tf.Tensor2D;
+    let hidden = this.embedding.lookupNoGrad(tf.reshape(inputIds!, [-1]) as tf.Tensor1D);
     for (let i = 0; i < this.config.numHiddenLayers; i++) {
       hidden = decodeLayerStep(hidden, this.decodeWeights(i), { config: this.config, rope, mask, cache, layer: i }, eps, scale);
     }
@@ -143,15 +157,15 @@ export class LlamaForCausalLM {
   }
 
   /** Loads config.json and safetensors weights from a local directory or a Hub repo id. */
-  static async fromPretrained(repoIdOrDir: string, options: FromPretrainedOptions = {}): Promise<LlamaForCausalLM> {
+  static async fromPretrained(repoIdOrDir: string, options: FromPretrainedOptions & LlamaModelOptions = {}): Promise<LlamaForCausalLM> {
     const { config, parameters } = await loadPretrained(repoIdOrDir, options);
-    return new LlamaForCausalLM(config, parameters);
+    return new LlamaForCausalLM(config, parameters, options);
   }
 
   /** A randomly initialised model, as HF initialises one: normal(0, initializer_range), norms 1, biases 0. */
-  static fromConfig(config: LlamaConfig | Record<string, unknown>, options: { seed?: number } = {}): LlamaForCausalLM {
+  static fromConfig(config: LlamaConfig | Record<string, unknown>, options: { seed?: number } & LlamaModelOptions = {}): LlamaForCausalLM {
     const parsed = isLlamaConfig(config) ? config : parseLlamaConfig(config);
-    return new LlamaForCausalLM(parsed, initialParameters(parsed, options.seed));
+    return new LlamaForCausalLM(parsed, initialParameters(parsed, options.seed), options);
   }
 
   private param(name: string): tf.Variable {
@@ -190,18 +204,33 @@ export class LlamaForCausalLM {
       this.params.set(`${name}.weight`, layer.weight);
       if (layer.bias) this.params.set(`${name}.bias`, layer.bias);
     } else if (isPlainLinear(layer) && !this.config.tieWordEmbeddings) {
+      // A whole head replaces its row chunks under the HF name.
+      for (const key of [...this.params.keys()]) if (parseChunkName(key)?.name === 'lm_head.weight') this.params.delete(key);
       this.params.set('lm_head.weight', layer.weight);
     }
   }
 
-  /** Base parameters by HF name (tied lm_head is not listed twice, as in HF's named_parameters). */
+  /**
+   * Base parameters by HF name (tied lm_head is not listed twice, as in HF's named_parameters). A tensor
+   * split into row chunks (maxTensorBytes) appears as its chunks, named with their rows: `lm_head.weight[0:667]`.
+   */
   namedParameters(): Map<string, tf.Variable> {
     return new Map(this.params);
   }
 
-  /** Marks base parameters trainable or frozen by name. */
+  /** Marks base parameters trainable or frozen by HF name (row chunks are asked about under their tensor's name). */
   setTrainable(predicate: (name: string) => boolean): void {
-    for (const [name, v] of this.params) v.trainable = predicate(name);
+    for (const [name, v] of this.params) v.trainable = predicate(parseChunkName(name)?.name ?? name);
+  }
+
+  /** Token embeddings [batch, seq, hidden] for ids (HF's get_input_embeddings()(ids)); differentiable. */
+  embedTokens(inputIds: IdsInput): tf.Tensor3D {
+    this.checkAlive();
+    return tf.tidy(() => {
+      const ids = idsToTensor(inputIds, this.config.vocabSize);
+      const [batch, seq] = ids.shape;
+      return tf.reshape(this.embedding.lookup(tf.reshape(ids, [-1]) as tf.Tensor1D), [batch, seq, this.config.hiddenSize]) as tf.Tensor3D;
+    });
   }
 
   /** Trainable base parameters plus trainable variables inside wrapped (non-plain) linear layers. */
@@ -235,19 +264,18 @@ export class LlamaForCausalLM {
 
   /** Embeddings → decoder layers → final norm; hidden states [batch, seq, hidden]. */
   private hiddenStates(options: {
-    ids: tf.Tensor2D;
+    embeds: tf.Tensor3D;
     positions: readonly (readonly number[])[];
     attentionMask: number[][] | null;
     cache?: KvCache;
     checkpoint: boolean;
   }): tf.Tensor3D {
-    const { ids, positions, attentionMask, cache } = options;
-    const [batch, seq] = ids.shape;
+    const { positions, attentionMask, cache } = options;
+    const [batch, seq] = options.embeds.shape;
     const pastLen = cache?.length ?? 0;
     const { cos, sin } = ropeTables(this.config, positions);
     const mask = buildAttentionMask({ batch, queryLen: seq, pastLen, attentionMask });
-    const embedded = gatherRows(this.param('model.embed_tokens.weight') as tf.Variable<tf.Rank.R2>, tf.reshape(ids, [-1]) as tf.Tensor1D);
-    let hidden = tf.reshape(embedded, [batch, seq, this.config.hiddenSize]) as tf.Tensor3D;
+    let hidden = options.embeds;
     for (let i = 0; i < this.config.numHiddenLayers; i++) {
       const weights = this.layerWeights(i);
       if (options.checkpoint && !cache) {
@@ -267,14 +295,14 @@ export class LlamaForCausalLM {
    * Logits [batch, seq, vocab] and, with labels, the causal-LM loss. Pure tf ops: call it inside
    * tf.variableGrads to train. Inputs may be nested arrays or an int32 tensor.
    */
-  forward(inputIds: IdsInput, options: ForwardOptions = {}): ForwardOutput {
+  forward(inputIds: IdsInput | null, options: ForwardOptions = {}): ForwardOutput {
     this.checkAlive();
     return tf.tidy(() => {
-      const ids = idsToTensor(inputIds, this.config.vocabSize);
-      const [batch, seq] = ids.shape;
+      const embeds = this.inputEmbeddings(inputIds, options.inputsEmbeds);
+      const [batch, seq] = embeds.shape;
       const attentionMask = maskToArray(options.attentionMask, batch, seq);
       const hidden = this.hiddenStates({
-        ids,
+        embeds,
         positions: options.positionIds ?? arange(batch, seq),
         attentionMask,
         checkpoint: options.gradientCheckpointing ?? this.gradientCheckpointing,
@@ -285,12 +313,29 @@ export class LlamaForCausalLM {
     });
   }
 
+  /** Exactly one of ids or embeddings, as embeddings [batch, seq, hidden] (HF's rule for input_ids / inputs_embeds). */
+  private inputEmbeddings(inputIds: IdsInput | null, inputsEmbeds: tf.Tensor3D | undefined): tf.Tensor3D {
+    if ((inputIds === null || inputIds === undefined) === (inputsEmbeds === undefined)) {
+      throw new ValidationError('forward: give exactly one of inputIds and inputsEmbeds (pass null as inputIds to use inputsEmbeds).', { location: 'inputsEmbeds' });
+    }
+    if (inputsEmbeds === undefined) return this.embedTokens(inputIds!);
+    if (inputsEmbeds.rank !== 3 || inputsEmbeds.shape[2] !== this.config.hiddenSize) {
+      throw new ShapeMismatchError(`inputs_embeds must be [batch, seq, ${this.config.hiddenSize}], found [${inputsEmbeds.shape.join(', ')}].`, {
+        tensor: 'inputs_embeds',
+        expected: [-1, -1, this.config.hiddenSize],
+        found: [...inputsEmbeds.shape],
+      });
+    }
+    return inputsEmbeds;
+  }
+
   /** Incremental forward for generation: appends to the cache, returns logits [batch, vocab] of the last position (or all). */
   forwardCached(options: CachedStepOptions): tf.Tensor {
     this.checkAlive();
     return tf.tidy(() => {
-      if (options.inputIds.shape[1] === 1 && options.lastOnly) return this.decodeStep(options);
-      let hidden = this.hiddenStates({ ids: options.inputIds, positions: options.positions, attentionMask: options.attentionMask, cache: options.cache, checkpoint: false });
+      if (options.inputIds && !options.inputsEmbeds && options.inputIds.shape[1] === 1 && options.lastOnly) return this.decodeStep(options);
+      const embeds = this.inputEmbeddings(options.inputIds ?? null, options.inputsEmbeds);
+      let hidden = this.hiddenStates({ embeds, positions: options.positions, attentionMask: options.attentionMask, cache: options.cache, checkpoint: false });
       if (options.lastOnly) {
         const [batch, seq, size] = hidden.shape;
         hidden = tf.slice(hidden, [0, seq - 1, 0], [batch, 1, size]);

@@ -4,6 +4,7 @@ import { ConfigError, FormatError, SafetensorsError, ShapeMismatchError, openSaf
 import { parseLlamaConfig, type LlamaConfig } from './config.js';
 import { expectedParameterShapes } from './parameter-shapes.js';
 import { resolveModelFile, type ResolveOptions } from './resolve-model-file.js';
+import { chunkName, resolveMaxTensorBytes, rowChunks, SPLITTABLE_PARAMETERS } from './weight-chunks.js';
 
 export interface LoadProgress {
   /** 'download' while files are fetched (Hub), 'weights' while tensors are read. */
@@ -19,6 +20,8 @@ export interface FromPretrainedOptions {
   offline?: boolean;
   onProgress?: (event: LoadProgress) => void;
   signal?: AbortSignal;
+  /** Split embed_tokens / lm_head bigger than this into row chunks as they load (default: see LlamaModelOptions). */
+  maxTensorBytes?: number;
 }
 
 /** The Hub options of fromPretrained, with download progress reported as LoadProgress. */
@@ -107,6 +110,7 @@ export async function loadPretrained(
   const { config, path: configPath } = await readConfig(repoIdOrDir, options);
   const reader = await openWeights(repoIdOrDir, options);
   const parameters = new Map<string, tf.Variable>();
+  const maxBytes = resolveMaxTensorBytes(options.maxTensorBytes);
   try {
     const expected = expectedParameterShapes(config);
     checkTensors(reader, expected, configPath);
@@ -114,9 +118,15 @@ export async function loadPretrained(
     for (const [name, shape] of expected) {
       options.signal?.throwIfAborted();
       const values = await reader.readFloat32(name);
-      const tensor = tf.tensor(values, shape, 'float32');
-      parameters.set(name, tf.variable(tensor, true));
-      tensor.dispose();
+      // Too big to bind on WebGPU: never built whole, only as row chunks (see weight-chunks.ts).
+      const ranges = (SPLITTABLE_PARAMETERS as readonly string[]).includes(name) ? rowChunks(shape[0], shape[1], maxBytes) : [[0, shape[0]] as [number, number]];
+      for (const range of ranges) {
+        const rows = range[1] - range[0];
+        const part = ranges.length === 1 ? values : values.subarray(range[0] * shape[1], range[1] * shape[1]);
+        const tensor = tf.tensor(part, ranges.length === 1 ? shape : [rows, shape[1]], 'float32');
+        parameters.set(ranges.length === 1 ? name : chunkName(name, range), tf.variable(tensor, true));
+        tensor.dispose();
+      }
       options.onProgress?.({ stage: 'weights', loaded: ++loaded, total: expected.size, name });
     }
   } catch (error) {

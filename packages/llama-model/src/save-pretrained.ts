@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import type * as tf from '@tensorflow/tfjs-core';
 import { writeFileAtomic, writeSafetensors, type TensorToWrite } from '@llamats/core';
 import { llamaConfigToJson, type LlamaConfig } from './config.js';
+import { chunksOf, joinedValues, parseChunkName } from './weight-chunks.js';
 
 export interface SavePretrainedOptions {
   /** Stored dtype of the weights (default float32). */
@@ -16,9 +17,14 @@ export async function savePretrained(
 ): Promise<void> {
   await mkdir(dir, { recursive: true });
   const tensors: Record<string, TensorToWrite> = {};
-  for (const [name, v] of options.parameters) {
-    if (name === 'lm_head.weight' && options.config.tieWordEmbeddings) continue;
-    tensors[name] = { shape: [...v.shape], data: (await v.data()) as Float32Array, dtype: options.dtype === 'float16' ? 'F16' : 'F32' };
+  const dtype = options.dtype === 'float16' ? 'F16' : 'F32';
+  for (const [key, v] of options.parameters) {
+    // Row chunks are written as the one HF tensor they split, rows in order.
+    const chunk = parseChunkName(key);
+    const name = chunk?.name ?? key;
+    if ((name === 'lm_head.weight' && options.config.tieWordEmbeddings) || name in tensors) continue;
+    const { shape, data } = chunk ? await joinedValues(chunksOf(options.parameters, name)) : { shape: [...v.shape], data: (await v.data()) as Float32Array };
+    tensors[name] = { shape, data, dtype };
   }
   const json = llamaConfigToJson(options.config);
   json.torch_dtype = options.dtype;

@@ -14,6 +14,15 @@ export interface LoraAdapterWeights {
   loraB: tf.Variable;
 }
 
+/** A base layer holding its weight in row chunks (llama-model's ChunkedLinear): merging adds the delta chunk by chunk. */
+interface RowChunkedLayer {
+  addToWeight(deltaRows: (start: number, rows: number) => tf.Tensor2D): void;
+}
+
+function isRowChunked(layer: LinearLayer): layer is LinearLayer & RowChunkedLayer {
+  return typeof (layer as Partial<RowChunkedLayer>).addToWeight === 'function';
+}
+
 /** A linear layer wrapped with any number of named LoRA adapters, one of them active. */
 export class LoraLinear implements LinearLayer {
   readonly inFeatures: number;
@@ -87,6 +96,11 @@ export class LoraLinear implements LinearLayer {
   /** Adds the active adapter's delta into the base weight, so the forward pass costs nothing extra. */
   merge(): void {
     if (this.merged || this.activeAdapter === null || !this.adapters.has(this.activeAdapter)) return;
+    if (this.baseWeight === null && isRowChunked(this.base)) {
+      this.addRowsOfDelta(this.base, this.activeAdapter, 1);
+      this.mergedAdapter = this.activeAdapter;
+      return;
+    }
     const weight = this.requireBaseWeight();
     const delta = this.deltaWeight(this.activeAdapter);
     const merged = tf.add(weight, delta);
@@ -99,6 +113,11 @@ export class LoraLinear implements LinearLayer {
   /** Subtracts the merged delta again (as PEFT does; exact up to float32 rounding). */
   unmerge(): void {
     if (this.mergedAdapter === null) return;
+    if (this.baseWeight === null && isRowChunked(this.base)) {
+      this.addRowsOfDelta(this.base, this.mergedAdapter, -1);
+      this.mergedAdapter = null;
+      return;
+    }
     const weight = this.requireBaseWeight();
     const delta = this.deltaWeight(this.mergedAdapter);
     const restored = tf.sub(weight, delta);
@@ -106,6 +125,12 @@ export class LoraLinear implements LinearLayer {
     delta.dispose();
     restored.dispose();
     this.mergedAdapter = null;
+  }
+
+  /** sign · B[rows]·A·scaling into each weight chunk: the delta is never built bigger than one chunk. */
+  private addRowsOfDelta(base: RowChunkedLayer, name: string, sign: 1 | -1): void {
+    const weights = this.adapters.get(name)!;
+    base.addToWeight((start, rows) => tf.mul(tf.matMul(tf.slice(weights.loraB, [start, 0], [rows, weights.loraB.shape[1]!]), weights.loraA), sign * weights.scaling) as tf.Tensor2D);
   }
 
   private requireBaseWeight(): tf.Variable {

@@ -457,6 +457,13 @@ export class PeftModel<M extends PeftHostModel = LlamaForCausalLM> {
     });
     const biasNames = this.biasNamesFor(config, resolved.modules, params);
     const savedNames = [...params.keys()].filter((p) => isModuleToSave(config.modules_to_save, p.slice(0, p.lastIndexOf('.'))));
+    const chunked = savedNames.find((p) => p.endsWith(']'));
+    if (chunked) {
+      // A row chunk (llama-model's maxTensorBytes split) has no PEFT key of its own.
+      throw new ConfigError(`${source}: modules_to_save cannot hold "${chunked}", a row chunk of a split tensor; load the base without maxTensorBytes splitting.`, {
+        key: 'modules_to_save',
+      });
+    }
     if (config.modules_to_save && config.modules_to_save.length > 0 && savedNames.length === 0) {
       this.logger?.warn(`${source}: modules_to_save ${JSON.stringify(config.modules_to_save)} matches no parameter of the base model.`);
     }

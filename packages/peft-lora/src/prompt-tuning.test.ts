@@ -70,4 +70,41 @@ describe.each(TEST_BACKENDS)('PromptTuningModel on %s', { timeout: 30_000 }, (ba
     loaded.dispose();
     peft.dispose();
   });
+
+  it('generate prepends the virtual tokens at prefill: TEXT init with the first 5 tokens continues the whole row as the base model does', async () => {
+    const row = inputs.inputIds[0];
+    const tokenizer = { encode: () => row.slice(0, 5) };
+    const peft = PromptTuningModel.create(base, { num_virtual_tokens: 5, prompt_tuning_init: 'TEXT', prompt_tuning_init_text: 'five tokens' }, { tokenizer });
+    const before = tf.memory().numTensors;
+    const [whole] = await base.generate(row.slice(0, 10), { maxNewTokens: 8, eosTokenId: [] });
+    const [out] = await peft.generate(row.slice(5, 10), { maxNewTokens: 8, eosTokenId: [] });
+    // The returned ids exclude the virtual tokens, as PEFT's do.
+    expect(out).toEqual(whole.slice(5));
+    expect(tf.memory().numTensors).toBe(before);
+    peft.dispose();
+  });
+
+  it('generate equals greedy recompute with peft.forward, for a ragged batch too', async () => {
+    const peft = PromptTuningModel.create(base, { num_virtual_tokens: 3 }, { seed: 11 });
+    const prompts = [inputs.inputIds[0].slice(0, 6), inputs.inputIds[0].slice(2, 5)];
+    const before = tf.memory().numTensors;
+    const generated = await peft.generate(prompts, { maxNewTokens: 6, eosTokenId: [] });
+    expect(tf.memory().numTensors).toBe(before);
+    for (const [b, prompt] of prompts.entries()) {
+      const ids = [...prompt];
+      for (let step = 0; step < 6; step++) {
+        const next = tf.tidy(() => {
+          const { logits } = peft.forward([ids]);
+          return tf.argMax(tf.squeeze(tf.slice(logits, [0, logits.shape[1] - 1, 0], [1, 1, logits.shape[2]])), -1).dataSync()[0];
+        });
+        ids.push(next);
+      }
+      expect(generated[b]).toEqual(ids);
+    }
+    const streamed: number[] = [];
+    for await (const { tokenId } of peft.generateStream(prompts[1], { maxNewTokens: 6, eosTokenId: [] })) streamed.push(tokenId);
+    expect(streamed).toEqual(generated[1].slice(prompts[1].length));
+    expect(tf.memory().numTensors).toBe(before);
+    peft.dispose();
+  });
 });

@@ -1,8 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, FormatError, LlamatsError, ShapeMismatchError } from '@llamats/core';
-import type { LlamaForCausalLM } from '@llamats/llama-model';
+import { ConfigError, FormatError, ShapeMismatchError, ValidationError } from '@llamats/core';
+import type { GenerateOptions, LlamaForCausalLM, StreamedToken } from '@llamats/llama-model';
 import { loadAdapterWeights, readAdapterConfigJson, resolveAdapterFiles, writeAdapterFiles, type ResolveAdapterOptions } from './adapter-io.js';
-import { forwardFromEmbeddings } from './embeddings-forward.js';
 import type { PeftLogger } from './lora-config.js';
 import { makeParameterReport, type TrainableParameterReport } from './parameter-count.js';
 import { createPromptTuningConfig, parsePromptTuningConfig, type PromptTuningConfig } from './prompt-tuning-config.js';
@@ -54,7 +53,6 @@ export class PromptTuningModel {
   static create(model: LlamaForCausalLM, partial: Partial<PromptTuningConfig>, options: CreatePromptTuningOptions = {}): PromptTuningModel {
     const config = withModelShape(createPromptTuningConfig(partial), model);
     const count = config.num_virtual_tokens * (config.num_transformer_submodules ?? 1);
-    const embedTokens = model.namedParameters().get('model.embed_tokens.weight')!;
     const initial = tf.tidy(() => {
       if (config.prompt_tuning_init === 'RANDOM') return tf.randomNormal([count, config.token_dim!], 0, 1, 'float32', options.seed);
       let ids: number[];
@@ -64,7 +62,7 @@ export class PromptTuningModel {
       } else {
         ids = Array.from(tf.randomUniform([count], 0, model.config.vocabSize, 'int32', options.seed).dataSync());
       }
-      return tf.gather(embedTokens, tf.tensor1d(ids, 'int32'));
+      return tf.squeeze(model.embedTokens([ids]), [0]);
     });
     const peft = new PromptTuningModel(model, config, tf.variable(initial, true));
     initial.dispose();
@@ -111,11 +109,9 @@ export class PromptTuningModel {
     const attentionMask = options.attentionMask ? options.attentionMask.map((row) => [...virtualOnes, ...row]) : null;
     const labels = options.labels ? options.labels.map((row) => [...new Array<number>(count).fill(-100), ...row]) : undefined;
     return tf.tidy(() => {
-      const embedTokens = this.baseModel.namedParameters().get('model.embed_tokens.weight')!;
-      const embedded = tf.gather(embedTokens, tf.tensor2d(rows, undefined, 'int32')) as tf.Tensor3D;
-      const prompts = tf.tile(tf.expandDims(this.promptEmbeddings, 0), [rows.length, 1, 1]) as tf.Tensor3D;
-      const inputsEmbeds = tf.concat([prompts, embedded], 1);
-      return forwardFromEmbeddings(this.baseModel, { inputsEmbeds, attentionMask, ...(labels ? { labels } : {}) });
+      const inputsEmbeds = this.withVirtualTokens(rows);
+      const { logits, loss } = this.baseModel.forward(null, { inputsEmbeds, ...(attentionMask ? { attentionMask } : {}), ...(labels ? { labels } : {}) });
+      return loss ? { logits, loss } : { logits };
     });
   }
 
@@ -164,10 +160,57 @@ export class PromptTuningModel {
     this.promptEmbeddings.dispose();
   }
 
-  /** Generation from embeddings needs the model's KV-cache path to accept them. */
-  generate(): never {
-    throw new LlamatsError('Generation with prompt tuning needs LlamaForCausalLM to accept input embeddings (inputsEmbeds); not available yet.');
+  /** `[batch, num_virtual_tokens + seq, hidden]`: the virtual tokens, then the rows' token embeddings. */
+  private withVirtualTokens(rows: readonly (readonly number[])[]): tf.Tensor3D {
+    return tf.tidy(() => {
+      const prompts = tf.tile(tf.expandDims(this.promptEmbeddings, 0), [rows.length, 1, 1]);
+      return rows[0].length === 0 ? (prompts as tf.Tensor3D) : (tf.concat([prompts, this.baseModel.embedTokens(rows)], 1) as tf.Tensor3D);
+    });
   }
+
+  /**
+   * Generates as PEFT does for prompt tuning: the virtual tokens are prepended at prefill (before any left
+   * padding), then the base model's KV cache decodes; returns prompt + new ids per row, virtual tokens excluded.
+   */
+  async generate(inputIds: readonly number[] | readonly (readonly number[])[], options: GenerateOptions): Promise<number[][]> {
+    const { rows, attentionMask, padded } = leftPadded(inputIds, options);
+    const inputsEmbeds = this.withVirtualTokens(rows);
+    try {
+      const out = await this.baseModel.generate(rows, { ...options, inputsEmbeds, ...(attentionMask ? { attentionMask } : {}) });
+      return out.map((row, b) => row.slice(padded[b]));
+    } finally {
+      inputsEmbeds.dispose();
+    }
+  }
+
+  /** Streams one prompt's new tokens (see generate). */
+  async *generateStream(inputIds: readonly number[], options: GenerateOptions): AsyncGenerator<StreamedToken> {
+    const inputsEmbeds = this.withVirtualTokens([inputIds]);
+    try {
+      yield* this.baseModel.generateStream(inputIds, { ...options, inputsEmbeds });
+    } finally {
+      inputsEmbeds.dispose();
+    }
+  }
+}
+
+/**
+ * Prompts of one length for a prefill from embeddings: ragged rows are left-padded (pads masked out, and
+ * stripped from the result again); rows already padded come with the caller's attentionMask.
+ */
+function leftPadded(inputIds: readonly number[] | readonly (readonly number[])[], options: GenerateOptions) {
+  const rows = (typeof inputIds[0] === 'number' ? [inputIds as readonly number[]] : (inputIds as readonly (readonly number[])[])).map((r) => [...r]);
+  if (rows.length === 0) throw new ValidationError('generate: give at least one prompt row.', { location: 'inputIds' });
+  const width = Math.max(...rows.map((r) => r.length));
+  if (options.attentionMask || rows.every((r) => r.length === width)) return { rows, attentionMask: options.attentionMask, padded: rows.map(() => 0) };
+  // Any id will do under a 0 in the mask; the pad id keeps the embedding lookup in range.
+  const padId = options.padTokenId ?? 0;
+  const padded = rows.map((r) => width - r.length);
+  return {
+    rows: rows.map((r, b) => [...new Array<number>(padded[b]).fill(padId), ...r]),
+    attentionMask: rows.map((r, b) => [...new Array<number>(padded[b]).fill(0), ...new Array<number>(r.length).fill(1)]),
+    padded,
+  };
 }
 
 /** PEFT's _prepare_prompt_learning_config: shape fields come from the model. */

@@ -1,0 +1,37 @@
+import type * as tf from '@tensorflow/tfjs-core';
+import { LlamatsError } from '@llamats/core';
+import type { LlamaConfig } from './config.js';
+import { ChunkedLinear } from './chunked-linear.js';
+import { EmbeddingTable } from './embedding-table.js';
+import { Linear } from './linear.js';
+import { chunksOf, resolveMaxTensorBytes, splitParameter, SPLITTABLE_PARAMETERS } from './weight-chunks.js';
+
+export interface LlamaModelOptions {
+  /**
+   * Largest float32 tensor to keep whole; `model.embed_tokens.weight` and `lm_head.weight` bigger than this
+   * are held as row chunks along the vocabulary. Default: 2 GiB − 1 on webgpu (its storage-buffer binding
+   * limit), no limit on other backends.
+   */
+  maxTensorBytes?: number;
+}
+
+/** The embedding table and output head over the model's parameters, split where they exceed the limit. */
+export function buildVocabLayers(
+  config: LlamaConfig,
+  params: Map<string, tf.Variable>,
+  options: LlamaModelOptions,
+): { embedding: EmbeddingTable; head: Linear | ChunkedLinear } {
+  const maxBytes = resolveMaxTensorBytes(options.maxTensorBytes);
+  for (const name of SPLITTABLE_PARAMETERS) splitParameter(params, name, maxBytes);
+  const parts = (name: string): tf.Variable[] => {
+    const whole = params.get(name);
+    const chunks = whole ? [whole] : chunksOf(params, name);
+    if (chunks.length === 0) throw new LlamatsError(`The model has no parameter "${name}" (whole or in row chunks).`);
+    return chunks;
+  };
+  const embedding = new EmbeddingTable(parts('model.embed_tokens.weight'));
+  // Tied embeddings: the head reads the very same chunks.
+  const headParts = config.tieWordEmbeddings ? embedding.chunks : parts('lm_head.weight');
+  const head = headParts.length === 1 ? new Linear(headParts[0]) : new ChunkedLinear(headParts);
+  return { embedding, head };
+}
