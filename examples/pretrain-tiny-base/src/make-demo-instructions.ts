@@ -1,0 +1,92 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from '@llamats/core';
+import { seededRandom } from '@llamats/instruct-data';
+import { readBrownSentences, type BrownSentence } from './brown-corpus.js';
+import { DEMO_FAMILIES, type FamilyDraw } from './demo-instruction-families.js';
+import { DEMO_ASSETS_DIR } from './paths.js';
+
+const SEED = 20230313; // Stanford Alpaca's release date
+const POOL_SIZE = 300;
+const HELD_OUT_WORDS = 60;
+const HELD_OUT_STARTS = 12;
+const TRAIN_PER_FAMILY = 300;
+const HELD_OUT_PER_FAMILY = 8;
+
+export interface AlpacaItem {
+  instruction: string;
+  input: string;
+  output: string;
+  family: string;
+}
+
+/** The most frequent common nouns of the Brown Corpus (tag `nn`, lowercase letters, 3–7 long). */
+export function frequentNouns(sentences: BrownSentence[], count: number): string[] {
+  const counts = new Map<string, number>();
+  for (const sentence of sentences) {
+    for (const { word, tag } of sentence.words) {
+      if (tag === 'nn' && /^[a-z]{3,7}$/.test(word)) counts.set(word, (counts.get(word) ?? 0) + 1);
+    }
+  }
+  return [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, count).map(([w]) => w);
+}
+
+function drawFrom(words: string[], starts: number[], random: () => number): FamilyDraw {
+  const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)] as T;
+  return {
+    words(count) {
+      const chosen: string[] = [];
+      while (chosen.length < count) {
+        const word = pick(words);
+        if (!chosen.includes(word)) chosen.push(word);
+      }
+      return chosen;
+    },
+    startNumber: () => pick(starts),
+    integer: (min, max) => min + Math.floor(random() * (max - min + 1)),
+  };
+}
+
+function generate(draw: FamilyDraw, perFamily: number, exclude: Set<string>): AlpacaItem[] {
+  const items: AlpacaItem[] = [];
+  for (const family of DEMO_FAMILIES) {
+    const seen = new Set<string>();
+    // Bounded tries: the small pools (e.g. 12 held-out start numbers) cannot always give perFamily distinct items.
+    for (let tries = 0; seen.size < perFamily && tries < perFamily * 50; tries++) {
+      const { input, output } = family.make(draw);
+      const key = `${family.name}\u0000${input}`;
+      if (seen.has(key) || exclude.has(key)) continue;
+      seen.add(key);
+      items.push({ instruction: family.instruction, input, output, family: family.name });
+    }
+  }
+  return items;
+}
+
+/** Builds the demo's instruction set: train and held-out items from disjoint word and number pools. */
+export function makeDemoInstructions(sentences: BrownSentence[]): { train: AlpacaItem[]; heldOut: AlpacaItem[]; heldOutWords: string[] } {
+  const random = seededRandom(SEED);
+  const pool = frequentNouns(sentences, POOL_SIZE);
+  const shuffledPool = pool.map((w) => ({ w, r: random() })).sort((a, b) => a.r - b.r).map(({ w }) => w);
+  const heldOutWords = shuffledPool.slice(0, HELD_OUT_WORDS);
+  const trainWords = shuffledPool.slice(HELD_OUT_WORDS);
+  const numbers = Array.from({ length: 60 }, (_, i) => i + 1).map((n) => ({ n, r: random() })).sort((a, b) => a.r - b.r).map(({ n }) => n);
+  const heldOutStarts = numbers.slice(0, HELD_OUT_STARTS);
+  const trainStarts = numbers.slice(HELD_OUT_STARTS);
+  const heldOut = generate(drawFrom(heldOutWords, heldOutStarts, random), HELD_OUT_PER_FAMILY, new Set());
+  const heldOutKeys = new Set(heldOut.map((item) => `${item.family}\u0000${item.input}`));
+  const train = generate(drawFrom(trainWords, trainStarts, random), TRAIN_PER_FAMILY, heldOutKeys);
+  return { train, heldOut, heldOutWords };
+}
+
+async function main(): Promise<void> {
+  const { train, heldOut, heldOutWords } = makeDemoInstructions(readBrownSentences());
+  const dir = join(DEMO_ASSETS_DIR, 'instructions');
+  await mkdir(dir, { recursive: true });
+  await writeFileAtomic(join(dir, 'train.json'), `${JSON.stringify(train, null, 1)}\n`);
+  await writeFileAtomic(join(dir, 'held-out.json'), `${JSON.stringify(heldOut, null, 1)}\n`);
+  process.stdout.write(`wrote ${train.length} training and ${heldOut.length} held-out instructions to ${dir}\n`);
+  process.stdout.write(`held-out words (never in training items): ${heldOutWords.join(' ')}\n`);
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

@@ -1,0 +1,50 @@
+import { readFile } from 'node:fs/promises';
+import { FormatError } from '@llamats/core';
+
+/** One demo instruction: an Alpaca record plus the family it was generated from. */
+export interface DemoItem {
+  instruction: string;
+  input: string;
+  output: string;
+  family: string;
+}
+
+/** Reads an embedded Alpaca JSON file of demo items. */
+export async function readDemoItems(file: string): Promise<DemoItem[]> {
+  const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
+  if (!Array.isArray(parsed) || !parsed.every((r) => typeof r?.instruction === 'string' && typeof r?.output === 'string' && typeof r?.family === 'string')) {
+    throw new FormatError(`${file}: expected an Alpaca JSON array of {instruction, input, output, family}.`, { file });
+  }
+  return parsed as DemoItem[];
+}
+
+/** The first `perFamily` items of every family, in file order (a small, stable sample for --quick). */
+export function samplePerFamily(items: readonly DemoItem[], perFamily: number): DemoItem[] {
+  const taken = new Map<string, number>();
+  return items.filter((item) => {
+    const count = taken.get(item.family) ?? 0;
+    taken.set(item.family, count + 1);
+    return count < perFamily;
+  });
+}
+
+/** Training items reordered so every family comes round in turn (families have different sizes). */
+export function interleaveFamilies(items: readonly DemoItem[], random: () => number): DemoItem[] {
+  const byFamily = new Map<string, DemoItem[]>();
+  for (const item of items) byFamily.set(item.family, [...(byFamily.get(item.family) ?? []), item]);
+  const queues = [...byFamily.values()].map((group) => shuffle(group, random));
+  const longest = Math.max(...queues.map((q) => q.length));
+  const out: DemoItem[] = [];
+  // Smaller families repeat (cycled) so each family gets an equal share of the steps.
+  for (let i = 0; i < longest; i++) for (const queue of queues) out.push(queue[i % queue.length] as DemoItem);
+  return out;
+}
+
+function shuffle<T>(items: readonly T[], random: () => number): T[] {
+  const out = items.slice();
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j] as T, out[i] as T];
+  }
+  return out;
+}
