@@ -35,3 +35,4 @@ export type { TrainBpeOptions } from './train/train-bpe.js';
 export { writeTokenizerFiles } from './write-tokenizer-files.js';
 export type { WriteTokenizerFilesOptions, WrittenTokenizerFiles } from './write-tokenizer-files.js';
 export { prettyJson, OrderedEntries } from './pretty-json.js';
+export { tokenizerJsonToString } from './tokenizer-json-string.js';

@@ -3,6 +3,11 @@
 
 export class OrderedEntries {
   constructor(readonly entries: Array<[string, unknown]>) {}
+
+  /** JSON.stringify writes the same keys and values as a plain object (integer-like keys first). */
+  toJSON(): Record<string, unknown> {
+    return Object.fromEntries(this.entries);
+  }
 }
 
 export function prettyJson(value: unknown, indent = ''): string {

@@ -5,6 +5,7 @@ import { writeFileAtomic } from '@llamats/core';
 import { serializeModelProto, type SentencePieceModelProto } from './sentencepiece/model-proto.js';
 import { sentencePieceToTokenizerJson, tokenizerConfigJsonFor } from './sentencepiece/to-tokenizer-json.js';
 import { prettyJson } from './pretty-json.js';
+import { tokenizerJsonToString } from './tokenizer-json-string.js';
 
 export interface WriteTokenizerFilesOptions {
   /** Folder to write into (created if missing). */
@@ -34,7 +35,7 @@ export async function writeTokenizerFiles(options: WriteTokenizerFilesOptions): 
   };
   const flags = { addBosToken: options.addBosToken, addEosToken: options.addEosToken };
   await writeFileAtomic(files.tokenizerModel, serializeModelProto(model));
-  await writeFileAtomic(files.tokenizerJson, prettyJson(sentencePieceToTokenizerJson(model, flags)));
+  await writeFileAtomic(files.tokenizerJson, tokenizerJsonToString(sentencePieceToTokenizerJson(model, flags)));
   const config = tokenizerConfigJsonFor(model, { ...flags, chatTemplate: options.chatTemplate, modelMaxLength: options.modelMaxLength });
   await writeFileAtomic(files.tokenizerConfig, prettyJson(config) + '\n');
   return files;

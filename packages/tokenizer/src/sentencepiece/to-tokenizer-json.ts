@@ -1,6 +1,5 @@
 // The tokenizer.json and tokenizer_config.json transformers writes for a LLaMA SentencePiece BPE model
 // (LlamaConverter: Metaspace + BPE with byte_fallback, merges recovered from piece scores).
-import { OrderedEntries } from '../pretty-json.js';
 import type { SentencePieceModelProto } from './model-proto.js';
 
 const METASPACE = '\u2581';
@@ -37,7 +36,10 @@ export interface TokenizerJsonOptions {
   addEosToken?: boolean;
 }
 
-/** The tokenizer.json object for `model`; serialize it with `prettyJson` to keep the vocab in id order. */
+/**
+ * The tokenizer.json object for `model`: plain JSON data (`JSON.stringify` gives a loadable file).
+ * `tokenizerJsonToString` writes it byte for byte as transformers does (vocab in id order).
+ */
 export function sentencePieceToTokenizerJson(model: SentencePieceModelProto, options: TokenizerJsonOptions = {}): Record<string, unknown> {
   const spec = model.trainerSpec;
   const pieceAt = (id: number): string | undefined => (id >= 0 && id < model.pieces.length ? model.pieces[id]!.piece : undefined);
@@ -86,7 +88,7 @@ export function sentencePieceToTokenizerJson(model: SentencePieceModelProto, opt
       fuse_unk: true,
       byte_fallback: spec.byteFallback,
       ignore_merges: false,
-      vocab: new OrderedEntries([...vocab]),
+      vocab: Object.fromEntries(vocab),
       merges: mergesFromPieces(model),
     },
   };
