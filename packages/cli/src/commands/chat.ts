@@ -1,5 +1,6 @@
 import { createInterface, type Interface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { getTemplate, renderTextPrompt } from '@llamats/instruct-data';
 import type { GenerateOptions } from '@llamats/llama-model';
 import type { Command, CommandContext } from '../command.js';
 import { BACKEND_USAGE } from '../backend-option.js';
@@ -8,7 +9,9 @@ import { MODEL_OPTIONS, loadCliModel, samplingOptions, type CliTokenizer } from 
 const USAGE = `llamats chat <model> [--adapter <dir|repo>] [options]
 
 Chat with a model in the terminal, the reply streaming as it is generated. Uses the tokenizer's chat
-template when it has one, else the Stanford Alpaca prompt format (the one alpaca-lora fine-tunes on).
+template when it has one, else alpaca-lora's \`alpaca\` prompt template (the one \`llamats finetune\` and
+\`llamats demo\` train with). Alpaca prompts are one turn each, as in alpaca-lora's generate.py; write an
+input after "Input:" on the same line, e.g. \`Is this number even or odd? Input: 4817\`.
 
 In the chat: Ctrl-C stops the reply (not the program), /reset forgets the conversation, /exit or Ctrl-D quits.
 
@@ -26,32 +29,33 @@ Options:
   --offline                    use only the local Hub cache
 ${BACKEND_USAGE}`;
 
-type Turn = { role: 'system' | 'user' | 'assistant'; content: string };
+export type Turn = { role: 'system' | 'user' | 'assistant'; content: string };
 
-const ALPACA_PREAMBLE = 'Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n';
 const ALPACA_STOPS = ['### Instruction:', '### Response:'];
 
+/** Splits `instruction Input: input` into alpaca's two fields (no marker: no input). */
+export function splitInstructionInput(line: string): { instruction: string; input: string } {
+  const match = /^(.*?)\s*\bInput:\s*(.*)$/s.exec(line.trim());
+  return match ? { instruction: (match[1] ?? '').trim(), input: (match[2] ?? '').trim() } : { instruction: line.trim(), input: '' };
+}
+
 /** The prompt text for the conversation so far, ending where the assistant's reply starts. */
-function promptText(tokenizer: CliTokenizer, turns: Turn[]): string {
+export function promptText(tokenizer: Pick<CliTokenizer, 'chatTemplate' | 'applyChatTemplate'>, turns: Turn[]): string {
   if (tokenizer.chatTemplate && tokenizer.applyChatTemplate) return tokenizer.applyChatTemplate(turns, { addGenerationPrompt: true });
-  let text = ALPACA_PREAMBLE;
-  for (const turn of turns) {
-    if (turn.role === 'user') text += `### Instruction:\n${turn.content}\n\n### Response:\n`;
-    if (turn.role === 'assistant') text += `${turn.content}\n\n`;
-  }
-  return text;
+  // alpaca-lora's template has no history: the last instruction alone, rendered exactly as training rendered it.
+  const last = [...turns].reverse().find((turn) => turn.role === 'user');
+  const { instruction, input } = splitInstructionInput(last?.content ?? '');
+  return renderTextPrompt(getTemplate('alpaca'), instruction, input);
 }
 
 /** Next line from the user, or null at end of input (Ctrl-D / closed pipe). */
-function ask(rl: Interface, prompt: string): Promise<string | null> {
-  return new Promise((resolve) => {
-    const onClose = () => resolve(null);
-    rl.once('close', onClose);
-    rl.question(prompt, (answer) => {
-      rl.off('close', onClose);
-      resolve(answer);
-    });
-  });
+async function ask(rl: Interface, lines: AsyncIterator<string>, out: CommandContext['stdout']): Promise<string | null> {
+  out.write('\n');
+  rl.setPrompt('> ');
+  rl.prompt();
+  // The async iterator buffers lines, so piped input that arrives during a reply is not lost (rl.question would drop it).
+  const next = await lines.next();
+  return next.done ? null : next.value;
 }
 
 export const command: Command = {
@@ -92,10 +96,11 @@ export const command: Command = {
     process.removeAllListeners('SIGINT');
     process.on('SIGINT', onInterrupt);
     rl.on('SIGINT', onInterrupt);
+    const lines = rl[Symbol.asyncIterator]();
     ctx.stdout.write('Chat started. /reset forgets the conversation, /exit quits, Ctrl-C stops a reply.\n');
     try {
       for (;;) {
-        const line = await ask(rl, '\n> ');
+        const line = await ask(rl, lines, ctx.stdout);
         if (line === null || line.trim() === '/exit') break;
         if (line.trim() === '/reset') {
           turns.splice(values.system ? 1 : 0);

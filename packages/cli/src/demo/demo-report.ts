@@ -51,8 +51,9 @@ export function formatPerFamily(before: readonly HeldOutAnswer[], after: readonl
 /** What to do next: chat with the result, and the same recipe on a real Hub model on a GPU. */
 export function nextStepsText(baseModelDir: string, adapterDir: string): string {
   return [
-    'Chat with the fine-tuned model:',
-    `  llamats chat ${JSON.stringify(baseModelDir)} --adapter ${JSON.stringify(adapterDir)} --temperature 0`,
+    'Chat with the fine-tuned model (greedy, as scored here; an instruction\'s input goes after "Input:"):',
+    `  llamats chat ${JSON.stringify(baseModelDir)} --adapter ${JSON.stringify(adapterDir)} --temperature 0 --repetition-penalty 1`,
+    '  > Is this number even or odd? Input: 4817',
     '',
     'The same on a real base model from the Hugging Face Hub, on a GPU (alpaca-lora\'s recipe; see examples/alpaca-lora-tinyllama):',
     '  npm i webgpu @tensorflow/tfjs-backend-webgpu',

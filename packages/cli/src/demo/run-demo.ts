@@ -24,7 +24,8 @@ export const DEMO_LORA = {
 const LEARNING_RATE = 3e-3;
 const MICRO_BATCH = 8;
 const CUTOFF_LEN = 256;
-const SHOWN_EXAMPLES = 4;
+// Shown: the first held-out item of two word-copying and two closed-set families (a fixed rule, not by outcome).
+const SHOWN_FAMILIES = ['first_word', 'reverse_list', 'parity', 'sentence_type'];
 
 export interface DemoResult {
   before: { exactMatch: number; tokenAccuracy: number; loss: number };
@@ -56,7 +57,7 @@ export async function runDemo(options: DemoOptions, write: (text: string) => voi
   const padId = tokenizer.padTokenId ?? tokenizer.eosTokenId ?? 0;
   write(
     `base model: ${assets.baseModelDir}\n  LLaMA, ${base.config.numHiddenLayers} layers, hidden ${base.config.hiddenSize}, vocab ${base.config.vocabSize}; pretrained from scratch on the Brown Corpus (examples/pretrain-tiny-base)\n` +
-      `data: ${trainSet.length} training instructions in 5 families, ${heldOut.length} held-out instructions (words and numbers never seen in training)\n\n`,
+      `data: ${trainSet.length} training instructions in ${new Set(trainSet.map((item) => item.family)).size} families, ${heldOut.length} held-out instructions (words and numbers never seen in training)\n\n`,
   );
 
   const scoreOptions = { tokenizer, items: heldOut, examples: heldOutExamples, promptOf, padId };
@@ -92,7 +93,7 @@ export async function runDemo(options: DemoOptions, write: (text: string) => voi
   write('Scoring the fine-tuned model on the same held-out instructions …\n');
   const after = await scoreHeldOut({ ...scoreOptions, generator: peft, lossModel: peft });
   write(`${formatScore('before', before.score)}\n${formatScore('after', after.score)}\n\nPer family (exact match):\n${formatPerFamily(before.answers, after.answers)}\n\n`);
-  const shownIndexes = [...new Set(heldOut.map((item) => item.family))].slice(0, SHOWN_EXAMPLES).map((family) => heldOut.findIndex((i) => i.family === family));
+  const shownIndexes = SHOWN_FAMILIES.map((family) => heldOut.findIndex((i) => i.family === family)).filter((i) => i >= 0);
   write(`Held-out examples:\n${formatSideBySide(shownIndexes.map((i) => before.answers[i]!), shownIndexes.map((i) => after.answers[i]!))}\n\n`);
 
   const results = {
