@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { ApiError } from '../api-error.js';
 
 /**
  * Server-sent events on a raw response, with backpressure: `send` resolves once the client has taken
@@ -28,6 +29,22 @@ export class SseStream {
 
   get isClosed(): boolean {
     return this.closed || this.response.destroyed;
+  }
+
+  /**
+   * Runs `produce` (which sends the events), turns a failure into an OpenAI-style error event,
+   * and always ends the stream with `data: [DONE]`.
+   */
+  async sendAll(options: { what: string; logger: { error(message: string): void }; produce: () => Promise<void> }): Promise<void> {
+    try {
+      await options.produce();
+    } catch (error) {
+      options.logger.error(`${options.what} stream failed: ${error instanceof Error ? error.message : String(error)}`);
+      await this.send(new ApiError('The server had an error while generating.', { statusCode: 500, type: 'server_error' }).toBody());
+    } finally {
+      await this.send('[DONE]');
+      this.end();
+    }
   }
 
   /** Sends one `data:` event; a JSON value is serialized, a string (like `[DONE]`) is sent as is. */

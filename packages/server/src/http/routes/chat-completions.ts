@@ -65,32 +65,28 @@ export function registerChatCompletionsRoute(app: FastifyInstance, state: Server
           model: card.id,
           choices: [{ index: 0, delta, logprobs: null, finish_reason: finishReason }],
         });
-        try {
-          await sse.send(chunk({ role: 'assistant', content: '' }, null));
-          const outcome = await runGeneration({
-            engine: state.engine,
-            prompt,
-            ...settings,
-            signal,
-            onText: (text) => sse.send(chunk({ content: text }, null)),
-          });
-          if (outcome.finishReason === 'cancelled') {
-            if (isShutdown()) await sse.send(shuttingDownError().toBody());
-          } else {
-            await sse.send(chunk({}, outcome.finishReason));
-            if (body.stream_options?.include_usage) {
-              await sse.send({ id, object: 'chat.completion.chunk', created, model: card.id, choices: [], usage: usageOf(outcome) });
+        await sse.sendAll({
+          what: 'chat completion',
+          logger: state.logger,
+          produce: async () => {
+            await sse.send(chunk({ role: 'assistant', content: '' }, null));
+            const outcome = await runGeneration({
+              engine: state.engine,
+              prompt,
+              ...settings,
+              signal,
+              onText: (text) => sse.send(chunk({ content: text }, null)),
+            });
+            if (outcome.finishReason === 'cancelled') {
+              if (isShutdown()) await sse.send(shuttingDownError().toBody());
+            } else {
+              await sse.send(chunk({}, outcome.finishReason));
+              if (body.stream_options?.include_usage) {
+                await sse.send({ id, object: 'chat.completion.chunk', created, model: card.id, choices: [], usage: usageOf(outcome) });
+              }
             }
-          }
-        } catch (error) {
-          state.logger.error(`chat completion stream failed: ${error instanceof Error ? error.message : String(error)}`);
-          await sse.send(
-            new ApiError('The server had an error while generating.', { statusCode: 500, type: 'server_error' }).toBody(),
-          );
-        } finally {
-          await sse.send('[DONE]');
-          sse.end();
-        }
+          },
+        });
       },
     }).catch((error: unknown) => {
       // Errors before the stream started (429, 503) are answered as plain JSON; later ones were sent as events.

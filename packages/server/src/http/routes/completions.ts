@@ -92,29 +92,25 @@ export function registerCompletionsRoute(app: FastifyInstance, state: ServerStat
           choices: [{ text, index, logprobs: null, finish_reason: finishReason }],
         });
         const outcomes: GenerationOutcome[] = [];
-        try {
-          for (const [index, job] of jobs.entries()) {
-            if (body.echo) await sse.send(chunk(index, job.prompt.text, null));
-            const outcome = await generate(job, signal, (text) => sse.send(chunk(index, text, null)));
-            if (outcome.finishReason === 'cancelled') {
-              if (isShutdown()) await sse.send(shuttingDownError().toBody());
-              return;
+        await sse.sendAll({
+          what: 'completion',
+          logger: state.logger,
+          produce: async () => {
+            for (const [index, job] of jobs.entries()) {
+              if (body.echo) await sse.send(chunk(index, job.prompt.text, null));
+              const outcome = await generate(job, signal, (text) => sse.send(chunk(index, text, null)));
+              if (outcome.finishReason === 'cancelled') {
+                if (isShutdown()) await sse.send(shuttingDownError().toBody());
+                return;
+              }
+              outcomes.push(outcome);
+              await sse.send(chunk(index, '', outcome.finishReason));
             }
-            outcomes.push(outcome);
-            await sse.send(chunk(index, '', outcome.finishReason));
-          }
-          if (body.stream_options?.include_usage) {
-            await sse.send({ id, object: 'text_completion', created, model: card.id, choices: [], usage: totalUsage(outcomes) });
-          }
-        } catch (error) {
-          state.logger.error(`completion stream failed: ${error instanceof Error ? error.message : String(error)}`);
-          await sse.send(
-            new ApiError('The server had an error while generating.', { statusCode: 500, type: 'server_error' }).toBody(),
-          );
-        } finally {
-          await sse.send('[DONE]');
-          sse.end();
-        }
+            if (body.stream_options?.include_usage) {
+              await sse.send({ id, object: 'text_completion', created, model: card.id, choices: [], usage: totalUsage(outcomes) });
+            }
+          },
+        });
       },
     }).catch((error: unknown) => {
       // Errors before the stream started (429, 503) are answered as plain JSON; later ones were sent as events.
