@@ -1,5 +1,4 @@
 import type { FastifyInstance } from 'fastify';
-import { ApiError } from '../../api-error.js';
 import type { PreparedPrompt } from '../../engine/generation-engine.js';
 import { runGeneration, type GenerationOutcome } from '../../generation/run-generation.js';
 import { withGenerationSlot } from '../generation-slot.js';
