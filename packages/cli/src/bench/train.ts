@@ -26,6 +26,7 @@ Options:
   --dim/--layers/--heads/--ffn/--vocab <n>   model shape (defaults: stories15M)
   --torch-script <py>  the PyTorch anchor (default: ../shared/bench/torch_cpu_lora.py from the repo root)
   --python <exe>       python with torch (default: python3, then /usr/bin/python3)
+  --threads <n>        wasm threads (default 1; PyTorch uses 2)
   --no-torch           skip the PyTorch side
   --json               print one JSON object instead of text
 ${BACKEND_USAGE.replace('default auto: fastest available', 'default wasm')}`;
@@ -109,6 +110,7 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
       ffn: { type: 'string' },
       vocab: { type: 'string' },
       backend: { type: 'string' },
+      threads: { type: 'string' },
       'torch-script': { type: 'string' },
       python: { type: 'string' },
       'no-torch': { type: 'boolean', default: false },
@@ -135,9 +137,12 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
     if (!values.json) ctx.stderr.write(`${line}\n`);
   };
 
-  const backend = await initBackend({ backend: values.backend === undefined ? 'wasm' : parseBackendOption(values.backend) });
+  const backend = await initBackend({
+    backend: values.backend === undefined ? 'wasm' : parseBackendOption(values.backend),
+    wasmThreads: intOption(values, 'threads', 1),
+  });
   await registerGradients();
-  say(`backend ${backend.backend} (${backend.reason}); shape ${JSON.stringify(shape)}; micro-batch ${microBatch}; ${steps} timed steps after 1 warm-up`);
+  say(`backend ${backend.backend} (${backend.reason}${backend.wasm ? `, ${backend.wasm.threads} wasm thread(s)` : ''}); shape ${JSON.stringify(shape)}; micro-batch ${microBatch}; ${steps} timed steps after 1 warm-up`);
   const model = LlamaForCausalLM.fromConfig(
     {
       model_type: 'llama',

@@ -2,7 +2,7 @@ import { parseArgs } from 'node:util';
 import { hubSettingsFromEnv, initBackend, type BackendInfo } from '@llamats/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Command, CommandContext } from '../command.js';
-import { BACKEND_USAGE, parseBackendOption } from '../backend-option.js';
+import { BACKEND_USAGE, parseBackendOption, cliWasmThreads } from '../backend-option.js';
 import { packageVersion } from '../package-version.js';
 
 const USAGE = `llamats env [--backend <name>] [--json]
@@ -52,7 +52,7 @@ export const command: Command = {
   usage: USAGE,
   async run(args: string[], ctx: CommandContext): Promise<number> {
     const { values } = parseArgs({ args, options: { backend: { type: 'string' }, json: { type: 'boolean', default: false } }, strict: true });
-    const backend = await initBackend({ backend: parseBackendOption(values.backend) });
+    const backend = await initBackend({ backend: parseBackendOption(values.backend), wasmThreads: cliWasmThreads(ctx.env) });
     const hub = hubSettingsFromEnv(ctx.env);
     const report: EnvReport = {
       llamats: packageVersion('@llamats/cli'),

@@ -21,7 +21,7 @@ import {
   type TrainingExample,
 } from '@llamats/trainer';
 import type { Command, CommandContext } from '../command.js';
-import { BACKEND_USAGE, parseBackendOption } from '../backend-option.js';
+import { BACKEND_USAGE, parseBackendOption, cliWasmThreads } from '../backend-option.js';
 
 const USAGE = `llamats finetune --model <repo|dir> --data <file|dir|dataset> [--out <dir>] [options]
 
@@ -290,7 +290,7 @@ export const command: Command = {
     if (!LR_SCHEDULER_TYPES.includes(lrScheduler)) throw new ConfigError(`--lr-scheduler must be one of ${LR_SCHEDULER_TYPES.join(', ')}; got "${lrScheduler}".`, { key: 'lr-scheduler' });
     const hub = { ...(values.revision ? { revision: values.revision as string } : {}), offline: values.offline === true || ctx.env.HF_HUB_OFFLINE === '1' };
 
-    const backend = await initBackend({ backend: parseBackendOption(values.backend as string | undefined) });
+    const backend = await initBackend({ backend: parseBackendOption(values.backend as string | undefined), wasmThreads: cliWasmThreads(ctx.env) });
     await registerGradients();
     ctx.stderr.write(`backend ${backend.backend}: ${backend.reason}\n`);
     const data = await prepareData(values, model, hub, ctx);

@@ -8,6 +8,8 @@ export interface DemoOptions {
   baseModelDir: string | undefined;
   steps: number;
   backend: BackendChoice;
+  /** wasm threads; the command sets every core (tests leave it at 1). */
+  wasmThreads?: number;
   quick: boolean;
   seed: number;
 }

@@ -38,7 +38,7 @@ export interface DemoResult {
 export async function runDemo(options: DemoOptions, write: (text: string) => void, signal: AbortSignal): Promise<DemoResult> {
   const started = Date.now();
   const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(0)} s`;
-  const backend = await initBackend({ backend: options.backend });
+  const backend = await initBackend({ backend: options.backend, wasmThreads: options.wasmThreads ?? 1 });
   await registerGradients();
   write(`llamats demo — LoRA fine-tuning of an embedded tiny LLaMA, offline (backend: ${backend.backend}; ${backend.reason})\n\n`);
 
