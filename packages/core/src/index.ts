@@ -32,3 +32,5 @@ export {
   matchesAnyGlob,
 } from './hub/index.js';
 export type { ResolveRepoFileOptions, DownloadRepoOptions, DownloadedRepo, HubSettings, HubOptions, HubProgress, RepoType } from './hub/index.js';
+export { SeededRng, seededRandom } from './seeded-rng.js';
+export type { RngState } from './seeded-rng.js';

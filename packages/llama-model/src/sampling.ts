@@ -1,16 +1,6 @@
 import { softmax } from './logits-processors.js';
 
-/** A small seeded PRNG (mulberry32): the same seed gives the same samples on every backend. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '@llamats/core';
 
 /** Index of the largest score (the first one on ties, like torch.argmax). */
 export function argmax(logits: Float32Array): number {

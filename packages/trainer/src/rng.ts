@@ -1,40 +1,7 @@
-/** Serializable state of the seeded generator: enough to continue the same stream after a resume. */
-export interface RngState {
-  seed: number;
-  /** mulberry32's 32-bit counter. */
-  state: number;
-}
+import { SeededRng } from '@llamats/core';
 
-/** A small seeded PRNG (mulberry32) whose whole state is one number, so checkpoints can hold it. */
-export class SeededRng {
-  private counter: number;
-
-  constructor(readonly seed: number, state?: number) {
-    this.counter = state ?? (seed >>> 0);
-  }
-
-  /** A float in [0, 1). */
-  next(): number {
-    this.counter = (this.counter + 0x6d2b79f5) >>> 0;
-    let t = this.counter;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  }
-
-  /** An integer in [0, n). */
-  nextInt(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-
-  getState(): RngState {
-    return { seed: this.seed, state: this.counter };
-  }
-
-  static fromState(state: RngState): SeededRng {
-    return new SeededRng(state.seed, state.state);
-  }
-}
+export { SeededRng };
+export type { RngState } from '@llamats/core';
 
 /** Mixes a seed and a salt (e.g. the epoch) into a new 32-bit seed, so each epoch's order is independent. */
 export function deriveSeed(seed: number, salt: number): number {
