@@ -1,9 +1,11 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { wasmKernelsInstalled } from '@llamats/core';
 
 /**
  * Keeps Wᵀ [in, out] of an HF-layout weight W [out, in] for backends whose fast matmul needs it:
  * tfjs-wasm sends only untransposed, unbatched operands to XNNPACK (which caches the packed weights
- * per tensor) and runs everything else through a slow loop. Refreshed when W is assigned (new dataId).
+ * per tensor) and runs everything else through a slow loop. Not needed (and not kept) when llamats' own
+ * kernels replace tfjs-wasm's matmul: they read W as it is. Refreshed when W is assigned (new dataId).
  */
 export class TransposedWeight {
   private dataId: object | null = null;
@@ -13,7 +15,7 @@ export class TransposedWeight {
 
   /** Wᵀ on backends that want it, else null (they handle transposeB natively). */
   get(): tf.Tensor2D | null {
-    if (tf.getBackend() !== 'wasm') {
+    if (tf.getBackend() !== 'wasm' || wasmKernelsInstalled()) {
       this.dispose();
       return null;
     }

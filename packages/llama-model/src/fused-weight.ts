@@ -1,4 +1,10 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { wasmKernelsInstalled } from '@llamats/core';
+
+/** tfjs-backend-wasm's own matmul is fastest on [in, out]; llamats' kernels and other backends read [out, in]. */
+function wantTransposed(): boolean {
+  return tf.getBackend() === 'wasm' && !wasmKernelsInstalled();
+}
 
 /**
  * Several HF-layout weights [out_i, in] concatenated into one projection, so a decode step runs one
@@ -14,8 +20,7 @@ export class FusedWeight {
 
   /** True when every part is still the tensor this fusion was built from (and data was not reassigned). */
   private fresh(): boolean {
-    const wantTransposed = tf.getBackend() === 'wasm';
-    return this.fused !== null && this.transposed === wantTransposed && this.parts.every((p, i) => p.dataId === this.dataIds[i]);
+    return this.fused !== null && this.transposed === wantTransposed() && this.parts.every((p, i) => p.dataId === this.dataIds[i]);
   }
 
   /** x [n, in] → [n, Σout]. */
@@ -24,9 +29,15 @@ export class FusedWeight {
     return this.transposed ? tf.matMul(x, this.fused!) : tf.matMul(x, this.fused!, false, true);
   }
 
+  /** The fused weight in HF layout [Σout, in]; null while it is held transposed. */
+  hfLayout(): tf.Tensor2D | null {
+    if (!this.fresh()) this.rebuild();
+    return this.transposed ? null : this.fused;
+  }
+
   rebuild(): void {
     this.fused?.dispose();
-    this.transposed = tf.getBackend() === 'wasm';
+    this.transposed = wantTransposed();
     this.fused = tf.keep(
       tf.tidy(() => {
         const joined = this.parts.length === 1 ? tf.clone(this.parts[0]) : tf.concat(this.parts as tf.Tensor2D[], 0);

@@ -66,6 +66,17 @@ export class KvCache {
     return { key: this.keys[layer]!, value: this.values[layer]!, length: past + n, capacity: this.keys[layer]!.shape[2] };
   }
 
+  /**
+   * Claims the next position of a layer for one new token per row, in preallocated buffers [batch, kvHeads,
+   * capacity, headDim]; the caller writes that position's keys and values itself (the fused wasm step).
+   */
+  claimSlot(layer: number, batch: number, kvHeads: number, headDim: number): { key: tf.Tensor4D; value: tf.Tensor4D; position: number; capacity: number } {
+    const position = this.lengths[layer];
+    this.ensureCapacity(layer, position + 1, [batch, kvHeads, 0, headDim]);
+    this.lengths[layer] = position + 1;
+    return { key: this.keys[layer]!, value: this.values[layer]!, position, capacity: this.keys[layer]!.shape[2] };
+  }
+
   dispose(): void {
     for (const t of [...this.keys, ...this.values]) t?.dispose();
     this.keys.fill(null);

@@ -21,6 +21,8 @@ import { ChunkedLinear } from './chunked-linear.js';
 import type { EmbeddingTable } from './embedding-table.js';
 import { buildVocabLayers, type LlamaModelOptions } from './vocab-layers.js';
 import { parseChunkName } from './weight-chunks.js';
+import { WasmDecoder, wasmDecodeAvailable, type WasmDecodeWeights } from './wasm-decode.js';
+import { WasmKernels } from '@llamats/core';
 
 export interface ForwardOptions {
   /** 1 for real tokens, 0 for padding; [batch, seq]. */
@@ -74,6 +76,8 @@ export class LlamaForCausalLM {
   /** Fused q,k,v and gate,up weights per layer for decoding, with the Linear layers they were built from. */
   private readonly fused = new Map<string, { from: LinearLayer[]; weight: FusedWeight }>();
   private disposed = false;
+  /** The fused decode step on llamats' wasm kernels, made on first use. */
+  private wasmDecoder: WasmDecoder | null = null;
 
   /**
    * Builds a model around already-created variables named as in HF (see expectedParameterShapes); the model
@@ -134,10 +138,44 @@ export class LlamaForCausalLM {
     };
   }
 
+  /** Every weight the fused wasm decode step reads, in HF layout; null when some layer is wrapped (e.g. unmerged LoRA) or has a bias. */
+  private wasmDecodeWeights(): WasmDecodeWeights | null {
+    const plain = (name: string): tf.Tensor | null => {
+      const layer = this.getLinear(name);
+      return isPlainLinear(layer) && layer.bias === null ? layer.weight : null;
+    };
+    const layers: WasmDecodeWeights['layers'] = [];
+    for (let i = 0; i < this.config.numHiddenLayers; i++) {
+      const w = this.decodeWeights(i);
+      const qkv = w.qkv instanceof FusedWeight ? w.qkv.hfLayout() : null;
+      const gateUp = w.gateUp instanceof FusedWeight ? w.gateUp.hfLayout() : null;
+      const o = plain(`model.layers.${i}.self_attn.o_proj`);
+      const down = plain(`model.layers.${i}.mlp.down_proj`);
+      if (!qkv || !gateUp || !o || !down) return null;
+      layers.push({ inputLayernorm: w.inputLayernorm, postAttentionLayernorm: w.postAttentionLayernorm, qkv, o, gateUp, down });
+    }
+    const lmHead = plain('lm_head');
+    return lmHead ? { layers, norm: this.param('model.norm.weight'), lmHead } : null;
+  }
+
   /** The single-token step of generation: few kernel launches per layer (see decode-step.ts). */
   private decodeStep(options: CachedStepOptions): tf.Tensor2D {
     const { inputIds, cache } = options;
     const batch = inputIds!.shape[0];
+    const fastWeights = wasmDecodeAvailable() ? this.wasmDecodeWeights() : null;
+    if (fastWeights) {
+      this.wasmDecoder ??= new WasmDecoder(this.config, WasmKernels.get()!);
+      const positions = options.positions.map((row) => row[0]);
+      const hidden = this.embedding.lookupNoGrad(tf.reshape(inputIds!, [-1]) as tf.Tensor1D);
+      return this.wasmDecoder.step({
+        weights: fastWeights,
+        hidden,
+        invFreq: computeInvFreq(this.config, Math.max(...positions) + 1),
+        positions,
+        attentionMask: options.attentionMask,
+        cache,
+      });
+    }
     // One mask per step for every layer: the cache's buffers have the same capacity in all layers.
     const masks = new Map<number, tf.Tensor | null>();
     const mask = (keyLen: number, filled: number): tf.Tensor | null => {
@@ -369,6 +407,7 @@ export class LlamaForCausalLM {
     this.disposed = true;
     for (const layer of this.ownLinears) layer.disposeCaches();
     for (const { weight } of this.fused.values()) weight.dispose();
+    this.wasmDecoder?.free();
     for (const v of new Set(this.params.values())) v.dispose();
     this.rotateHalf.dispose();
   }

@@ -1,3 +1,4 @@
+import { installWasmKernels, uninstallWasmKernels } from '../kernels/install-kernels.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { hasVulkanLoader } from './vulkan-loader.js';
 import type { BackendName, InitBackendOptions, WasmInfo } from './types.js';
@@ -107,7 +108,7 @@ async function startThreadedWasm(module: WasmModule, threads: number): Promise<{
   }
 }
 
-async function tryWasm(requested: number | undefined): Promise<Attempt> {
+async function tryWasm(requested: number | undefined, kernels: boolean): Promise<Attempt> {
   const loaded = await load<WasmModule>('@tensorflow/tfjs-backend-wasm', 'tfjs-backend-wasm');
   if (!('module' in loaded)) return { ok: false, ...loaded };
   // Opt-in: on a busy machine pthreadpool's waits made token-by-token decoding ~5× slower (see types.ts).
@@ -132,7 +133,10 @@ async function tryWasm(requested: number | undefined): Promise<Attempt> {
     threads: loaded.module.getThreadsCount?.() ?? 1,
     simd: Boolean(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT')),
     multithread: Boolean(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT')),
+    kernels,
   };
+  if (kernels) installWasmKernels();
+  else uninstallWasmKernels();
   if (note) wasm.note = note;
   return { ok: true, wasm };
 }
@@ -151,7 +155,7 @@ export function attempt(name: BackendName, options: InitBackendOptions): Promise
     case 'webgpu':
       return tryWebgpu();
     case 'wasm':
-      return tryWasm(options.wasmThreads);
+      return tryWasm(options.wasmThreads, options.wasmKernels ?? process.env.LLAMATS_WASM_KERNELS !== '0');
     case 'cpu':
       return tryCpu();
   }

@@ -40,16 +40,28 @@ describe('initBackend', () => {
     expect(tf.getBackend()).toBe('wasm');
     expect(info.reason).toBe('tfjs-node not installed; no WebGPU adapter (no Vulkan driver: libvulkan.so.1 not found); using wasm');
     // Threaded wasm in Node (pthread workers started from blob: URLs), checked against the cpu backend.
-    expect(info.wasm).toEqual({ threads: 2, simd: true, multithread: true });
-    const [a, b] = [tf.randomNormal([96, 80], 0, 1, 'float32', 1), tf.randomNormal([80, 72], 0, 1, 'float32', 2)];
-    const onWasm = tf.matMul(a, b);
-    const wasmValues = await onWasm.data();
-    await initBackend({ backend: 'cpu' });
-    const onCpu = tf.tidy(() => tf.matMul(tf.tensor(a.dataSync(), a.shape), tf.tensor(b.dataSync(), b.shape)));
-    const cpuValues = await onCpu.data();
-    expect(Math.max(...wasmValues.map((v, i) => Math.abs(v - cpuValues[i])))).toBeLessThan(1e-4);
+    // llamats' kernels run on both threads here (worker threads sharing tfjs's heap).
+    expect(info.wasm).toEqual({ threads: 2, simd: true, multithread: true, kernels: true });
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[96, 80], [80, 72], false, false],
+      [[1, 300], [900, 300], false, true],
+      [[6, 70, 48], [6, 70, 48], false, true],
+      [[6, 64, 70], [6, 64, 48], true, false],
+    ];
+    for (const [[aShape, bShape, ta, tb], seed] of cases.map((c, i) => [c, i] as const)) {
+      await tf.setBackend('wasm');
+      const [a, b] = [tf.randomNormal(aShape, 0, 1, 'float32', seed), tf.randomNormal(bShape, 0, 1, 'float32', seed + 10)];
+      const onWasm = tf.matMul(a, b, ta, tb);
+      const wasmValues = await onWasm.data();
+      const [aValues, bValues] = [a.dataSync(), b.dataSync()];
+      tf.dispose([a, b, onWasm]);
+      await initBackend({ backend: 'cpu' });
+      const onCpu = tf.tidy(() => tf.matMul(tf.tensor(aValues, aShape), tf.tensor(bValues, bShape), ta, tb));
+      const cpuValues = await onCpu.data();
+      onCpu.dispose();
+      expect(Math.max(...wasmValues.map((v, i) => Math.abs(v - cpuValues[i])))).toBeLessThan(1e-4);
+    }
     await tf.setBackend('wasm');
-    tf.dispose([a, b, onWasm, onCpu]);
   });
 
   it('a named backend that works says it was requested', async () => {

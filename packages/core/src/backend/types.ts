@@ -8,6 +8,8 @@ export interface WasmInfo {
   simd: boolean;
   /** Whether the threaded SIMD build is running. */
   multithread: boolean;
+  /** Whether llamats' SIMD kernels replace tfjs-backend-wasm's matmul and exp (`wasmKernels`). */
+  kernels: boolean;
   /** Why it runs on one thread although more were asked for, e.g. "one thread: a pthread worker failed to start: ...". */
   note?: string;
 }
@@ -37,4 +39,9 @@ export interface InitBackendOptions {
    * machine greedy decoding of stories15M ran at 11 tokens/s instead of 65.
    */
   wasmThreads?: number;
+  /**
+   * Run matmuls and exp on llamats' own WebAssembly SIMD kernels (on every wasm thread) instead of tfjs-backend-wasm's;
+   * default true (the environment variable LLAMATS_WASM_KERNELS=0 turns it off, for comparisons).
+   */
+  wasmKernels?: boolean;
 }

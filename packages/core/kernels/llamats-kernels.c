@@ -1,0 +1,341 @@
+// llamats' own WebAssembly SIMD kernels. They run on tfjs-backend-wasm's memory (imported), so
+// every pointer is a byte offset of a tensor in that heap: no copies in or out.
+// Rules that keep them safe there: no static data, no libc, no address-taken locals (so the
+// shadow stack, which would overlap tfjs's heap, is never touched; the build script checks it).
+// Build: node packages/core/scripts/build-kernels.mjs (clang with the wasm32 target).
+
+#include <wasm_simd128.h>
+
+#define KC 256 // K block: a packed 256 × 8 panel of B is 8 KiB and stays in L1.
+
+static inline v128_t splat(float x) { return wasm_f32x4_splat(x); }
+
+// Packs B[k0:k0+kc, j0:j0+nc] (nc <= 8) as kc rows of 8, zero-padded; B is [K, N] or, transposed, [N, K].
+static void pack_b(const float *B, int ldb, int trans_b, int k0, int kc, int j0, int nc, float *P) {
+  if (!trans_b) {
+    const float *row = B + (long)k0 * ldb + j0;
+    if (nc == 8) {
+      for (int k = 0; k < kc; k++, row += ldb) {
+        wasm_v128_store(P + 8 * k, wasm_v128_load(row));
+        wasm_v128_store(P + 8 * k + 4, wasm_v128_load(row + 4));
+      }
+    } else {
+      for (int k = 0; k < kc; k++, row += ldb)
+        for (int j = 0; j < 8; j++) P[8 * k + j] = j < nc ? row[j] : 0.0f;
+    }
+    return;
+  }
+  for (int j = 0; j < 8; j++) {
+    if (j < nc) {
+      const float *col = B + (long)(j0 + j) * ldb + k0;
+      for (int k = 0; k < kc; k++) P[8 * k + j] = col[k];
+    } else {
+      for (int k = 0; k < kc; k++) P[8 * k + j] = 0.0f;
+    }
+  }
+}
+
+static inline void store_lanes(float *c, v128_t v, int n, int acc) {
+  if (n == 4) {
+    wasm_v128_store(c, acc ? wasm_f32x4_add(wasm_v128_load(c), v) : v);
+    return;
+  }
+  if (n > 0) c[0] = (acc ? c[0] : 0.0f) + wasm_f32x4_extract_lane(v, 0);
+  if (n > 1) c[1] = (acc ? c[1] : 0.0f) + wasm_f32x4_extract_lane(v, 1);
+  if (n > 2) c[2] = (acc ? c[2] : 0.0f) + wasm_f32x4_extract_lane(v, 2);
+}
+
+static inline void store_row8(float *c, v128_t lo, v128_t hi, int nr, int acc) {
+  store_lanes(c, lo, nr < 4 ? nr : 4, acc);
+  if (nr > 4) store_lanes(c + 4, hi, nr - 4, acc);
+}
+
+// C[4 rows, 8 cols] (+)= A[4 rows, kc] · P[kc, 8]; A is row-major (lda) or, transposed, [kc, M] (lda = M).
+static void micro_4x8(const float *A, int lda, int trans_a, int mr, const float *P, int kc, float *C, int ldc, int nr, int acc) {
+  v128_t c00 = splat(0), c01 = splat(0), c10 = splat(0), c11 = splat(0);
+  v128_t c20 = splat(0), c21 = splat(0), c30 = splat(0), c31 = splat(0);
+  if (!trans_a) {
+    const float *a0 = A;
+    const float *a1 = mr > 1 ? A + lda : A;
+    const float *a2 = mr > 2 ? A + 2 * lda : A;
+    const float *a3 = mr > 3 ? A + 3 * lda : A;
+    for (int k = 0; k < kc; k++) {
+      v128_t b0 = wasm_v128_load(P + 8 * k), b1 = wasm_v128_load(P + 8 * k + 4);
+      v128_t x0 = wasm_v128_load32_splat(a0 + k), x1 = wasm_v128_load32_splat(a1 + k);
+      v128_t x2 = wasm_v128_load32_splat(a2 + k), x3 = wasm_v128_load32_splat(a3 + k);
+      c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x0, b0)); c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x0, b1));
+      c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x1, b0)); c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x1, b1));
+      c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(x2, b0)); c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(x2, b1));
+      c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(x3, b0)); c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x3, b1));
+    }
+  } else if (mr == 4) {
+    for (int k = 0; k < kc; k++) {
+      v128_t b0 = wasm_v128_load(P + 8 * k), b1 = wasm_v128_load(P + 8 * k + 4);
+      v128_t a = wasm_v128_load(A + (long)k * lda);
+      v128_t x0 = wasm_i32x4_shuffle(a, a, 0, 0, 0, 0), x1 = wasm_i32x4_shuffle(a, a, 1, 1, 1, 1);
+      v128_t x2 = wasm_i32x4_shuffle(a, a, 2, 2, 2, 2), x3 = wasm_i32x4_shuffle(a, a, 3, 3, 3, 3);
+      c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x0, b0)); c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x0, b1));
+      c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x1, b0)); c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x1, b1));
+      c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(x2, b0)); c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(x2, b1));
+      c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(x3, b0)); c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x3, b1));
+    }
+  } else {
+    // Fewer than 4 columns of A^T left: read them one by one (a vector load could run past the tensor).
+    for (int k = 0; k < kc; k++) {
+      v128_t b0 = wasm_v128_load(P + 8 * k), b1 = wasm_v128_load(P + 8 * k + 4);
+      const float *a = A + (long)k * lda;
+      v128_t x0 = splat(a[0]), x1 = splat(mr > 1 ? a[1] : 0.0f), x2 = splat(mr > 2 ? a[2] : 0.0f);
+      c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x0, b0)); c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x0, b1));
+      c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x1, b0)); c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x1, b1));
+      c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(x2, b0)); c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(x2, b1));
+    }
+  }
+  if (nr == 8 && mr == 4) {
+    float *r0 = C, *r1 = C + ldc, *r2 = C + 2 * ldc, *r3 = C + 3 * ldc;
+    if (acc) {
+      c00 = wasm_f32x4_add(c00, wasm_v128_load(r0)); c01 = wasm_f32x4_add(c01, wasm_v128_load(r0 + 4));
+      c10 = wasm_f32x4_add(c10, wasm_v128_load(r1)); c11 = wasm_f32x4_add(c11, wasm_v128_load(r1 + 4));
+      c20 = wasm_f32x4_add(c20, wasm_v128_load(r2)); c21 = wasm_f32x4_add(c21, wasm_v128_load(r2 + 4));
+      c30 = wasm_f32x4_add(c30, wasm_v128_load(r3)); c31 = wasm_f32x4_add(c31, wasm_v128_load(r3 + 4));
+    }
+    wasm_v128_store(r0, c00); wasm_v128_store(r0 + 4, c01);
+    wasm_v128_store(r1, c10); wasm_v128_store(r1 + 4, c11);
+    wasm_v128_store(r2, c20); wasm_v128_store(r2 + 4, c21);
+    wasm_v128_store(r3, c30); wasm_v128_store(r3 + 4, c31);
+    return;
+  }
+  store_row8(C, c00, c01, nr, acc);
+  if (mr > 1) store_row8(C + ldc, c10, c11, nr, acc);
+  if (mr > 2) store_row8(C + 2 * ldc, c20, c21, nr, acc);
+  if (mr > 3) store_row8(C + 3 * ldc, c30, c31, nr, acc);
+}
+
+static inline float hsum(v128_t s) {
+  return (wasm_f32x4_extract_lane(s, 0) + wasm_f32x4_extract_lane(s, 1)) + (wasm_f32x4_extract_lane(s, 2) + wasm_f32x4_extract_lane(s, 3));
+}
+
+// Few rows (decode): C[rows, j0:j1] (+)= A · B, A's element (i, k) at A[i * a_rs + k * a_ks]; streams B once, no packing.
+static void gemm_small_m(const float *A, int a_rs, int a_ks, const float *B, float *C, int rows, int N, int K, int trans_b, int j0, int j1, int acc) {
+  for (int i = 0; i < rows; i++) {
+    const float *a = A + (long)i * a_rs;
+    float *c = C + (long)i * N;
+    if (!trans_b) {
+      // k outer over column chunks that stay in L1: each row of B is read in long contiguous runs.
+      for (int jb = j0; jb < j1; jb += 2048) {
+        int je = j1 - jb < 2048 ? j1 : jb + 2048;
+        int jv = jb + ((je - jb) & ~15);
+        if (!acc) for (int j = jb; j < je; j++) c[j] = 0.0f;
+        for (int k = 0; k < K; k++) {
+          const float *b = B + (long)k * N;
+          float ak = a[(long)k * a_ks];
+          v128_t x = splat(ak);
+          for (int j = jb; j < jv; j += 16) {
+            wasm_v128_store(c + j, wasm_f32x4_add(wasm_v128_load(c + j), wasm_f32x4_mul(x, wasm_v128_load(b + j))));
+            wasm_v128_store(c + j + 4, wasm_f32x4_add(wasm_v128_load(c + j + 4), wasm_f32x4_mul(x, wasm_v128_load(b + j + 4))));
+            wasm_v128_store(c + j + 8, wasm_f32x4_add(wasm_v128_load(c + j + 8), wasm_f32x4_mul(x, wasm_v128_load(b + j + 8))));
+            wasm_v128_store(c + j + 12, wasm_f32x4_add(wasm_v128_load(c + j + 12), wasm_f32x4_mul(x, wasm_v128_load(b + j + 12))));
+          }
+          for (int j = jv; j < je; j++) c[j] += ak * b[j];
+        }
+      }
+    } else {
+      int j = j0;
+      if (a_ks == 1) {
+        // Four rows of B at a time, two k steps per iteration: eight independent sums, B read once in order.
+        for (; j + 4 <= j1; j += 4) {
+          const float *b0 = B + (long)j * K, *b1 = b0 + K, *b2 = b1 + K, *b3 = b2 + K;
+          v128_t s0 = splat(0), s1 = splat(0), s2 = splat(0), s3 = splat(0);
+          v128_t t0 = splat(0), t1 = splat(0), t2 = splat(0), t3 = splat(0);
+          int k = 0;
+          for (; k + 8 <= K; k += 8) {
+            v128_t x = wasm_v128_load(a + k), y = wasm_v128_load(a + k + 4);
+            s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(x, wasm_v128_load(b0 + k))); t0 = wasm_f32x4_add(t0, wasm_f32x4_mul(y, wasm_v128_load(b0 + k + 4)));
+            s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(x, wasm_v128_load(b1 + k))); t1 = wasm_f32x4_add(t1, wasm_f32x4_mul(y, wasm_v128_load(b1 + k + 4)));
+            s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(x, wasm_v128_load(b2 + k))); t2 = wasm_f32x4_add(t2, wasm_f32x4_mul(y, wasm_v128_load(b2 + k + 4)));
+            s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(x, wasm_v128_load(b3 + k))); t3 = wasm_f32x4_add(t3, wasm_f32x4_mul(y, wasm_v128_load(b3 + k + 4)));
+          }
+          for (; k + 4 <= K; k += 4) {
+            v128_t x = wasm_v128_load(a + k);
+            s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(x, wasm_v128_load(b0 + k)));
+            s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(x, wasm_v128_load(b1 + k)));
+            s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(x, wasm_v128_load(b2 + k)));
+            s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(x, wasm_v128_load(b3 + k)));
+          }
+          float r0 = hsum(wasm_f32x4_add(s0, t0)), r1 = hsum(wasm_f32x4_add(s1, t1));
+          float r2 = hsum(wasm_f32x4_add(s2, t2)), r3 = hsum(wasm_f32x4_add(s3, t3));
+          for (; k < K; k++) { r0 += a[k] * b0[k]; r1 += a[k] * b1[k]; r2 += a[k] * b2[k]; r3 += a[k] * b3[k]; }
+          c[j] = (acc ? c[j] : 0.0f) + r0; c[j + 1] = (acc ? c[j + 1] : 0.0f) + r1;
+          c[j + 2] = (acc ? c[j + 2] : 0.0f) + r2; c[j + 3] = (acc ? c[j + 3] : 0.0f) + r3;
+        }
+      }
+      for (; j < j1; j++) {
+        const float *b = B + (long)j * K;
+        v128_t s = splat(0);
+        int k = 0;
+        if (a_ks == 1) for (; k + 4 <= K; k += 4) s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_v128_load(a + k), wasm_v128_load(b + k)));
+        float t = hsum(s);
+        for (; k < K; k++) t += a[(long)k * a_ks] * b[k];
+        c[j] = (acc ? c[j] : 0.0f) + t;
+      }
+    }
+  }
+}
+
+// Batched matmul, one thread's share: batches [b0, b1), output rows [m0, m1), columns [j0, j1).
+// A: [M, K] (or [K, M] when trans_a), B: [K, N] (or [N, K] when trans_b), C: [M, N]; batch strides in
+// floats (0 broadcasts). acc = 1 adds into C. panel: KC × 8 floats of scratch for this thread.
+void gemm(const float *A, const float *B, float *C, int M, int N, int K, int trans_a, int trans_b,
+          int stride_a, int stride_b, int stride_c, int b0, int b1, int m0, int m1, int j0, int j1, int acc, float *panel) {
+  for (int b = b0; b < b1; b++) {
+    const float *Ab = A + (long)b * stride_a;
+    const float *Bb = B + (long)b * stride_b;
+    float *Cb = C + (long)b * stride_c;
+    if (K == 0) {
+      if (!acc) for (int i = m0; i < m1; i++) for (int j = j0; j < j1; j++) Cb[(long)i * N + j] = 0.0f;
+      continue;
+    }
+    if (m1 - m0 < 4) {
+      const float *Am = trans_a ? Ab + m0 : Ab + (long)m0 * K;
+      gemm_small_m(Am, trans_a ? 1 : K, trans_a ? M : 1, Bb, Cb + (long)m0 * N, m1 - m0, N, K, trans_b, j0, j1, acc);
+      continue;
+    }
+    int lda = trans_a ? M : K;
+    int ldb = trans_b ? K : N;
+    for (int k0 = 0; k0 < K; k0 += KC) {
+      int kc = K - k0 < KC ? K - k0 : KC;
+      int accumulate = acc || k0 > 0;
+      for (int j = j0; j < j1; j += 8) {
+        int nc = j1 - j < 8 ? j1 - j : 8;
+        pack_b(Bb, ldb, trans_b, k0, kc, j, nc, panel);
+        for (int i = m0; i < m1; i += 4) {
+          int mr = m1 - i < 4 ? m1 - i : 4;
+          const float *a = trans_a ? Ab + (long)k0 * lda + i : Ab + (long)i * lda + k0;
+          micro_4x8(a, lda, trans_a, mr, panel, kc, Cb + (long)i * N + j, N, nc, accumulate);
+        }
+      }
+    }
+  }
+}
+
+// exp on 4 lanes: 2^n · p(r), r = x − n·ln2 in [−ln2/2, ln2/2], degree-7 Taylor (relative error < 2e-7);
+// 2^n is applied in two halves so that results near the float range (and subnormals) come out right.
+static inline v128_t exp4(v128_t x) {
+  v128_t tiny = wasm_f32x4_lt(x, splat(-104.0f));
+  x = wasm_f32x4_min(wasm_f32x4_max(x, splat(-104.0f)), splat(89.0f));
+  v128_t n = wasm_f32x4_floor(wasm_f32x4_add(wasm_f32x4_mul(x, splat(1.44269504088896341f)), splat(0.5f)));
+  v128_t r = wasm_f32x4_sub(wasm_f32x4_sub(x, wasm_f32x4_mul(n, splat(0.693145751953125f))), wasm_f32x4_mul(n, splat(1.428606765330187e-06f)));
+  v128_t p = splat(1.0f / 5040.0f);
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(1.0f / 720.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(1.0f / 120.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(1.0f / 24.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(1.0f / 6.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(0.5f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(1.0f));
+  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(1.0f));
+  v128_t ni = wasm_i32x4_trunc_sat_f32x4(n);
+  v128_t half = wasm_i32x4_shr(ni, 1);
+  v128_t s1 = wasm_i32x4_shl(wasm_i32x4_add(half, wasm_i32x4_splat(127)), 23);
+  v128_t s2 = wasm_i32x4_shl(wasm_i32x4_add(wasm_i32x4_sub(ni, half), wasm_i32x4_splat(127)), 23);
+  return wasm_v128_andnot(wasm_f32x4_mul(wasm_f32x4_mul(p, s1), s2), tiny);
+}
+
+static inline float exp1(float x) { return wasm_f32x4_extract_lane(exp4(splat(x)), 0); }
+
+static inline float dot(const float *a, const float *b, int n) {
+  v128_t s = splat(0);
+  int i = 0;
+  for (; i + 4 <= n; i += 4) s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+  float t = hsum(s);
+  for (; i < n; i++) t += a[i] * b[i];
+  return t;
+}
+
+// out = x · rsqrt(mean(x²) + eps) · w, row by row (LLaMA's RMSNorm).
+void rms_norm(const float *x, const float *w, float *out, int rows, int dim, float eps) {
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (long)r * dim;
+    float *o = out + (long)r * dim;
+    float inv = 1.0f / __builtin_sqrtf(dot(xr, xr, dim) / (float)dim + eps);
+    for (int i = 0; i < dim; i++) o[i] = xr[i] * inv * w[i];
+  }
+}
+
+// HF's rotate-half RoPE in place on `count` vectors of size d per row: x·cos + rotate_half(x)·sin,
+// with cos/sin [rows, d] (one position per row); vectors start at x + r·row_stride + v·d.
+void rope(float *x, const float *cos, const float *sin, int rows, int row_stride, int count, int d) {
+  int half = d / 2;
+  for (int r = 0; r < rows; r++) {
+    const float *c = cos + (long)r * d, *s = sin + (long)r * d;
+    for (int v = 0; v < count; v++) {
+      float *p = x + (long)r * row_stride + (long)v * d;
+      for (int i = 0; i < half; i++) {
+        float a = p[i], b = p[i + half];
+        p[i] = a * c[i] - b * s[i];
+        p[i + half] = b * c[i + half] + a * s[i + half];
+      }
+    }
+  }
+}
+
+// One query per row against a KV cache [batch, kv_heads, capacity, d] (first `len` positions filled):
+// out[b, h·d:(h+1)·d] = softmax(q·Kᵀ·scale + mask[b]) · V for the (b, h) pairs [p0, p1); mask is an
+// additive [batch, capacity] row or 0; scores is `len` floats of this thread's scratch.
+void attend(const float *q, int q_stride, const float *kc, const float *vc, float *out, const float *mask,
+            int heads, int kv_heads, int d, int capacity, int len, float scale, int p0, int p1, float *scores) {
+  int groups = heads / kv_heads;
+  for (int p = p0; p < p1; p++) {
+    int b = p / heads, h = p % heads, kvh = h / groups;
+    const float *qv = q + (long)b * q_stride + (long)h * d;
+    const float *keys = kc + ((long)b * kv_heads + kvh) * capacity * d;
+    const float *vals = vc + ((long)b * kv_heads + kvh) * capacity * d;
+    const float *m = mask ? mask + (long)b * capacity : 0;
+    float mx = -3.4e38f;
+    for (int t = 0; t < len; t++) {
+      float s = dot(qv, keys + (long)t * d, d) * scale;
+      if (m) s += m[t];
+      scores[t] = s;
+      if (s > mx) mx = s;
+    }
+    float sum = 0.0f;
+    for (int t = 0; t < len; t++) {
+      float e = exp1(scores[t] - mx);
+      scores[t] = e;
+      sum += e;
+    }
+    float inv = 1.0f / sum;
+    float *o = out + (long)b * heads * d + (long)h * d;
+    for (int i = 0; i < d; i++) o[i] = 0.0f;
+    for (int t = 0; t < len; t++) {
+      v128_t w = splat(scores[t] * inv);
+      const float *v = vals + (long)t * d;
+      int i = 0;
+      for (; i + 4 <= d; i += 4) wasm_v128_store(o + i, wasm_f32x4_add(wasm_v128_load(o + i), wasm_f32x4_mul(w, wasm_v128_load(v + i))));
+      for (; i < d; i++) o[i] += scores[t] * inv * v[i];
+    }
+  }
+}
+
+// SwiGLU's gate: out[r, i] = silu(gu[r, i]) · gu[r, ffn + i] for gu = [gate | up] rows of 2·ffn.
+void silu_mul(const float *gu, float *out, int rows, int ffn) {
+  for (int r = 0; r < rows; r++) {
+    const float *g = gu + (long)r * 2 * ffn, *u = g + ffn;
+    float *o = out + (long)r * ffn;
+    int i = 0;
+    for (; i + 4 <= ffn; i += 4) {
+      v128_t x = wasm_v128_load(g + i);
+      v128_t sig = wasm_f32x4_div(splat(1.0f), wasm_f32x4_add(splat(1.0f), exp4(wasm_f32x4_neg(x))));
+      wasm_v128_store(o + i, wasm_f32x4_mul(wasm_f32x4_mul(x, sig), wasm_v128_load(u + i)));
+    }
+    for (; i < ffn; i++) o[i] = g[i] * (1.0f / (1.0f + exp1(-g[i]))) * u[i];
+  }
+}
+
+// Elementwise exp over n floats (tfjs's Exp runs a scalar libm exp).
+void exp_n(const float *x, float *out, int n) {
+  int i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, exp4(wasm_v128_load(x + i)));
+  for (; i < n; i++) out[i] = exp1(x[i]);
+}
+
+// An idle worker's job when a call has fewer shares than threads.
+void noop(void) {}

@@ -1,0 +1,188 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { KernelThreads } from './kernel-threads.js';
+import { KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels-binary.js';
+
+/** The parts of tfjs-backend-wasm's backend object the kernels use. */
+interface WasmBackendLike {
+  wasm: {
+    wasmMemory?: WebAssembly.Memory;
+    asm?: { memory?: WebAssembly.Memory };
+    _malloc(bytes: number): number;
+    _free(ptr: number): void;
+    tfjs?: { getThreadsCount?: () => number };
+  };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+}
+
+type Exports = Record<'gemm' | 'rms_norm' | 'rope' | 'attend' | 'silu_mul' | 'exp_n' | 'noop', (...args: number[]) => void>;
+
+/** Floats of packing scratch per thread: one K block × 8 columns (matches KC in the C source). */
+const PANEL_FLOATS = 256 * 8;
+/** Below this many multiply-adds a matmul runs on one thread: handing out work costs more. */
+const MIN_THREADED_MACS = 1 << 16;
+
+/** One thread's share of a batched matmul: batches, rows and columns [from, to). */
+export type GemmShare = [b0: number, b1: number, m0: number, m1: number, j0: number, j1: number];
+
+export interface GemmArgs {
+  /** Byte offsets in the wasm heap. */
+  a: number;
+  b: number;
+  c: number;
+  m: number;
+  n: number;
+  k: number;
+  transposeA: boolean;
+  transposeB: boolean;
+  batch: number;
+  /** Batch strides in floats (0 broadcasts one matrix to every batch). */
+  strideA: number;
+  strideB: number;
+  strideC: number;
+  /** Add into c instead of overwriting it. */
+  accumulate?: boolean;
+}
+
+function even(total: number, parts: number, align: number): number[] {
+  const units = Math.ceil(total / align);
+  const cuts = [0];
+  for (let p = 1; p <= parts; p++) cuts.push(Math.min(total, Math.round((units * p) / parts) * align));
+  return cuts;
+}
+
+/** Splits a matmul over `threads`: along batches when there are enough, else along the longer of rows and columns. */
+export function splitGemm(batch: number, m: number, n: number, k: number, threads: number): GemmShare[] {
+  const whole: GemmShare = [0, batch, 0, m, 0, n];
+  if (threads <= 1 || batch * m * n * k < MIN_THREADED_MACS) return [whole];
+  if (batch >= threads) {
+    const cuts = even(batch, threads, 1);
+    return cuts.slice(1).map((to, t) => [cuts[t], to, 0, m, 0, n] as GemmShare).filter((s) => s[1] > s[0]);
+  }
+  const shares: GemmShare[] = [];
+  for (let b = 0; b < batch; b++) {
+    const per = Math.max(1, Math.floor(threads / batch));
+    if (m >= 16 && m >= n) {
+      const cuts = even(m, per, 4);
+      cuts.slice(1).forEach((to, t) => to > cuts[t] && shares.push([b, b + 1, cuts[t], to, 0, n]));
+    } else {
+      const cuts = even(n, per, m < 4 ? 16 : 8);
+      cuts.slice(1).forEach((to, t) => to > cuts[t] && shares.push([b, b + 1, 0, m, cuts[t], to]));
+    }
+  }
+  return shares.length > threads ? [whole] : shares;
+}
+
+/**
+ * llamats' WebAssembly SIMD kernels on tfjs-backend-wasm's own heap (see kernels/llamats-kernels.c): tensors
+ * are passed as byte offsets, so nothing is copied. Under the threaded build they also run on worker threads
+ * that share the heap. Get one with `WasmKernels.get()`; null when the active backend is not wasm.
+ */
+export class WasmKernels {
+  private static readonly byBackend = new WeakMap<object, WasmKernels>();
+  readonly threads: number;
+  private readonly exports: Exports;
+  private readonly pool: KernelThreads | null;
+  private readonly panels: number[];
+  private scores: { ptr: number; floats: number } | null = null;
+
+  private constructor(private readonly backend: WasmBackendLike) {
+    const shared = backend.wasm.wasmMemory;
+    const memory = shared ?? backend.wasm.asm?.memory;
+    if (!memory) throw new Error('tfjs-backend-wasm exposes no memory');
+    const module = new WebAssembly.Module(Buffer.from(shared ? KERNELS_SHARED_WASM_BASE64 : KERNELS_WASM_BASE64, 'base64'));
+    this.exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exports;
+    const threads = shared ? Math.max(1, backend.wasm.tfjs?.getThreadsCount?.() ?? 1) : 1;
+    this.threads = threads;
+    this.pool = threads > 1 ? new KernelThreads(memory, module, Object.keys(this.exports), threads) : null;
+    this.panels = Array.from({ length: threads }, () => backend.wasm._malloc(PANEL_FLOATS * 4));
+  }
+
+  /** The kernels for the active backend when it is tfjs-backend-wasm, built once per backend; else null. */
+  static get(): WasmKernels | null {
+    if (tf.getBackend() !== 'wasm') return null;
+    const backend = tf.backend() as unknown as WasmBackendLike;
+    let kernels = WasmKernels.byBackend.get(backend);
+    if (!kernels) {
+      kernels = new WasmKernels(backend);
+      WasmKernels.byBackend.set(backend, kernels);
+    }
+    return kernels;
+  }
+
+  /** Byte offset of a tensor's data in the wasm heap. */
+  offsetOf(tensor: tf.TensorInfo): number {
+    const entry = this.backend.dataIdMap.get(tensor.dataId);
+    if (!entry) throw new Error('the tensor does not live on the wasm backend');
+    return entry.memoryOffset;
+  }
+
+  malloc(bytes: number): number {
+    return this.backend.wasm._malloc(bytes);
+  }
+
+  free(ptr: number): void {
+    this.backend.wasm._free(ptr);
+  }
+
+  private parallel(name: keyof Exports, shares: number[][]): void {
+    if (this.pool && shares.length > 1) this.pool.run(name, this.exports[name], shares);
+    else for (const args of shares) this.exports[name](...args);
+  }
+
+  /** c (+)= op(a) · op(b) per batch; see GemmArgs. */
+  gemm(g: GemmArgs): void {
+    if (g.batch === 0 || g.m === 0 || g.n === 0) return;
+    const shares = splitGemm(g.batch, g.m, g.n, g.k, this.threads);
+    this.parallel(
+      'gemm',
+      shares.map((s, t) => [g.a, g.b, g.c, g.m, g.n, g.k, +g.transposeA, +g.transposeB, g.strideA, g.strideB, g.strideC, ...s, +(g.accumulate ?? false), this.panels[t]]),
+    );
+  }
+
+  /** out = x · rsqrt(mean(x²) + eps) · w over `rows` rows of `dim`. */
+  rmsNorm(x: number, w: number, out: number, rows: number, dim: number, eps: number): void {
+    this.exports.rms_norm(x, w, out, rows, dim, eps);
+  }
+
+  /** Rotate-half RoPE in place on `count` vectors of `d` per row (row stride in floats); cos/sin [rows, d]. */
+  rope(x: number, cos: number, sin: number, rows: number, rowStride: number, count: number, d: number): void {
+    this.exports.rope(x, cos, sin, rows, rowStride, count, d);
+  }
+
+  /** Single-query attention over a [batch, kvHeads, capacity, d] cache for batch × heads pairs; mask optional (0). */
+  attend(o: { q: number; qStride: number; keys: number; values: number; out: number; mask: number; batch: number; heads: number; kvHeads: number; d: number; capacity: number; length: number; scale: number }): void {
+    const pairs = o.batch * o.heads;
+    const threads = o.length * o.d * pairs < MIN_THREADED_MACS ? 1 : Math.min(this.threads, pairs);
+    const scratch = this.scoreScratch(o.length, threads);
+    const cuts = even(pairs, threads, 1);
+    this.parallel(
+      'attend',
+      cuts.slice(1).map((to, t) => [o.q, o.qStride, o.keys, o.values, o.out, o.mask, o.heads, o.kvHeads, o.d, o.capacity, o.length, o.scale, cuts[t], to, scratch + t * o.length * 4]),
+    );
+  }
+
+  /** out[r] = silu(gate[r]) · up[r] for rows of [gate | up] (2·ffn floats). */
+  siluMul(gateUp: number, out: number, rows: number, ffn: number): void {
+    this.exports.silu_mul(gateUp, out, rows, ffn);
+  }
+
+  /** Elementwise exp of n floats. */
+  exp(x: number, out: number, n: number): void {
+    const threads = n < 1 << 16 ? 1 : this.threads;
+    const cuts = even(n, threads, 4);
+    this.parallel(
+      'exp_n',
+      cuts.slice(1).map((to, t) => [x + cuts[t] * 4, out + cuts[t] * 4, to - cuts[t]]),
+    );
+  }
+
+  private scoreScratch(length: number, threads: number): number {
+    const floats = Math.max(length, 1) * threads;
+    if (!this.scores || this.scores.floats < floats) {
+      if (this.scores) this.free(this.scores.ptr);
+      const grown = Math.max(floats, 1024 * threads);
+      this.scores = { ptr: this.malloc(grown * 4), floats: grown };
+    }
+    return this.scores.ptr;
+  }
+}
