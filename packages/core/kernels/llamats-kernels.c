@@ -6,9 +6,17 @@
 
 #include <wasm_simd128.h>
 
-#define KC 256 // K block: a packed 256 × 8 panel of B is 8 KiB and stays in L1.
+#define KC 384 // Largest K block: a packed 384 × 8 panel of B is 12 KiB and stays in L1.
 
 static inline v128_t splat(float x) { return wasm_f32x4_splat(x); }
+
+// acc + x·y. The FMA build (relaxed SIMD) fuses it: clang 14 only knows the pre-standard qfma opcode,
+// whose operands (a + b·c) the build script re-labels as f32x4.relaxed_madd (x·y + acc), same stack order.
+#ifdef LLAMATS_FMA
+#define MADD(acc, x, y) __builtin_wasm_fma_f32x4((x), (y), (acc))
+#else
+#define MADD(acc, x, y) wasm_f32x4_add((acc), wasm_f32x4_mul((x), (y)))
+#endif
 
 // Packs B[k0:k0+kc, j0:j0+nc] (nc <= 8) as kc rows of 8, zero-padded; B is [K, N] or, transposed, [N, K].
 static void pack_b(const float *B, int ldb, int trans_b, int k0, int kc, int j0, int nc, float *P) {
@@ -63,10 +71,10 @@ static void micro_4x8(const float *A, int lda, int trans_a, int mr, const float 
       v128_t b0 = wasm_v128_load(P + 8 * k), b1 = wasm_v128_load(P + 8 * k + 4);
       v128_t x0 = wasm_v128_load32_splat(a0 + k), x1 = wasm_v128_load32_splat(a1 + k);
       v128_t x2 = wasm_v128_load32_splat(a2 + k), x3 = wasm_v128_load32_splat(a3 + k);
-      c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x0, b0)); c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x0, b1));
-      c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x1, b0)); c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x1, b1));
-      c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(x2, b0)); c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(x2, b1));
-      c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(x3, b0)); c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x3, b1));
+      c00 = MADD(c00, x0, b0); c01 = MADD(c01, x0, b1);
+      c10 = MADD(c10, x1, b0); c11 = MADD(c11, x1, b1);
+      c20 = MADD(c20, x2, b0); c21 = MADD(c21, x2, b1);
+      c30 = MADD(c30, x3, b0); c31 = MADD(c31, x3, b1);
     }
   } else if (mr == 4) {
     for (int k = 0; k < kc; k++) {
@@ -74,10 +82,10 @@ static void micro_4x8(const float *A, int lda, int trans_a, int mr, const float 
       v128_t a = wasm_v128_load(A + (long)k * lda);
       v128_t x0 = wasm_i32x4_shuffle(a, a, 0, 0, 0, 0), x1 = wasm_i32x4_shuffle(a, a, 1, 1, 1, 1);
       v128_t x2 = wasm_i32x4_shuffle(a, a, 2, 2, 2, 2), x3 = wasm_i32x4_shuffle(a, a, 3, 3, 3, 3);
-      c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x0, b0)); c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x0, b1));
-      c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x1, b0)); c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x1, b1));
-      c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(x2, b0)); c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(x2, b1));
-      c30 = wasm_f32x4_add(c30, wasm_f32x4_mul(x3, b0)); c31 = wasm_f32x4_add(c31, wasm_f32x4_mul(x3, b1));
+      c00 = MADD(c00, x0, b0); c01 = MADD(c01, x0, b1);
+      c10 = MADD(c10, x1, b0); c11 = MADD(c11, x1, b1);
+      c20 = MADD(c20, x2, b0); c21 = MADD(c21, x2, b1);
+      c30 = MADD(c30, x3, b0); c31 = MADD(c31, x3, b1);
     }
   } else {
     // Fewer than 4 columns of A^T left: read them one by one (a vector load could run past the tensor).
@@ -85,9 +93,9 @@ static void micro_4x8(const float *A, int lda, int trans_a, int mr, const float 
       v128_t b0 = wasm_v128_load(P + 8 * k), b1 = wasm_v128_load(P + 8 * k + 4);
       const float *a = A + (long)k * lda;
       v128_t x0 = splat(a[0]), x1 = splat(mr > 1 ? a[1] : 0.0f), x2 = splat(mr > 2 ? a[2] : 0.0f);
-      c00 = wasm_f32x4_add(c00, wasm_f32x4_mul(x0, b0)); c01 = wasm_f32x4_add(c01, wasm_f32x4_mul(x0, b1));
-      c10 = wasm_f32x4_add(c10, wasm_f32x4_mul(x1, b0)); c11 = wasm_f32x4_add(c11, wasm_f32x4_mul(x1, b1));
-      c20 = wasm_f32x4_add(c20, wasm_f32x4_mul(x2, b0)); c21 = wasm_f32x4_add(c21, wasm_f32x4_mul(x2, b1));
+      c00 = MADD(c00, x0, b0); c01 = MADD(c01, x0, b1);
+      c10 = MADD(c10, x1, b0); c11 = MADD(c11, x1, b1);
+      c20 = MADD(c20, x2, b0); c21 = MADD(c21, x2, b1);
     }
   }
   if (nr == 8 && mr == 4) {
@@ -130,10 +138,10 @@ static void gemm_small_m(const float *A, int a_rs, int a_ks, const float *B, flo
           float ak = a[(long)k * a_ks];
           v128_t x = splat(ak);
           for (int j = jb; j < jv; j += 16) {
-            wasm_v128_store(c + j, wasm_f32x4_add(wasm_v128_load(c + j), wasm_f32x4_mul(x, wasm_v128_load(b + j))));
-            wasm_v128_store(c + j + 4, wasm_f32x4_add(wasm_v128_load(c + j + 4), wasm_f32x4_mul(x, wasm_v128_load(b + j + 4))));
-            wasm_v128_store(c + j + 8, wasm_f32x4_add(wasm_v128_load(c + j + 8), wasm_f32x4_mul(x, wasm_v128_load(b + j + 8))));
-            wasm_v128_store(c + j + 12, wasm_f32x4_add(wasm_v128_load(c + j + 12), wasm_f32x4_mul(x, wasm_v128_load(b + j + 12))));
+            wasm_v128_store(c + j, MADD(wasm_v128_load(c + j), x, wasm_v128_load(b + j)));
+            wasm_v128_store(c + j + 4, MADD(wasm_v128_load(c + j + 4), x, wasm_v128_load(b + j + 4)));
+            wasm_v128_store(c + j + 8, MADD(wasm_v128_load(c + j + 8), x, wasm_v128_load(b + j + 8)));
+            wasm_v128_store(c + j + 12, MADD(wasm_v128_load(c + j + 12), x, wasm_v128_load(b + j + 12)));
           }
           for (int j = jv; j < je; j++) c[j] += ak * b[j];
         }
@@ -149,17 +157,17 @@ static void gemm_small_m(const float *A, int a_rs, int a_ks, const float *B, flo
           int k = 0;
           for (; k + 8 <= K; k += 8) {
             v128_t x = wasm_v128_load(a + k), y = wasm_v128_load(a + k + 4);
-            s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(x, wasm_v128_load(b0 + k))); t0 = wasm_f32x4_add(t0, wasm_f32x4_mul(y, wasm_v128_load(b0 + k + 4)));
-            s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(x, wasm_v128_load(b1 + k))); t1 = wasm_f32x4_add(t1, wasm_f32x4_mul(y, wasm_v128_load(b1 + k + 4)));
-            s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(x, wasm_v128_load(b2 + k))); t2 = wasm_f32x4_add(t2, wasm_f32x4_mul(y, wasm_v128_load(b2 + k + 4)));
-            s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(x, wasm_v128_load(b3 + k))); t3 = wasm_f32x4_add(t3, wasm_f32x4_mul(y, wasm_v128_load(b3 + k + 4)));
+            s0 = MADD(s0, x, wasm_v128_load(b0 + k)); t0 = MADD(t0, y, wasm_v128_load(b0 + k + 4));
+            s1 = MADD(s1, x, wasm_v128_load(b1 + k)); t1 = MADD(t1, y, wasm_v128_load(b1 + k + 4));
+            s2 = MADD(s2, x, wasm_v128_load(b2 + k)); t2 = MADD(t2, y, wasm_v128_load(b2 + k + 4));
+            s3 = MADD(s3, x, wasm_v128_load(b3 + k)); t3 = MADD(t3, y, wasm_v128_load(b3 + k + 4));
           }
           for (; k + 4 <= K; k += 4) {
             v128_t x = wasm_v128_load(a + k);
-            s0 = wasm_f32x4_add(s0, wasm_f32x4_mul(x, wasm_v128_load(b0 + k)));
-            s1 = wasm_f32x4_add(s1, wasm_f32x4_mul(x, wasm_v128_load(b1 + k)));
-            s2 = wasm_f32x4_add(s2, wasm_f32x4_mul(x, wasm_v128_load(b2 + k)));
-            s3 = wasm_f32x4_add(s3, wasm_f32x4_mul(x, wasm_v128_load(b3 + k)));
+            s0 = MADD(s0, x, wasm_v128_load(b0 + k));
+            s1 = MADD(s1, x, wasm_v128_load(b1 + k));
+            s2 = MADD(s2, x, wasm_v128_load(b2 + k));
+            s3 = MADD(s3, x, wasm_v128_load(b3 + k));
           }
           float r0 = hsum(wasm_f32x4_add(s0, t0)), r1 = hsum(wasm_f32x4_add(s1, t1));
           float r2 = hsum(wasm_f32x4_add(s2, t2)), r3 = hsum(wasm_f32x4_add(s3, t3));
@@ -172,7 +180,7 @@ static void gemm_small_m(const float *A, int a_rs, int a_ks, const float *B, flo
         const float *b = B + (long)j * K;
         v128_t s = splat(0);
         int k = 0;
-        if (a_ks == 1) for (; k + 4 <= K; k += 4) s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_v128_load(a + k), wasm_v128_load(b + k)));
+        if (a_ks == 1) for (; k + 4 <= K; k += 4) s = MADD(s, wasm_v128_load(a + k), wasm_v128_load(b + k));
         float t = hsum(s);
         for (; k < K; k++) t += a[(long)k * a_ks] * b[k];
         c[j] = (acc ? c[j] : 0.0f) + t;
@@ -201,8 +209,11 @@ void gemm(const float *A, const float *B, float *C, int M, int N, int K, int tra
     }
     int lda = trans_a ? M : K;
     int ldb = trans_b ? K : N;
-    for (int k0 = 0; k0 < K; k0 += KC) {
-      int kc = K - k0 < KC ? K - k0 : KC;
+    // K in equal blocks of at most KC (288 → one block, not 256 + 32).
+    int blocks = (K + KC - 1) / KC;
+    int step = (K + blocks - 1) / blocks;
+    for (int k0 = 0; k0 < K; k0 += step) {
+      int kc = K - k0 < step ? K - k0 : step;
       int accumulate = acc || k0 > 0;
       for (int j = j0; j < j1; j += 8) {
         int nc = j1 - j < 8 ? j1 - j : 8;
@@ -222,16 +233,16 @@ void gemm(const float *A, const float *B, float *C, int M, int N, int K, int tra
 static inline v128_t exp4(v128_t x) {
   v128_t tiny = wasm_f32x4_lt(x, splat(-104.0f));
   x = wasm_f32x4_min(wasm_f32x4_max(x, splat(-104.0f)), splat(89.0f));
-  v128_t n = wasm_f32x4_floor(wasm_f32x4_add(wasm_f32x4_mul(x, splat(1.44269504088896341f)), splat(0.5f)));
+  v128_t n = wasm_f32x4_floor(MADD(splat(0.5f), x, splat(1.44269504088896341f)));
   v128_t r = wasm_f32x4_sub(wasm_f32x4_sub(x, wasm_f32x4_mul(n, splat(0.693145751953125f))), wasm_f32x4_mul(n, splat(1.428606765330187e-06f)));
   v128_t p = splat(1.0f / 5040.0f);
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(1.0f / 720.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(1.0f / 120.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(1.0f / 24.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(1.0f / 6.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(0.5f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(1.0f));
-  p = wasm_f32x4_add(wasm_f32x4_mul(p, r), splat(1.0f));
+  p = MADD(splat(1.0f / 720.0f), p, r);
+  p = MADD(splat(1.0f / 120.0f), p, r);
+  p = MADD(splat(1.0f / 24.0f), p, r);
+  p = MADD(splat(1.0f / 6.0f), p, r);
+  p = MADD(splat(0.5f), p, r);
+  p = MADD(splat(1.0f), p, r);
+  p = MADD(splat(1.0f), p, r);
   v128_t ni = wasm_i32x4_trunc_sat_f32x4(n);
   v128_t half = wasm_i32x4_shr(ni, 1);
   v128_t s1 = wasm_i32x4_shl(wasm_i32x4_add(half, wasm_i32x4_splat(127)), 23);
@@ -244,7 +255,7 @@ static inline float exp1(float x) { return wasm_f32x4_extract_lane(exp4(splat(x)
 static inline float dot(const float *a, const float *b, int n) {
   v128_t s = splat(0);
   int i = 0;
-  for (; i + 4 <= n; i += 4) s = wasm_f32x4_add(s, wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+  for (; i + 4 <= n; i += 4) s = MADD(s, wasm_v128_load(a + i), wasm_v128_load(b + i));
   float t = hsum(s);
   for (; i < n; i++) t += a[i] * b[i];
   return t;
@@ -309,7 +320,7 @@ void attend(const float *q, int q_stride, const float *kc, const float *vc, floa
       v128_t w = splat(scores[t] * inv);
       const float *v = vals + (long)t * d;
       int i = 0;
-      for (; i + 4 <= d; i += 4) wasm_v128_store(o + i, wasm_f32x4_add(wasm_v128_load(o + i), wasm_f32x4_mul(w, wasm_v128_load(v + i))));
+      for (; i + 4 <= d; i += 4) wasm_v128_store(o + i, MADD(wasm_v128_load(o + i), w, wasm_v128_load(v + i)));
       for (; i < d; i++) o[i] += scores[t] * inv * v[i];
     }
   }
@@ -339,3 +350,49 @@ void exp_n(const float *x, float *out, int n) {
 
 // An idle worker's job when a call has fewer shares than threads.
 void noop(void) {}
+
+// Natural log for x > 0: x = m·2^e with m in [√½, √2), log m = 2·atanh(t), t = (m − 1)/(m + 1), |t| < 0.172.
+static inline float log1(float x) {
+  int bits = wasm_i32x4_extract_lane(wasm_f32x4_splat(x), 0);
+  int e = ((bits >> 23) & 0xff) - 127;
+  float m = wasm_f32x4_extract_lane(wasm_i32x4_splat((bits & 0x007fffff) | 0x3f800000), 0);
+  if (m > 1.41421356f) { m *= 0.5f; e += 1; }
+  float t = (m - 1.0f) / (m + 1.0f), t2 = t * t;
+  float series = t * (2.0f + t2 * (2.0f / 3.0f + t2 * (2.0f / 5.0f + t2 * (2.0f / 7.0f + t2 * (2.0f / 9.0f)))));
+  return (float)e * 0.693147180559945f + series;
+}
+
+// Softmax cross-entropy over rows [r0, r1) of logits [rows, vocab] with int32 targets. Without grad:
+// nll[r] = logsumexp(row) − row[target]. With grad: grad[r] = (softmax(row) − onehot(target)) · dy[r].
+void cross_entropy(const float *x, const int *targets, float *nll, const float *dy, float *grad, int vocab, int r0, int r1) {
+  for (int r = r0; r < r1; r++) {
+    const float *row = x + (long)r * vocab;
+    v128_t mv = splat(-3.4e38f);
+    int i = 0;
+    for (; i + 4 <= vocab; i += 4) mv = wasm_f32x4_max(mv, wasm_v128_load(row + i));
+    float m = wasm_f32x4_extract_lane(mv, 0);
+    for (int l = 1; l < 4; l++) {
+      float v = l == 1 ? wasm_f32x4_extract_lane(mv, 1) : l == 2 ? wasm_f32x4_extract_lane(mv, 2) : wasm_f32x4_extract_lane(mv, 3);
+      if (v > m) m = v;
+    }
+    for (; i < vocab; i++) if (row[i] > m) m = row[i];
+    v128_t sv = splat(0), mm = splat(m);
+    i = 0;
+    for (; i + 4 <= vocab; i += 4) sv = wasm_f32x4_add(sv, exp4(wasm_f32x4_sub(wasm_v128_load(row + i), mm)));
+    float s = hsum(sv);
+    for (; i < vocab; i++) s += exp1(row[i] - m);
+    float lse = m + log1(s);
+    int target = targets[r];
+    if (!grad) {
+      nll[r] = lse - row[target];
+      continue;
+    }
+    float g = dy[r];
+    float *out = grad + (long)r * vocab;
+    v128_t lv = splat(lse), gv = splat(g);
+    i = 0;
+    for (; i + 4 <= vocab; i += 4) wasm_v128_store(out + i, wasm_f32x4_mul(exp4(wasm_f32x4_sub(wasm_v128_load(row + i), lv)), gv));
+    for (; i < vocab; i++) out[i] = exp1(row[i] - lse) * g;
+    out[target] -= g;
+  }
+}

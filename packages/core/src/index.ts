@@ -34,5 +34,5 @@ export {
 export type { ResolveRepoFileOptions, DownloadRepoOptions, DownloadedRepo, HubSettings, HubOptions, HubProgress, RepoType } from './hub/index.js';
 export { SeededRng, seededRandom } from './seeded-rng.js';
 export type { RngState } from './seeded-rng.js';
-export { WasmKernels, splitGemm, installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled, KERNELS_SOURCE_SHA256 } from './kernels/index.js';
+export { WasmKernels, splitGemm, installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled, fusedCrossEntropy, KERNELS_SOURCE_SHA256 } from './kernels/index.js';
 export type { GemmArgs, GemmShare } from './kernels/index.js';

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ShapeMismatchError } from '@llamats/core';
+import { fusedCrossEntropy, ShapeMismatchError } from '@llamats/core';
 import { gatherRows } from './gather-rows.js';
 
 export type LossReduction = 'mean' | 'sum';
@@ -56,9 +56,12 @@ export function causalLmLoss(logits: tf.Tensor3D, labels: LabelsInput, options: 
     const count = positions.length;
     if (count === 0) return tf.scalar(options.reduction === 'sum' ? 0 : Number.NaN);
     const picked = gatherRows(tf.reshape(logits, [batch * seq, vocab]), tf.tensor1d(positions, 'int32'));
-    const logProbs = tf.logSoftmax(picked);
-    const targets = flatTargets.map((i) => i * vocab + rows[Math.floor(positions[i] / seq)][(positions[i] % seq) + 1]);
-    const nll = tf.neg(tf.sum(gatherRows(tf.reshape(logProbs, [-1, 1]), tf.tensor1d(targets, 'int32'))));
+    const labelIds = positions.map((p) => rows[Math.floor(p / seq)][(p % seq) + 1]);
+    // One pass per row (and one for its gradient) on llamats' wasm kernels; tfjs ops elsewhere.
+    const fused = fusedCrossEntropy(picked as tf.Tensor2D, tf.tensor1d(labelIds, 'int32'));
+    const nll = fused
+      ? tf.sum(fused)
+      : tf.neg(tf.sum(gatherRows(tf.reshape(tf.logSoftmax(picked), [-1, 1]), tf.tensor1d(flatTargets.map((i) => i * vocab + labelIds[i]), 'int32'))));
     return (options.reduction === 'sum' ? nll : tf.div(nll, count)) as tf.Scalar;
   });
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { fusedCrossEntropy } from '@llamats/core';
 
 /** The label that marks a position as not counted (transformers' `ignore_index`). */
 export const IGNORE_INDEX = -100;
@@ -31,6 +32,9 @@ export function shiftedTargets(labels: readonly (readonly number[])[], seqLen: n
 export function weightedCrossEntropySum(logits: tf.Tensor, targets: tf.Tensor1D, weights: tf.Tensor1D): tf.Scalar {
   const vocab = logits.shape[logits.shape.length - 1];
   const flat = tf.reshape(logits, [-1, vocab]) as tf.Tensor2D;
+  // llamats' wasm kernel: one pass per row for the loss and one for its gradient.
+  const perRow = fusedCrossEntropy(flat, targets);
+  if (perRow) return tf.sum(tf.mul(perRow, weights)) as tf.Scalar;
   const fused = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const z = args[0] as tf.Tensor2D;
     const save = args[1] as tf.GradSaveFunc;

@@ -3,7 +3,8 @@ import { initBackend } from '@llamats/core';
 import { LlamaForCausalLM } from '@llamats/llama-model';
 import * as tf from '@tensorflow/tfjs-core';
 import type { CommandContext } from '../command.js';
-import { BACKEND_USAGE, parseBackendOption } from '../backend-option.js';
+import { BACKEND_USAGE, cliWasmThreads, parseBackendOption } from '../backend-option.js';
+import { runLlama2c, type Llama2cResult } from './llama2c.js';
 
 /** llama2.c (C, OpenMP, 2 threads), fp32, stories15M shape, batch 1, 256 tokens with a KV cache: shared/docs/anchors.md. */
 const LLAMA2C_TOKENS_PER_S = 211;
@@ -24,16 +25,19 @@ const STORIES15M = {
   eos_token_id: 2,
 };
 
-const USAGE = `llamats bench generate [--backend wasm] [--threads 1] [--new-tokens 256] [--repeat 3] [--sample] [--json]
+const USAGE = `llamats bench generate [--backend wasm] [--threads n] [--new-tokens 256] [--repeat 3] [--llama2c dir] [--sample] [--json]
 
 Tokens/s of KV-cache generation for a randomly initialised stories15M-shaped model (dim 288, 6 layers,
 6 heads, ffn 768, vocab 32000, tied embeddings), batch 1, prompt = BOS, EOS ignored. Prints the best of
 --repeat runs, the CPU time per token (less sensitive to other load on the machine than wall time), and
-the ratio to llama2.c's ${LLAMA2C_TOKENS_PER_S} tokens/s (2 threads, measured on this machine kind: shared/docs/anchors.md).
+the ratio to llama2.c: measured in the same run on the same weights when --llama2c gives a built llama2.c
+checkout (git clone https://github.com/karpathy/llama2.c && make run, or make runomp for its OpenMP build),
+else against the ${LLAMA2C_TOKENS_PER_S} tokens/s of shared/docs/anchors.md (2 threads, this machine kind).
 
 Options:
 ${BACKEND_USAGE.replace('default auto: fastest available', 'default wasm')}
-  --threads <n>      wasm threads (default 1; more help large matmuls, not one-token steps on a busy machine)
+  --threads <n>      wasm threads, ours and llama2.c's OpenMP threads (default: every core; LLAMATS_WASM_THREADS)
+  --llama2c <dir>    a built llama2.c checkout (its run binary and tokenizer.bin), run beside us
   --new-tokens <n>   tokens to generate per run (default 256)
   --repeat <n>       timed runs; the best is reported (default 3)
   --sample           sample (temperature 1, top-p 0.9, like llama2.c's defaults) instead of greedy decoding
@@ -45,7 +49,8 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
     strict: true,
     options: {
       backend: { type: 'string' },
-      threads: { type: 'string', default: '1' },
+      threads: { type: 'string' },
+      llama2c: { type: 'string' },
       'new-tokens': { type: 'string', default: '256' },
       repeat: { type: 'string', default: '3' },
       sample: { type: 'boolean', default: false },
@@ -59,7 +64,7 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
   }
   const newTokens = Number(values['new-tokens']);
   const repeat = Number(values.repeat);
-  const threads = Number(values.threads);
+  const threads = values.threads === undefined ? cliWasmThreads(ctx.env) : Number(values.threads);
   if (![newTokens, repeat, threads].every((n) => Number.isInteger(n) && n >= 1)) {
     ctx.stderr.write('llamats bench generate: --new-tokens, --repeat and --threads must be whole numbers ≥ 1.\n');
     return 2;
@@ -83,6 +88,16 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
     }
     if (runs.length === 0) return 130;
     const best = runs.reduce((a, b) => (b.tokensPerS > a.tokensPerS ? b : a));
+    let llama2c: Llama2cResult = { skipped: 'no --llama2c checkout given' };
+    if (values.llama2c !== undefined) {
+      const tries: Llama2cResult[] = [];
+      // Best of as many runs as ours, like ours.
+      for (let r = 0; r < repeat && !ctx.signal.aborted; r++) tries.push(await runLlama2c({ given: values.llama2c, cwd: ctx.cwd, model, newTokens, threads, signal: ctx.signal }));
+      const ran = tries.filter((t): t is Extract<Llama2cResult, { tokensPerS: number }> => 'tokensPerS' in t);
+      llama2c = ran.length > 0 ? ran.reduce((a, b) => (b.tokensPerS > a.tokensPerS ? b : a)) : (tries[0] ?? llama2c);
+      if (!values.json && 'tokensPerS' in llama2c) ctx.stderr.write(`llama2.c (${llama2c.binary}, ${llama2c.threads} threads): best of ${ran.length}: ${llama2c.tokensPerS.toFixed(1)} tokens/s\n`);
+    }
+    const sameRun = 'tokensPerS' in llama2c ? llama2c.tokensPerS : null;
     const report = {
       bench: 'generate',
       shape: 'stories15M (dim 288, 6 layers, 6 heads, ffn 768, vocab 32000)',
@@ -92,8 +107,10 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
       newTokens,
       tokensPerS: Number(best.tokensPerS.toFixed(1)),
       cpuMsPerToken: Number(best.cpuMsPerToken.toFixed(2)),
-      llama2cTokensPerS: LLAMA2C_TOKENS_PER_S,
-      ratioToLlama2c: Number((best.tokensPerS / LLAMA2C_TOKENS_PER_S).toFixed(2)),
+      llama2cAnchorTokensPerS: LLAMA2C_TOKENS_PER_S,
+      ratioToLlama2cAnchor: Number((best.tokensPerS / LLAMA2C_TOKENS_PER_S).toFixed(2)),
+      llama2cSameRun: llama2c,
+      ratioToLlama2cSameRun: sameRun === null ? null : Number((best.tokensPerS / sameRun).toFixed(2)),
       tensorsLeaked: tf.memory().numTensors - tensorsBefore,
     };
     if (values.json) ctx.stdout.write(`${JSON.stringify(report)}\n`);
@@ -101,7 +118,10 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
       ctx.stdout.write(
         `generate, ${report.shape}, ${report.backend}${backend.wasm ? ` (${backend.wasm.threads} thread${backend.wasm.threads > 1 ? 's' : ''})` : ''}, batch 1, ${newTokens} new tokens, ${report.decoding}:\n` +
           `  ${report.tokensPerS} tokens/s (${report.cpuMsPerToken} ms CPU per token)\n` +
-          `  ${report.ratioToLlama2c}× llama2.c (${LLAMA2C_TOKENS_PER_S} tokens/s, 2 threads, from shared/docs/anchors.md)\n`,
+          (sameRun === null
+            ? `  llama2.c in this run: not run (${'skipped' in llama2c ? llama2c.skipped : ''})\n`
+            : `  ${report.ratioToLlama2cSameRun}× llama2.c measured in this run (${sameRun.toFixed(1)} tokens/s, ${threads} threads, same weights)\n`) +
+          `  ${report.ratioToLlama2cAnchor}× llama2.c's anchor (${LLAMA2C_TOKENS_PER_S} tokens/s, 2 threads, from shared/docs/anchors.md)\n`,
       );
     }
     return 0;

@@ -8,7 +8,7 @@ import { LlamaForCausalLM } from '@llamats/llama-model';
 import { getPeftModel } from '@llamats/peft-lora';
 import { AdamW, buildMicroBatch, computeStepGradients, disposeMicroBatch, loraTrainable, SeededRng, type TrainingExample } from '@llamats/trainer';
 import type { CommandContext } from '../command.js';
-import { BACKEND_USAGE, parseBackendOption } from '../backend-option.js';
+import { BACKEND_USAGE, cliWasmThreads, parseBackendOption } from '../backend-option.js';
 
 const USAGE = `llamats bench train [options]
 
@@ -26,7 +26,7 @@ Options:
   --dim/--layers/--heads/--ffn/--vocab <n>   model shape (defaults: stories15M)
   --torch-script <py>  the PyTorch anchor (default: ../shared/bench/torch_cpu_lora.py from the repo root)
   --python <exe>       python with torch (default: python3, then /usr/bin/python3)
-  --threads <n>        wasm threads (default 1; PyTorch uses 2)
+  --threads <n>        wasm threads (default: every core, like PyTorch's 2 here; LLAMATS_WASM_THREADS)
   --no-torch           skip the PyTorch side
   --json               print one JSON object instead of text
 ${BACKEND_USAGE.replace('default auto: fastest available', 'default wasm')}`;
@@ -139,7 +139,7 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
 
   const backend = await initBackend({
     backend: values.backend === undefined ? 'wasm' : parseBackendOption(values.backend),
-    wasmThreads: intOption(values, 'threads', 1),
+    wasmThreads: intOption(values, 'threads', cliWasmThreads(ctx.env)),
   });
   await registerGradients();
   say(`backend ${backend.backend} (${backend.reason}${backend.wasm ? `, ${backend.wasm.threads} wasm thread(s)` : ''}); shape ${JSON.stringify(shape)}; micro-batch ${microBatch}; ${steps} timed steps after 1 warm-up`);

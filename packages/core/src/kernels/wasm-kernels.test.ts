@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { initBackend } from '../backend/init-backend.js';
+import { initBackend, registerGradients } from '../backend/init-backend.js';
 import { KERNELS_SOURCE_SHA256 } from './kernels-binary.js';
 import { splitGemm, WasmKernels } from './wasm-kernels.js';
-import { wasmKernelsInstalled } from './install-kernels.js';
+import { fusedCrossEntropy, wasmKernelsInstalled } from './install-kernels.js';
 import { SeededRng } from '../seeded-rng.js';
 
 /** Plain double-precision reference for op(a)·op(b) over [batch, …] arrays. */
@@ -56,6 +56,7 @@ describe('splitGemm', () => {
 describe('wasm kernels in place of tfjs-backend-wasm', () => {
   beforeAll(async () => {
     const info = await initBackend({ backend: 'wasm' });
+    await registerGradients();
     expect(info.wasm?.kernels).toBe(true);
   });
 
@@ -119,5 +120,38 @@ describe('wasm kernels in place of tfjs-backend-wasm', () => {
       else expect(Math.abs(got[i] - want) / want).toBeLessThan(3e-7);
     }
     expect(tf.tidy(() => tf.exp(tf.tensor1d([-Infinity, 0])).dataSync())).toEqual(new Float32Array([0, 1]));
+  });
+
+  it('fused cross-entropy gives tfjs logSoftmax losses and gradients (1e-5), also for extreme logits', () => {
+    const rng = new SeededRng(5);
+    const rows = 7;
+    const vocab = 1001;
+    const values = Float32Array.from({ length: rows * vocab }, () => (rng.next() * 2 - 1) * 20);
+    values[3 * vocab + 10] = 1e4;
+    values[4 * vocab + 2] = -1e4;
+    const targets = [0, 5, 1000, 10, 2, 999, 500];
+    const weights = Float32Array.from({ length: rows }, (_, i) => 0.5 + i);
+    const x = tf.tensor2d(values, [rows, vocab]);
+    const t = tf.tensor1d(targets, 'int32');
+    const w = tf.tensor1d(weights);
+    const fusedLoss = (logits: tf.Tensor2D) => tf.sum(tf.mul(fusedCrossEntropy(logits, t)!, w));
+    const referenceLoss = (logits: tf.Tensor2D) => tf.sum(tf.mul(tf.neg(tf.sum(tf.mul(tf.logSoftmax(logits), tf.oneHot(t, vocab)), 1)), w));
+    const before = tf.memory().numTensors;
+    const [a, ga] = tf.tidy(() => { const r = tf.valueAndGrad(fusedLoss)(x); return [r.value.dataSync()[0], r.grad.dataSync()]; }) as unknown as [number, Float32Array];
+    expect(tf.memory().numTensors).toBe(before);
+    const [b, gb] = tf.tidy(() => { const r = tf.valueAndGrad(referenceLoss)(x); return [r.value.dataSync()[0], r.grad.dataSync()]; }) as unknown as [number, Float32Array];
+    expect(Math.abs(a - b) / Math.abs(b)).toBeLessThan(1e-5);
+    let worst = 0;
+    for (let i = 0; i < ga.length; i++) worst = Math.max(worst, Math.abs(ga[i] - gb[i]));
+    expect(worst).toBeLessThan(1e-5 * 7);
+    tf.dispose([x, t, w]);
+  });
+
+  it('identity shares data: a clone outlives its source and keeps its values', () => {
+    const x = tf.tensor1d([1, 2, 3]);
+    const y = tf.clone(x);
+    x.dispose();
+    expect(Array.from(y.dataSync())).toEqual([1, 2, 3]);
+    y.dispose();
   });
 });

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { KernelThreads } from './kernel-threads.js';
-import { KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels-binary.js';
+import { setFlagsFromString } from 'node:v8';
+import { KERNELS_FMA_WASM_BASE64, KERNELS_SHARED_FMA_WASM_BASE64, KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels-binary.js';
 
 /** The parts of tfjs-backend-wasm's backend object the kernels use. */
 interface WasmBackendLike {
@@ -14,12 +15,30 @@ interface WasmBackendLike {
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
 }
 
-type Exports = Record<'gemm' | 'rms_norm' | 'rope' | 'attend' | 'silu_mul' | 'exp_n' | 'noop', (...args: number[]) => void>;
+type Exports = Record<'gemm' | 'rms_norm' | 'rope' | 'attend' | 'silu_mul' | 'exp_n' | 'cross_entropy' | 'noop', (...args: number[]) => void>;
 
 /** Floats of packing scratch per thread: one K block × 8 columns (matches KC in the C source). */
-const PANEL_FLOATS = 256 * 8;
+const PANEL_FLOATS = 384 * 8;
 /** Below this many multiply-adds a matmul runs on one thread: handing out work costs more. */
 const MIN_THREADED_MACS = 1 << 16;
+
+/**
+ * Compiles the kernels with fused multiply-adds where the engine runs relaxed SIMD (Node 22+ by default; Node 20's
+ * V8 behind a flag, which we turn on, since it only adds instructions), else without. LLAMATS_WASM_FMA=0 opts out.
+ */
+function compileKernels(shared: boolean): { module: WebAssembly.Module; fma: boolean } {
+  const plain = () => new WebAssembly.Module(Buffer.from(shared ? KERNELS_SHARED_WASM_BASE64 : KERNELS_WASM_BASE64, 'base64'));
+  if (process.env.LLAMATS_WASM_FMA === '0') return { module: plain(), fma: false };
+  const fmaBytes = Buffer.from(shared ? KERNELS_SHARED_FMA_WASM_BASE64 : KERNELS_FMA_WASM_BASE64, 'base64');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      return { module: new WebAssembly.Module(fmaBytes), fma: true };
+    } catch {
+      if (attempt === 0) setFlagsFromString('--experimental-wasm-relaxed-simd');
+    }
+  }
+  return { module: plain(), fma: false };
+}
 
 /** One thread's share of a batched matmul: batches, rows and columns [from, to). */
 export type GemmShare = [b0: number, b1: number, m0: number, m1: number, j0: number, j1: number];
@@ -80,6 +99,8 @@ export function splitGemm(batch: number, m: number, n: number, k: number, thread
 export class WasmKernels {
   private static readonly byBackend = new WeakMap<object, WasmKernels>();
   readonly threads: number;
+  /** Whether the kernels use fused multiply-adds (relaxed SIMD). */
+  readonly fma: boolean;
   private readonly exports: Exports;
   private readonly pool: KernelThreads | null;
   private readonly panels: number[];
@@ -89,7 +110,8 @@ export class WasmKernels {
     const shared = backend.wasm.wasmMemory;
     const memory = shared ?? backend.wasm.asm?.memory;
     if (!memory) throw new Error('tfjs-backend-wasm exposes no memory');
-    const module = new WebAssembly.Module(Buffer.from(shared ? KERNELS_SHARED_WASM_BASE64 : KERNELS_WASM_BASE64, 'base64'));
+    const { module, fma } = compileKernels(shared !== undefined);
+    this.fma = fma;
     this.exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exports;
     const threads = shared ? Math.max(1, backend.wasm.tfjs?.getThreadsCount?.() ?? 1) : 1;
     this.threads = threads;
@@ -173,6 +195,19 @@ export class WasmKernels {
     this.parallel(
       'exp_n',
       cuts.slice(1).map((to, t) => [x + cuts[t] * 4, out + cuts[t] * 4, to - cuts[t]]),
+    );
+  }
+
+  /**
+   * Softmax cross-entropy over `rows` rows of logits (int32 targets): nll per row, or, when `grad` is given,
+   * grad = (softmax − onehot) · dy per row instead. Offsets in bytes; 0 for the buffers not used.
+   */
+  crossEntropy(o: { logits: number; targets: number; nll: number; dy: number; grad: number; rows: number; vocab: number }): void {
+    const threads = o.rows * o.vocab < 1 << 16 ? 1 : Math.min(this.threads, o.rows);
+    const cuts = even(o.rows, threads, 1);
+    this.parallel(
+      'cross_entropy',
+      cuts.slice(1).map((to, t) => [o.logits, o.targets, o.nll, o.dy, o.grad, o.vocab, cuts[t], to]),
     );
   }
 
