@@ -123,10 +123,10 @@ static inline float hsum(v128_t s) {
 }
 
 // Few rows (decode): C[rows, j0:j1] (+)= A · B, A's element (i, k) at A[i * a_rs + k * a_ks]; streams B once, no packing.
-static void gemm_small_m(const float *A, int a_rs, int a_ks, const float *B, float *C, int rows, int N, int K, int trans_b, int j0, int j1, int acc) {
+static void gemm_small_m(const float *A, int a_rs, int a_ks, const float *B, float *C, int ldc, int rows, int N, int K, int trans_b, int j0, int j1, int acc) {
   for (int i = 0; i < rows; i++) {
     const float *a = A + (long)i * a_rs;
-    float *c = C + (long)i * N;
+    float *c = C + (long)i * ldc;
     if (!trans_b) {
       // k outer over column chunks that stay in L1: each row of B is read in long contiguous runs.
       for (int jb = j0; jb < j1; jb += 2048) {
@@ -191,20 +191,22 @@ static void gemm_small_m(const float *A, int a_rs, int a_ks, const float *B, flo
 
 // Batched matmul, one thread's share: batches [b0, b1), output rows [m0, m1), columns [j0, j1).
 // A: [M, K] (or [K, M] when trans_a), B: [K, N] (or [N, K] when trans_b), C: [M, N]; batch strides in
-// floats (0 broadcasts). acc = 1 adds into C. panel: KC × 8 floats of scratch for this thread.
+// floats (0 broadcasts). acc = 1 adds into C. ldc: C's row stride (0 = N; more writes into columns of a wider
+// matrix). panel: KC × 8 floats of scratch for this thread.
 void gemm(const float *A, const float *B, float *C, int M, int N, int K, int trans_a, int trans_b,
-          int stride_a, int stride_b, int stride_c, int b0, int b1, int m0, int m1, int j0, int j1, int acc, float *panel) {
+          int stride_a, int stride_b, int stride_c, int b0, int b1, int m0, int m1, int j0, int j1, int acc, int ldc, float *panel) {
+  if (ldc == 0) ldc = N;
   for (int b = b0; b < b1; b++) {
     const float *Ab = A + (long)b * stride_a;
     const float *Bb = B + (long)b * stride_b;
     float *Cb = C + (long)b * stride_c;
     if (K == 0) {
-      if (!acc) for (int i = m0; i < m1; i++) for (int j = j0; j < j1; j++) Cb[(long)i * N + j] = 0.0f;
+      if (!acc) for (int i = m0; i < m1; i++) for (int j = j0; j < j1; j++) Cb[(long)i * ldc + j] = 0.0f;
       continue;
     }
     if (m1 - m0 < 4) {
       const float *Am = trans_a ? Ab + m0 : Ab + (long)m0 * K;
-      gemm_small_m(Am, trans_a ? 1 : K, trans_a ? M : 1, Bb, Cb + (long)m0 * N, m1 - m0, N, K, trans_b, j0, j1, acc);
+      gemm_small_m(Am, trans_a ? 1 : K, trans_a ? M : 1, Bb, Cb + (long)m0 * ldc, ldc, m1 - m0, N, K, trans_b, j0, j1, acc);
       continue;
     }
     int lda = trans_a ? M : K;
@@ -221,7 +223,7 @@ void gemm(const float *A, const float *B, float *C, int M, int N, int K, int tra
         for (int i = m0; i < m1; i += 4) {
           int mr = m1 - i < 4 ? m1 - i : 4;
           const float *a = trans_a ? Ab + (long)k0 * lda + i : Ab + (long)i * lda + k0;
-          micro_4x8(a, lda, trans_a, mr, panel, kc, Cb + (long)i * N + j, N, nc, accumulate);
+          micro_4x8(a, lda, trans_a, mr, panel, kc, Cb + (long)i * ldc + j, ldc, nc, accumulate);
         }
       }
     }

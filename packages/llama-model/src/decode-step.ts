@@ -2,17 +2,16 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { LlamaConfig } from './config.js';
 import type { KvCache } from './kv-cache.js';
 import { Linear, type LinearLayer } from './linear.js';
-import { FusedWeight } from './fused-weight.js';
 import { ChunkedLinear } from './chunked-linear.js';
 
 /** One layer's weights as the single-token decode step uses them. */
 export interface DecodeLayerWeights {
   inputLayernorm: tf.Tensor;
   postAttentionLayernorm: tf.Tensor;
-  /** Fused q,k,v when all three are plain Linear layers, else the three layers (e.g. wrapped by PEFT). */
-  qkv: FusedWeight | [LinearLayer, LinearLayer, LinearLayer];
+  /** q, k, v: their outputs are concatenated (no fused copy of the weights: it would cost memory at load). */
+  qkv: [LinearLayer, LinearLayer, LinearLayer];
   o: LinearLayer;
-  gateUp: FusedWeight | [LinearLayer, LinearLayer];
+  gateUp: [LinearLayer, LinearLayer];
   down: LinearLayer;
 }
 
@@ -35,8 +34,7 @@ export function applyRows(layer: LinearLayer, x: tf.Tensor2D): tf.Tensor2D {
   return layer instanceof Linear || layer instanceof ChunkedLinear ? layer.applyNoGrad(x) : (layer.apply(x) as tf.Tensor2D);
 }
 
-function project(x: tf.Tensor2D, weights: FusedWeight | LinearLayer[]): tf.Tensor2D {
-  if (weights instanceof FusedWeight) return weights.apply(x);
+function project(x: tf.Tensor2D, weights: LinearLayer[]): tf.Tensor2D {
   return tf.concat(weights.map((l) => applyRows(l, x)), 1);
 }
 
@@ -68,8 +66,7 @@ export function decodeRopeMatrix(config: LlamaConfig, invFreq: Float32Array, pos
 }
 
 /**
- * A decoder layer for one new token per row (hidden [batch, hidden]) with few kernel launches: fused
- * projections, one rotation for q and k together, GQA by grouping query heads. Same math as decoderLayer.
+ * A decoder layer for one new token per row (hidden [batch, hidden]) with few kernel launches: one rotation for q and k together, GQA by grouping query heads. Same math as decoderLayer.
  */
 export function decodeLayerStep(hidden: tf.Tensor2D, w: DecodeLayerWeights, ctx: DecodeContext, eps: tf.Scalar, scale: tf.Scalar): tf.Tensor2D {
   const { numAttentionHeads: heads, numKeyValueHeads: kvHeads, headDim: d } = ctx.config;

@@ -15,7 +15,6 @@ import { LAYER_LINEARS } from './parameter-shapes.js';
 import { rmsNorm } from './rms-norm.js';
 import { computeInvFreq, rotateHalfMatrix, ropeTables } from './rope.js';
 import { applyRows, decodeLayerStep, decodeRopeMatrix, type DecodeLayerWeights } from './decode-step.js';
-import { FusedWeight } from './fused-weight.js';
 import { savePretrained, type SavePretrainedOptions } from './save-pretrained.js';
 import { ChunkedLinear } from './chunked-linear.js';
 import type { EmbeddingTable } from './embedding-table.js';
@@ -73,8 +72,6 @@ export class LlamaForCausalLM {
   private readonly embedding: EmbeddingTable;
   /** Every Linear this model made, wrapped or not, so their caches can be freed. */
   private readonly ownLinears: Linear[] = [];
-  /** Fused q,k,v and gate,up weights per layer for decoding, with the Linear layers they were built from. */
-  private readonly fused = new Map<string, { from: LinearLayer[]; weight: FusedWeight }>();
   private disposed = false;
   /** The fused decode step on llamats' wasm kernels, made on first use. */
   private wasmDecoder: WasmDecoder | null = null;
@@ -106,21 +103,6 @@ export class LlamaForCausalLM {
    */
   prepareBackend(): void {
     for (const layer of this.ownLinears) layer.prepare();
-    for (let i = 0; i < this.config.numHiddenLayers; i++) {
-      const w = this.decodeWeights(i);
-      for (const part of [w.qkv, w.gateUp]) if (part instanceof FusedWeight) part.rebuild();
-    }
-  }
-
-  /** One fused projection over plain, bias-free Linear layers; null if any is wrapped or has a bias. */
-  private fusedFor(key: string, layers: LinearLayer[]): FusedWeight | null {
-    if (!layers.every((l) => isPlainLinear(l) && l.bias === null)) return null;
-    const cached = this.fused.get(key);
-    if (cached && cached.from.every((l, i) => l === layers[i])) return cached.weight;
-    cached?.weight.dispose();
-    const weight = new FusedWeight(layers.map((l) => (l as Linear).weight as tf.Variable<tf.Rank.R2>));
-    this.fused.set(key, { from: layers, weight });
-    return weight;
   }
 
   private decodeWeights(i: number): DecodeLayerWeights {
@@ -131,9 +113,9 @@ export class LlamaForCausalLM {
     return {
       inputLayernorm: this.param(`${prefix}.input_layernorm.weight`),
       postAttentionLayernorm: this.param(`${prefix}.post_attention_layernorm.weight`),
-      qkv: this.fusedFor(`${prefix}.qkv`, qkv) ?? qkv,
+      qkv,
       o: linear('self_attn.o_proj'),
-      gateUp: this.fusedFor(`${prefix}.gate_up`, gateUp) ?? gateUp,
+      gateUp,
       down: linear('mlp.down_proj'),
     };
   }
@@ -147,12 +129,10 @@ export class LlamaForCausalLM {
     const layers: WasmDecodeWeights['layers'] = [];
     for (let i = 0; i < this.config.numHiddenLayers; i++) {
       const w = this.decodeWeights(i);
-      const qkv = w.qkv instanceof FusedWeight ? w.qkv.hfLayout() : null;
-      const gateUp = w.gateUp instanceof FusedWeight ? w.gateUp.hfLayout() : null;
-      const o = plain(`model.layers.${i}.self_attn.o_proj`);
-      const down = plain(`model.layers.${i}.mlp.down_proj`);
-      if (!qkv || !gateUp || !o || !down) return null;
-      layers.push({ inputLayernorm: w.inputLayernorm, postAttentionLayernorm: w.postAttentionLayernorm, qkv, o, gateUp, down });
+      const layer = `model.layers.${i}`;
+      const [q, k, v, o, gate, up, down] = ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj'].map((n) => plain(`${layer}.${n}`));
+      if (!q || !k || !v || !o || !gate || !up || !down) return null;
+      layers.push({ inputLayernorm: w.inputLayernorm, postAttentionLayernorm: w.postAttentionLayernorm, q, k, v, o, gate, up, down });
     }
     const lmHead = plain('lm_head');
     return lmHead ? { layers, norm: this.param('model.norm.weight'), lmHead } : null;
@@ -406,7 +386,6 @@ export class LlamaForCausalLM {
     if (this.disposed) return;
     this.disposed = true;
     for (const layer of this.ownLinears) layer.disposeCaches();
-    for (const { weight } of this.fused.values()) weight.dispose();
     this.wasmDecoder?.free();
     for (const v of new Set(this.params.values())) v.dispose();
     this.rotateHalf.dispose();

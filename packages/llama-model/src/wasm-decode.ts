@@ -8,11 +8,12 @@ import type { KvCache } from './kv-cache.js';
 export interface WasmDecodeLayer {
   inputLayernorm: tf.Tensor;
   postAttentionLayernorm: tf.Tensor;
-  /** q, k, v rows stacked: [(heads + 2·kvHeads)·headDim, hidden]. */
-  qkv: tf.Tensor;
+  q: tf.Tensor;
+  k: tf.Tensor;
+  v: tf.Tensor;
   o: tf.Tensor;
-  /** gate, up rows stacked: [2·intermediate, hidden]. */
-  gateUp: tf.Tensor;
+  gate: tf.Tensor;
+  up: tf.Tensor;
   down: tf.Tensor;
 }
 
@@ -133,13 +134,16 @@ export class WasmDecoder {
     const scale = 1 / Math.sqrt(d);
     const eps = c.rmsNormEps;
     const off = (t: tf.Tensor) => k.offsetOf(t);
-    const linear = (a: number, w: tf.Tensor, out: number, n: number, kk: number, accumulate: boolean) =>
-      k.gemm({ a, b: off(w), c: out, m: batch, n, k: kk, transposeA: false, transposeB: true, batch: 1, strideA: 0, strideB: 0, strideC: 0, accumulate });
+    // x [batch, kk] · Wᵀ into `n` columns of rows `ldc` floats apart (q, k, v side by side in one row).
+    const linear = (a: number, w: tf.Tensor, out: number, n: number, kk: number, accumulate: boolean, ldc = n) =>
+      k.gemm({ a, b: off(w), c: out, m: batch, n, k: kk, transposeA: false, transposeB: true, batch: 1, strideA: 0, strideB: 0, strideC: 0, accumulate, ldc });
     for (let layer = 0; layer < c.numHiddenLayers; layer++) {
       const w = weights.layers[layer];
       const slot = layer === 0 ? slots! : cache.claimSlot(layer, batch, kvHeads, d);
       k.rmsNorm(s.x, off(w.inputLayernorm), s.xn, batch, hiddenSize, eps);
-      linear(s.xn, w.qkv, s.qkv, qkvWidth, hiddenSize, false);
+      linear(s.xn, w.q, s.qkv, heads * d, hiddenSize, false, qkvWidth);
+      linear(s.xn, w.k, s.qkv + heads * d * 4, kvHeads * d, hiddenSize, false, qkvWidth);
+      linear(s.xn, w.v, s.qkv + (heads + kvHeads) * d * 4, kvHeads * d, hiddenSize, false, qkvWidth);
       k.rope(s.qkv, s.cos, s.sin, batch, qkvWidth, heads + kvHeads, d);
       heap = this.heap();
       const keys = off(slot.key) / 4;
@@ -155,7 +159,8 @@ export class WasmDecoder {
       k.attend({ q: s.qkv, qStride: qkvWidth, keys: keys * 4, values: values * 4, out: s.ctx, mask, batch, heads, kvHeads, d, capacity, length, scale });
       linear(s.ctx, w.o, s.x, hiddenSize, heads * d, true);
       k.rmsNorm(s.x, off(w.postAttentionLayernorm), s.xn, batch, hiddenSize, eps);
-      linear(s.xn, w.gateUp, s.gateUp, 2 * ffn, hiddenSize, false);
+      linear(s.xn, w.gate, s.gateUp, ffn, hiddenSize, false, 2 * ffn);
+      linear(s.xn, w.up, s.gateUp + ffn * 4, ffn, hiddenSize, false, 2 * ffn);
       k.siluMul(s.gateUp, s.act, batch, ffn);
       linear(s.act, w.down, s.x, hiddenSize, ffn, true);
     }

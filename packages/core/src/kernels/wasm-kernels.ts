@@ -60,6 +60,8 @@ export interface GemmArgs {
   strideC: number;
   /** Add into c instead of overwriting it. */
   accumulate?: boolean;
+  /** Row stride of c in floats (default n): write into columns of a wider matrix. */
+  ldc?: number;
 }
 
 function even(total: number, parts: number, align: number): number[] {
@@ -157,7 +159,7 @@ export class WasmKernels {
     const shares = splitGemm(g.batch, g.m, g.n, g.k, this.threads);
     this.parallel(
       'gemm',
-      shares.map((s, t) => [g.a, g.b, g.c, g.m, g.n, g.k, +g.transposeA, +g.transposeB, g.strideA, g.strideB, g.strideC, ...s, +(g.accumulate ?? false), this.panels[t]]),
+      shares.map((s, t) => [g.a, g.b, g.c, g.m, g.n, g.k, +g.transposeA, +g.transposeB, g.strideA, g.strideB, g.strideC, ...s, +(g.accumulate ?? false), g.ldc ?? 0, this.panels[t]]),
     );
   }
 
