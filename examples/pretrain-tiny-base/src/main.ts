@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { copyFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -19,7 +20,7 @@ const VALIDATION_ROWS = 32;
 
 const { values } = parseArgs({
   options: {
-    steps: { type: 'string', default: '200' },
+    steps: { type: 'string', default: '400' },
     'batch-size': { type: 'string', default: '16' },
     lr: { type: 'string', default: '3e-3' },
     backend: { type: 'string', default: 'wasm' },
@@ -36,7 +37,8 @@ const steps = smoke ? 10 : Number(values.steps);
 const batchSize = Number(values['batch-size']);
 
 const started = Date.now();
-await initBackend({ backend: values.backend as 'wasm', log });
+// Every core: llamats' wasm kernels run matmuls on worker threads.
+await initBackend({ backend: values.backend as 'wasm', log, wasmThreads: availableParallelism() });
 await registerGradients();
 registerWasmUnsortedSegmentSum();
 await mkdir(outDir, { recursive: true });
