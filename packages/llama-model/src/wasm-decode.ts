@@ -95,19 +95,36 @@ export class WasmDecoder {
   }): tf.Tensor2D {
     const c = this.config;
     const k = this.kernels;
-    const { weights, cache } = options;
     const batch = options.hidden.shape[0];
+    const slots = c.numHiddenLayers === 0 ? null : options.cache.claimSlot(0, batch, c.numKeyValueHeads, c.headDim);
+    const capacity = slots?.capacity ?? 1;
+    const position = slots?.position ?? 0;
+    const length = position + 1;
+    const s = this.ensureScratch(batch, capacity);
+    // Jobs come many at a time and again at the next token: keep the threads spinning between them.
+    k.pace = 'decode';
+    try {
+      return this.layers(options, s, { batch, capacity, position, length, slots });
+    } finally {
+      k.pace = 'default';
+    }
+  }
+
+  private layers(
+    options: Parameters<WasmDecoder['step']>[0],
+    s: Scratch,
+    at: { batch: number; capacity: number; position: number; length: number; slots: ReturnType<KvCache['claimSlot']> | null },
+  ): tf.Tensor2D {
+    const c = this.config;
+    const k = this.kernels;
+    const { weights, cache } = options;
+    const { batch, capacity, position, length, slots } = at;
     const heads = c.numAttentionHeads;
     const kvHeads = c.numKeyValueHeads;
     const d = c.headDim;
     const hiddenSize = c.hiddenSize;
     const qkvWidth = (heads + 2 * kvHeads) * d;
     const ffn = c.intermediateSize;
-    const slots = c.numHiddenLayers === 0 ? null : cache.claimSlot(0, batch, kvHeads, d);
-    const capacity = slots?.capacity ?? 1;
-    const position = slots?.position ?? 0;
-    const length = position + 1;
-    const s = this.ensureScratch(batch, capacity);
     const logits = tf.zeros([batch, c.vocabSize]) as tf.Tensor2D;
     let heap = this.heap();
     const from = k.offsetOf(options.hidden) / 4;

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { KernelThreads } from './kernel-threads.js';
+import { DECODE_SPINS, KernelThreads, SPINS } from './kernel-threads.js';
 import { setFlagsFromString } from 'node:v8';
 import { KERNELS_FMA_WASM_BASE64, KERNELS_SHARED_FMA_WASM_BASE64, KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels-binary.js';
 
@@ -107,6 +107,11 @@ export class WasmKernels {
   private readonly pool: KernelThreads | null;
   private readonly panels: number[];
   private scores: { ptr: number; floats: number } | null = null;
+  /**
+   * 'decode' while a caller hands out many short jobs in a row (token-by-token generation): threads then spin
+   * longer for the next job instead of sleeping. Set it back to 'default' after.
+   */
+  pace: 'default' | 'decode' = 'default';
 
   private constructor(private readonly backend: WasmBackendLike) {
     const shared = backend.wasm.wasmMemory;
@@ -149,7 +154,7 @@ export class WasmKernels {
   }
 
   private parallel(name: keyof Exports, shares: number[][]): void {
-    if (this.pool && shares.length > 1) this.pool.run(name, this.exports[name], shares);
+    if (this.pool && shares.length > 1) this.pool.run(name, this.exports[name], shares, this.pace === 'decode' ? DECODE_SPINS : SPINS);
     else for (const args of shares) this.exports[name](...args);
   }
 
