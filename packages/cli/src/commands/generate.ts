@@ -93,7 +93,8 @@ export async function loadCliModel(model: string, values: Record<string, unknown
   try {
     if (values.adapter) {
       const { PeftModel } = await import('@llamats/peft-lora');
-      await PeftModel.fromPretrained(llama, values.adapter as string, hub);
+      // Merged into the weights (one adapter, inference only): plain layers take the fused wasm decode step.
+      (await PeftModel.fromPretrained(llama, values.adapter as string, hub)).mergeAndUnload();
     }
     const [tokenizer, defaults] = await Promise.all([loadCliTokenizer(model, hub), loadGenerationConfig(model, hub)]);
     return { llama, tokenizer, defaults };
