@@ -66,7 +66,8 @@ export function decodeRopeMatrix(config: LlamaConfig, invFreq: Float32Array, pos
 }
 
 /**
- * A decoder layer for one new token per row (hidden [batch, hidden]) with few kernel launches: one rotation for q and k together, GQA by grouping query heads. Same math as decoderLayer.
+ * A decoder layer for one new token per row (hidden [batch, hidden]) with few kernel launches: one rotation
+ * for q and k together, GQA by grouping query heads. Same math as decoderLayer.
  */
 export function decodeLayerStep(hidden: tf.Tensor2D, w: DecodeLayerWeights, ctx: DecodeContext, eps: tf.Scalar, scale: tf.Scalar): tf.Tensor2D {
   const { numAttentionHeads: heads, numKeyValueHeads: kvHeads, headDim: d } = ctx.config;

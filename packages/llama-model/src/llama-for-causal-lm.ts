@@ -128,11 +128,11 @@ export class LlamaForCausalLM {
     };
     const layers: WasmDecodeWeights['layers'] = [];
     for (let i = 0; i < this.config.numHiddenLayers; i++) {
-      const w = this.decodeWeights(i);
       const layer = `model.layers.${i}`;
       const [q, k, v, o, gate, up, down] = ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj'].map((n) => plain(`${layer}.${n}`));
       if (!q || !k || !v || !o || !gate || !up || !down) return null;
-      layers.push({ inputLayernorm: w.inputLayernorm, postAttentionLayernorm: w.postAttentionLayernorm, q, k, v, o, gate, up, down });
+      const norm = (name: string) => this.param(`${layer}.${name}.weight`);
+      layers.push({ inputLayernorm: norm('input_layernorm'), postAttentionLayernorm: norm('post_attention_layernorm'), q, k, v, o, gate, up, down });
     }
     const lmHead = plain('lm_head');
     return lmHead ? { layers, norm: this.param('model.norm.weight'), lmHead } : null;
@@ -142,19 +142,14 @@ export class LlamaForCausalLM {
   private decodeStep(options: CachedStepOptions): tf.Tensor2D {
     const { inputIds, cache } = options;
     const batch = inputIds!.shape[0];
+    // Both paths: the new tokens' embeddings, each row's position and the rotary frequencies up to the furthest.
+    let hidden = this.embedding.lookupNoGrad(tf.reshape(inputIds!, [-1]) as tf.Tensor1D);
+    const positions = options.positions.map((row) => row[0]);
+    const invFreq = computeInvFreq(this.config, Math.max(...positions) + 1);
     const fastWeights = wasmDecodeAvailable() ? this.wasmDecodeWeights() : null;
     if (fastWeights) {
       this.wasmDecoder ??= new WasmDecoder(this.config, WasmKernels.get()!);
-      const positions = options.positions.map((row) => row[0]);
-      const hidden = this.embedding.lookupNoGrad(tf.reshape(inputIds!, [-1]) as tf.Tensor1D);
-      return this.wasmDecoder.step({
-        weights: fastWeights,
-        hidden,
-        invFreq: computeInvFreq(this.config, Math.max(...positions) + 1),
-        positions,
-        attentionMask: options.attentionMask,
-        cache,
-      });
+      return this.wasmDecoder.step({ weights: fastWeights, hidden, invFreq, positions, attentionMask: options.attentionMask, cache });
     }
     // One mask per step for every layer: the cache's buffers have the same capacity in all layers.
     const masks = new Map<number, tf.Tensor | null>();
@@ -162,11 +157,9 @@ export class LlamaForCausalLM {
       if (!masks.has(keyLen)) masks.set(keyLen, buildAttentionMask({ batch, queryLen: 1, pastLen: filled - 1, attentionMask: options.attentionMask, keyLen }));
       return masks.get(keyLen)!;
     };
-    const positions = options.positions.map((row) => row[0]);
-    const rope = decodeRopeMatrix(this.config, computeInvFreq(this.config, Math.max(...positions) + 1), positions);
+    const rope = decodeRopeMatrix(this.config, invFreq, positions);
     const eps = tf.scalar(this.config.rmsNormEps);
     const scale = tf.scalar(1 / Math.sqrt(this.config.headDim));
-    let hidden = this.embedding.lookupNoGrad(tf.reshape(inputIds!, [-1]) as tf.Tensor1D);
     for (let i = 0; i < this.config.numHiddenLayers; i++) {
       hidden = decodeLayerStep(hidden, this.decodeWeights(i), { config: this.config, rope, mask, cache, layer: i }, eps, scale);
     }

@@ -23,6 +23,17 @@ export interface WasmDecodeWeights {
   lmHead: tf.Tensor;
 }
 
+export interface WasmDecodeStepOptions {
+  weights: WasmDecodeWeights;
+  /** The new tokens' embeddings [batch, hidden]. */
+  hidden: tf.Tensor2D;
+  invFreq: Float32Array;
+  /** Each row's position. */
+  positions: readonly number[];
+  attentionMask: readonly (readonly number[])[] | null;
+  cache: KvCache;
+}
+
 /** Scratch in the wasm heap for one batch size, grown on demand. */
 interface Scratch {
   batch: number;
@@ -55,11 +66,6 @@ export class WasmDecoder {
     private readonly kernels: WasmKernels,
   ) {}
 
-  private heap(): Float32Array {
-    // Fresh view each step: tfjs allocations can grow (and replace) the heap's buffer.
-    return new Float32Array((tf.backend() as unknown as { wasm: { HEAPU8: Uint8Array } }).wasm.HEAPU8.buffer);
-  }
-
   private ensureScratch(batch: number, capacity: number): Scratch {
     const c = this.config;
     const s = this.scratch;
@@ -85,48 +91,34 @@ export class WasmDecoder {
   }
 
   /** Logits [batch, vocab] for one new token per row; appends its keys and values to `cache`. */
-  step(options: {
-    weights: WasmDecodeWeights;
-    hidden: tf.Tensor2D;
-    invFreq: Float32Array;
-    positions: readonly number[];
-    attentionMask: readonly (readonly number[])[] | null;
-    cache: KvCache;
-  }): tf.Tensor2D {
-    const c = this.config;
-    const k = this.kernels;
-    const batch = options.hidden.shape[0];
-    const slots = c.numHiddenLayers === 0 ? null : options.cache.claimSlot(0, batch, c.numKeyValueHeads, c.headDim);
-    const capacity = slots?.capacity ?? 1;
-    const position = slots?.position ?? 0;
-    const length = position + 1;
-    const s = this.ensureScratch(batch, capacity);
+  step(options: WasmDecodeStepOptions): tf.Tensor2D {
     // Jobs come many at a time and again at the next token: keep the threads spinning between them.
-    k.pace = 'decode';
+    this.kernels.pace = 'decode';
     try {
-      return this.layers(options, s, { batch, capacity, position, length, slots });
+      return this.run(options);
     } finally {
-      k.pace = 'default';
+      this.kernels.pace = 'default';
     }
   }
 
-  private layers(
-    options: Parameters<WasmDecoder['step']>[0],
-    s: Scratch,
-    at: { batch: number; capacity: number; position: number; length: number; slots: ReturnType<KvCache['claimSlot']> | null },
-  ): tf.Tensor2D {
+  private run(options: WasmDecodeStepOptions): tf.Tensor2D {
     const c = this.config;
     const k = this.kernels;
     const { weights, cache } = options;
-    const { batch, capacity, position, length, slots } = at;
+    const batch = options.hidden.shape[0];
     const heads = c.numAttentionHeads;
     const kvHeads = c.numKeyValueHeads;
     const d = c.headDim;
     const hiddenSize = c.hiddenSize;
     const qkvWidth = (heads + 2 * kvHeads) * d;
     const ffn = c.intermediateSize;
+    const slots = c.numHiddenLayers === 0 ? null : cache.claimSlot(0, batch, kvHeads, d);
+    const capacity = slots?.capacity ?? 1;
+    const position = slots?.position ?? 0;
+    const length = position + 1;
+    const s = this.ensureScratch(batch, capacity);
     const logits = tf.zeros([batch, c.vocabSize]) as tf.Tensor2D;
-    let heap = this.heap();
+    let heap = this.kernels.heapF32();
     const from = k.offsetOf(options.hidden) / 4;
     heap.copyWithin(s.x / 4, from, from + batch * hiddenSize);
     // cos/sin of each row's position in HF's duplicated-halves layout.
@@ -162,7 +154,7 @@ export class WasmDecoder {
       linear(s.xn, w.k, s.qkv + heads * d * 4, kvHeads * d, hiddenSize, false, qkvWidth);
       linear(s.xn, w.v, s.qkv + (heads + kvHeads) * d * 4, kvHeads * d, hiddenSize, false, qkvWidth);
       k.rope(s.qkv, s.cos, s.sin, batch, qkvWidth, heads + kvHeads, d);
-      heap = this.heap();
+      heap = this.kernels.heapF32();
       const keys = off(slot.key) / 4;
       const values = off(slot.value) / 4;
       for (let b = 0; b < batch; b++) {

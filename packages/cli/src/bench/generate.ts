@@ -43,6 +43,11 @@ ${BACKEND_USAGE.replace('default auto: fastest available', 'default wasm')}
   --sample           sample (temperature 1, top-p 0.9, like llama2.c's defaults) instead of greedy decoding
   --json             print one JSON object`;
 
+/** The run with the most tokens/s (runs is not empty). */
+function fastest<T extends { tokensPerS: number }>(runs: T[]): T {
+  return runs.reduce((a, b) => (b.tokensPerS > a.tokensPerS ? b : a));
+}
+
 export async function runGenerateBench(args: string[], ctx: CommandContext): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -87,14 +92,14 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
       if (!values.json) ctx.stderr.write(`run ${r + 1}/${repeat}: ${(produced / seconds).toFixed(1)} tokens/s\n`);
     }
     if (runs.length === 0) return 130;
-    const best = runs.reduce((a, b) => (b.tokensPerS > a.tokensPerS ? b : a));
+    const best = fastest(runs);
     let llama2c: Llama2cResult = { skipped: 'no --llama2c checkout given' };
     if (values.llama2c !== undefined) {
       const tries: Llama2cResult[] = [];
       // Best of as many runs as ours, like ours.
       for (let r = 0; r < repeat && !ctx.signal.aborted; r++) tries.push(await runLlama2c({ given: values.llama2c, cwd: ctx.cwd, model, newTokens, threads, signal: ctx.signal }));
       const ran = tries.filter((t): t is Extract<Llama2cResult, { tokensPerS: number }> => 'tokensPerS' in t);
-      llama2c = ran.length > 0 ? ran.reduce((a, b) => (b.tokensPerS > a.tokensPerS ? b : a)) : (tries[0] ?? llama2c);
+      llama2c = ran.length > 0 ? fastest(ran) : (tries[0] ?? llama2c);
       if (!values.json && 'tokensPerS' in llama2c) ctx.stderr.write(`llama2.c (${llama2c.binary}, ${llama2c.threads} threads): best of ${ran.length}: ${llama2c.tokensPerS.toFixed(1)} tokens/s\n`);
     }
     const sameRun = 'tokensPerS' in llama2c ? llama2c.tokensPerS : null;

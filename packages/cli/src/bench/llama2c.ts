@@ -1,8 +1,9 @@
 import { execFile } from 'node:child_process';
-import { access, mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { mkdtemp, open, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { LlamaConfig, LlamaForCausalLM } from '@llamats/llama-model';
+import { pathExists } from '../path-exists.js';
 
 /** What running llama2.c beside us gave: its tokens/s, or why it did not run. */
 export type Llama2cResult = { tokensPerS: number; binary: string; threads: number } | { skipped: string };
@@ -14,8 +15,8 @@ async function locate(given: string, cwd: string): Promise<{ binary: string; tok
   if (!info) return `${path} does not exist (build llama2.c there: make runomp)`;
   const binary = info.isDirectory() ? join(path, 'run') : path;
   const tokenizer = join(dirname(binary), 'tokenizer.bin');
-  if (!(await access(binary).then(() => true, () => false))) return `${binary} was not found (build it: make runomp)`;
-  if (!(await access(tokenizer).then(() => true, () => false))) return `${tokenizer} was not found (it ships with llama2.c)`;
+  if (!(await pathExists(binary))) return `${binary} was not found (build it: make runomp)`;
+  if (!(await pathExists(tokenizer))) return `${tokenizer} was not found (it ships with llama2.c)`;
   return { binary, tokenizer };
 }
 

@@ -1,5 +1,4 @@
 import { execFile } from 'node:child_process';
-import { access } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,6 +8,7 @@ import { getPeftModel } from '@llamats/peft-lora';
 import { AdamW, buildMicroBatch, computeStepGradients, disposeMicroBatch, loraTrainable, SeededRng, type TrainingExample } from '@llamats/trainer';
 import type { CommandContext } from '../command.js';
 import { BACKEND_USAGE, cliWasmThreads, parseBackendOption } from '../backend-option.js';
+import { pathExists } from '../path-exists.js';
 
 const USAGE = `llamats bench train [options]
 
@@ -58,7 +58,7 @@ function intOption(values: Record<string, unknown>, key: string, fallback: numbe
 
 async function findTorchScript(given: string | undefined, cwd: string): Promise<string | null> {
   const candidates = given ? [resolve(cwd, given)] : [resolve(cwd, '../shared/bench/torch_cpu_lora.py'), resolve(cwd, 'shared/bench/torch_cpu_lora.py')];
-  for (const path of candidates) if (await access(path).then(() => true, () => false)) return path;
+  for (const path of candidates) if (await pathExists(path)) return path;
   return null;
 }
 

@@ -1,4 +1,4 @@
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, initBackend, isLocalPath, registerGradients, writeFileAtomic } from '@llamats/core';
@@ -22,6 +22,7 @@ import {
 } from '@llamats/trainer';
 import type { Command, CommandContext } from '../command.js';
 import { BACKEND_USAGE, parseBackendOption, cliWasmThreads } from '../backend-option.js';
+import { pathExists } from '../path-exists.js';
 
 const USAGE = `llamats finetune --model <repo|dir> --data <file|dir|dataset> [--out <dir>] [options]
 
@@ -141,13 +142,10 @@ function num(values: OptionValues, key: OptionName, fallback: number | undefined
 const isCount = (n: number) => Number.isInteger(n) && n >= 0;
 const isPositiveCount = (n: number) => Number.isInteger(n) && n >= 1;
 
-async function exists(path: string): Promise<boolean> {
-  return access(path).then(() => true, () => false);
-}
 
 /** A checkpoint-<step> dir as given, or the latest one inside an output dir. */
 async function resolveCheckpoint(path: string): Promise<string> {
-  if (await exists(join(path, TRAINER_STATE_FILE))) return path;
+  if (await pathExists(join(path, TRAINER_STATE_FILE))) return path;
   const all = await listCheckpoints(path);
   const latest = all[all.length - 1];
   if (!latest) throw new ConfigError(`--resume-from-checkpoint ${path}: neither a checkpoint-<step> directory (no ${TRAINER_STATE_FILE}) nor an output directory holding one.`, { key: 'resume-from-checkpoint' });
@@ -181,7 +179,7 @@ interface PreparedData {
 
 async function prepareData(values: OptionValues, model: string, hub: HubOptions, ctx: CommandContext): Promise<PreparedData> {
   const data = values.data as string;
-  const local = isLocalPath(data) || (await exists(resolve(ctx.cwd, data)));
+  const local = isLocalPath(data) || (await pathExists(resolve(ctx.cwd, data)));
   const dataset = await loadInstructionDataset(local ? { path: resolve(ctx.cwd, data) } : { repo: data, ...hub, signal: ctx.signal });
   const cutoffLen = num(values, 'cutoff-len', 256, isPositiveCount, 'a whole number ≥ 1') as number;
   const trainOnInputs = values['no-train-on-inputs'] === true ? false : values['train-on-inputs'] !== false;

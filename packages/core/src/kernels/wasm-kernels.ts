@@ -10,6 +10,7 @@ interface WasmBackendLike {
     asm?: { memory?: WebAssembly.Memory };
     _malloc(bytes: number): number;
     _free(ptr: number): void;
+    HEAPU8: Uint8Array;
     tfjs?: { getThreadsCount?: () => number };
   };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
@@ -181,9 +182,8 @@ export class WasmKernels {
   /** Single-query attention over a [batch, kvHeads, capacity, d] cache for batch × heads pairs; mask optional (0). */
   attend(o: { q: number; qStride: number; keys: number; values: number; out: number; mask: number; batch: number; heads: number; kvHeads: number; d: number; capacity: number; length: number; scale: number }): void {
     const pairs = o.batch * o.heads;
-    const threads = o.length * o.d * pairs < MIN_THREADED_MACS ? 1 : Math.min(this.threads, pairs);
-    const scratch = this.scoreScratch(o.length, threads);
-    const cuts = even(pairs, threads, 1);
+    const cuts = this.cuts(pairs, o.length * o.d * pairs);
+    const scratch = this.scoreScratch(o.length, cuts.length - 1);
     this.parallel(
       'attend',
       cuts.slice(1).map((to, t) => [o.q, o.qStride, o.keys, o.values, o.out, o.mask, o.heads, o.kvHeads, o.d, o.capacity, o.length, o.scale, cuts[t], to, scratch + t * o.length * 4]),
@@ -197,8 +197,7 @@ export class WasmKernels {
 
   /** Elementwise exp of n floats. */
   exp(x: number, out: number, n: number): void {
-    const threads = n < 1 << 16 ? 1 : this.threads;
-    const cuts = even(n, threads, 4);
+    const cuts = this.cuts(n, n, 4);
     this.parallel(
       'exp_n',
       cuts.slice(1).map((to, t) => [x + cuts[t] * 4, out + cuts[t] * 4, to - cuts[t]]),
@@ -210,12 +209,22 @@ export class WasmKernels {
    * grad = (softmax − onehot) · dy per row instead. Offsets in bytes; 0 for the buffers not used.
    */
   crossEntropy(o: { logits: number; targets: number; nll: number; dy: number; grad: number; rows: number; vocab: number }): void {
-    const threads = o.rows * o.vocab < 1 << 16 ? 1 : Math.min(this.threads, o.rows);
-    const cuts = even(o.rows, threads, 1);
+    const cuts = this.cuts(o.rows, o.rows * o.vocab);
     this.parallel(
       'cross_entropy',
       cuts.slice(1).map((to, t) => [o.logits, o.targets, o.nll, o.dy, o.grad, o.vocab, cuts[t], to]),
     );
+  }
+
+  /** Cut points sharing `count` items (in multiples of `align`) over the threads; one thread for little `work`. */
+  private cuts(count: number, work: number, align = 1): number[] {
+    const threads = work < MIN_THREADED_MACS ? 1 : Math.min(this.threads, Math.ceil(count / align));
+    return even(count, threads, align);
+  }
+
+  /** The wasm heap as floats (a fresh view: tfjs allocations can grow, and so replace, the buffer). */
+  heapF32(): Float32Array {
+    return new Float32Array(this.backend.wasm.HEAPU8.buffer);
   }
 
   private scoreScratch(length: number, threads: number): number {
