@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { LlamatsError } from '../errors.js';
 
 /** Control words at the start of the shared block: [0] job generation, [1] jobs finished, [2] jobs failed, [3] spins. */
 const GENERATION = 0;
@@ -112,7 +113,7 @@ export class KernelThreads {
     }
     if (Atomics.load(this.words, FAILED) > 0) {
       Atomics.store(this.words, FAILED, 0);
-      throw new Error(`a llamats kernel (${name}) failed on a worker thread`);
+      throw new LlamatsError(`A llamats wasm kernel (${name}) failed on a worker thread; run with LLAMATS_WASM_KERNELS=0 to use tfjs-backend-wasm's own kernels.`);
     }
   }
 

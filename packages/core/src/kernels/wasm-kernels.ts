@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { LlamatsError } from '../errors.js';
 import { DECODE_SPINS, KernelThreads, SPINS } from './kernel-threads.js';
 import { setFlagsFromString } from 'node:v8';
 import { KERNELS_FMA_WASM_BASE64, KERNELS_SHARED_FMA_WASM_BASE64, KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels-binary.js';
@@ -117,7 +118,7 @@ export class WasmKernels {
   private constructor(private readonly backend: WasmBackendLike) {
     const shared = backend.wasm.wasmMemory;
     const memory = shared ?? backend.wasm.asm?.memory;
-    if (!memory) throw new Error('tfjs-backend-wasm exposes no memory');
+    if (!memory) throw new LlamatsError('This tfjs-backend-wasm exposes no wasm memory, so llamats kernels cannot run on it; pass wasmKernels: false to initBackend (or set LLAMATS_WASM_KERNELS=0).');
     const { module, fma } = compileKernels(shared !== undefined);
     this.fma = fma;
     this.exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exports;
@@ -142,7 +143,7 @@ export class WasmKernels {
   /** Byte offset of a tensor's data in the wasm heap. */
   offsetOf(tensor: tf.TensorInfo): number {
     const entry = this.backend.dataIdMap.get(tensor.dataId);
-    if (!entry) throw new Error('the tensor does not live on the wasm backend');
+    if (!entry) throw new LlamatsError('A tensor given to a llamats wasm kernel does not live on the wasm backend (was it made under another backend?).');
     return entry.memoryOffset;
   }
 
