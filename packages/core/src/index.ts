@@ -17,8 +17,8 @@ export type { TensorToWrite } from './safetensors/writer.js';
 export { DTYPE_BYTES, halfToFloat, floatToHalf, bytesToFloat32 } from './safetensors/dtypes.js';
 export type { SafetensorsDtype, TensorData } from './safetensors/dtypes.js';
 export { MAX_HEADER_BYTES } from './safetensors/header.js';
-export { initBackend, registerGradients, BACKEND_CHOICES, BACKEND_HINTS, hasVulkanLoader, TEST_BACKENDS, useBackend } from './backend/index.js';
-export type { BackendChoice, BackendName, BackendInfo, InitBackendOptions, WasmInfo } from './backend/index.js';
+export { initBackend, registerGradients, releaseBackend, BACKEND_CHOICES, BACKEND_HINTS, hasVulkanLoader, probeWebgpuAdapter, isSoftwareAdapter } from './backend/index.js';
+export type { BackendChoice, BackendName, BackendInfo, InitBackendOptions, WasmInfo, WebgpuInfo, WebgpuAdapterProbe, WebgpuProbeResult } from './backend/index.js';
 export {
   resolveRepoFile,
   downloadRepo,

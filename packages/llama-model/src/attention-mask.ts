@@ -5,18 +5,22 @@ export const MASKED = -3.4028234663852886e38;
 
 /**
  * Additive attention mask [batch, 1, queryLen, pastLen + queryLen]: query i (absolute position pastLen + i)
- * sees key j when j <= pastLen + i and attentionMask[b][j] is 1. Returns null when nothing is masked.
+ * sees key j when j <= pastLen + i and attentionMask[b][j] is 1, and always sees itself: a padding query with
+ * every key masked would make a softmax of equal minima, which some GPU kernels turn into NaN that then reaches
+ * real tokens through 0·NaN (HF unmasks such rows for SDPA for the same reason). Returns null when nothing is masked.
  */
 export function buildAttentionMask(options: {
   batch: number;
   queryLen: number;
   pastLen: number;
-  attentionMask?: readonly (readonly number[])[] | null;
+  /** 1 for real tokens, 0 for padding, per key; a tensor is used on the device without being read back. */
+  attentionMask?: readonly (readonly number[])[] | tf.Tensor2D | null;
   /** Key slots when the cache has room beyond pastLen + queryLen (a preallocated KV cache): those are masked. */
   keyLen?: number;
 }): tf.Tensor4D | null {
   const { batch, queryLen, pastLen, attentionMask } = options;
   const keyLen = options.keyLen ?? pastLen + queryLen;
+  if (attentionMask instanceof tf.Tensor) return maskOnDevice(attentionMask, { batch, queryLen, pastLen, keyLen });
   const padded = attentionMask?.some((row) => row.some((v, j) => j < keyLen && v === 0)) ?? false;
   if (queryLen === 1 && !padded && keyLen === pastLen + 1) return null;
   const values = new Float32Array(batch * queryLen * keyLen);
@@ -25,12 +29,27 @@ export function buildAttentionMask(options: {
     for (let i = 0; i < queryLen; i++) {
       const offset = (b * queryLen + i) * keyLen;
       for (let j = 0; j < keyLen; j++) {
-        const visible = j <= pastLen + i && (!row || row[j] !== 0);
+        const visible = j === pastLen + i || (j < pastLen + i && (!row || row[j] !== 0));
         if (!visible) values[offset + j] = MASKED;
       }
     }
   }
   return tf.tensor4d(values, [batch, 1, queryLen, keyLen]);
+}
+
+/** The same additive mask from a [batch, keyLen] 0/1 tensor, built with tensor ops (no readback). */
+function maskOnDevice(attentionMask: tf.Tensor2D, shape: { batch: number; queryLen: number; pastLen: number; keyLen: number }): tf.Tensor4D {
+  const { batch, queryLen, pastLen, keyLen } = shape;
+  return tf.tidy(() => {
+    const keys = tf.reshape(tf.range(0, keyLen, 1, 'int32'), [1, keyLen]);
+    const queries = tf.reshape(tf.range(pastLen, pastLen + queryLen, 1, 'int32'), [queryLen, 1]);
+    const causal = tf.reshape(tf.lessEqual(keys, queries), [1, 1, queryLen, keyLen]);
+    const real = tf.reshape(tf.notEqual(tf.slice(attentionMask, [0, 0], [batch, keyLen]), 0), [batch, 1, 1, keyLen]);
+    const self = tf.reshape(tf.equal(keys, queries), [1, 1, queryLen, keyLen]);
+    const visible = tf.logicalOr(self, tf.logicalAnd(causal, real));
+    const shape: [number, number, number, number] = [batch, 1, queryLen, keyLen];
+    return tf.where(visible, tf.zeros(shape), tf.fill(shape, MASKED)) as tf.Tensor4D;
+  });
 }
 
 /** Per-row positions as generation uses them: the count of real tokens before each one (pads get 1, like HF). */

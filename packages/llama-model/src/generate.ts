@@ -3,8 +3,8 @@ import { ValidationError } from '@llamats/core';
 import { positionsFromMask } from './attention-mask.js';
 import type { GenerationTokenizer } from './generation-tokenizer.js';
 import { KvCache } from './kv-cache.js';
-import { processLogits } from './logits-processors.js';
-import { argmax, sampleFromLogits, seededRandom } from './sampling.js';
+import { chooseNextTokens } from './next-token.js';
+import { seededRandom } from './sampling.js';
 import type { LlamaForCausalLM } from './llama-for-causal-lm.js';
 
 export interface GeneratedToken {
@@ -117,7 +117,7 @@ async function* decodeLoop(model: LlamaForCausalLM, inputIds: readonly number[] 
   const eos = eosSet(model, options);
   const sampling = options.doSample ?? false;
   const random = seededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
-  const needsLogits = sampling || (options.repetitionPenalty !== undefined && options.repetitionPenalty !== 1);
+  const needsPenalty = options.repetitionPenalty !== undefined && options.repetitionPenalty !== 1;
   const anyPadding = mask.some((m) => m.includes(0));
   const decoders = options.tokenizer ? rows.map(() => options.tokenizer!.createStreamDecoder({ skipSpecialTokens: true })) : null;
   const texts = rows.map(() => '');
@@ -131,23 +131,18 @@ async function* decodeLoop(model: LlamaForCausalLM, inputIds: readonly number[] 
       const embeds = step === 0 ? options.inputsEmbeds : undefined;
       const length = embeds ? embeds.shape[1] : stepIds[0].length;
       const positions = positionsFromMask(mask, start, length);
+      const seenIds = needsPenalty ? rows.map((row, b) => row.slice(padded[b])) : [];
+      const uniforms = sampling ? rows.map(() => random()) : undefined;
       const chosen = tf.tidy(() => {
         const input = embeds ? { inputsEmbeds: embeds } : { inputIds: tf.tensor2d(stepIds.flat(), [batch, length], 'int32') };
-        const logits = model.forwardCached({ ...input, positions, attentionMask: anyPadding ? mask : null, cache, lastOnly: true });
-        return needsLogits ? logits : tf.argMax(logits, -1);
+        const logits = model.forwardCached({ ...input, positions, attentionMask: anyPadding ? mask : null, cache, lastOnly: true }) as tf.Tensor2D;
+        return chooseNextTokens(logits, { ...options, sampling, seenIds, ...(uniforms ? { uniforms } : {}) });
       });
+      // The only read per step: one id per row.
       let next: number[];
-      if (needsLogits) {
-        const all = chosen.dataSync() as Float32Array;
-        chosen.dispose();
-        const vocab = model.config.vocabSize;
-        next = rows.map((row, b) => {
-          const scores = all.slice(b * vocab, (b + 1) * vocab);
-          processLogits(scores, row.slice(padded[b]), options, sampling);
-          return sampling ? sampleFromLogits(scores, random) : argmax(scores);
-        });
-      } else {
-        next = Array.from(chosen.dataSync());
+      try {
+        next = Array.from(await chosen.data());
+      } finally {
         chosen.dispose();
       }
       start += length;

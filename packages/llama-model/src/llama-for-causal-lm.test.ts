@@ -2,7 +2,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '@llamats/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LlamaForCausalLM } from './llama-for-causal-lm.js';
-import { TEST_BACKENDS, TINY_DIR, readTinyExpected, type TinyExpected } from './testing/fixtures.js';
+import { TINY_DIR, readTinyExpected, type TinyExpected } from './testing/fixtures.js';
+import { TEST_BACKENDS } from '@llamats/core/testing';
 
 describe.each(TEST_BACKENDS)('LlamaForCausalLM on %s against transformers (llama1-tiny)', (backend) => {
   let model: LlamaForCausalLM;

@@ -10,7 +10,7 @@ import { initialParameters } from './init-weights.js';
 import type { KvCache } from './kv-cache.js';
 import { Linear, isPlainLinear, type LinearLayer } from './linear.js';
 import { loadPretrained, type FromPretrainedOptions } from './load-pretrained.js';
-import { idsToTensor, maskToArray, type IdsInput } from './model-inputs.js';
+import { checkedMask, idsToTensor, type IdsInput } from './model-inputs.js';
 import { LAYER_LINEARS } from './parameter-shapes.js';
 import { rmsNorm } from './rms-norm.js';
 import { computeInvFreq, rotateHalfMatrix, ropeTables } from './rope.js';
@@ -277,7 +277,7 @@ export class LlamaForCausalLM {
   private hiddenStates(options: {
     embeds: tf.Tensor3D;
     positions: readonly (readonly number[])[];
-    attentionMask: number[][] | null;
+    attentionMask: number[][] | tf.Tensor2D | null;
     cache?: KvCache;
     checkpoint: boolean;
   }): tf.Tensor3D {
@@ -311,7 +311,7 @@ export class LlamaForCausalLM {
     return tf.tidy(() => {
       const embeds = this.inputEmbeddings(inputIds, options.inputsEmbeds);
       const [batch, seq] = embeds.shape;
-      const attentionMask = maskToArray(options.attentionMask, batch, seq);
+      const attentionMask = checkedMask(options.attentionMask, batch, seq);
       const hidden = this.hiddenStates({
         embeds,
         positions: options.positionIds ?? arange(batch, seq),

@@ -29,16 +29,17 @@ export function idsToTensor(ids: IdsInput, vocabSize: number): tf.Tensor2D {
   return tf.tensor2d(flat, [batch, seq], 'int32');
 }
 
-/** A mask as nested arrays (it is small and shapes the additive mask built on the JS side). */
-export function maskToArray(mask: readonly (readonly number[])[] | tf.Tensor2D | undefined | null, batch: number, seq: number): number[][] | null {
+/** A mask as nested arrays (small: the additive mask is built on the JS side), or a checked tensor used on the device as it is. */
+export function checkedMask(mask: readonly (readonly number[])[] | tf.Tensor2D | undefined | null, batch: number, seq: number): number[][] | tf.Tensor2D | null {
   if (mask === undefined || mask === null) return null;
-  const rows = mask instanceof tf.Tensor ? (mask.arraySync() as number[][]) : mask.map((r) => [...r]);
-  if (rows.length !== batch || rows.some((r) => r.length !== seq)) {
-    throw new ShapeMismatchError(`attentionMask must have the shape of input_ids [${batch}, ${seq}], found [${rows.length}, ${rows[0]?.length ?? 0}].`, {
+  const found = mask instanceof tf.Tensor ? [...mask.shape] : [mask.length, mask[0]?.length ?? 0];
+  const ragged = !(mask instanceof tf.Tensor) && mask.some((r) => r.length !== seq);
+  if (found.length !== 2 || found[0] !== batch || found[1] !== seq || ragged) {
+    throw new ShapeMismatchError(`attentionMask must have the shape of input_ids [${batch}, ${seq}], found [${found.join(', ')}].`, {
       tensor: 'attention_mask',
       expected: [batch, seq],
-      found: [rows.length, rows[0]?.length ?? 0],
+      found,
     });
   }
-  return rows;
+  return mask instanceof tf.Tensor ? mask : mask.map((r) => [...r]);
 }

@@ -3,7 +3,7 @@ import { initBackend } from '@llamats/core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseLlamaConfig } from './config.js';
 import { LlamaForCausalLM } from './llama-for-causal-lm.js';
-import { TEST_BACKENDS } from './testing/fixtures.js';
+import { TEST_BACKENDS, readScalar } from '@llamats/core/testing';
 import { LLAMA3_SMALL } from './testing/tiny-configs.js';
 
 const IDS = [
@@ -53,15 +53,15 @@ describe.each(TEST_BACKENDS)('LLaMA-3-style model on %s (GQA, tied embeddings, l
     model.dispose();
   });
 
-  it('GQA + tied gives the logits of the equivalent MHA + untied model', () => {
+  it('GQA + tied gives the logits of the equivalent MHA + untied model', async () => {
     const gqa = LlamaForCausalLM.fromConfig(LLAMA3_SMALL, { seed: 3 });
     const mha = asMhaUntied(gqa);
     const a = gqa.forward(IDS, { attentionMask: MASK }).logits;
     const b = mha.forward(IDS, { attentionMask: MASK }).logits;
-    const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(tf.slice(a, [0, 0, 0], [1, 10, -1]), tf.slice(b, [0, 0, 0], [1, 10, -1])))).dataSync()[0]);
+    const diff = await readScalar(tf.tidy(() => tf.max(tf.abs(tf.sub(tf.slice(a, [0, 0, 0], [1, 10, -1]), tf.slice(b, [0, 0, 0], [1, 10, -1]))))));
     expect(diff).toBeLessThan(1e-5);
     // Positions within the long-wavelength regime differ from unscaled RoPE, so scaling is exercised.
-    expect(tf.tidy(() => tf.max(tf.abs(a)).dataSync()[0])).toBeGreaterThan(0);
+    expect(await readScalar(tf.tidy(() => tf.max(tf.abs(a))))).toBeGreaterThan(0);
     tf.dispose([a, b]);
     gqa.dispose();
     mha.dispose();
@@ -73,10 +73,10 @@ describe.each(TEST_BACKENDS)('LLaMA-3-style model on %s (GQA, tied embeddings, l
     const cached = (await model.generate(prompt, { maxNewTokens: 12, eosTokenId: [] }))[0];
     const ids = [...prompt];
     for (let i = 0; i < 12; i++) {
-      const next = tf.tidy(() => {
+      const next = await readScalar(tf.tidy(() => {
         const { logits } = model.forward([ids]);
-        return tf.argMax(tf.squeeze(tf.slice(logits, [0, ids.length - 1, 0], [1, 1, -1])), -1).dataSync()[0];
-      });
+        return tf.argMax(tf.squeeze(tf.slice(logits, [0, ids.length - 1, 0], [1, 1, -1])), -1);
+      }));
       ids.push(next);
     }
     expect(cached).toEqual(ids);

@@ -6,15 +6,16 @@ import { initBackend, openSafetensors, registerGradients } from '@llamats/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChunkedLinear } from './chunked-linear.js';
 import { LlamaForCausalLM } from './llama-for-causal-lm.js';
-import { TEST_BACKENDS, TINY_DIR, readTinyExpected, type TinyExpected } from './testing/fixtures.js';
+import { TINY_DIR, readTinyExpected, type TinyExpected } from './testing/fixtures.js';
+import { TEST_BACKENDS, readScalar } from '@llamats/core/testing';
 import { LLAMA3_SMALL } from './testing/tiny-configs.js';
 import { parseChunkName, rowChunks } from './weight-chunks.js';
 
 /** llama1-tiny's 2000 × 64 float32 tables are 512 000 bytes: this limit makes three chunks of each. */
 const SMALL_LIMIT = 200_000;
 
-function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0]);
+async function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
+  return await readScalar(tf.tidy(() => tf.max(tf.abs(tf.sub(a, b)))));
 }
 
 /** Gradients by HF name, row chunks concatenated back into their tensor. */
@@ -82,18 +83,18 @@ describe.each(TEST_BACKENDS)('embeddings and lm_head split into row chunks on %s
     expect([head.inFeatures, head.outFeatures]).toEqual([64, 2000]);
   });
 
-  it('logits and loss equal the unsplit model (and transformers within 1e-4)', () => {
+  it('logits and loss equal the unsplit model (and transformers within 1e-4)', async () => {
     const options = { attentionMask: expected.attentionMask, labels: expected.labels };
     const a = whole.forward(expected.inputIds, options);
     const b = split.forward(expected.inputIds, options);
     // Per-chunk products are the full product's columns: bit-identical.
-    expect(maxAbsDiff(b.logits, a.logits)).toBe(0);
-    expect(maxAbsDiff(b.loss!, a.loss!)).toBe(0);
-    expect(Math.abs(b.loss!.dataSync()[0] - expected.loss)).toBeLessThan(1e-4);
+    expect(await maxAbsDiff(b.logits, a.logits)).toBe(0);
+    expect(await maxAbsDiff(b.loss!, a.loss!)).toBe(0);
+    expect(Math.abs((await b.loss!.data())[0] - expected.loss)).toBeLessThan(1e-4);
     tf.dispose([a.logits, a.loss!, b.logits, b.loss!]);
   });
 
-  it('gradients equal the unsplit model, all trainable and with embed_tokens/lm_head frozen', () => {
+  it('gradients equal the unsplit model, all trainable and with embed_tokens/lm_head frozen', async () => {
     const ids = [expected.inputIds[0]];
     const labels = [expected.labels[0]];
     for (const frozen of [false, true]) {
@@ -106,7 +107,7 @@ describe.each(TEST_BACKENDS)('embeddings and lm_head split into row chunks on %s
       expect([...gb.keys()].sort()).toEqual([...ga.keys()].sort());
       expect(gb.has('lm_head.weight')).toBe(!frozen);
       // The head's input gradient sums over chunks, in a different order than one matmul: float32 rounding.
-      for (const [name, g] of ga) expect(maxAbsDiff(gb.get(name)!, g), name).toBeLessThan(1e-6);
+      for (const [name, g] of ga) expect(await maxAbsDiff(gb.get(name)!, g), name).toBeLessThan(1e-6);
       tf.dispose([...ga.values(), ...gb.values()]);
       expect(tf.memory().numTensors).toBe(before);
     }
@@ -133,13 +134,13 @@ describe.each(TEST_BACKENDS)('embeddings and lm_head split into row chunks on %s
       const loaded = await LlamaForCausalLM.fromPretrained(dir, maxTensorBytes ? { maxTensorBytes } : {});
       const a = whole.forward(expected.inputIds, { attentionMask: expected.attentionMask });
       const b = loaded.forward(expected.inputIds, { attentionMask: expected.attentionMask });
-      expect(maxAbsDiff(b.logits, a.logits)).toBeLessThan(1e-6);
+      expect(await maxAbsDiff(b.logits, a.logits)).toBeLessThan(1e-6);
       tf.dispose([a.logits, b.logits]);
       loaded.dispose();
     }
   });
 
-  it('tied embeddings share their chunks with the head (LLaMA-3 style config)', () => {
+  it('tied embeddings share their chunks with the head (LLaMA-3 style config)', async () => {
     const tiedWhole = LlamaForCausalLM.fromConfig(LLAMA3_SMALL, { seed: 5 });
     // 101 × 48 float32 = 19 392 bytes: 7 000 makes 3 chunks.
     const tiedSplit = LlamaForCausalLM.fromConfig(LLAMA3_SMALL, { seed: 5, maxTensorBytes: 7000 });
@@ -151,10 +152,10 @@ describe.each(TEST_BACKENDS)('embeddings and lm_head split into row chunks on %s
     const labels = [[-100, 5, 9, 14, 22, 7, 3, 40, 100]];
     const a = tiedWhole.forward(ids, { labels });
     const b = tiedSplit.forward(ids, { labels });
-    expect(maxAbsDiff(b.logits, a.logits)).toBeLessThan(1e-6);
+    expect(await maxAbsDiff(b.logits, a.logits)).toBeLessThan(1e-6);
     const ga = gradsByHfName(tiedWhole, ids, labels);
     const gb = gradsByHfName(tiedSplit, ids, labels);
-    for (const [name, g] of ga) expect(maxAbsDiff(gb.get(name)!, g), name).toBeLessThan(1e-6);
+    for (const [name, g] of ga) expect(await maxAbsDiff(gb.get(name)!, g), name).toBeLessThan(1e-6);
     tf.dispose([a.logits, a.loss!, b.logits, b.loss!, ...ga.values(), ...gb.values()]);
     tiedWhole.dispose();
     tiedSplit.dispose();

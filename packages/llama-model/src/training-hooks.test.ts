@@ -5,7 +5,7 @@ import { countLossTokens } from './causal-lm-loss.js';
 import { denseMatMul } from './dense.js';
 import { Linear, type LinearLayer } from './linear.js';
 import { LlamaForCausalLM } from './llama-for-causal-lm.js';
-import { TEST_BACKENDS } from './testing/fixtures.js';
+import { TEST_BACKENDS, readScalar } from '@llamats/core/testing';
 import { LLAMA1_SMALL } from './testing/tiny-configs.js';
 
 const IDS = [
@@ -17,8 +17,9 @@ const LABELS = [
   [-100, 60, 61, 8, 9, -100, -100, -100],
 ];
 
-function maxRelDiff(a: tf.Tensor, b: tf.Tensor): number {
-  return tf.tidy(() => tf.max(tf.abs(tf.sub(a, b))).dataSync()[0] / Math.max(1e-12, tf.max(tf.abs(b)).dataSync()[0]));
+async function maxRelDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
+  const diff = await readScalar(tf.tidy(() => tf.max(tf.abs(tf.sub(a, b)))));
+  return diff / Math.max(1e-12, await readScalar(tf.max(tf.abs(b))));
 }
 
 /** A wrapper like PEFT's: base output plus a trainable low-rank update. */
@@ -44,7 +45,7 @@ describe.each(TEST_BACKENDS)('training hooks on %s', (backend) => {
     await registerGradients();
   });
 
-  it('denseMatMul gradients equal those of the plain transposed matmul', () => {
+  it('denseMatMul gradients equal those of the plain transposed matmul', async () => {
     const x = tf.randomNormal([5, 7], 0, 1, 'float32', 1) as tf.Tensor2D;
     const w = tf.variable(tf.randomNormal([3, 7], 0, 1, 'float32', 2)) as tf.Variable<tf.Rank.R2>;
     const r = tf.randomNormal([5, 3], 0, 1, 'float32', 5);
@@ -52,12 +53,12 @@ describe.each(TEST_BACKENDS)('training hooks on %s', (backend) => {
     const plain = tf.grads((xi: tf.Tensor, wi: tf.Tensor) => tf.sum(tf.mul(tf.matMul(xi, wi, false, true), r)));
     const [gx, gw] = ours([x, w]);
     const [px, pw] = plain([x, w]);
-    expect(maxRelDiff(gx, px)).toBeLessThan(1e-5);
-    expect(maxRelDiff(gw, pw)).toBeLessThan(1e-5);
+    expect(await maxRelDiff(gx, px)).toBeLessThan(1e-5);
+    expect(await maxRelDiff(gw, pw)).toBeLessThan(1e-5);
     tf.dispose([x, w, r, gx, gw, px, pw]);
   });
 
-  it('loss is differentiable w.r.t. every parameter; gradient checkpointing gives the same gradients', () => {
+  it('loss is differentiable w.r.t. every parameter; gradient checkpointing gives the same gradients', async () => {
     const model = LlamaForCausalLM.fromConfig(LLAMA1_SMALL, { seed: 11 });
     const vars = model.trainableVariables();
     expect(vars.length).toBe(model.namedParameters().size);
@@ -65,28 +66,28 @@ describe.each(TEST_BACKENDS)('training hooks on %s', (backend) => {
       tf.variableGrads(() => model.forward(IDS, { labels: LABELS, gradientCheckpointing: checkpoint }).loss!, vars);
     const plain = run(false);
     const checkpointed = run(true);
-    expect(plain.value.dataSync()[0]).toBeCloseTo(checkpointed.value.dataSync()[0], 5);
+    expect((await plain.value.data())[0]).toBeCloseTo((await checkpointed.value.data())[0], 5);
     for (const v of vars) {
       expect(plain.grads[v.name], v.name).toBeDefined();
-      expect(maxRelDiff(checkpointed.grads[v.name], plain.grads[v.name])).toBeLessThan(1e-4);
+      expect(await maxRelDiff(checkpointed.grads[v.name], plain.grads[v.name])).toBeLessThan(1e-4);
     }
     // Every parameter gets a non-zero gradient.
-    for (const v of vars) expect(tf.max(tf.abs(plain.grads[v.name])).dataSync()[0], v.name).toBeGreaterThan(0);
+    for (const v of vars) expect((await tf.max(tf.abs(plain.grads[v.name])).data())[0], v.name).toBeGreaterThan(0);
     tf.dispose([plain.value, checkpointed.value, ...Object.values(plain.grads), ...Object.values(checkpointed.grads)]);
     model.dispose();
   });
 
-  it('sum reduction divided by countLossTokens is the mean loss', () => {
+  it('sum reduction divided by countLossTokens is the mean loss', async () => {
     const model = LlamaForCausalLM.fromConfig(LLAMA1_SMALL, { seed: 12 });
     const mean = model.forward(IDS, { labels: LABELS });
     const sum = model.forward(IDS, { labels: LABELS, lossReduction: 'sum' });
     expect(countLossTokens(LABELS)).toBe(10);
-    expect(sum.loss!.dataSync()[0] / 10).toBeCloseTo(mean.loss!.dataSync()[0], 5);
+    expect((await sum.loss!.data())[0] / 10).toBeCloseTo((await mean.loss!.data())[0], 5);
     tf.dispose([mean.logits, mean.loss!, sum.logits, sum.loss!]);
     model.dispose();
   });
 
-  it('frozen base + wrapped linears: only adapter variables train, also with checkpointing', () => {
+  it('frozen base + wrapped linears: only adapter variables train, also with checkpointing', async () => {
     const model = LlamaForCausalLM.fromConfig(LLAMA1_SMALL, { seed: 13 });
     model.setTrainable(() => false);
     expect(model.trainableVariables()).toEqual([]);
@@ -102,7 +103,7 @@ describe.each(TEST_BACKENDS)('training hooks on %s', (backend) => {
     expect(new Set(model.trainableVariables())).toEqual(new Set(adapterVars));
     const plain = tf.variableGrads(() => model.forward(IDS, { labels: LABELS }).loss!, adapterVars);
     const ckpt = tf.variableGrads(() => model.forward(IDS, { labels: LABELS, gradientCheckpointing: true }).loss!, adapterVars);
-    for (const v of adapterVars) expect(maxRelDiff(ckpt.grads[v.name], plain.grads[v.name])).toBeLessThan(1e-4);
+    for (const v of adapterVars) expect(await maxRelDiff(ckpt.grads[v.name], plain.grads[v.name])).toBeLessThan(1e-4);
     // The namedParameters still name the base weights.
     expect(model.namedParameters().get('model.layers.0.self_attn.q_proj.weight')).toBe((wrappers[0].base as Linear).weight);
     tf.dispose([plain.value, ckpt.value, ...Object.values(plain.grads), ...Object.values(ckpt.grads), ...adapterVars]);

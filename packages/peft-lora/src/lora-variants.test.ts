@@ -8,7 +8,8 @@ import { LlamaForCausalLM } from '@llamats/llama-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LoraLinear } from './lora-linear.js';
 import { getPeftModel, PeftModel } from './peft-model.js';
-import { maxAbsDiff, TEST_BACKENDS, TINY_DIR, TINY_LORA_DIR } from './testing/fixtures.js';
+import { maxAbsDiff, TINY_DIR, TINY_LORA_DIR } from './testing/fixtures.js';
+import { TEST_BACKENDS } from '@llamats/core/testing';
 
 const IDS = [
   [1, 45, 300, 7, 999, 12, 5, 1500, 42, 8],

@@ -6,18 +6,8 @@ import { ConfigError, initBackend, openSafetensors, registerGradients, ShapeMism
 import { LlamaForCausalLM } from '@llamats/llama-model';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { getPeftModel, PeftModel } from './peft-model.js';
-import {
-  maxAbsDiff,
-  maxLogitDiff,
-  readAllFloat32,
-  readTinyInputs,
-  relativeMaxDiff,
-  TEST_BACKENDS,
-  TINY_DIR,
-  TINY_LORA_DIR,
-  torchAdamWFirstStep,
-  type TinyInputs,
-} from './testing/fixtures.js';
+import { maxAbsDiff, maxLogitDiff, readAllFloat32, readTinyInputs, relativeMaxDiff, TINY_DIR, TINY_LORA_DIR, torchAdamWFirstStep, type TinyInputs } from './testing/fixtures.js';
+import { TEST_BACKENDS } from '@llamats/core/testing';
 
 const VOCAB = 2000;
 

@@ -6,7 +6,8 @@ import { initBackend, registerGradients } from '@llamats/core';
 import { LlamaForCausalLM } from '@llamats/llama-model';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { promptInitTokenIds, PromptTuningModel } from './prompt-tuning.js';
-import { maxAbsDiff, readTinyInputs, TEST_BACKENDS, TINY_DIR } from './testing/fixtures.js';
+import { maxAbsDiff, readTinyInputs, TINY_DIR } from './testing/fixtures.js';
+import { TEST_BACKENDS, readScalar } from '@llamats/core/testing';
 
 describe('promptInitTokenIds', () => {
   it("trims or repeats the text's ids as PEFT does", () => {
@@ -93,10 +94,10 @@ describe.each(TEST_BACKENDS)('PromptTuningModel on %s', { timeout: 30_000 }, (ba
     for (const [b, prompt] of prompts.entries()) {
       const ids = [...prompt];
       for (let step = 0; step < 6; step++) {
-        const next = tf.tidy(() => {
+        const next = await readScalar(tf.tidy(() => {
           const { logits } = peft.forward([ids]);
-          return tf.argMax(tf.squeeze(tf.slice(logits, [0, logits.shape[1] - 1, 0], [1, 1, logits.shape[2]])), -1).dataSync()[0];
-        });
+          return tf.argMax(tf.squeeze(tf.slice(logits, [0, logits.shape[1] - 1, 0], [1, 1, logits.shape[2]])), -1);
+        }));
         ids.push(next);
       }
       expect(generated[b]).toEqual(ids);

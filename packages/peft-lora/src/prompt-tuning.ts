@@ -22,10 +22,6 @@ export interface CreatePromptTuningOptions {
 
 type Ids = readonly (readonly number[])[] | tf.Tensor2D;
 
-function idRows(ids: Ids): number[][] {
-  return ids instanceof tf.Tensor ? (ids.arraySync() as number[][]) : ids.map((row) => [...row]);
-}
-
 /** PEFT's trim-or-repeat of the init text's ids to the number of virtual tokens. */
 export function promptInitTokenIds(textIds: readonly number[], count: number): number[] {
   if (textIds.length === 0) throw new ConfigError('prompt_tuning_init_text encodes to no tokens.', { key: 'prompt_tuning_init_text' });
@@ -55,14 +51,15 @@ export class PromptTuningModel {
     const count = config.num_virtual_tokens * (config.num_transformer_submodules ?? 1);
     const initial = tf.tidy(() => {
       if (config.prompt_tuning_init === 'RANDOM') return tf.randomNormal([count, config.token_dim!], 0, 1, 'float32', options.seed);
-      let ids: number[];
+      let ids: number[][] | tf.Tensor2D;
       if (config.prompt_tuning_init === 'TEXT') {
         if (!options.tokenizer) throw new ConfigError('prompt_tuning_init "TEXT" needs a tokenizer (options.tokenizer).', { key: 'tokenizer_name_or_path' });
-        ids = promptInitTokenIds(options.tokenizer.encode(config.prompt_tuning_init_text!), count);
+        ids = [promptInitTokenIds(options.tokenizer.encode(config.prompt_tuning_init_text!), count)];
       } else {
-        ids = Array.from(tf.randomUniform([count], 0, model.config.vocabSize, 'int32', options.seed).dataSync());
+        // Random vocabulary rows, drawn and looked up on the device.
+        ids = tf.randomUniform([1, count], 0, model.config.vocabSize, 'int32', options.seed) as tf.Tensor2D;
       }
-      return tf.squeeze(model.embedTokens([ids]), [0]);
+      return tf.squeeze(model.embedTokens(ids), [0]);
     });
     const peft = new PromptTuningModel(model, config, tf.variable(initial, true));
     initial.dispose();
@@ -103,13 +100,12 @@ export class PromptTuningModel {
    * labels, the loss; the mask is extended with ones and the labels with -100 over the virtual tokens.
    */
   forward(inputIds: Ids, options: { attentionMask?: readonly (readonly number[])[]; labels?: readonly (readonly number[])[] } = {}): { logits: tf.Tensor3D; loss?: tf.Scalar } {
-    const rows = idRows(inputIds);
     const count = this.promptEmbeddings.shape[0];
     const virtualOnes = new Array<number>(count).fill(1);
     const attentionMask = options.attentionMask ? options.attentionMask.map((row) => [...virtualOnes, ...row]) : null;
     const labels = options.labels ? options.labels.map((row) => [...new Array<number>(count).fill(-100), ...row]) : undefined;
     return tf.tidy(() => {
-      const inputsEmbeds = this.withVirtualTokens(rows);
+      const inputsEmbeds = this.withVirtualTokens(inputIds);
       const { logits, loss } = this.baseModel.forward(null, { inputsEmbeds, ...(attentionMask ? { attentionMask } : {}), ...(labels ? { labels } : {}) });
       return loss ? { logits, loss } : { logits };
     });
@@ -161,10 +157,11 @@ export class PromptTuningModel {
   }
 
   /** `[batch, num_virtual_tokens + seq, hidden]`: the virtual tokens, then the rows' token embeddings. */
-  private withVirtualTokens(rows: readonly (readonly number[])[]): tf.Tensor3D {
+  private withVirtualTokens(ids: Ids): tf.Tensor3D {
+    const [batch, seq] = ids instanceof tf.Tensor ? ids.shape : [ids.length, ids[0]?.length ?? 0];
     return tf.tidy(() => {
-      const prompts = tf.tile(tf.expandDims(this.promptEmbeddings, 0), [rows.length, 1, 1]);
-      return rows[0].length === 0 ? (prompts as tf.Tensor3D) : (tf.concat([prompts, this.baseModel.embedTokens(rows)], 1) as tf.Tensor3D);
+      const prompts = tf.tile(tf.expandDims(this.promptEmbeddings, 0), [batch, 1, 1]);
+      return seq === 0 ? (prompts as tf.Tensor3D) : (tf.concat([prompts, this.baseModel.embedTokens(ids)], 1) as tf.Tensor3D);
     });
   }
 

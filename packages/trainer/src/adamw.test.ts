@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { AdamW } from './adamw.js';
-import { TEST_BACKENDS, useBackend } from './test-support/backends.js';
+import { TEST_BACKENDS, useBackend } from '@llamats/core/testing';
 import { LLAMA1_TINY_LORA, readTensors } from './test-support/fixtures.js';
 
 describe.each(TEST_BACKENDS)('AdamW (%s)', (backend) => {
@@ -20,7 +20,7 @@ describe.each(TEST_BACKENDS)('AdamW (%s)', (backend) => {
     optimizer.applyGradients(gradTensors, 1e-2);
     let worst = 0;
     for (const [name, variable] of variables) {
-      const got = variable.dataSync();
+      const got = (await variable.data());
       const want = expected.get(name) as Float32Array;
       for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]));
     }
@@ -52,7 +52,7 @@ describe.each(TEST_BACKENDS)('AdamW (%s)', (backend) => {
       }
       return value;
     });
-    const got = p.dataSync();
+    const got = (await p.data());
     expect(Math.abs(got[0] - want[0])).toBeLessThan(1e-6);
     expect(Math.abs(got[1] - want[1])).toBeLessThan(1e-6);
     const state = await optimizer.getState();

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { listCheckpoints, pruneCheckpoints, readCheckpoint, restoreWeights, writeCheckpoint } from './checkpoint.js';
-import { useBackend } from './test-support/backends.js';
+import { useBackend } from '@llamats/core/testing';
 import type { TrainableModel } from './trainable-model.js';
 import type { TrainerState } from './trainer-state.js';
 import { writeSafetensors } from '@llamats/core';
@@ -33,7 +33,7 @@ function fakeModel(variable: tf.Variable, failSave = false): TrainableModel {
     namedTrainableVariables: () => new Map([['w', variable]]),
     save: async (dir) => {
       if (failSave) throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
-      await writeSafetensors(join(dir, 'adapter_model.safetensors'), { w: { shape: variable.shape.slice(), data: variable.dataSync() as Float32Array } });
+      await writeSafetensors(join(dir, 'adapter_model.safetensors'), { w: { shape: variable.shape.slice(), data: (await variable.data()) as Float32Array } });
     },
   };
 }
@@ -55,7 +55,7 @@ describe('checkpoints', () => {
     expect(written).toBe(join(dir, 'checkpoint-4'));
     w.assign(tf.tensor1d([0, 0, 0]));
     await restoreWeights(fakeModel(w), written);
-    expect(Array.from(w.dataSync())).toEqual([1, 2, 3]);
+    expect(Array.from((await w.data()))).toEqual([1, 2, 3]);
     const loaded = await readCheckpoint(written);
     expect(loaded.trainerState.global_step).toBe(4);
     expect(loaded.optimizerState.step).toBe(4);

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { describe, expect, it } from 'vitest';
 import { shiftedTargets, weightedCrossEntropySum } from './cross-entropy.js';
-import { TEST_BACKENDS, useBackend } from './test-support/backends.js';
+import { TEST_BACKENDS, useBackend } from '@llamats/core/testing';
 
 /** The unfused definition: -sum(weight * log_softmax(z)[target]). */
 function plainCrossEntropySum(z: tf.Tensor2D, targets: tf.Tensor1D, weights: tf.Tensor1D): tf.Scalar {
@@ -17,9 +17,9 @@ describe.each(TEST_BACKENDS)('weightedCrossEntropySum (%s)', (backend) => {
     const weights = tf.tensor1d([1, 0, 1, 1, 0, 1]);
     const fused = tf.valueAndGrad((x: tf.Tensor) => tf.mul(weightedCrossEntropySum(x, targets, weights), 0.5) as tf.Scalar)(z);
     const plain = tf.valueAndGrad((x: tf.Tensor) => tf.mul(plainCrossEntropySum(x as tf.Tensor2D, targets, weights), 0.5) as tf.Scalar)(z);
-    expect(fused.value.dataSync()[0]).toBeCloseTo(plain.value.dataSync()[0], 5);
-    const a = fused.grad.dataSync();
-    const b = plain.grad.dataSync();
+    expect((await fused.value.data())[0]).toBeCloseTo((await plain.value.data())[0], 5);
+    const a = (await fused.grad.data());
+    const b = (await plain.grad.data());
     for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThan(1e-6);
     tf.dispose([z, targets, weights, fused.value, fused.grad, plain.value, plain.grad]);
   });

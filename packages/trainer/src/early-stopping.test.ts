@@ -6,7 +6,7 @@ import { writeSafetensors } from '@llamats/core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isEvalMetrics, readMetricsLog, type MetricsEntry } from './metrics-log.js';
 import type { TrainingExample } from './micro-batches.js';
-import { useBackend } from './test-support/backends.js';
+import { useBackend } from '@llamats/core/testing';
 import { checkWellFormedXml, pathVertices } from './test-support/xml-check.js';
 import type { TrainableModel } from './trainable-model.js';
 import { train } from './trainer.js';
@@ -19,7 +19,7 @@ function bigramModel(vocab: number): { model: TrainableModel; table: tf.Variable
     weightsFile: 'adapter_model.safetensors',
     forward: (inputIds) => ({ logits: tf.gather(table, inputIds) as tf.Tensor3D }),
     namedTrainableVariables: () => new Map([['table', table]]),
-    save: (dir) => writeSafetensors(join(dir, 'adapter_model.safetensors'), { table: { shape: [vocab, vocab], data: table.dataSync() as Float32Array } }),
+    save: async (dir) => writeSafetensors(join(dir, 'adapter_model.safetensors'), { table: { shape: [vocab, vocab], data: (await table.data()) as Float32Array } }),
   };
   return { model, table };
 }

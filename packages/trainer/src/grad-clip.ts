@@ -9,17 +9,17 @@ export function globalNorm(grads: readonly tf.Tensor[]): tf.Scalar {
 }
 
 /**
- * Scales the gradients so their global norm is at most `maxNorm`, as torch's `clip_grad_norm_`
- * does (coefficient `maxNorm / (norm + 1e-6)`, applied only when below 1). Returns new tensors
- * (the caller disposes the old ones) and the pre-clip norm.
+ * Scales the gradients so their global norm is at most `maxNorm`, as torch's `clip_grad_norm_` does
+ * (coefficient `maxNorm / (norm + 1e-6)`, applied only when below 1), on the device: nothing is read back.
+ * A NaN norm leaves the gradients unscaled. Returns new tensors (the caller disposes the old ones and the norm).
  */
-export function clipByGlobalNorm(grads: readonly tf.Tensor[], maxNorm: number): { grads: tf.Tensor[]; norm: number } {
-  const normTensor = globalNorm(grads);
-  const norm = normTensor.dataSync()[0];
-  normTensor.dispose();
-  const coefficient = maxNorm / (norm + 1e-6);
-  if (!(maxNorm > 0) || coefficient >= 1 || !Number.isFinite(coefficient)) {
-    return { grads: grads.map((g) => g.clone()), norm };
-  }
-  return { grads: tf.tidy(() => grads.map((g) => tf.mul(g, coefficient))), norm };
+export function clipByGlobalNorm(grads: readonly tf.Tensor[], maxNorm: number): { grads: tf.Tensor[]; norm: tf.Scalar } {
+  const norm = globalNorm(grads);
+  if (!(maxNorm > 0)) return { grads: grads.map((g) => g.clone()), norm };
+  const scaled = tf.tidy(() => {
+    const coefficient = tf.minimum(tf.div(maxNorm, tf.add(norm, 1e-6)), 1);
+    const safe = tf.where(tf.isNaN(coefficient), tf.onesLike(coefficient), coefficient);
+    return grads.map((g) => tf.mul(g, safe));
+  });
+  return { grads: scaled, norm };
 }

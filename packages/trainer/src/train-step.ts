@@ -4,8 +4,8 @@ import type { MicroBatch } from './micro-batches.js';
 import type { CausalLM } from './trainable-model.js';
 
 export interface StepGradients {
-  /** The step's loss: summed token cross-entropy over all its micro-batches / its counted target tokens. */
-  loss: number;
+  /** The step's loss on the device (summed token cross-entropy over all its micro-batches / its counted target tokens); the caller disposes it. */
+  loss: tf.Scalar;
   /** Counted target tokens of the step. */
   targetTokens: number;
   /** Accumulated gradients by variable name (the caller disposes them). */
@@ -46,7 +46,5 @@ export function computeStepGradients(model: CausalLM, microBatches: readonly Mic
       }
     }
   }
-  const loss = lossSum.dataSync()[0];
-  lossSum.dispose();
-  return { loss, targetTokens, grads };
+  return { loss: lossSum, targetTokens, grads };
 }

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LrSchedulerType } from './lr-schedule.js';
 import { isEvalMetrics, readMetricsLog, type MetricsEntry, type StepMetrics } from './metrics-log.js';
-import { TEST_BACKENDS, useBackend } from './test-support/backends.js';
+import { TEST_BACKENDS, useBackend } from '@llamats/core/testing';
 import { TRAJECTORY, parseAdamW, readTensors, readTrajectory, type Trajectory } from './test-support/fixtures.js';
 import { tinyLoraModel, type LoadedTinyModel } from './test-support/tiny-models.js';
 import { Trainer, train } from './trainer.js';

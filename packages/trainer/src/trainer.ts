@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { ConfigError, writeFileAtomic } from '@llamats/core';
 import { AdamW } from './adamw.js';
 import { pruneCheckpoints, readCheckpoint, restoreWeights, writeCheckpoint } from './checkpoint.js';
@@ -189,14 +189,19 @@ export class Trainer {
       let targetTokens: number;
       try {
         const computed = computeStepGradients(o.model, batches, this.variables);
-        ({ loss, targetTokens } = computed);
+        targetTokens = computed.targetTokens;
         const names = [...computed.grads.keys()];
         const clipped = clipByGlobalNorm(names.map((n) => computed.grads.get(n) as tf.Tensor), o.maxGradNorm);
-        gradNorm = clipped.norm;
         for (const g of computed.grads.values()) g.dispose();
         const clippedByName = new Map(names.map((n, i) => [n, clipped.grads[i]]));
         optimizer.applyGradients(clippedByName, lr);
         for (const g of clipped.grads) g.dispose();
+        // The one read of the step, after the update is queued: loss and gradient norm together.
+        const both = tf.stack([computed.loss, clipped.norm]);
+        tf.dispose([computed.loss, clipped.norm]);
+        const values = await both.data();
+        both.dispose();
+        [loss, gradNorm] = [values[0], values[1]];
       } finally {
         batches.forEach(disposeMicroBatch);
       }

@@ -1,12 +1,12 @@
 import { installWasmKernels, uninstallWasmKernels } from '../kernels/install-kernels.js';
 import * as tf from '@tensorflow/tfjs-core';
-import { hasVulkanLoader } from './vulkan-loader.js';
-import type { BackendName, InitBackendOptions, WasmInfo } from './types.js';
+import type { BackendName, InitBackendOptions, WasmInfo, WebgpuInfo } from './types.js';
+import { probeWebgpuAdapter } from './webgpu-probe.js';
 import { installWasmThreadsShim, MAX_WASM_THREADS } from './wasm-threads.js';
 
 /** The outcome of trying one backend: `why` is a short phrase, `detail` the underlying error for logs. */
 export type Attempt =
-  | { ok: true; adapter?: Record<string, string>; nativePackage?: string; wasm?: WasmInfo }
+  | { ok: true; adapter?: Record<string, string>; nativePackage?: string; wasm?: WasmInfo; webgpu?: WebgpuInfo }
   | { ok: false; why: string; detail?: string };
 
 function firstLine(error: unknown): string {
@@ -49,33 +49,41 @@ interface WebgpuModule {
   globals: Record<string, unknown>;
 }
 
-async function tryWebgpu(): Promise<Attempt> {
-  const dawn = await load<WebgpuModule>('webgpu', 'webgpu (Dawn) package');
-  if (!('module' in dawn)) return { ok: false, ...dawn };
-  if (!hasVulkanLoader()) return { ok: false, why: 'no WebGPU adapter (no Vulkan driver: libvulkan.so.1 not found)' };
-  let adapter: { info?: Record<string, unknown> } | null;
-  let gpu: ReturnType<WebgpuModule['create']>;
-  try {
-    gpu = dawn.module.create([]);
-    adapter = (await gpu.requestAdapter({ powerPreference: 'high-performance' }).catch(() => null)) as typeof adapter;
-  } catch (error) {
-    return { ok: false, why: 'Dawn failed to start', detail: firstLine(error) };
+/**
+ * WebGPU through Dawn. The adapter is first probed in a child process (quietly); `auto` passes over a software
+ * adapter (a CPU emulation is far slower than wasm), a request by name takes it with a warning.
+ */
+async function tryWebgpu(auto: boolean): Promise<Attempt> {
+  const probe = probeWebgpuAdapter();
+  if (!probe.ok) return probe;
+  const described = probe.adapter.info;
+  const name = described.description ?? described.device ?? described.architecture ?? 'unknown adapter';
+  if (auto && probe.adapter.software) return { ok: false, why: `the WebGPU adapter is a CPU emulation (${name}), slower than wasm` };
+  if (tf.engine().registry.webgpu == null) {
+    const dawn = await load<WebgpuModule>('webgpu', 'webgpu (Dawn) package');
+    if (!('module' in dawn)) return { ok: false, ...dawn };
+    let gpu: ReturnType<WebgpuModule['create']>;
+    try {
+      gpu = dawn.module.create([]);
+    } catch (error) {
+      return { ok: false, why: 'Dawn failed to start', detail: firstLine(error) };
+    }
+    // The tfjs WebGPU backend looks for navigator.gpu and the WebGPU globals (GPUBufferUsage, ...): set them first.
+    Object.assign(globalThis, dawn.module.globals);
+    const nav = (globalThis as { navigator?: object }).navigator;
+    if (nav) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
+    else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
+    const backend = await load('@tensorflow/tfjs-backend-webgpu', 'tfjs-backend-webgpu');
+    if (!('module' in backend)) return { ok: false, ...backend };
   }
-  if (!adapter) return { ok: false, why: 'no WebGPU adapter (Vulkan found no usable GPU)' };
-  // The tfjs WebGPU backend looks for navigator.gpu and the WebGPU globals (GPUBufferUsage, ...): set them first.
-  Object.assign(globalThis, dawn.module.globals);
-  const nav = (globalThis as { navigator?: object }).navigator;
-  if (nav) Object.defineProperty(nav, 'gpu', { value: gpu, configurable: true });
-  else Object.defineProperty(globalThis, 'navigator', { value: { gpu }, configurable: true });
-  const backend = await load('@tensorflow/tfjs-backend-webgpu', 'tfjs-backend-webgpu');
-  if (!('module' in backend)) return { ok: false, ...backend };
   if (!(await tf.setBackend('webgpu').catch(() => false))) return { ok: false, why: 'the tfjs WebGPU backend failed to start' };
-  const described: Record<string, string> = {};
-  for (const key of ['vendor', 'architecture', 'device', 'description']) {
-    const value = adapter.info?.[key];
-    if (value) described[key] = String(value);
-  }
-  return { ok: true, adapter: described };
+  const webgpu: WebgpuInfo = {
+    software: probe.adapter.software,
+    maxStorageBufferBindingSize: probe.adapter.maxStorageBufferBindingSize,
+    maxBufferSize: probe.adapter.maxBufferSize,
+  };
+  if (probe.adapter.software) webgpu.warning = `WebGPU adapter "${name}" is a CPU emulation: correct but far slower than --backend wasm.`;
+  return { ok: true, adapter: described, webgpu };
 }
 
 interface WasmModule {
@@ -148,12 +156,12 @@ async function tryCpu(): Promise<Attempt> {
   return { ok: true };
 }
 
-export function attempt(name: BackendName, options: InitBackendOptions): Promise<Attempt> {
+export function attempt(name: BackendName, options: InitBackendOptions, auto = false): Promise<Attempt> {
   switch (name) {
     case 'tensorflow':
       return tryTensorflow();
     case 'webgpu':
-      return tryWebgpu();
+      return tryWebgpu(auto);
     case 'wasm':
       return tryWasm(options.wasmThreads, options.wasmKernels ?? process.env.LLAMATS_WASM_KERNELS !== '0');
     case 'cpu':

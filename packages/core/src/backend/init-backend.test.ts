@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { BackendUnavailableError } from '../errors.js';
 import { initBackend } from './init-backend.js';
 import { TEST_BACKENDS, useBackend } from './test-backends.js';
+import { readScalar } from '../testing/read-scalar.js';
 import { hasVulkanLoader } from './vulkan-loader.js';
 
 const installed = (pkg: string): boolean => {
@@ -53,7 +54,7 @@ describe('initBackend', () => {
       const [a, b] = [tf.randomNormal(aShape, 0, 1, 'float32', seed), tf.randomNormal(bShape, 0, 1, 'float32', seed + 10)];
       const onWasm = tf.matMul(a, b, ta, tb);
       const wasmValues = await onWasm.data();
-      const [aValues, bValues] = [a.dataSync(), b.dataSync()];
+      const [aValues, bValues] = [(await a.data()), (await b.data())];
       tf.dispose([a, b, onWasm]);
       await initBackend({ backend: 'cpu' });
       const onCpu = tf.tidy(() => tf.matMul(tf.tensor(aValues, aShape), tf.tensor(bValues, bShape), ta, tb));
@@ -77,7 +78,7 @@ describe('initBackend', () => {
   it.each(TEST_BACKENDS)('useBackend(%s) makes it the active backend', async (name) => {
     await useBackend(name);
     expect(tf.getBackend()).toBe(name);
-    expect(tf.tidy(() => tf.add(tf.scalar(2), tf.scalar(3)).dataSync()[0])).toBe(5);
+    expect(await readScalar(tf.tidy(() => tf.add(tf.scalar(2), tf.scalar(3))))).toBe(5);
   });
 });
 

@@ -12,6 +12,7 @@ function infoFrom(backend: BackendName, reason: string, result: Omit<BackendInfo
   if (result.adapter) info.adapter = result.adapter;
   if (result.nativePackage) info.nativePackage = result.nativePackage;
   if (result.wasm) info.wasm = result.wasm;
+  if (result.webgpu) info.webgpu = result.webgpu;
   return info;
 }
 
@@ -44,7 +45,7 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   }
   const passedOver: string[] = [];
   for (const name of AUTO_ORDER) {
-    const result = await attempt(name, options);
+    const result = await attempt(name, options, true);
     if (result.ok) {
       const reason = [...passedOver, `using ${name}`].join('; ');
       options.log?.(`backend ${name}: ${reason}`);
@@ -62,4 +63,18 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
 /** Registers every gradient tfjs knows; call where training starts (importing tfjs-core alone registers none). */
 export async function registerGradients(): Promise<void> {
   await import('@tensorflow/tfjs-core/dist/register_all_gradients.js');
+}
+
+/**
+ * Frees the active backend's device so nothing keeps Node alive: a WebGPU device holds a native handle until it
+ * is destroyed. Call it from an application when it is done with tensors (the CLI does on exit and on errors).
+ */
+export function releaseBackend(): void {
+  const webgpu = tf.engine().registry.webgpu as { device?: { destroy?: () => void } } | undefined;
+  if (!webgpu) return;
+  try {
+    tf.removeBackend('webgpu');
+  } finally {
+    webgpu.device?.destroy?.();
+  }
 }

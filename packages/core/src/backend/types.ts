@@ -14,6 +14,16 @@ export interface WasmInfo {
   note?: string;
 }
 
+export interface WebgpuInfo {
+  /** The adapter is a CPU emulation (lavapipe/llvmpipe, SwiftShader). */
+  software: boolean;
+  /** The largest storage buffer one kernel may bind: bigger tensors are split (LlamaModelOptions.maxTensorBytes). */
+  maxStorageBufferBindingSize: number;
+  maxBufferSize: number;
+  /** One line for the user, e.g. that a software adapter is slow. */
+  warning?: string;
+}
+
 export interface BackendInfo {
   /** The tfjs backend now active. */
   backend: BackendName;
@@ -25,6 +35,8 @@ export interface BackendInfo {
   nativePackage?: string;
   /** Threads and SIMD, for wasm. */
   wasm?: WasmInfo;
+  /** Adapter limits and warnings, for webgpu. */
+  webgpu?: WebgpuInfo;
 }
 
 export interface InitBackendOptions {

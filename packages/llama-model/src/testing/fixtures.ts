@@ -1,7 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { openSafetensors } from '@llamats/core';
 
-export const TEST_BACKENDS = ['cpu', 'wasm'] as const;
 export const TINY_DIR = fileURLToPath(new URL('../../test-fixtures/llama1-tiny', import.meta.url));
 
 export interface TinyExpected {
