@@ -15,4 +15,13 @@ describe.each(TEST_BACKENDS)('clipByGlobalNorm (%s)', (backend) => {
     expect(Array.from((await untouched.grads[1].data()))).toEqual([4]);
     tf.dispose([a, b, ...clipped.grads, ...untouched.grads, clipped.norm, untouched.norm]);
   });
+
+  it('sums the squares of many tensors (more than a GPU kernel can bind at once)', async () => {
+    await useBackend(backend);
+    const grads = Array.from({ length: 29 }, (_, i) => tf.fill([3], i + 1));
+    const clipped = clipByGlobalNorm(grads, 0);
+    const want = Math.sqrt(grads.reduce((sum, _, i) => sum + 3 * (i + 1) ** 2, 0));
+    expect((await clipped.norm.data())[0]).toBeCloseTo(want, 3);
+    tf.dispose([...grads, ...clipped.grads, clipped.norm]);
+  });
 });

@@ -3,8 +3,9 @@ import * as tf from '@tensorflow/tfjs-core';
 /** The global L2 norm of all gradients together, as one scalar tensor. */
 export function globalNorm(grads: readonly tf.Tensor[]): tf.Scalar {
   return tf.tidy(() => {
-    const squares = grads.map((g) => tf.sum(tf.square(g)));
-    return tf.sqrt(tf.addN(squares)) as tf.Scalar;
+    // A chain of adds, not addN: tfjs-webgpu's AddN gives wrong sums past the adapter's storage-buffer limit (~8 inputs).
+    const total = grads.reduce<tf.Tensor>((sum, g) => tf.add(sum, tf.sum(tf.square(g))), tf.scalar(0));
+    return tf.sqrt(total) as tf.Scalar;
   });
 }
 

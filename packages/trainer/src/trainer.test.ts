@@ -66,18 +66,18 @@ function worstLossDiff(got: readonly StepMetrics[], trajectory: Trajectory): num
 }
 
 // The model is the real one: @llamats/llama-model's LlamaForCausalLM + @llamats/peft-lora's getPeftModel.
-// wasm runs the whole trajectory; the plain-JS cpu backend (~30x slower) runs its first steps,
+// wasm and webgpu run the whole trajectory; the plain-JS cpu backend (~30x slower) runs its first steps,
 // stopped by an abort (the Ctrl-C path), and a resume that continues it.
-describe('Trainer on the lora-trajectory fixture (wasm, whole run)', () => {
+describe.each(TEST_BACKENDS.filter((b) => b !== 'cpu'))('Trainer on the lora-trajectory fixture (%s, whole run)', (backend) => {
   let trajectory: Trajectory;
   let root: string;
   let fullRun: StepMetrics[] = [];
   const numTensorsAfterStep: number[] = [];
 
   beforeAll(async () => {
-    await useBackend('wasm');
+    await useBackend(backend);
     trajectory = await readTrajectory();
-    root = await mkdtemp(join(tmpdir(), 'llamats-trainer-wasm-'));
+    root = await mkdtemp(join(tmpdir(), `llamats-trainer-${backend}-`));
   });
   afterAll(async () => {
     await rm(root, { recursive: true, force: true });
