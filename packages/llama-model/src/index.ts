@@ -32,4 +32,4 @@ export { denseMatMul, TransposedWeight } from './dense.js';
 export { ChunkedLinear } from './chunked-linear.js';
 export { EmbeddingTable } from './embedding-table.js';
 export type { LlamaModelOptions } from './vocab-layers.js';
-export { WEBGPU_MAX_BINDING_BYTES, chunkName, parseChunkName, rowChunks } from './weight-chunks.js';
+export { chunkName, parseChunkName, rowChunks } from './weight-chunks.js';

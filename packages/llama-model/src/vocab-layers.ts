@@ -9,8 +9,8 @@ import { chunksOf, resolveMaxTensorBytes, splitParameter, SPLITTABLE_PARAMETERS 
 export interface LlamaModelOptions {
   /**
    * Largest float32 tensor to keep whole; `model.embed_tokens.weight` and `lm_head.weight` bigger than this
-   * are held as row chunks along the vocabulary. Default: 2 GiB − 1 on webgpu (its storage-buffer binding
-   * limit), no limit on other backends.
+   * are held as row chunks along the vocabulary. Default: on webgpu the device's maxStorageBufferBindingSize
+   * (2 GiB − 1 on common GPUs, 128 MiB on Mesa's lavapipe), no limit on other backends.
    */
   maxTensorBytes?: number;
 }

@@ -1,19 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { ValidationError } from '@llamats/core';
-
-/** WebGPU binds at most 2 GiB − 1 bytes of one storage buffer (maxStorageBufferBindingSize on common GPUs). */
-export const WEBGPU_MAX_BINDING_BYTES = 2 ** 31 - 1;
+import { maxBindingBytes, ValidationError } from '@llamats/core';
 
 /** Tensors split along the vocabulary when they are too big to bind: the embedding and the output head. */
 export const SPLITTABLE_PARAMETERS = ['model.embed_tokens.weight', 'lm_head.weight'] as const;
 
-/** The limit in force: the option when given, else 2 GiB − 1 on webgpu and no limit on other backends. */
+/** The limit in force: the option when given, else what one kernel of the active backend can bind (WebGPU's maxStorageBufferBindingSize). */
 export function resolveMaxTensorBytes(maxTensorBytes: number | undefined): number {
   if (maxTensorBytes !== undefined) {
     if (!(maxTensorBytes > 0)) throw new ValidationError(`maxTensorBytes must be > 0, got ${maxTensorBytes}.`, { location: 'maxTensorBytes' });
     return maxTensorBytes;
   }
-  return tf.getBackend() === 'webgpu' ? WEBGPU_MAX_BINDING_BYTES : Number.POSITIVE_INFINITY;
+  return maxBindingBytes();
 }
 
 /** [start, end) row ranges of near-equal size, each at most maxBytes as float32; one range when it fits. */

@@ -5,3 +5,4 @@ export { BACKEND_HINTS } from './hints.js';
 export { hasVulkanLoader } from './vulkan-loader.js';
 export { probeWebgpuAdapter, isSoftwareAdapter } from './webgpu-probe.js';
 export type { WebgpuAdapterProbe, WebgpuProbeResult } from './webgpu-probe.js';
+export { maxBindingBytes } from './binding-limit.js';

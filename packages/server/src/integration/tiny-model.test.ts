@@ -1,9 +1,12 @@
-// End to end on the real tiny LLaMA (test-fixtures/llama1-tiny) and its LoRA adapter, on the cpu backend.
+// End to end on the real tiny LLaMA (test-fixtures/llama1-tiny) and its LoRA adapter, on every test backend.
 import { fileURLToPath } from 'node:url';
-import '@tensorflow/tfjs-backend-cpu';
 import * as tf from '@tensorflow/tfjs-core';
+import { TEST_BACKENDS, useBackend } from '@llamats/core/testing';
+import { LlamaForCausalLM } from '@llamats/llama-model';
+import { PeftModel } from '@llamats/peft-lora';
+import { loadTokenizer } from '@llamats/tokenizer';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AdapterSwitcher, EngineModel, EngineTokenizer } from '../engine/llama-engine-types.js';
+import type { AdapterSwitcher, EngineTokenizer } from '../engine/llama-engine-types.js';
 import { createLlamaEngine } from '../engine/llama-engine.js';
 import { createServer, type LlamatsServer } from '../http/create-server.js';
 import { checkChatStream } from '../load-test/check-chat-stream.js';
@@ -14,52 +17,25 @@ import { postJson, waitFor } from '../testing/listen-fake-server.js';
 const MODEL_DIR = fileURLToPath(new URL('../../test-fixtures/llama1-tiny', import.meta.url));
 const ADAPTER_DIR = fileURLToPath(new URL('../../test-fixtures/llama1-tiny-lora', import.meta.url));
 
-interface LoadedStack {
-  model: EngineModel & { generate(ids: number[], options: { maxNewTokens: number }): Promise<number[][]>; dispose(): void };
-  tokenizer: EngineTokenizer;
-  peft: AdapterSwitcher;
-}
-
-// The model packages are built by their own engineers; until they export these, the test says so and skips.
-async function loadStack(): Promise<LoadedStack | string> {
-  const tokenizerModule = (await import('@llamats/tokenizer')) as unknown as {
-    loadTokenizer?: (path: string, options?: { offline?: boolean }) => Promise<EngineTokenizer>;
-  };
-  const modelModule = (await import('@llamats/llama-model')) as unknown as {
-    LlamaForCausalLM?: { fromPretrained(dir: string, options?: { offline?: boolean }): Promise<LoadedStack['model']> };
-  };
-  const peftModule = (await import('@llamats/peft-lora')) as unknown as {
-    PeftModel?: { fromPretrained(base: unknown, dir: string, options?: { adapterName?: string }): Promise<AdapterSwitcher> };
-  };
-  const missing = [
-    tokenizerModule.loadTokenizer ? null : '@llamats/tokenizer loadTokenizer',
-    modelModule.LlamaForCausalLM ? null : '@llamats/llama-model LlamaForCausalLM',
-    peftModule.PeftModel ? null : '@llamats/peft-lora PeftModel',
-  ].filter((name) => name !== null);
-  if (missing.length > 0) return `not built yet: ${missing.join(', ')}`;
-  const model = await modelModule.LlamaForCausalLM!.fromPretrained(MODEL_DIR, { offline: true });
-  const tokenizer = await tokenizerModule.loadTokenizer!(MODEL_DIR, { offline: true });
-  const peft = await peftModule.PeftModel!.fromPretrained(model, ADAPTER_DIR, { adapterName: 'alpaca' });
-  return { model, tokenizer, peft };
-}
-
-await tf.setBackend('cpu');
-const stack = await loadStack();
-if (typeof stack === 'string') process.stderr.write(`tiny-model server integration test SKIPPED: ${stack}\n`);
-
-describe.skipIf(typeof stack === 'string')('server on the tiny LLaMA with a LoRA adapter (cpu backend)', () => {
-  const { model, tokenizer, peft } = stack as LoadedStack;
+describe.each(TEST_BACKENDS)('server on the tiny LLaMA with a LoRA adapter (%s backend)', { timeout: 60_000 }, (backend) => {
+  let model: LlamaForCausalLM;
+  let tokenizer: EngineTokenizer;
+  let peft: AdapterSwitcher;
   let server: LlamatsServer;
   let baseUrl: string;
 
   beforeAll(async () => {
+    await useBackend(backend);
+    model = await LlamaForCausalLM.fromPretrained(MODEL_DIR, { offline: true });
+    tokenizer = (await loadTokenizer(MODEL_DIR, { offline: true })) as unknown as EngineTokenizer;
+    peft = (await PeftModel.fromPretrained(model, ADAPTER_DIR, { adapterName: 'alpaca' })) as unknown as AdapterSwitcher;
     const engine = createLlamaEngine({ model, tokenizer, modelId: 'llama1-tiny', adapters: { switcher: peft, entries: [{ name: 'alpaca' }] } });
     server = await createServer({ engine, maxConcurrency: 4, queueSize: 16 });
     baseUrl = await server.listen({ host: '127.0.0.1', port: 0 });
   });
   afterAll(async () => {
     await server?.close({ graceMs: 1000 });
-    model.dispose();
+    model?.dispose();
   });
 
   const greedyCompletion = async (modelId: string, prompt: string, maxTokens = 12) => {
