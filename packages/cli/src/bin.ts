@@ -1,22 +1,35 @@
 #!/usr/bin/env node
+import { errorLine } from './error-line.js';
+import { exitProcess, exitProcessNow } from './exit-process.js';
+import { listenForInterrupts } from './interrupts.js';
 import { runCli } from './run-cli.js';
 
-const controller = new AbortController();
-let interrupts = 0;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    interrupts += 1;
-    // First Ctrl-C asks the command to stop cleanly; the second one exits at once.
-    if (interrupts > 1) process.exit(130);
-    controller.abort(new Error(signal));
+const debug = process.env.LLAMATS_DEBUG === '1';
+const describe = (error: unknown): string => (debug && error instanceof Error && error.stack ? error.stack : errorLine(error));
+
+// Registered before any backend loads: tfjs-backend-wasm's own handlers rethrow, which Node reports as exit code 7.
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.on(event, (error: unknown) => {
+    process.stderr.write(`llamats: ${describe(error)}\n`);
+    exitProcessNow(1);
   });
 }
 
-const code = await runCli(process.argv.slice(2), {
-  stdout: process.stdout,
-  stderr: process.stderr,
-  env: process.env,
-  cwd: process.cwd(),
-  signal: controller.signal,
-});
-process.exitCode = code;
+const interrupts = listenForInterrupts({ onSecondSignal: (code) => exitProcessNow(code) });
+
+let code: number;
+try {
+  code = await runCli(process.argv.slice(2), {
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+    signal: interrupts.signal,
+  });
+} catch (error) {
+  // runCli rethrows only under LLAMATS_DEBUG=1 (for the stack trace) or for a value that is not an Error.
+  process.stderr.write(`llamats: ${describe(error)}\n`);
+  code = 1;
+}
+// A signal decides the status (130 / 143), as a shell expects of an interrupted program.
+await exitProcess(interrupts.exitCode() ?? code);

@@ -1,5 +1,6 @@
 import { LlamatsError } from '@llamats/core';
 import type { CommandContext } from './command.js';
+import { errorLine } from './error-line.js';
 import { COMMANDS } from './commands/registry.js';
 
 const VERSION = '0.1.0';
@@ -39,6 +40,11 @@ export async function runCli(argv: string[], ctx: CommandContext): Promise<numbe
   try {
     return await command.run(rest, ctx);
   } catch (error) {
+    // Ctrl-C during a download or a load surfaces as an AbortError: say it stopped, not that it failed.
+    if (ctx.signal.aborted && (error === ctx.signal.reason || (error as Error | undefined)?.name === 'AbortError')) {
+      ctx.stderr.write(`llamats ${name}: stopped (${errorLine(ctx.signal.reason)})\n`);
+      return 130;
+    }
     if (LlamatsError.isInstance(error) || (error instanceof TypeError && error.message.startsWith('Option'))) {
       ctx.stderr.write(`llamats ${name}: ${(error as Error).message}\n`);
       return 1;
@@ -48,7 +54,7 @@ export async function runCli(argv: string[], ctx: CommandContext): Promise<numbe
       return 2;
     }
     if (error instanceof Error && process.env.LLAMATS_DEBUG !== '1') {
-      ctx.stderr.write(`llamats ${name}: ${error.message}\n(set LLAMATS_DEBUG=1 for the stack trace)\n`);
+      ctx.stderr.write(`llamats ${name}: ${errorLine(error)} (LLAMATS_DEBUG=1 prints the stack trace)\n`);
       return 1;
     }
     throw error;

@@ -1,9 +1,11 @@
 import { parseArgs } from 'node:util';
-import { initBackend } from '@llamats/core';
+import { countGpuDispatches } from '@llamats/core';
 import { LlamaForCausalLM } from '@llamats/llama-model';
 import * as tf from '@tensorflow/tfjs-core';
 import type { CommandContext } from '../command.js';
 import { BACKEND_USAGE, cliWasmThreads, parseBackendOption } from '../backend-option.js';
+import { startBackend, warnTo } from '../start-backend.js';
+import { gpuDispatchLine } from './gpu-dispatch-line.js';
 import { runLlama2c, type Llama2cResult } from './llama2c.js';
 
 /** llama2.c (C, OpenMP, 2 threads), fp32, stories15M shape, batch 1, 256 tokens with a KV cache: shared/docs/anchors.md. */
@@ -43,6 +45,20 @@ ${BACKEND_USAGE.replace('default auto: fastest available', 'default wasm')}
   --sample           sample (temperature 1, top-p 0.9, like llama2.c's defaults) instead of greedy decoding
   --json             print one JSON object`;
 
+/** GPU dispatches of the first step (prompt + first token) and, on average, of each later token. */
+interface DecodeDispatches {
+  firstToken: number;
+  perToken: number | null;
+}
+
+/** From the dispatch count read at each token (`marks`, cumulative). */
+function decodeDispatches(marks: readonly number[]): DecodeDispatches | null {
+  if (marks.length === 0) return null;
+  const decodeSteps = marks.length - 1;
+  const perToken = decodeSteps > 0 ? (marks[decodeSteps] - marks[0]) / decodeSteps : null;
+  return { firstToken: marks[0], perToken: perToken === null ? null : Number(perToken.toFixed(1)) };
+}
+
 /** The run with the most tokens/s (runs is not empty). */
 function fastest<T extends { tokensPerS: number }>(runs: T[]): T {
   return runs.reduce((a, b) => (b.tokensPerS > a.tokensPerS ? b : a));
@@ -74,21 +90,25 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
     ctx.stderr.write('llamats bench generate: --new-tokens, --repeat and --threads must be whole numbers ≥ 1.\n');
     return 2;
   }
-  const backend = await initBackend({ backend: values.backend === undefined ? 'wasm' : parseBackendOption(values.backend), wasmThreads: threads });
+  const backend = await startBackend({ backend: values.backend === undefined ? 'wasm' : parseBackendOption(values.backend), wasmThreads: threads, warn: warnTo(ctx.stderr) });
   const model = LlamaForCausalLM.fromConfig(STORIES15M, { seed: 42 });
   try {
     const options = { maxNewTokens: newTokens, eosTokenId: [] as number[], signal: ctx.signal, ...(values.sample ? { doSample: true, temperature: 1, topP: 0.9, seed: 1 } : {}) };
     await model.generate([1], { ...options, maxNewTokens: 16 });
     const tensorsBefore = tf.memory().numTensors;
-    const runs: { tokensPerS: number; cpuMsPerToken: number }[] = [];
+    const runs: { tokensPerS: number; cpuMsPerToken: number; dispatches: DecodeDispatches | null }[] = [];
     for (let r = 0; r < repeat && !ctx.signal.aborted; r++) {
+      // Null off webgpu; the count at each token splits the prompt's step from the decode steps.
+      const dispatches = countGpuDispatches();
+      const marks: number[] = [];
+      const onToken = dispatches ? () => void marks.push(dispatches.count()) : undefined;
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
-      const [out] = await model.generate([1], options);
+      const [out] = await model.generate([1], { ...options, ...(onToken ? { onToken } : {}) }).finally(() => dispatches?.stop());
       const seconds = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
       const produced = out.length - 1;
-      runs.push({ tokensPerS: produced / seconds, cpuMsPerToken: (cpu.user + cpu.system) / 1000 / produced });
+      runs.push({ tokensPerS: produced / seconds, cpuMsPerToken: (cpu.user + cpu.system) / 1000 / produced, dispatches: dispatches ? decodeDispatches(marks) : null });
       if (!values.json) ctx.stderr.write(`run ${r + 1}/${repeat}: ${(produced / seconds).toFixed(1)} tokens/s\n`);
     }
     if (runs.length === 0) return 130;
@@ -117,6 +137,8 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
       llama2cSameRun: llama2c,
       ratioToLlama2cSameRun: sameRun === null ? null : Number((best.tokensPerS / sameRun).toFixed(2)),
       tensorsLeaked: tf.memory().numTensors - tensorsBefore,
+      gpuDispatchesPerToken: best.dispatches?.perToken ?? null,
+      gpuDispatchesFirstToken: best.dispatches?.firstToken ?? null,
     };
     if (values.json) ctx.stdout.write(`${JSON.stringify(report)}\n`);
     else {
@@ -126,7 +148,9 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
           (sameRun === null
             ? `  llama2.c in this run: not run (${'skipped' in llama2c ? llama2c.skipped : ''})\n`
             : `  ${report.ratioToLlama2cSameRun}× llama2.c measured in this run (${sameRun.toFixed(1)} tokens/s, ${threads} threads, same weights)\n`) +
-          `  ${report.ratioToLlama2cAnchor}× llama2.c's anchor (${LLAMA2C_TOKENS_PER_S} tokens/s, 2 threads, from shared/docs/anchors.md)\n`,
+          `  ${report.ratioToLlama2cAnchor}× llama2.c's anchor (${LLAMA2C_TOKENS_PER_S} tokens/s, 2 threads, from shared/docs/anchors.md)\n` +
+          `  ${gpuDispatchLine({ perUnit: report.gpuDispatchesPerToken, unit: 'generated token', backend: backend.backend })}` +
+          `${report.gpuDispatchesFirstToken === null ? '' : ` (the first, with the prompt: ${report.gpuDispatchesFirstToken})`}\n`,
       );
     }
     return 0;

@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
-import { initBackend, ValidationError } from '@llamats/core';
+import { ValidationError } from '@llamats/core';
 import { createFakeEngine, createServer, runLoadTest, type GenerationEngine, type LoadTestReport } from '@llamats/server';
 import { BACKEND_USAGE, parseBackendOption } from '../backend-option.js';
 import type { CommandContext } from '../command.js';
+import { startBackend, warnTo } from '../start-backend.js';
 import { loadServeEngine, parseAdapterArg, parsePromptFormats, positiveInteger } from '../commands/serve.js';
 
 const usage = `llamats bench serve --model <repo|dir> [options]
@@ -59,7 +60,7 @@ export async function runServeBench(args: string[], ctx: CommandContext): Promis
   if (values.fake) {
     engine = createFakeEngine({ models: [{ id: 'fake' }] });
   } else {
-    const backend = await initBackend({ backend: parseBackendOption(values.backend) });
+    const backend = await startBackend({ backend: parseBackendOption(values.backend), warn: warnTo(ctx.stderr) });
     backendName = backend.backend;
     const adapters = (values.adapter ?? []).map(parseAdapterArg);
     engine = await loadServeEngine({

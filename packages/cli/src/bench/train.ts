@@ -2,13 +2,15 @@ import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, initBackend, registerGradients } from '@llamats/core';
+import { ConfigError, countGpuDispatches, registerGradients } from '@llamats/core';
 import { LlamaForCausalLM } from '@llamats/llama-model';
 import { getPeftModel } from '@llamats/peft-lora';
 import { AdamW, buildMicroBatch, computeStepGradients, disposeMicroBatch, loraTrainable, SeededRng, type TrainingExample } from '@llamats/trainer';
 import type { CommandContext } from '../command.js';
 import { BACKEND_USAGE, cliWasmThreads, parseBackendOption } from '../backend-option.js';
 import { pathExists } from '../path-exists.js';
+import { startBackend, warnTo } from '../start-backend.js';
+import { gpuDispatchLine } from './gpu-dispatch-line.js';
 
 const USAGE = `llamats bench train [options]
 
@@ -137,7 +139,8 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
     if (!values.json) ctx.stderr.write(`${line}\n`);
   };
 
-  const backend = await initBackend({
+  const backend = await startBackend({
+    warn: warnTo(ctx.stderr),
     backend: values.backend === undefined ? 'wasm' : parseBackendOption(values.backend),
     wasmThreads: intOption(values, 'threads', cliWasmThreads(ctx.env)),
   });
@@ -166,26 +169,37 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
   const stepTimes: number[] = [];
   const tensorCounts: number[] = [];
   const rss: number[] = [];
+  // Null off webgpu; on it, kernel fusion shows as fewer dispatches per step.
+  const dispatches = countGpuDispatches();
+  const stepDispatches: number[] = [];
   try {
     for (let step = 0; step <= steps; step++) {
       if (ctx.signal.aborted) return 130;
+      const dispatchesBefore = dispatches?.count() ?? 0;
       const t0 = performance.now();
       const batches = chunk(examples, microBatch).map((group) => buildMicroBatch(group, 0));
       const { grads, loss } = computeStepGradients(trainable, batches, variables);
       optimizer.applyGradients(grads, 3e-4);
       tf.dispose([...grads.values()]);
       batches.forEach(disposeMicroBatch);
+      // The one read a step: it also waits for the step's device work, so the time includes it.
+      const lossValue = (await loss.data())[0];
+      loss.dispose();
       const ms = performance.now() - t0;
+      const stepDispatchCount = dispatches ? dispatches.count() - dispatchesBefore : null;
+      if (step > 0 && stepDispatchCount !== null) stepDispatches.push(stepDispatchCount);
       tensorCounts.push(tf.memory().numTensors);
       rss.push(process.memoryUsage().rss);
       if (step > 0) stepTimes.push(ms);
-      say(`  ${step === 0 ? 'warm-up' : `step ${step}`}: ${(ms / 1000).toFixed(2)} s, loss ${loss.toFixed(4)}, ${Math.round((shape.batch * shape.seq * 1000) / ms)} tokens/s, ${tf.memory().numTensors} tensors, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB`);
+      say(`  ${step === 0 ? 'warm-up' : `step ${step}`}: ${(ms / 1000).toFixed(2)} s, loss ${lossValue.toFixed(4)}, ${Math.round((shape.batch * shape.seq * 1000) / ms)} tokens/s, ${tf.memory().numTensors} tensors, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB${stepDispatchCount === null ? '' : `, ${stepDispatchCount} GPU dispatches`}`);
     }
   } finally {
+    dispatches?.stop();
     optimizer.dispose();
     model.dispose();
   }
   const meanMs = stepTimes.reduce((a, b) => a + b, 0) / stepTimes.length;
+  const dispatchesPerStep = stepDispatches.length > 0 ? stepDispatches.reduce((a, b) => a + b, 0) / stepDispatches.length : null;
   const ours = (shape.batch * shape.seq * 1000) / meanMs;
 
   let torch: TorchResult | string = 'skipped (--no-torch)';
@@ -210,6 +224,7 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
     ours: { tokens_per_s: ours, step_ms: meanMs },
     torch: typeof torch === 'string' ? { skipped: torch } : torch,
     ratio: typeof torch === 'string' ? null : ours / torch.train_tokens_per_s,
+    gpu_dispatches_per_step: dispatchesPerStep,
     memory: { num_tensors_per_step: tensorCounts, rss_mib_per_step: rss.map((r) => Math.round(r / 2 ** 20)) },
   };
   if (values.json) {
@@ -217,6 +232,7 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
     return 0;
   }
   ctx.stdout.write(`llamats (${backend.backend}): ${ours.toFixed(0)} tokens/s (${(meanMs / 1000).toFixed(2)} s a step)\n`);
+  ctx.stdout.write(`${gpuDispatchLine({ perUnit: dispatchesPerStep, unit: 'optimizer step', backend: backend.backend })}\n`);
   if (typeof torch === 'string') ctx.stdout.write(`PyTorch: not run — ${torch}\n`);
   else ctx.stdout.write(`PyTorch (${torch.anchor}, ${torch.threads} threads): ${torch.train_tokens_per_s.toFixed(0)} tokens/s (${(torch.step_ms / 1000).toFixed(2)} s a step)\nratio llamats / PyTorch: ${(ours / torch.train_tokens_per_s).toFixed(3)}×\n`);
   return 0;

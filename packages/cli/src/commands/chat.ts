@@ -13,7 +13,7 @@ template when it has one, else alpaca-lora's \`alpaca\` prompt template (the one
 \`llamats demo\` train with). Alpaca prompts are one turn each, as in alpaca-lora's generate.py; write an
 input after "Input:" on the same line, e.g. \`Is this number even or odd? Input: 4817\`.
 
-In the chat: Ctrl-C stops the reply (not the program), /reset forgets the conversation, /exit or Ctrl-D quits.
+In the chat: Ctrl-C stops the reply (at the prompt it quits), /reset forgets the conversation, /exit or Ctrl-D quits.
 
 Options:
   --adapter <dir|repo>         apply a PEFT LoRA adapter (e.g. one made by \`llamats finetune\`)
@@ -48,14 +48,22 @@ export function promptText(tokenizer: Pick<CliTokenizer, 'chatTemplate' | 'apply
   return renderTextPrompt(getTemplate('alpaca'), instruction, input);
 }
 
-/** Next line from the user, or null at end of input (Ctrl-D / closed pipe). */
-async function ask(rl: Interface, lines: AsyncIterator<string>, out: CommandContext['stdout']): Promise<string | null> {
+/** Resolves when the signal aborts (at once if it has). */
+function whenAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((done) => {
+    if (signal.aborted) done();
+    else signal.addEventListener('abort', () => done(), { once: true });
+  });
+}
+
+/** Next line from the user, or null at end of input (Ctrl-D / closed pipe) or once `signal` aborts. */
+async function ask(rl: Interface, lines: AsyncIterator<string>, out: CommandContext['stdout'], signal: AbortSignal): Promise<string | null> {
   out.write('\n');
   rl.setPrompt('> ');
   rl.prompt();
   // The async iterator buffers lines, so piped input that arrives during a reply is not lost (rl.question would drop it).
-  const next = await lines.next();
-  return next.done ? null : next.value;
+  const next = await Promise.race([lines.next(), whenAborted(signal).then(() => null)]);
+  return next === null || next.done ? null : next.value;
 }
 
 export const command: Command = {
@@ -87,12 +95,12 @@ export const command: Command = {
     const turns: Turn[] = values.system ? [{ role: 'system', content: values.system }] : [];
     const rl = createInterface({ input: process.stdin, output: ctx.stdout, terminal: Boolean((process.stdin as { isTTY?: boolean }).isTTY) });
     let reply: AbortController | null = null;
-    // Ctrl-C stops the reply being generated; the bin's handlers (which end the program) are set aside meanwhile.
-    const onInterrupt = () => {
-      if (reply) reply.abort();
-      else ctx.stdout.write('\n(/exit or Ctrl-D to quit)\n');
-    };
     const binHandlers = process.listeners('SIGINT');
+    // Ctrl-C stops the reply being generated; at the prompt (or pressed again) it goes to the bin's handlers, which end the chat.
+    const onInterrupt = () => {
+      if (reply && !reply.signal.aborted) reply.abort();
+      else for (const handler of binHandlers) (handler as (signal: NodeJS.Signals) => void)('SIGINT');
+    };
     process.removeAllListeners('SIGINT');
     process.on('SIGINT', onInterrupt);
     rl.on('SIGINT', onInterrupt);
@@ -100,7 +108,7 @@ export const command: Command = {
     ctx.stdout.write('Chat started. /reset forgets the conversation, /exit quits, Ctrl-C stops a reply.\n');
     try {
       for (;;) {
-        const line = await ask(rl, lines, ctx.stdout);
+        const line = await ask(rl, lines, ctx.stdout, ctx.signal);
         if (line === null || line.trim() === '/exit') break;
         if (line.trim() === '/reset') {
           turns.splice(values.system ? 1 : 0);
@@ -114,7 +122,8 @@ export const command: Command = {
         const options: GenerateOptions = {
           ...sampling,
           tokenizer,
-          signal: reply.signal,
+          // SIGTERM (the bin's signal) stops the reply too.
+          signal: AbortSignal.any([reply.signal, ctx.signal]),
           stopStrings: [...(sampling.stopStrings ?? []), ...(tokenizer.chatTemplate ? [] : ALPACA_STOPS)],
         };
         let text = '';
@@ -122,14 +131,15 @@ export const command: Command = {
           ctx.stdout.write(piece.text);
           text += piece.text;
         }
-        if (reply.signal.aborted) ctx.stdout.write(' [stopped]');
+        if (reply.signal.aborted || ctx.signal.aborted) ctx.stdout.write(' [stopped]');
         ctx.stdout.write('\n');
         reply = null;
         let answer = text;
         for (const stop of options.stopStrings ?? []) answer = answer.split(stop)[0];
         turns.push({ role: 'assistant', content: answer.trim() });
+        if (ctx.signal.aborted) break;
       }
-      return 0;
+      return ctx.signal.aborted ? 130 : 0;
     } finally {
       rl.close();
       process.off('SIGINT', onInterrupt);

@@ -1,9 +1,10 @@
 import { parseArgs } from 'node:util';
-import { hubSettingsFromEnv, initBackend, type BackendInfo } from '@llamats/core';
+import { hubSettingsFromEnv, type BackendInfo } from '@llamats/core';
 import * as tf from '@tensorflow/tfjs-core';
 import type { Command, CommandContext } from '../command.js';
 import { BACKEND_USAGE, parseBackendOption, cliWasmThreads } from '../backend-option.js';
 import { packageVersion } from '../package-version.js';
+import { startBackend, warnTo } from '../start-backend.js';
 
 const USAGE = `llamats env [--backend <name>] [--json]
 
@@ -24,6 +25,8 @@ interface EnvReport {
   hub: { cacheDir: string; endpoint: string; token: boolean; offline: boolean };
 }
 
+const mib = (bytes: number): string => `${Math.round(bytes / 2 ** 20)} MiB`;
+
 function text(report: EnvReport): string {
   const { backend } = report;
   const rows: [string, string][] = [
@@ -37,6 +40,10 @@ function text(report: EnvReport): string {
     rows.push(['wasm', `${threads} thread${threads === 1 ? '' : 's'}, SIMD ${simd ? 'on' : 'off'}, multithreading ${multithread ? 'on' : 'off (not available in this runtime)'}`]);
   }
   if (backend.adapter) rows.push(['gpu adapter', Object.values(backend.adapter).filter(Boolean).join(' / ') || 'unnamed']);
+  if (backend.webgpu) {
+    const { software, maxStorageBufferBindingSize, maxBufferSize } = backend.webgpu;
+    rows.push(['webgpu', `${software ? 'software adapter (a CPU emulation)' : 'hardware adapter'}; largest binding ${mib(maxStorageBufferBindingSize)}, largest buffer ${mib(maxBufferSize)}`]);
+  }
   rows.push(
     ['hub cache', report.hub.cacheDir],
     ['hub endpoint', report.hub.endpoint],
@@ -52,7 +59,7 @@ export const command: Command = {
   usage: USAGE,
   async run(args: string[], ctx: CommandContext): Promise<number> {
     const { values } = parseArgs({ args, options: { backend: { type: 'string' }, json: { type: 'boolean', default: false } }, strict: true });
-    const backend = await initBackend({ backend: parseBackendOption(values.backend), wasmThreads: cliWasmThreads(ctx.env) });
+    const backend = await startBackend({ backend: parseBackendOption(values.backend), wasmThreads: cliWasmThreads(ctx.env), warn: warnTo(ctx.stderr) });
     const hub = hubSettingsFromEnv(ctx.env);
     const report: EnvReport = {
       llamats: packageVersion('@llamats/cli'),

@@ -122,7 +122,7 @@ describe('llamats finetune', () => {
     const reader = await openSafetensors(join(TINY, 'model.safetensors'));
     const before = await reader.readFloat32('model.layers.0.self_attn.q_proj.weight');
     await reader.close();
-    const after = (model.namedParameters().get('model.layers.0.self_attn.q_proj.weight')?(await .data()) ?? new Float32Array()) as Float32Array;
+    const after = ((await model.namedParameters().get('model.layers.0.self_attn.q_proj.weight')?.data()) ?? new Float32Array()) as Float32Array;
     expect(after.length).toBe(before.length);
     expect(after.some((v, i) => v !== before[i])).toBe(true);
     model.dispose();

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigError, initBackend, isLocalPath, registerGradients, writeFileAtomic } from '@llamats/core';
+import { ConfigError, isLocalPath, registerGradients, writeFileAtomic } from '@llamats/core';
 import { getTemplate, isTokenizedRecord, loadInstructionDataset, splitTrainVal, tokenizeForTraining, type InstructionRecord } from '@llamats/instruct-data';
 import { LlamaForCausalLM, resolveModelFile } from '@llamats/llama-model';
 import { PeftModel, getPeftModel } from '@llamats/peft-lora';
@@ -23,6 +23,7 @@ import {
 import type { Command, CommandContext } from '../command.js';
 import { BACKEND_USAGE, parseBackendOption, cliWasmThreads } from '../backend-option.js';
 import { pathExists } from '../path-exists.js';
+import { startBackend, warnTo } from '../start-backend.js';
 
 const USAGE = `llamats finetune --model <repo|dir> --data <file|dir|dataset> [--out <dir>] [options]
 
@@ -288,7 +289,7 @@ export const command: Command = {
     if (!LR_SCHEDULER_TYPES.includes(lrScheduler)) throw new ConfigError(`--lr-scheduler must be one of ${LR_SCHEDULER_TYPES.join(', ')}; got "${lrScheduler}".`, { key: 'lr-scheduler' });
     const hub = { ...(values.revision ? { revision: values.revision as string } : {}), offline: values.offline === true || ctx.env.HF_HUB_OFFLINE === '1' };
 
-    const backend = await initBackend({ backend: parseBackendOption(values.backend as string | undefined), wasmThreads: cliWasmThreads(ctx.env) });
+    const backend = await startBackend({ backend: parseBackendOption(values.backend as string | undefined), wasmThreads: cliWasmThreads(ctx.env), warn: warnTo(ctx.stderr) });
     await registerGradients();
     ctx.stderr.write(`backend ${backend.backend}: ${backend.reason}\n`);
     const data = await prepareData(values, model, hub, ctx);

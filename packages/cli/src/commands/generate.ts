@@ -1,8 +1,9 @@
 import { parseArgs } from 'node:util';
-import { ConfigError, LlamatsError, initBackend } from '@llamats/core';
+import { ConfigError, LlamatsError } from '@llamats/core';
 import { LlamaForCausalLM, loadGenerationConfig, resolveModelFile, type GenerateOptions, type GenerationDefaults, type GenerationTokenizer } from '@llamats/llama-model';
 import type { Command, CommandContext } from '../command.js';
 import { BACKEND_USAGE, parseBackendOption, cliWasmThreads } from '../backend-option.js';
+import { startBackend, warnTo } from '../start-backend.js';
 
 const USAGE = `llamats generate <model> --prompt "<text>" [options]
 
@@ -87,7 +88,7 @@ export async function loadCliTokenizer(model: string, hub: { revision?: string; 
 
 /** Loads the model (and adapter) after starting the backend; progress goes to stderr. */
 export async function loadCliModel(model: string, values: Record<string, unknown>, ctx: CommandContext) {
-  await initBackend({ backend: parseBackendOption(values.backend as string | undefined), wasmThreads: cliWasmThreads(ctx.env) });
+  await startBackend({ backend: parseBackendOption(values.backend as string | undefined), wasmThreads: cliWasmThreads(ctx.env), warn: warnTo(ctx.stderr) });
   const hub = { ...(values.revision ? { revision: values.revision as string } : {}), offline: Boolean(values.offline) || ctx.env.HF_HUB_OFFLINE === '1' };
   const llama = await LlamaForCausalLM.fromPretrained(model, { ...hub, signal: ctx.signal });
   try {

@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { hubSettingsFromEnv, initBackend, resolveRepoFile, writeFileAtomic } from '@llamats/core';
+import { hubSettingsFromEnv, resolveRepoFile, writeFileAtomic } from '@llamats/core';
 import { LlamaForCausalLM } from '@llamats/llama-model';
 import { PeftModel } from '@llamats/peft-lora';
 import { BACKEND_USAGE, parseBackendOption, cliWasmThreads } from '../backend-option.js';
 import type { Command, CommandContext } from '../command.js';
+import { startBackend, warnTo } from '../start-backend.js';
 
 const USAGE = `llamats merge <base> <adapter> --out <dir> [--backend <name>] [--revision <rev>] [--adapter-revision <rev>] [--offline]
 
@@ -52,7 +53,7 @@ export const command: Command = {
     const settings = hubSettingsFromEnv(ctx.env);
     const offline = values.offline || settings.offline;
     const hub = { cacheDir: settings.cacheDir, hubUrl: settings.hubUrl, accessToken: settings.accessToken ?? '', offline, signal: ctx.signal };
-    const backend = await initBackend({ backend: parseBackendOption(values.backend), wasmThreads: cliWasmThreads(ctx.env) });
+    const backend = await startBackend({ backend: parseBackendOption(values.backend), wasmThreads: cliWasmThreads(ctx.env), warn: warnTo(ctx.stderr) });
     ctx.stderr.write(`backend: ${backend.backend}\n`);
 
     const base = await LlamaForCausalLM.fromPretrained(baseRef, { ...(values.revision ? { revision: values.revision } : {}), offline, signal: ctx.signal });

@@ -1,12 +1,13 @@
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { initBackend, isLocalPath, ValidationError } from '@llamats/core';
+import { isLocalPath, ValidationError } from '@llamats/core';
 import { LlamaForCausalLM } from '@llamats/llama-model';
 import { PeftModel } from '@llamats/peft-lora';
 import { createLlamaEngine, createServer, type GenerationEngine, type PromptFormat, type ServerLogger } from '@llamats/server';
 import { loadTokenizer } from '@llamats/tokenizer';
 import { BACKEND_USAGE, parseBackendOption, cliWasmThreads } from '../backend-option.js';
 import type { Command, CommandContext } from '../command.js';
+import { startBackend } from '../start-backend.js';
 
 const usage = `llamats serve --model <repo|dir> [options]
 
@@ -162,7 +163,12 @@ export const command: Command = {
     const graceSeconds = positiveInteger(values['shutdown-grace'], '--shutdown-grace', 10, 0);
     const logger = stderrLogger(ctx);
 
-    const backend = await initBackend({ backend: parseBackendOption(values.backend), wasmThreads: cliWasmThreads(ctx.env), log: (line) => logger.info(line) });
+    const backend = await startBackend({
+      backend: parseBackendOption(values.backend),
+      wasmThreads: cliWasmThreads(ctx.env),
+      log: (line) => logger.info(line),
+      warn: (line) => logger.warn(line),
+    });
     logger.info(`backend: ${backend.backend} (${backend.reason})`);
     const engine = await loadServeEngine({
       model: values.model,

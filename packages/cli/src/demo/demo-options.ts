@@ -10,6 +10,8 @@ export interface DemoOptions {
   backend: BackendChoice;
   /** wasm threads; the command sets every core (tests leave it at 1). */
   wasmThreads?: number;
+  /** Receives the backend's one-line warning (the command sends it to stderr; the report goes to stdout). */
+  warn?: (line: string) => void;
   quick: boolean;
   seed: number;
 }

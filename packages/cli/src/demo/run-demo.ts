@@ -1,10 +1,11 @@
 import { join } from 'node:path';
-import { initBackend, registerGradients, writeFileAtomic } from '@llamats/core';
+import { registerGradients, writeFileAtomic } from '@llamats/core';
 import { getTemplate, renderTextPrompt, seededRandom, tokenizeForTraining } from '@llamats/instruct-data';
 import { LlamaForCausalLM } from '@llamats/llama-model';
 import { getPeftModel } from '@llamats/peft-lora';
 import { loadTokenizer } from '@llamats/tokenizer';
 import { formatProgressLine, fullTrainable, loraTrainable, train } from '@llamats/trainer';
+import { startBackend } from '../start-backend.js';
 import { locateDemoAssets } from './demo-assets.js';
 import { interleaveFamilies, readDemoItems, samplePerFamily, type DemoItem } from './demo-data.js';
 import type { DemoOptions } from './demo-options.js';
@@ -38,7 +39,7 @@ export interface DemoResult {
 export async function runDemo(options: DemoOptions, write: (text: string) => void, signal: AbortSignal): Promise<DemoResult> {
   const started = Date.now();
   const elapsed = (): string => `${((Date.now() - started) / 1000).toFixed(0)} s`;
-  const backend = await initBackend({ backend: options.backend, wasmThreads: options.wasmThreads ?? 1 });
+  const backend = await startBackend({ backend: options.backend, wasmThreads: options.wasmThreads ?? 1, warn: options.warn ?? ((line) => write(`warning: ${line}\n`)) });
   await registerGradients();
   write(`llamats demo — LoRA fine-tuning of an embedded tiny LLaMA, offline (backend: ${backend.backend}; ${backend.reason})\n\n`);
 
