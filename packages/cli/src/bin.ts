@@ -1,8 +1,16 @@
 #!/usr/bin/env node
+import { fileURLToPath } from 'node:url';
 import { errorLine } from './error-line.js';
 import { exitProcess, exitProcessNow } from './exit-process.js';
 import { listenForInterrupts } from './interrupts.js';
+import { inheritedStderrTty, runWithQuietNativeStderr, wantsQuietNativeStderr } from './quiet-native-stderr.js';
 import { runCli } from './run-cli.js';
+
+const argv = process.argv.slice(2);
+// webgpu starts Dawn in this process, whose native warnings only a parent can filter out of stderr.
+if (wantsQuietNativeStderr(argv, process.env)) process.exit(await runWithQuietNativeStderr(fileURLToPath(import.meta.url), argv));
+const tty = inheritedStderrTty(process.env);
+if (tty) for (const [key, value] of Object.entries(tty)) Object.defineProperty(process.stderr, key, { value, configurable: true });
 
 const debug = process.env.LLAMATS_DEBUG === '1';
 const describe = (error: unknown): string => (debug && error instanceof Error && error.stack ? error.stack : errorLine(error));
@@ -19,7 +27,7 @@ const interrupts = listenForInterrupts({ onSecondSignal: (code) => exitProcessNo
 
 let code: number;
 try {
-  code = await runCli(process.argv.slice(2), {
+  code = await runCli(argv, {
     stdout: process.stdout,
     stderr: process.stderr,
     env: process.env,

@@ -10,7 +10,8 @@ describe('listenForInterrupts', () => {
   it('the first signal aborts with the signal named; the second asks for an exit at once', () => {
     const source = fakeProcess();
     const forced: number[] = [];
-    const interrupts = listenForInterrupts({ source, onSecondSignal: (code) => forced.push(code) });
+    let clock = 0;
+    const interrupts = listenForInterrupts({ source, onSecondSignal: (code) => forced.push(code), now: () => clock });
     expect(interrupts.signal.aborted).toBe(false);
     expect(interrupts.exitCode()).toBeNull();
     source.emit('SIGTERM');
@@ -19,6 +20,11 @@ describe('listenForInterrupts', () => {
     expect((interrupts.signal.reason as Error).name).toBe('AbortError');
     expect(interrupts.exitCode()).toBe(143);
     expect(forced).toEqual([]);
+    // The same keypress reaching us twice (parent and child both get a terminal's Ctrl-C) is one signal.
+    clock = 50;
+    source.emit('SIGINT');
+    expect(forced).toEqual([]);
+    clock = 1000;
     source.emit('SIGINT');
     expect(forced).toEqual([130]);
     expect(interrupts.exitCode()).toBe(143);

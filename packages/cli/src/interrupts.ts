@@ -17,20 +17,30 @@ export interface ListenForInterruptsOptions {
   onSecondSignal: (exitCode: number) => void;
   /** Where signals come from (tests pass an EventEmitter). */
   source?: Pick<NodeJS.Process, 'on' | 'off'>;
+  /** Milliseconds clock (tests pass their own). */
+  now?: () => number;
 }
+
+/** How soon after the first signal a second one counts as the same keypress. */
+const REPEAT_MS = 100;
 
 /** First signal: ask the running command to stop cleanly (it sees `signal`); second: end at once. */
 export function listenForInterrupts(options: ListenForInterruptsOptions): Interrupts {
   const source = options.source ?? process;
+  const now = options.now ?? Date.now;
   const controller = new AbortController();
   let code: number | null = null;
+  let firstAt = 0;
   const handlers = (Object.keys(SIGNAL_EXIT_CODES) as InterruptSignal[]).map((name) => {
     const handler = (): void => {
+      // A repeat within a moment is the same Ctrl-C reaching us twice (a terminal signals a whole process group).
+      if (code !== null && now() - firstAt < REPEAT_MS) return;
       if (code !== null) {
         options.onSecondSignal(SIGNAL_EXIT_CODES[name]);
         return;
       }
       code = SIGNAL_EXIT_CODES[name];
+      firstAt = now();
       controller.abort(Object.assign(new Error(`interrupted by ${name}`), { name: 'AbortError', code: 'ABORT_ERR', signal: name }));
     };
     source.on(name, handler);
