@@ -17,8 +17,10 @@ export type { TensorToWrite } from './safetensors/writer.js';
 export { DTYPE_BYTES, halfToFloat, floatToHalf, bytesToFloat32 } from './safetensors/dtypes.js';
 export type { SafetensorsDtype, TensorData } from './safetensors/dtypes.js';
 export { MAX_HEADER_BYTES } from './safetensors/header.js';
-export { initBackend, registerGradients, releaseBackend, BACKEND_CHOICES, BACKEND_HINTS, hasVulkanLoader, probeWebgpuAdapter, isSoftwareAdapter } from './backend/index.js';
+export { initBackend, registerGradients, releaseBackend, maxBindingBytes, BACKEND_CHOICES, BACKEND_HINTS, hasVulkanLoader, probeWebgpuAdapter, isSoftwareAdapter } from './backend/index.js';
 export type { BackendChoice, BackendName, BackendInfo, InitBackendOptions, WasmInfo, WebgpuInfo, WebgpuAdapterProbe, WebgpuProbeResult } from './backend/index.js';
+export { countGpuDispatches } from './backend/gpu-dispatches.js';
+export type { GpuDispatchCounter } from './backend/gpu-dispatches.js';
 export {
   resolveRepoFile,
   downloadRepo,
@@ -34,5 +36,8 @@ export {
 export type { ResolveRepoFileOptions, DownloadRepoOptions, DownloadedRepo, HubSettings, HubOptions, HubProgress, RepoType } from './hub/index.js';
 export { SeededRng, seededRandom } from './seeded-rng.js';
 export type { RngState } from './seeded-rng.js';
-export { WasmKernels, splitGemm, installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled, fusedCrossEntropy, KERNELS_SOURCE_SHA256 } from './kernels/index.js';
+export { WasmKernels, splitGemm, installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled, KERNELS_SOURCE_SHA256 } from './kernels/index.js';
+export { ensureLlamatsKernels, hasLlamatsKernel, KERNEL_BACKENDS, softmaxCrossEntropy, fusedCrossEntropy, IGNORE_INDEX, rmsNorm, swiglu, rope } from './ops/index.js';
+export type { SoftmaxCrossEntropyOptions } from './ops/index.js';
+export { SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_GRAD, RMS_NORM, RMS_NORM_GRAD_X, RMS_NORM_GRAD_WEIGHT, SWIGLU, SWIGLU_GRAD_GATE, SWIGLU_GRAD_UP, ROPE, ROPE_GRAD } from './ops/index.js';
 export type { GemmArgs, GemmShare } from './kernels/index.js';

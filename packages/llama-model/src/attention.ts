@@ -1,15 +1,16 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { rope } from '@llamats/core';
 import type { LlamaConfig } from './config.js';
 import type { KvCache } from './kv-cache.js';
 import type { LinearLayer } from './linear.js';
-import { applyRope } from './rope.js';
 
 /** What attention needs besides the hidden states: rotary tables, mask and optionally a KV cache. */
 export interface AttentionContext {
   config: LlamaConfig;
   cos: tf.Tensor;
   sin: tf.Tensor;
-  rotateHalf: tf.Tensor2D;
+  /** Not read any more (the rope op rotates halves itself); kept so callers that build it still type-check. */
+  rotateHalf?: tf.Tensor2D;
   /** Additive [batch, 1, query, key] or null when nothing is masked. */
   mask: tf.Tensor | null;
   cache?: { kv: KvCache; layer: number };
@@ -33,8 +34,8 @@ export function selfAttention(x: tf.Tensor3D, proj: AttentionProjections, ctx: A
   return tf.tidy(() => {
     const { numAttentionHeads: heads, numKeyValueHeads: kvHeads, headDim: dim } = ctx.config;
     const [batch, seq] = x.shape;
-    let q = applyRope(splitHeads(proj.q.apply(x), heads, dim), ctx.cos, ctx.sin, ctx.rotateHalf);
-    let k = applyRope(splitHeads(proj.k.apply(x), kvHeads, dim), ctx.cos, ctx.sin, ctx.rotateHalf);
+    let q = rope(splitHeads(proj.q.apply(x), heads, dim), ctx.cos, ctx.sin);
+    let k = rope(splitHeads(proj.k.apply(x), kvHeads, dim), ctx.cos, ctx.sin);
     let v = splitHeads(proj.v.apply(x), kvHeads, dim);
     if (ctx.cache) ({ key: k, value: v } = ctx.cache.kv.append(ctx.cache.layer, k, v));
     const keyLen = k.shape[2];

@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { fusedCrossEntropy, ShapeMismatchError } from '@llamats/core';
-import { gatherRows } from './gather-rows.js';
+import { IGNORE_INDEX, ShapeMismatchError, softmaxCrossEntropy, ValidationError } from '@llamats/core';
 
 export type LossReduction = 'mean' | 'sum';
 
@@ -12,56 +11,69 @@ export interface CausalLmLossOptions {
 
 export type LabelsInput = readonly (readonly number[])[] | tf.Tensor2D;
 
-export function labelsToArray(labels: LabelsInput): number[][] {
-  return labels instanceof tf.Tensor ? (labels.arraySync() as number[][]) : labels.map((row) => [...row]);
-}
-
-/** Tokens the causal-LM loss counts: labels[:, 1:] that are not ignoreIndex. */
-export function countLossTokens(labels: LabelsInput, options: { ignoreIndex?: number } = {}): number {
-  const ignore = options.ignoreIndex ?? -100;
+/**
+ * Tokens the causal-LM loss counts: labels[:, 1:] that are not ignoreIndex. Host arrays only: labels that are a
+ * tensor stay on the device (causalLmLoss counts them there), and reading them back here would stall a GPU.
+ */
+export function countLossTokens(labels: readonly (readonly number[])[], options: { ignoreIndex?: number } = {}): number {
+  if (labels instanceof tf.Tensor) {
+    throw new ValidationError('countLossTokens takes labels as number[][]; for a tensor, count on the device: tf.sum(tf.notEqual(labels.slice([0, 1]), ignoreIndex)).', {
+      location: 'labels',
+    });
+  }
+  const ignore = options.ignoreIndex ?? IGNORE_INDEX;
   let count = 0;
-  for (const row of labelsToArray(labels)) for (let t = 1; t < row.length; t++) if (row[t] !== ignore) count++;
+  for (const row of labels) for (let t = 1; t < row.length; t++) if (row[t] !== ignore) count++;
   return count;
 }
 
-/**
- * Shifted cross-entropy: logits at t predict labels at t+1; ignoreIndex (-100) is skipped.
- * Mean over counted tokens (NaN when none, as in torch) or their sum.
- */
-export function causalLmLoss(logits: tf.Tensor3D, labels: LabelsInput, options: CausalLmLossOptions = {}): tf.Scalar {
-  const ignore = options.ignoreIndex ?? -100;
-  const rows = labelsToArray(labels);
-  const [batch, seq, vocab] = logits.shape;
+/** Array labels must have the logits' [batch, seq] and ids inside the vocabulary (or ignoreIndex): named by position. */
+function checkArrayLabels(rows: readonly (readonly number[])[], batch: number, seq: number, vocab: number, ignore: number): void {
   if (rows.length !== batch || rows.some((r) => r.length !== seq)) {
-    throw new ShapeMismatchError(`labels must have the shape of input_ids [${batch}, ${seq}], found [${rows.length}, ${rows[0]?.length ?? 0}].`, {
-      tensor: 'labels',
-      expected: [batch, seq],
-      found: [rows.length, rows[0]?.length ?? 0],
-    });
+    const found = [rows.length, rows.find((r) => r.length !== seq)?.length ?? rows[0]?.length ?? 0];
+    throw new ShapeMismatchError(`labels must have the shape of input_ids [${batch}, ${seq}], found [${found}].`, { tensor: 'labels', expected: [batch, seq], found });
   }
-  const positions: number[] = [];
-  const flatTargets: number[] = [];
   for (let b = 0; b < batch; b++) {
-    for (let t = 0; t + 1 < seq; t++) {
-      const label = rows[b][t + 1];
+    for (let t = 1; t < seq; t++) {
+      const label = rows[b][t];
       if (label === ignore) continue;
       if (!Number.isInteger(label) || label < 0 || label >= vocab) {
-        throw new ShapeMismatchError(`labels[${b}][${t + 1}] is ${label}, outside the vocabulary [0, ${vocab}).`, { tensor: 'labels' });
+        throw new ShapeMismatchError(`labels[${b}][${t}] is ${label}, outside the vocabulary [0, ${vocab}).`, { tensor: 'labels' });
       }
-      positions.push(b * seq + t);
-      flatTargets.push(positions.length - 1);
     }
   }
+}
+
+/** Tensor labels are checked by shape only: their values never leave the device (one outside the vocabulary makes the loss NaN). */
+function checkTensorLabels(labels: tf.Tensor, batch: number, seq: number): void {
+  if (labels.rank !== 2 || labels.shape[0] !== batch || labels.shape[1] !== seq) {
+    throw new ShapeMismatchError(`labels must have the shape of input_ids [${batch}, ${seq}], found [${labels.shape}].`, {
+      tensor: 'labels',
+      expected: [batch, seq],
+      found: labels.shape,
+    });
+  }
+}
+
+/**
+ * Shifted cross-entropy: logits at t predict labels at t+1; ignoreIndex (-100) is skipped. Mean over counted tokens
+ * (NaN when none, as in torch) or their sum. Computed on the device: the labels are shifted there, ignored rows give
+ * 0 inside the softmax cross-entropy op, and the count is a tensor, so tensor labels are never read back.
+ */
+export function causalLmLoss(logits: tf.Tensor3D, labels: LabelsInput, options: CausalLmLossOptions = {}): tf.Scalar {
+  const ignore = options.ignoreIndex ?? IGNORE_INDEX;
+  const [batch, seq, vocab] = logits.shape;
+  if (labels instanceof tf.Tensor) checkTensorLabels(labels, batch, seq);
+  else checkArrayLabels(labels, batch, seq, vocab, ignore);
   return tf.tidy(() => {
-    const count = positions.length;
-    if (count === 0) return tf.scalar(options.reduction === 'sum' ? 0 : Number.NaN);
-    const picked = gatherRows(tf.reshape(logits, [batch * seq, vocab]), tf.tensor1d(positions, 'int32'));
-    const labelIds = positions.map((p) => rows[Math.floor(p / seq)][(p % seq) + 1]);
-    // One pass per row (and one for its gradient) on llamats' wasm kernels; tfjs ops elsewhere.
-    const fused = fusedCrossEntropy(picked as tf.Tensor2D, tf.tensor1d(labelIds, 'int32'));
-    const nll = fused
-      ? tf.sum(fused)
-      : tf.neg(tf.sum(gatherRows(tf.reshape(tf.logSoftmax(picked), [-1, 1]), tf.tensor1d(flatTargets.map((i) => i * vocab + labelIds[i]), 'int32'))));
-    return (options.reduction === 'sum' ? nll : tf.div(nll, count)) as tf.Scalar;
+    const ids = labels instanceof tf.Tensor ? (labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32')) : tf.tensor2d(labels.map((r) => [...r]), [batch, seq], 'int32');
+    // targets[b, t] = labels[b, t + 1]; the last position predicts nothing.
+    const shifted = tf.concat([tf.slice(ids, [0, 1], [batch, seq - 1]), tf.fill([batch, 1], ignore, 'int32')], 1);
+    const targets = tf.reshape(shifted, [batch * seq]) as tf.Tensor1D;
+    const nll = softmaxCrossEntropy(tf.reshape(logits, [batch * seq, vocab]) as tf.Tensor2D, targets, { ignoreIndex: ignore });
+    const total = tf.sum(nll);
+    if (options.reduction === 'sum') return total as tf.Scalar;
+    // 0 / 0 is NaN when no token counts, as torch gives.
+    return tf.div(total, tf.sum(tf.cast(tf.notEqual(targets, tf.scalar(ignore, 'int32')), 'float32'))) as tf.Scalar;
   });
 }

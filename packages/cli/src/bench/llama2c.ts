@@ -33,7 +33,7 @@ async function writeCheckpoint(model: LlamaForCausalLM, config: LlamaConfig, pat
     await file.write(new Uint8Array(header.buffer));
     const params = model.namedParameters();
     const tensor = async (name: string) => {
-      const values = params.get(name)!.dataSync() as Float32Array;
+      const values = (await params.get(name)!.data()) as Float32Array;
       await file.write(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
     };
     const perLayer = async (suffix: string) => {

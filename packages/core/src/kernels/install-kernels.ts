@@ -81,61 +81,14 @@ function identity(args: KernelArgs): tf.TensorInfo {
 
 const REPLACEMENTS: Record<string, (args: KernelArgs) => tf.TensorInfo> = { [tf.BatchMatMul]: batchMatMul, [tf.Exp]: exp, [tf.Identity]: identity };
 
-/** Kernel names of llamats' own ops (no tfjs counterpart); run them through `tf.engine().runKernel`. */
-export const CROSS_ENTROPY = 'LlamatsCrossEntropy';
-export const CROSS_ENTROPY_GRAD = 'LlamatsCrossEntropyGrad';
-
-function crossEntropyKernel(args: KernelArgs): tf.TensorInfo {
-  const { logits, targets, dy } = args.inputs as { logits: tf.TensorInfo; targets: tf.TensorInfo; dy?: tf.TensorInfo };
-  const kernels = WasmKernels.get()!;
-  const [rows, vocab] = logits.shape;
-  const out = args.backend.makeOutput(dy ? [rows, vocab] : [rows], 'float32');
-  if (rows > 0) {
-    kernels.crossEntropy({
-      logits: kernels.offsetOf(logits),
-      targets: kernels.offsetOf(targets),
-      nll: dy ? 0 : kernels.offsetOf(out),
-      dy: dy ? kernels.offsetOf(dy) : 0,
-      grad: dy ? kernels.offsetOf(out) : 0,
-      rows,
-      vocab,
-    });
-  }
-  return out;
-}
-
-const OWN_KERNELS = [CROSS_ENTROPY, CROSS_ENTROPY_GRAD];
-
-/**
- * Softmax cross-entropy per row of logits [rows, vocab] against int32 targets [rows], in one pass on llamats'
- * kernels (and its gradient in one more); null when they are not installed (use tfjs ops then).
- */
-export function fusedCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D | null {
-  if (!wasmKernelsInstalled() || tf.getBackend() !== 'wasm' || logits.dtype !== 'float32' || targets.dtype !== 'int32') return null;
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [x, t] = args as [tf.Tensor2D, tf.Tensor1D];
-    const save = args[2] as tf.GradSaveFunc;
-    save([x, t]);
-    return {
-      value: tf.engine().runKernel(CROSS_ENTROPY, { logits: x, targets: t }) as tf.Tensor1D,
-      gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
-        const [sx, st] = saved as [tf.Tensor2D, tf.Tensor1D];
-        const grad = tf.engine().runKernel(CROSS_ENTROPY_GRAD, { logits: sx, targets: st, dy: (Array.isArray(dy) ? dy[0] : dy) as tf.Tensor1D }) as tf.Tensor2D;
-        return [grad, tf.zerosLike(st)];
-      },
-    };
-  });
-  return op(logits, targets) as tf.Tensor1D;
-}
+// Softmax cross-entropy moved to src/ops (one op on cpu, wasm and webgpu); the old name stays for callers.
+export { fusedCrossEntropy } from '../ops/softmax-cross-entropy.js';
 
 /**
  * Puts llamats' kernels in place of tfjs-backend-wasm's BatchMatMul (its batched and transposed cases run a
  * scalar loop) and Exp. Idempotent; undo with `uninstallWasmKernels`. initBackend calls it for wasm.
  */
 export function installWasmKernels(): void {
-  for (const name of OWN_KERNELS) {
-    if (!tf.getKernel(name, 'wasm')) tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: crossEntropyKernel as unknown as tf.KernelFunc });
-  }
   for (const [name, kernelFunc] of Object.entries(REPLACEMENTS)) {
     if (originals.has(name)) continue;
     const original = tf.getKernel(name, 'wasm');

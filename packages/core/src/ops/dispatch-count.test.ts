@@ -1,0 +1,46 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { countGpuDispatches } from '../backend/gpu-dispatches.js';
+import { TEST_BACKENDS, useBackend } from '../backend/test-backends.js';
+import { rmsNorm } from './rms-norm.js';
+import { rope } from './rope.js';
+import { softmaxCrossEntropy } from './softmax-cross-entropy.js';
+import { swiglu } from './swiglu.js';
+import { randomValues } from './test-support.js';
+
+/** GPU dispatches of f's forward alone, and of forward plus the gradients of `xs` (with dy given, so no ones fill). */
+async function dispatches(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[]): Promise<[number, number]> {
+  const forward = countGpuDispatches()!;
+  const y = f(...xs);
+  await y.data();
+  forward.stop();
+  const dy = tf.onesLike(y);
+  await dy.data();
+  const both = countGpuDispatches()!;
+  const grads = tf.grads(f)(xs, dy);
+  await Promise.all(grads.map((g) => g.data()));
+  both.stop();
+  tf.dispose([y, dy, ...grads]);
+  return [forward.count(), both.count() - forward.count()];
+}
+
+// The fusion each op exists for, counted: a regression to many small tfjs ops shows here first.
+describe.each(TEST_BACKENDS.filter((b) => b === 'webgpu'))('GPU dispatches per op on webgpu (forward, backward)', () => {
+  beforeAll(() => useBackend('webgpu'));
+
+  it('cross-entropy 2 / 1, rmsNorm 1 / 1 + 2 (dx, dweight), swiglu 1 / 1 + 1, rope 1 / 1', async () => {
+    const logits = tf.tensor2d(randomValues(5 * 300, 1), [5, 300]);
+    const targets = tf.tensor1d([3, -100, 299, 0, 7], 'int32');
+    const x = tf.tensor2d(randomValues(6 * 40, 2), [6, 40]);
+    const weight = tf.tensor1d(randomValues(40, 3));
+    const up = tf.tensor2d(randomValues(6 * 40, 6), [6, 40]);
+    const q = tf.tensor4d(randomValues(2 * 3 * 4 * 8, 4), [2, 3, 4, 8]);
+    const table = tf.tensor3d(randomValues(4 * 8, 5), [1, 4, 8]);
+    expect(await dispatches((l) => softmaxCrossEntropy(l as tf.Tensor2D, targets), [logits])).toEqual([2, 1]);
+    expect(await dispatches((a) => rmsNorm(a, weight, 1e-6), [x])).toEqual([1, 1]);
+    expect(await dispatches((a, w) => rmsNorm(a, w, 1e-6), [x, weight])).toEqual([1, 3]);
+    expect(await dispatches((g, u) => swiglu(g, u), [x, up])).toEqual([1, 2]);
+    expect(await dispatches((a) => rope(a as tf.Tensor4D, table, table), [q])).toEqual([1, 1]);
+    tf.dispose([logits, targets, x, weight, up, q, table]);
+  });
+});

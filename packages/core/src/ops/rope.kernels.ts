@@ -1,0 +1,83 @@
+import * as tf from '@tensorflow/tfjs-core';
+import { cpuKernelFunc, wasmKernelFunc, type HostKernel } from './host-kernel.js';
+import type { LlamatsOp } from './kernel-types.js';
+import { webgpuRope, webgpuRopeGrad } from './rope.webgpu.js';
+
+/** x [batch, heads, seq, dim], cosTable and sinTable [1 or batch, seq, dim] → x · cos + rotate_half(x) · sin. */
+export const ROPE = 'LlamatsRope';
+/** dy, cosTable, sinTable → dx: the transposed rotation, dy · cos + rotate_half_ᵀ(dy · sin). */
+export const ROPE_GRAD = 'LlamatsRopeGrad';
+
+/**
+ * HF's rotate-half rotary embedding: the two halves (a, b) of every vector become (a·cos − b·sin, b·cos + a·sin),
+ * with cos/sin read per position (and per batch row when the tables have one). `transposed` runs the gradient:
+ * (a, b) → (a·cos + b·sin', b·cos' − a·sin), reading sin at the partner's column.
+ */
+export function ropeVectors(x: Float32Array, cos: Float32Array, sin: Float32Array, out: Float32Array, shape: readonly number[], tableBatch: number, transposed: boolean): void {
+  const [batch, heads, seq, dim] = shape;
+  const half = dim / 2;
+  for (let b = 0; b < batch; b++) {
+    for (let h = 0; h < heads; h++) {
+      for (let s = 0; s < seq; s++) {
+        const v = ((b * heads + h) * seq + s) * dim;
+        const t = ((tableBatch === 1 ? 0 : b) * seq + s) * dim;
+        for (let i = 0; i < half; i++) {
+          const a = x[v + i];
+          const c = x[v + i + half];
+          if (transposed) {
+            out[v + i] = a * cos[t + i] + c * sin[t + i + half];
+            out[v + i + half] = c * cos[t + i + half] - a * sin[t + i];
+          } else {
+            out[v + i] = a * cos[t + i] - c * sin[t + i];
+            out[v + i + half] = c * cos[t + i + half] + a * sin[t + i + half];
+          }
+        }
+      }
+    }
+  }
+}
+
+function host(input: 'x' | 'dy', transposed: boolean): HostKernel {
+  return {
+    inputs: [input, 'cosTable', 'sinTable'],
+    outputShapes: (infos) => [[...infos[input].shape]],
+    run: (views, [out], infos) =>
+      ropeVectors(views[input] as Float32Array, views.cosTable as Float32Array, views.sinTable as Float32Array, out, infos[input].shape, infos.cosTable.shape[0], transposed),
+  };
+}
+
+/** rotate_half(x) = [−x₂, x₁] from tfjs ops, for the tables' gradients. */
+function rotateHalf(x: tf.Tensor): tf.Tensor {
+  const half = x.shape[x.rank - 1] / 2;
+  const [first, second] = tf.split(x, [half, half], -1);
+  return tf.concat([tf.neg(second), first], -1);
+}
+
+/** Summed over heads (and over batch when the tables are shared): back to the tables' [1 or batch, seq, dim]. */
+function toTable(t: tf.Tensor, tableBatch: number): tf.Tensor {
+  const perBatch = tf.sum(t, 1);
+  return tableBatch === 1 ? tf.sum(perBatch, 0, true) : perBatch;
+}
+
+/** dx is one kernel; the tables (constants in a model) get theirs from tfjs ops, only when asked for. */
+const gradient: tf.GradConfig = {
+  kernelName: ROPE,
+  inputsToSave: ['x', 'cosTable', 'sinTable'],
+  gradFunc: (dy, saved) => {
+    const [x, cosTable, sinTable] = saved;
+    const g = dy as tf.Tensor;
+    return {
+      x: () => tf.engine().runKernel(ROPE_GRAD, { dy: g, cosTable, sinTable }) as tf.Tensor,
+      cosTable: () => toTable(tf.mul(g, x), cosTable.shape[0]),
+      sinTable: () => toTable(tf.mul(g, rotateHalf(x)), sinTable.shape[0]),
+    };
+  },
+};
+
+export const ropeOp: LlamatsOp = {
+  kernels: [
+    { name: ROPE, cpu: cpuKernelFunc(ROPE, host('x', false)), wasm: wasmKernelFunc(ROPE, host('x', false)), webgpu: webgpuRope as unknown as tf.KernelFunc },
+    { name: ROPE_GRAD, cpu: cpuKernelFunc(ROPE_GRAD, host('dy', true)), wasm: wasmKernelFunc(ROPE_GRAD, host('dy', true)), webgpu: webgpuRopeGrad as unknown as tf.KernelFunc },
+  ],
+  gradients: [gradient],
+};
