@@ -1,25 +1,51 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { SeededRng } from '@llamats/core';
 import type { LlamaConfig } from './config.js';
 import { expectedParameterShapes } from './parameter-shapes.js';
+import { chunkName, resolveMaxTensorBytes, rowChunks, SPLITTABLE_PARAMETERS } from './weight-chunks.js';
 
-/** HF's _init_weights: weights ~ normal(0, initializer_range), biases 0, RMSNorm weights 1, the pad row of the embedding 0. */
-export function initialParameters(config: LlamaConfig, seed?: number): Map<string, tf.Variable> {
+/** normal(0, std) values from a seeded generator (Box–Muller): the same on every backend and platform. */
+function normalValues(count: number, std: number, rng: SeededRng): Float32Array {
+  const values = new Float32Array(count);
+  for (let i = 0; i < count; i += 2) {
+    const radius = std * Math.sqrt(-2 * Math.log(1 - rng.next()));
+    const angle = 2 * Math.PI * rng.next();
+    values[i] = radius * Math.cos(angle);
+    if (i + 1 < count) values[i + 1] = radius * Math.sin(angle);
+  }
+  return values;
+}
+
+/**
+ * HF's _init_weights: weights ~ normal(0, initializer_range), biases 0, RMSNorm weights 1, the pad row of the
+ * embedding 0. Values are drawn on the host, and the embedding and head go to the backend already in the row
+ * chunks their size needs (maxTensorBytes, by default the backend's binding limit): a whole 32000 × 2048 table
+ * would be bound by one kernel, which WebGPU refuses past its limit.
+ */
+export function initialParameters(config: LlamaConfig, seed?: number, maxTensorBytes?: number): Map<string, tf.Variable> {
+  const maxBytes = resolveMaxTensorBytes(maxTensorBytes);
+  const base = seed ?? Math.floor(Math.random() * 2 ** 31);
   const params = new Map<string, tf.Variable>();
   let index = 0;
   for (const [name, shape] of expectedParameterShapes(config)) {
-    const value = tf.tidy(() => {
-      if (name.endsWith('norm.weight')) return tf.ones(shape);
-      if (name.endsWith('.bias')) return tf.zeros(shape);
+    const count = shape.reduce((a, b) => a * b, 1);
+    let values: Float32Array;
+    if (name.endsWith('norm.weight')) values = new Float32Array(count).fill(1);
+    else if (name.endsWith('.bias')) values = new Float32Array(count);
+    else {
       // A distinct seed per tensor keeps tensors independent while the whole model stays reproducible.
-      let w = tf.randomNormal(shape, 0, config.initializerRange, 'float32', seed === undefined ? undefined : seed + 7919 * index);
+      values = normalValues(count, config.initializerRange, new SeededRng(base + 7919 * index));
       if (name === 'model.embed_tokens.weight' && config.padTokenId !== null && config.padTokenId < config.vocabSize) {
-        const keep = tf.reshape(tf.oneHot(tf.tensor1d([config.padTokenId], 'int32'), config.vocabSize), [config.vocabSize, 1]);
-        w = tf.mul(w, tf.sub(1, keep));
+        values.fill(0, config.padTokenId * config.hiddenSize, (config.padTokenId + 1) * config.hiddenSize);
       }
-      return w;
-    });
-    params.set(name, tf.variable(value, true));
-    value.dispose();
+    }
+    const [rows, cols] = shape;
+    const ranges = (SPLITTABLE_PARAMETERS as readonly string[]).includes(name) ? rowChunks(rows, cols, maxBytes) : [[0, rows] as [number, number]];
+    for (const range of ranges) {
+      const part = tf.tensor(values.subarray(range[0] * (cols ?? 1), range[1] * (cols ?? 1)), [range[1] - range[0], ...shape.slice(1)]);
+      params.set(ranges.length === 1 ? name : chunkName(name, range), tf.variable(part, true));
+      part.dispose();
+    }
     index++;
   }
   return params;

@@ -98,4 +98,14 @@ describe.each(TEST_BACKENDS.filter((b) => b === 'webgpu'))('a vocabulary bigger 
     for (const [name, grad] of expected.grads) expect(relDiff(got.grads.get(name)!, grad), name).toBeLessThan(1e-4);
     model.dispose();
   });
+
+  it('made from its config on the device (same seed), it is the cpu model: drawn on the host, sent in chunks', async () => {
+    await useBackend(backend);
+    const model = LlamaForCausalLM.fromConfig(BIG_VOCAB, { seed: 3 });
+    expect([...model.namedParameters().keys()].filter((n) => n.startsWith('model.embed_tokens.weight[')).length).toBeGreaterThan(1);
+    const { logits } = model.forward([IDS]);
+    expect(relDiff((await logits.data()) as Float32Array, expected.logits)).toBeLessThan(1e-4);
+    logits.dispose();
+    model.dispose();
+  });
 });
