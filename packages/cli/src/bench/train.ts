@@ -26,6 +26,7 @@ Options:
                        8 × 256 × 32000 logits batch and its gradient overflow wasm's 4 GiB heap)
   --seq <n>            tokens per sequence (default 256)
   --dim/--layers/--heads/--ffn/--vocab <n>   model shape (defaults: stories15M)
+  --kv-heads <n>       key/value heads for grouped-query attention (default: --heads, as stories15M)
   --torch-script <py>  the PyTorch anchor (default: ../shared/bench/torch_cpu_lora.py from the repo root)
   --python <exe>       python with torch (default: python3, then /usr/bin/python3)
   --threads <n>        wasm threads (default: every core, like PyTorch's 2 here; LLAMATS_WASM_THREADS)
@@ -37,6 +38,7 @@ interface BenchShape {
   dim: number;
   layers: number;
   heads: number;
+  kvHeads: number;
   ffn: number;
   vocab: number;
   seq: number;
@@ -109,6 +111,7 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
       dim: { type: 'string' },
       layers: { type: 'string' },
       heads: { type: 'string' },
+      'kv-heads': { type: 'string' },
       ffn: { type: 'string' },
       vocab: { type: 'string' },
       backend: { type: 'string' },
@@ -128,11 +131,13 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
     dim: intOption(values, 'dim', 288),
     layers: intOption(values, 'layers', 6),
     heads: intOption(values, 'heads', 6),
+    kvHeads: 0,
     ffn: intOption(values, 'ffn', 768),
     vocab: intOption(values, 'vocab', 32000),
     seq: intOption(values, 'seq', 256),
     batch: intOption(values, 'batch', 8),
   };
+  shape.kvHeads = intOption(values, 'kv-heads', shape.heads);
   const steps = intOption(values, 'steps', 3);
   const microBatch = Math.min(shape.batch, intOption(values, 'micro-batch', 2));
   const say = (line: string) => {
@@ -152,7 +157,7 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
       hidden_size: shape.dim,
       num_hidden_layers: shape.layers,
       num_attention_heads: shape.heads,
-      num_key_value_heads: shape.heads,
+      num_key_value_heads: shape.kvHeads,
       intermediate_size: shape.ffn,
       vocab_size: shape.vocab,
       max_position_embeddings: Math.max(shape.seq, 256),
@@ -203,7 +208,10 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
   const ours = (shape.batch * shape.seq * 1000) / meanMs;
 
   let torch: TorchResult | string = 'skipped (--no-torch)';
-  if (!values['no-torch']) {
+  if (!values['no-torch'] && shape.kvHeads !== shape.heads) {
+    // The CPU anchor script has no grouped-query attention: its work would not be ours.
+    torch = `skipped: shared/bench/torch_cpu_lora.py has no --kv-heads (it would run ${shape.heads} key/value heads, not ${shape.kvHeads})`;
+  } else if (!values['no-torch']) {
     const script = await findTorchScript(values['torch-script'], ctx.cwd);
     if (!script) torch = 'shared/bench/torch_cpu_lora.py was not found (give --torch-script)';
     else {
