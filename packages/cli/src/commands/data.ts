@@ -39,7 +39,10 @@ Subcommands:
   format     Tokenize for training: writes {input_ids, labels} JSON lines
 
 Common options:
-  --data F              dataset file (.json / .jsonl), directory, or Hub dataset repo (org/name)
+  --data F              dataset file (.json / .jsonl / .parquet / .csv / .tsv), folder, or Hub dataset repo (org/name)
+  --split S             split of a folder or Hub repo (default train), by the Hub's file naming:
+                        data/train-00000-of-00001-….parquet, train/…, train.jsonl; no split names = all train
+  --data-files G,…      files of a folder or Hub repo to read instead of a split: paths or globs (* crosses folders)
   --format F            auto | alpaca | jsonl | koalpaca | chat | tokenized (default auto)
   --skip-invalid        keep the valid records, report the rest (default: stop on any invalid record)
   --revision R, --offline   for Hub datasets
@@ -74,6 +77,8 @@ const COMMON = {
   'skip-invalid': { type: 'boolean' },
   revision: { type: 'string' },
   offline: { type: 'boolean' },
+  split: { type: 'string' },
+  'data-files': { type: 'string' },
 } as const;
 
 const DATA_FORMATS = ['auto', 'alpaca', 'jsonl', 'koalpaca', 'chat', 'tokenized'];
@@ -109,8 +114,14 @@ function oneOf<T extends string>(value: string | undefined, flag: string, choice
 // A path that exists is local; otherwise "org/name" is a Hub dataset repo.
 function dataSource(data: string, cwd: string): { path: string } | { repo: string } {
   const local = resolve(cwd, data);
-  const looksLikeRepo = /^[\w.-]+\/[\w.-]+$/.test(data) && !/\.(jsonl?|ndjson)$/i.test(data);
+  const looksLikeRepo = /^[\w.-]+\/[\w.-]+$/.test(data) && !/\.(jsonl?|ndjson|parquet|csv|tsv)$/i.test(data);
   return looksLikeRepo && !existsSync(local) ? { repo: data } : { path: local };
+}
+
+// --split and --data-files "a,b/*.parquet" as loadInstructionDataset takes them.
+function fileChoice(values: { split?: string; 'data-files'?: string }): { split?: string; dataFiles?: string[] } {
+  const dataFiles = values['data-files']?.split(',').map((s) => s.trim()).filter(Boolean);
+  return { split: values.split, dataFiles: dataFiles?.length ? dataFiles : undefined };
 }
 
 interface LoadedForCli {
@@ -119,10 +130,12 @@ interface LoadedForCli {
   invalidCount: number;
 }
 
-async function loadForCli(values: { data?: string; format?: string; 'skip-invalid'?: boolean; revision?: string; offline?: boolean }, ctx: CommandContext): Promise<LoadedForCli> {
+type DataValues = { data?: string; format?: string; 'skip-invalid'?: boolean; revision?: string; offline?: boolean; split?: string; 'data-files'?: string };
+
+async function loadForCli(values: DataValues, ctx: CommandContext): Promise<LoadedForCli> {
   const source = dataSource(required(values.data, 'data'), ctx.cwd);
   const format = oneOf(values.format, 'format', DATA_FORMATS, 'auto') as DatasetFormat | 'auto';
-  const loaded = await loadInstructionDataset({ ...source, format, skipInvalid: values['skip-invalid'], revision: values.revision, offline: values.offline, signal: ctx.signal });
+  const loaded = await loadInstructionDataset({ ...source, ...fileChoice(values), format, skipInvalid: values['skip-invalid'], revision: values.revision, offline: values.offline, signal: ctx.signal });
   if (loaded.invalid.length > 0) {
     for (const report of loaded.invalid.slice(0, 20)) ctx.stderr.write(`skipped ${formatInvalidReport(report)}\n`);
     if (loaded.invalid.length > 20) ctx.stderr.write(`… and ${loaded.invalid.length - 20} more\n`);
@@ -139,7 +152,7 @@ async function runValidate(args: string[], ctx: CommandContext): Promise<number>
   const { values } = parseArgs({ args, options: { ...COMMON }, strict: true });
   const source = dataSource(required(values.data, 'data'), ctx.cwd);
   const format = oneOf(values.format, 'format', DATA_FORMATS, 'auto') as DatasetFormat | 'auto';
-  const loaded = await loadInstructionDataset({ ...source, format, skipInvalid: true, revision: values.revision, offline: values.offline, signal: ctx.signal });
+  const loaded = await loadInstructionDataset({ ...source, ...fileChoice(values), format, skipInvalid: true, revision: values.revision, offline: values.offline, signal: ctx.signal });
   for (const report of loaded.invalid) ctx.stderr.write(`${formatInvalidReport(report)}\n`);
   const summary = `${loaded.records.length} valid, ${loaded.invalid.length} invalid (format ${loaded.format}, ${loaded.files.length} file${loaded.files.length === 1 ? '' : 's'})\n`;
   if (loaded.invalid.length > 0) {

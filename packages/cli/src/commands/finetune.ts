@@ -32,12 +32,14 @@ or fully (--full, Stanford Alpaca's recipe). Writes <out>/checkpoint-<step>/, me
 loss_curve.svg and, at the end, the adapter (adapter_config.json, adapter_model.safetensors)
 or the full model. Ctrl-C writes a checkpoint and exits; --resume-from-checkpoint continues.
 
-Data: Alpaca JSON/JSONL records (tokenized with --template) or pre-tokenized JSONL
-{"input_ids": [...], "labels": [...]} (no tokenizer needed), a file, a directory or a Hub dataset.
+Data: Alpaca records (tokenized with --template) or pre-tokenized {"input_ids": [...], "labels": [...]}
+(no tokenizer needed), in JSON, JSONL, Parquet, CSV or TSV: a file, a folder or a Hub dataset repo.
 
 Model and data:
   --model <repo|dir>             base model (Hub repo id or local folder)
   --data <file|dir|repo>         training data
+  --split <name>                 split of a folder or Hub repo (default train; Hub naming: data/train-…parquet, train.jsonl)
+  --data-files <glob,…>          files of a folder or Hub repo instead of a split (paths or globs)
   --out <dir>                    output directory (default ./lora-alpaca)
   --template <name|file>         prompt template (default alpaca)
   --cutoff-len <n>               longest example in tokens (default 256)
@@ -65,6 +67,8 @@ ${BACKEND_USAGE}`;
 const OPTIONS = {
   model: { type: 'string' },
   data: { type: 'string' },
+  split: { type: 'string' },
+  'data-files': { type: 'string' },
   out: { type: 'string' },
   template: { type: 'string' },
   'cutoff-len': { type: 'string' },
@@ -181,7 +185,9 @@ interface PreparedData {
 async function prepareData(values: OptionValues, model: string, hub: HubOptions, ctx: CommandContext): Promise<PreparedData> {
   const data = values.data as string;
   const local = isLocalPath(data) || (await pathExists(resolve(ctx.cwd, data)));
-  const dataset = await loadInstructionDataset(local ? { path: resolve(ctx.cwd, data) } : { repo: data, ...hub, signal: ctx.signal });
+  const dataFiles = (values['data-files'] as string | undefined)?.split(',').map((s) => s.trim()).filter(Boolean);
+  const choice = { split: values.split as string | undefined, dataFiles: dataFiles?.length ? dataFiles : undefined };
+  const dataset = await loadInstructionDataset(local ? { path: resolve(ctx.cwd, data), ...choice } : { repo: data, ...choice, ...hub, signal: ctx.signal });
   const cutoffLen = num(values, 'cutoff-len', 256, isPositiveCount, 'a whole number ≥ 1') as number;
   const trainOnInputs = values['no-train-on-inputs'] === true ? false : values['train-on-inputs'] !== false;
   const needsTokenizer = dataset.records.some((r) => !isTokenizedRecord(r));

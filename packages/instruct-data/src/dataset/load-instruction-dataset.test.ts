@@ -137,7 +137,11 @@ describe('loadInstructionDataset', () => {
       },
     });
     expect(fromHub.records.map((r) => ('instruction' in r ? r.instruction : ''))).toEqual(['One.', 'Two.']);
-    expect(asked).toEqual([expect.objectContaining({ repo: 'someone/alpaca-mini', repoType: 'dataset', revision: 'main', include: ['*.json', '*.jsonl', '*.ndjson'] })]);
+    // First the files that could be the train split by name; none is, so then every data file (all of them are train).
+    expect(asked).toEqual([
+      expect.objectContaining({ repo: 'someone/alpaca-mini', repoType: 'dataset', revision: 'main', include: expect.arrayContaining(['*train*.parquet', '*training*.json']) }),
+      expect.objectContaining({ include: ['*.parquet', '*.json', '*.jsonl', '*.ndjson', '*.csv', '*.tsv'] }),
+    ]);
     const oneFile = await loadInstructionDataset({
       repo: 'someone/alpaca-mini',
       files: ['b.json'],

@@ -1,18 +1,24 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { ConfigError } from '@llamats/core';
 import { resolveHubDatasetFiles, type DownloadRepo, type ResolveRepoFile } from './hub-dataset-files.js';
 import { InvalidDatasetError } from './invalid-dataset-error.js';
-import { readRawRecords } from './read-raw-records.js';
+import { resolveLocalDatasetFiles } from './local-dataset-files.js';
+import { readDataFile } from './read-data-file.js';
 import { isChatRecord, isTokenizedRecord, type DatasetFormat, type InstructionRecord, type InvalidRecordReport } from './records.js';
 import { validateRecord } from './validate-record.js';
 
 export interface LoadInstructionDatasetOptions {
-  /** A .json / .jsonl file, or a directory of them. */
+  /** A .json / .jsonl / .parquet / .csv / .tsv file, or a folder of them. */
   path?: string;
   /** A Hub dataset repo id (`org/name`), read through core's Hub cache. */
   repo?: string;
-  /** Data files of `repo` to read; default: all its JSON/JSONL files. */
+  /**
+   * The split to read from a folder or repo (default `train`), by the Hugging Face `datasets` naming conventions:
+   * `data/train-00000-of-00001-….parquet`, a `train/` folder, `train.jsonl`; a dataset that names no split is all train.
+   */
+  split?: string;
+  /** Paths or globs relative to the folder or repo root (`*` crosses folders) that choose the files instead of `split`. */
+  dataFiles?: string[];
+  /** The same as `dataFiles` (its name before 0.2). */
   files?: string[];
   format?: DatasetFormat | 'auto';
   /** Keep the valid records and report the rest, instead of throwing InvalidDatasetError. */
@@ -37,16 +43,6 @@ export interface LoadedInstructionDataset {
   files: string[];
 }
 
-async function localDataFiles(path: string): Promise<string[]> {
-  const info = await stat(path).catch((error: unknown) => {
-    throw new ConfigError(`Dataset path ${path} does not exist`, { key: 'path', cause: error });
-  });
-  if (!info.isDirectory()) return [path];
-  const names = (await readdir(path)).filter((n) => /\.(jsonl|json|ndjson)$/i.test(n)).sort();
-  if (names.length === 0) throw new ConfigError(`Dataset directory ${path} holds no .json or .jsonl file`, { key: 'path' });
-  return names.map((n) => join(path, n));
-}
-
 const HANGUL = /[\uAC00-\uD7A3]/;
 
 function detectedFormat(records: InstructionRecord[], rawHadText: boolean): DatasetFormat {
@@ -61,17 +57,22 @@ function detectedFormat(records: InstructionRecord[], rawHadText: boolean): Data
 }
 
 /**
- * Reads and validates an instruction dataset. Every invalid record is reported with its file, line or
- * index, field and problem; unless `skipInvalid`, any invalid record throws InvalidDatasetError.
+ * Reads and validates an instruction dataset (JSON, JSON Lines, Parquet, CSV/TSV). Every invalid record is
+ * reported with its file, line, index or row, field and problem; unless `skipInvalid`, any invalid record
+ * throws InvalidDatasetError. Parquet and CSV files stream; the valid records are kept in memory.
  */
 export async function loadInstructionDataset(options: LoadInstructionDatasetOptions): Promise<LoadedInstructionDataset> {
   if ((options.path === undefined) === (options.repo === undefined)) {
     throw new ConfigError('loadInstructionDataset needs exactly one of path or repo', { key: options.path ? 'repo' : 'path' });
   }
+  const dataFiles = options.dataFiles ?? options.files;
+  if (dataFiles?.length && options.split !== undefined) {
+    throw new ConfigError('Give a split or data files, not both: --data-files already chooses the files', { key: 'split' });
+  }
   const files = options.path !== undefined
-    ? await localDataFiles(options.path)
+    ? await resolveLocalDatasetFiles({ path: options.path, split: options.split, dataFiles })
     : await resolveHubDatasetFiles({
-        repo: options.repo as string, files: options.files, revision: options.revision, offline: options.offline, cacheDir: options.cacheDir,
+        repo: options.repo as string, split: options.split, dataFiles, revision: options.revision, offline: options.offline, cacheDir: options.cacheDir,
         accessToken: options.accessToken, hubUrl: options.hubUrl, fetch: options.fetch, signal: options.signal,
         resolveRepoFile: options.resolveRepoFile, downloadRepo: options.downloadRepo,
       });
@@ -82,9 +83,12 @@ export async function loadInstructionDataset(options: LoadInstructionDatasetOpti
   let sawKoalpacaText = false;
   for (const file of files) {
     options.signal?.throwIfAborted();
-    const raw = readRawRecords(await readFile(file, 'utf8'), file);
-    invalid.push(...raw.unparsable);
-    for (const { value, location } of raw.records) {
+    for await (const item of readDataFile(file, { signal: options.signal })) {
+      if ('invalid' in item) {
+        invalid.push(item.invalid);
+        continue;
+      }
+      const { value, location } = item;
       const result = validateRecord(value, validateAs);
       if (result.ok) {
         records.push(result.record);

@@ -26,11 +26,15 @@ export type InstructionRecord = AlpacaRecord | ChatRecord | TokenizedRecord;
 
 export type DatasetFormat = 'alpaca' | 'jsonl' | 'koalpaca' | 'chat' | 'tokenized';
 
-/** Where a record came from: JSONL files have lines (1-based), JSON arrays have indices (0-based). */
+/**
+ * Where a record came from: JSONL and CSV/TSV files have lines (1-based; a CSV record's first line),
+ * JSON arrays have indices (0-based), Parquet files have rows (0-based, across row groups).
+ */
 export interface RecordLocation {
   file: string;
   line?: number;
   index?: number;
+  row?: number;
 }
 
 /** A record that failed validation: where it is, which field, and what was wrong. */
@@ -52,9 +56,10 @@ export function isAlpacaRecord(record: InstructionRecord): record is AlpacaRecor
   return 'instruction' in record;
 }
 
-/** "data.jsonl:12" or "data.json[3]", for messages a person reads. */
+/** "data.jsonl:12", "data.json[3]" or "train.parquet[row 7]", for messages a person reads. */
 export function formatLocation(location: RecordLocation): string {
   if (location.line !== undefined) return `${location.file}:${location.line}`;
   if (location.index !== undefined) return `${location.file}[${location.index}]`;
+  if (location.row !== undefined) return `${location.file}[row ${location.row}]`;
   return location.file;
 }

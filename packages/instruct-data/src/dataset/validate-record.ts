@@ -46,8 +46,9 @@ const SHAPES_OF_FORMAT: Record<DatasetFormat, RecordShape[] | null> = {
 function requireText(raw: Record<string, unknown>, field: string, problems: RecordProblem[], options: { optional?: boolean; nonEmpty?: boolean } = {}): string {
   const value = raw[field];
   if (value === undefined || value === null) {
+    // A null optional field (Parquet/Arrow's empty cell, Alpaca's `input`) reads as ''.
     if (options.optional) return '';
-    problems.push({ field, message: `"${field}" is missing` });
+    problems.push({ field, message: value === null ? `"${field}" is null` : `"${field}" is missing` });
     return '';
   }
   if (typeof value !== 'string') {
