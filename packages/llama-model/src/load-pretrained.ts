@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, FormatError, SafetensorsError, ShapeMismatchError, openSafetensors, type SafetensorsReader } from '@llamats/core';
+import { ConfigError, FormatError, SafetensorsError, ShapeMismatchError, openSafetensors, openTorchCheckpoint, type SafetensorsReader } from '@llamats/core';
 import { parseLlamaConfig, type LlamaConfig } from './config.js';
 import { expectedParameterShapes } from './parameter-shapes.js';
 import { resolveModelFile, type ResolveOptions } from './resolve-model-file.js';
+import { resolveWeights } from './resolve-weights.js';
 import { chunkName, resolveMaxTensorBytes, rowChunks, SPLITTABLE_PARAMETERS } from './weight-chunks.js';
 
 export interface LoadProgress {
@@ -18,6 +19,11 @@ export interface LoadProgress {
 export interface FromPretrainedOptions {
   revision?: string;
   offline?: boolean;
+  /** Hub settings (each defaults to its HF_* environment variable). */
+  cacheDir?: string;
+  accessToken?: string;
+  hubUrl?: string;
+  fetch?: typeof fetch;
   onProgress?: (event: LoadProgress) => void;
   signal?: AbortSignal;
   /** Split embed_tokens / lm_head bigger than this into row chunks as they load (default: see LlamaModelOptions). */
@@ -26,11 +32,15 @@ export interface FromPretrainedOptions {
 
 /** The Hub options of fromPretrained, with download progress reported as LoadProgress. */
 function hubOptions(options: FromPretrainedOptions): ResolveOptions {
-  const { onProgress, revision, offline, signal } = options;
+  const { onProgress, revision, offline, signal, cacheDir, accessToken, hubUrl, fetch } = options;
   return {
     ...(revision !== undefined ? { revision } : {}),
     ...(offline !== undefined ? { offline } : {}),
     ...(signal ? { signal } : {}),
+    ...(cacheDir !== undefined ? { cacheDir } : {}),
+    ...(accessToken !== undefined ? { accessToken } : {}),
+    ...(hubUrl !== undefined ? { hubUrl } : {}),
+    ...(fetch ? { fetch } : {}),
     ...(onProgress ? { onProgress: (e) => onProgress({ stage: 'download', loaded: e.loaded, total: e.total ?? 0, name: e.file }) } : {}),
   };
 }
@@ -52,32 +62,14 @@ async function readConfig(repoIdOrDir: string, options: FromPretrainedOptions): 
   }
 }
 
-/** Opens model.safetensors.index.json (fetching every shard it lists) or model.safetensors. */
+/** Opens the preferred weights (see WEIGHT_FILES: safetensors, else PyTorch zip checkpoints), fetching every shard. */
 async function openWeights(repoIdOrDir: string, options: FromPretrainedOptions): Promise<SafetensorsReader> {
-  const index = await resolveModelFile(repoIdOrDir, 'model.safetensors.index.json', hubOptions(options));
-  if (index) {
-    let weightMap: Record<string, string>;
-    try {
-      weightMap = (JSON.parse(await readFile(index, 'utf8')) as { weight_map: Record<string, string> }).weight_map;
-      if (typeof weightMap !== 'object' || weightMap === null) throw new Error('it has no "weight_map" object');
-    } catch (cause) {
-      throw new FormatError(`${index}: not a safetensors index (${(cause as Error).message}).`, { file: index, cause });
-    }
-    const shards = [...new Set(Object.values(weightMap))];
-    for (const [i, shard] of shards.entries()) {
-      options.onProgress?.({ stage: 'download', loaded: i, total: shards.length, name: shard });
-      const path = await resolveModelFile(repoIdOrDir, shard, hubOptions(options));
-      if (!path) throw new SafetensorsError(`${index} lists shard "${shard}", but ${repoIdOrDir} has no such file.`, { file: shard });
-    }
-    return openSafetensors(index);
-  }
-  const single = await resolveModelFile(repoIdOrDir, 'model.safetensors', hubOptions(options));
-  if (!single) {
-    throw new FormatError(`${repoIdOrDir}: no model.safetensors or model.safetensors.index.json (only safetensors weights are supported).`, {
-      file: 'model.safetensors',
-    });
-  }
-  return openSafetensors(single);
+  const weights = await resolveWeights(repoIdOrDir, {
+    ...hubOptions(options),
+    onShard: ({ index, count, file }) => options.onProgress?.({ stage: 'download', loaded: index, total: count, name: file }),
+  });
+  // A PyTorch checkpoint's pickle is read with an allowlist of tensor globals only: the file stays data.
+  return weights.format === 'safetensors' ? openSafetensors(weights.path) : openTorchCheckpoint(weights.path);
 }
 
 /** Checks every expected tensor is present with its shape before any is read: one clear error names the first mismatch. */
@@ -96,8 +88,9 @@ function checkTensors(reader: SafetensorsReader, expected: Map<string, number[]>
         { tensor: name, expected: shape, found: info.shape },
       );
     }
-    if (!['F32', 'F16', 'BF16'].includes(info.dtype)) {
-      throw new SafetensorsError(`${info.file}: tensor "${name}" is ${info.dtype}; llamats loads F32, F16 and BF16 weights.`, { file: info.file, tensor: name });
+    // F64 is rounded to float32 as transformers' default dtype would; integer weights are a mistake, not a format.
+    if (!['F32', 'F16', 'BF16', 'F64'].includes(info.dtype)) {
+      throw new SafetensorsError(`${info.file}: tensor "${name}" is ${info.dtype}; llamats loads F32, F16, BF16 and F64 weights.`, { file: info.file, tensor: name });
     }
   }
 }
