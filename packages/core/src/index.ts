@@ -41,3 +41,9 @@ export { ensureLlamatsKernels, hasLlamatsKernel, KERNEL_BACKENDS, softmaxCrossEn
 export type { SoftmaxCrossEntropyOptions } from './ops/index.js';
 export { SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_GRAD, RMS_NORM, RMS_NORM_GRAD_X, RMS_NORM_GRAD_WEIGHT, SWIGLU, SWIGLU_GRAD_GATE, SWIGLU_GRAD_UP, ROPE, ROPE_GRAD } from './ops/index.js';
 export type { GemmArgs, GemmShare } from './kernels/index.js';
+export { attention, ATTENTION, ATTENTION_MASKED, ATTENTION_GRAD } from './ops/index.js';
+export type { AttentionOptions } from './ops/index.js';
+export { openTorchCheckpoint, UnsafePickleError, TORCH_ALLOWED_GLOBALS } from './torch/index.js';
+export type { TorchCheckpointReader } from './torch/index.js';
+export { quantizeNf4, dequantizeNf4, NF4_CODE, NF4_THRESHOLDS, NF4_BLOCK_SIZES, quantizeBlockwise8Bit, dequantizeBlockwise8Bit, DYNAMIC_8BIT_MAP, quantizeQ8_0, dequantizeQ8_0, Q8_0_BLOCK_SIZE, Q8_0_BLOCK_BYTES } from './quantize/index.js';
+export type { Nf4Quantized, Nf4NestedAbsmax, Nf4QuantizeOptions, Nf4DequantizeOptions, Blockwise8BitOptions, Blockwise8BitQuantized } from './quantize/index.js';

@@ -1,14 +1,18 @@
 import * as tf from '@tensorflow/tfjs-core';
+import { attention, hasLlamatsKernel, rmsNorm, rope, swiglu } from '@llamats/core';
+import { buildAttentionMask } from './attention-mask.js';
 import type { LlamaConfig } from './config.js';
 import type { KvCache } from './kv-cache.js';
-import { Linear, type LinearLayer } from './linear.js';
+import { Linear, isPlainLinear, type LinearLayer } from './linear.js';
 import { ChunkedLinear } from './chunked-linear.js';
+import { computeInvFreq, ropeTables } from './rope.js';
+import { DECODE_STEP, syncDecodeStepKernels, type DecodeStepAttrs } from './wasm-decode.js';
 
 /** One layer's weights as the single-token decode step uses them. */
 export interface DecodeLayerWeights {
   inputLayernorm: tf.Tensor;
   postAttentionLayernorm: tf.Tensor;
-  /** q, k, v: their outputs are concatenated (no fused copy of the weights: it would cost memory at load). */
+  /** q, k, v, each its own matmul (no fused copy of the weights: it would cost memory at load). */
   qkv: [LinearLayer, LinearLayer, LinearLayer];
   o: LinearLayer;
   gateUp: [LinearLayer, LinearLayer];
@@ -17,75 +21,117 @@ export interface DecodeLayerWeights {
 
 export interface DecodeContext {
   config: LlamaConfig;
-  /** [d, d] rotation x·R = x·cos + rotate_half(x)·sin at the step's position, or [batch, d, d] when rows differ. */
-  rope: tf.Tensor;
+  /** Rotary tables at each row's position, [batch or 1, 1, 1, headDim]. */
+  cos: tf.Tensor;
+  sin: tf.Tensor;
   /** Additive [batch, 1, 1, keyLen] mask for the cache's key buffers (padding and unfilled slots), or null. */
   mask: (keyLen: number, filled: number) => tf.Tensor | null;
   cache: KvCache;
   layer: number;
 }
 
-function rmsNorm2d(x: tf.Tensor2D, weight: tf.Tensor, eps: tf.Scalar): tf.Tensor2D {
-  return tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps))), weight);
+/** The whole model's decode step: the new tokens' embeddings, the resolved layers and the head. */
+export interface DecodeStepOptions {
+  config: LlamaConfig;
+  /** The new tokens' embeddings [batch, hidden]. */
+  hidden: tf.Tensor2D;
+  layers: DecodeLayerWeights[];
+  norm: tf.Tensor;
+  lmHead: LinearLayer;
+  /** Each row's position. */
+  positions: readonly number[];
+  /** 1 for real tokens, 0 for padding, per cache position; null when nothing is padded. */
+  attentionMask: readonly (readonly number[])[] | null;
+  cache: KvCache;
 }
 
-/** A linear layer on [n, in] rows; plain Linear layers skip the custom-gradient wrapper. */
+/** A linear layer on [n, in] rows; plain Linear layers skip the gradient bookkeeping. */
 export function applyRows(layer: LinearLayer, x: tf.Tensor2D): tf.Tensor2D {
   return layer instanceof Linear || layer instanceof ChunkedLinear ? layer.applyNoGrad(x) : (layer.apply(x) as tf.Tensor2D);
 }
 
-function project(x: tf.Tensor2D, weights: LinearLayer[]): tf.Tensor2D {
-  return tf.concat(weights.map((l) => applyRows(l, x)), 1);
-}
-
 /**
- * The rotary embedding at one position as a [d, d] matrix R, so that x·R = x·cos + rotate_half(x)·sin
- * (HF's apply_rotary_pos_emb): each output sums the same two products, so the result is the same.
+ * A decoder layer for one new token per row (hidden [batch, hidden]) from llamats ops: RMSNorm, RoPE, attention over
+ * the cache (GQA without repeated keys), SwiGLU. Same math as decoderLayer. The projections stay separate tensors
+ * (a concat and split would only copy: three dispatches a pair on webgpu).
  */
-function ropeMatrix(invFreq: Float32Array, position: number, d: number, out: Float32Array, offset: number): void {
-  const half = d / 2;
-  for (let i = 0; i < half; i++) {
-    const angle = Math.fround(invFreq[i] * position);
-    const c = Math.cos(angle);
-    const s = Math.sin(angle);
-    out[offset + i * d + i] = c;
-    out[offset + (i + half) * d + i + half] = c;
-    out[offset + (i + half) * d + i] = -s;
-    out[offset + i * d + i + half] = s;
-  }
-}
-
-/** Rotation matrices for one new token per batch row: [d, d] when every row is at the same position, else [batch, d, d]. */
-export function decodeRopeMatrix(config: LlamaConfig, invFreq: Float32Array, positions: readonly number[]): tf.Tensor {
-  const d = config.headDim;
-  const same = positions.every((p) => p === positions[0]);
-  const count = same ? 1 : positions.length;
-  const values = new Float32Array(count * d * d);
-  for (let b = 0; b < count; b++) ropeMatrix(invFreq, positions[b], d, values, b * d * d);
-  return same ? tf.tensor2d(values, [d, d]) : tf.tensor3d(values, [count, d, d]);
-}
-
-/**
- * A decoder layer for one new token per row (hidden [batch, hidden]) with few kernel launches: one rotation
- * for q and k together, GQA by grouping query heads. Same math as decoderLayer.
- */
-export function decodeLayerStep(hidden: tf.Tensor2D, w: DecodeLayerWeights, ctx: DecodeContext, eps: tf.Scalar, scale: tf.Scalar): tf.Tensor2D {
-  const { numAttentionHeads: heads, numKeyValueHeads: kvHeads, headDim: d } = ctx.config;
+export function decodeLayerStep(hidden: tf.Tensor2D, w: DecodeLayerWeights, ctx: DecodeContext): tf.Tensor2D {
+  const { numAttentionHeads: heads, numKeyValueHeads: kvHeads, headDim: d, rmsNormEps: eps } = ctx.config;
   const batch = hidden.shape[0];
-  const qkv = project(rmsNorm2d(hidden, w.inputLayernorm, eps), w.qkv);
-  const [qk, v] = tf.split(qkv, [(heads + kvHeads) * d, kvHeads * d], 1);
-  // q and k rotate in one matmul; v is left as it is.
-  const rotated = ctx.rope.rank === 2 ? tf.matMul(tf.reshape(qk, [batch * (heads + kvHeads), d]), ctx.rope as tf.Tensor2D) : tf.matMul(tf.reshape(qk, [batch, heads + kvHeads, d]), ctx.rope as tf.Tensor3D);
-  const [q, k] = tf.split(tf.reshape(rotated, [batch, heads + kvHeads, d]), [heads, kvHeads], 1);
-  const cached = ctx.cache.appendInPlace(ctx.layer, tf.reshape(k, [batch, kvHeads, 1, d]), tf.reshape(v, [batch, kvHeads, 1, d]));
-  const groups = heads / kvHeads;
-  let scores: tf.Tensor = tf.mul(tf.matMul(tf.reshape(q, [batch, kvHeads, groups, d]), cached.key, false, true), scale);
-  const mask = ctx.mask(cached.capacity, cached.length);
-  if (mask) scores = tf.add(scores, mask);
-  const context = tf.reshape(tf.matMul(tf.softmax(scores), cached.value), [batch, heads * d]);
-  const attended = tf.add(hidden, applyRows(w.o, context as tf.Tensor2D)) as tf.Tensor2D;
-  const gateUp = project(rmsNorm2d(attended, w.postAttentionLayernorm, eps), w.gateUp);
-  const [gate, up] = tf.split(gateUp, 2, 1);
-  const act = tf.mul(tf.mul(gate, tf.sigmoid(gate)), up);
-  return tf.add(attended, applyRows(w.down, act as tf.Tensor2D));
+  const attnIn = rmsNorm(hidden, w.inputLayernorm, eps) as tf.Tensor2D;
+  const [q, k, v] = w.qkv.map((layer, i) => tf.reshape(applyRows(layer, attnIn), [batch, i === 0 ? heads : kvHeads, 1, d]) as tf.Tensor4D);
+  const cached = ctx.cache.appendInPlace(ctx.layer, rope(k, ctx.cos, ctx.sin), v);
+  const context = attention(rope(q, ctx.cos, ctx.sin), cached.key, cached.value, ctx.mask(cached.capacity, cached.length) as tf.Tensor4D | null);
+  const attended = tf.add(hidden, applyRows(w.o, tf.reshape(context, [batch, heads * d]))) as tf.Tensor2D;
+  const mlpIn = rmsNorm(attended, w.postAttentionLayernorm, eps) as tf.Tensor2D;
+  const [gate, up] = w.gateUp.map((layer) => applyRows(layer, mlpIn));
+  return tf.add(attended, applyRows(w.down, swiglu(gate, up) as tf.Tensor2D));
+}
+
+/** The weights of a plain bias-free linear layer, else null (a wrapped layer, e.g. an unmerged adapter). */
+function plainWeight(layer: LinearLayer): tf.Tensor | null {
+  return isPlainLinear(layer) && layer.bias === null ? layer.weight : null;
+}
+
+/** The fused kernel's weight inputs (no cache yet), or null when some layer is not a plain bias-free linear. */
+function fusedWeights(o: DecodeStepOptions): Record<string, tf.Tensor> | null {
+  const lmHead = plainWeight(o.lmHead);
+  if (!lmHead) return null;
+  const inputs: Record<string, tf.Tensor> = { hidden: o.hidden, norm: o.norm, lmHead };
+  for (const [i, w] of o.layers.entries()) {
+    const linears = { q: w.qkv[0], k: w.qkv[1], v: w.qkv[2], o: w.o, gate: w.gateUp[0], up: w.gateUp[1], down: w.down };
+    for (const [name, layer] of Object.entries(linears)) {
+      const weight = plainWeight(layer);
+      if (!weight) return null;
+      inputs[`${i}.${name}`] = weight;
+    }
+    inputs[`${i}.inputLayernorm`] = w.inputLayernorm;
+    inputs[`${i}.postAttentionLayernorm`] = w.postAttentionLayernorm;
+  }
+  return inputs;
+}
+
+/** The fused kernel: every layer's cache slot is claimed first (allocation stays outside the kernel), then one call. */
+function fusedDecodeStep(o: DecodeStepOptions, weights: Record<string, tf.Tensor>): tf.Tensor2D {
+  const { config, cache } = o;
+  const batch = o.hidden.shape[0];
+  const inputs: tf.NamedTensorMap = { ...weights };
+  let slot = cache.length;
+  for (let i = 0; i < config.numHiddenLayers; i++) {
+    const claimed = cache.claimSlot(i, batch, config.numKeyValueHeads, config.headDim);
+    inputs[`${i}.keys`] = claimed.key;
+    inputs[`${i}.values`] = claimed.value;
+    slot = claimed.position;
+  }
+  const invFreq = computeInvFreq(config, Math.max(...o.positions) + 1);
+  const attrs: DecodeStepAttrs = { config, positions: o.positions, invFreq, attentionMask: o.attentionMask, slot };
+  return tf.engine().runKernel(DECODE_STEP, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+}
+
+/** The composed step: decodeLayerStep per layer, then the final norm and the head. */
+function composedDecodeStep(o: DecodeStepOptions): tf.Tensor2D {
+  const { config, cache } = o;
+  const batch = o.hidden.shape[0];
+  // One mask per step for every layer: the cache's buffers have the same capacity in all layers.
+  const masks = new Map<number, tf.Tensor | null>();
+  const mask = (keyLen: number, filled: number): tf.Tensor | null => {
+    if (!masks.has(keyLen)) masks.set(keyLen, buildAttentionMask({ batch, queryLen: 1, pastLen: filled - 1, attentionMask: o.attentionMask, keyLen }));
+    return masks.get(keyLen)!;
+  };
+  const same = o.positions.every((p) => p === o.positions[0]);
+  const { cos, sin } = ropeTables(config, same ? [[o.positions[0]]] : o.positions.map((p) => [p]));
+  let hidden = o.hidden;
+  for (const [layer, w] of o.layers.entries()) hidden = decodeLayerStep(hidden, w, { config, cos, sin, mask, cache, layer });
+  return applyRows(o.lmHead, rmsNorm(hidden, o.norm, config.rmsNormEps) as tf.Tensor2D);
+}
+
+/**
+ * Logits [batch, vocab] for one new token per row, appending its keys and values to the cache. One fused kernel
+ * where the active backend has one registered (DECODE_STEP) and every projection is a plain bias-free linear layer;
+ * else the composed step from llamats ops. Call inside tf.tidy.
+ */
+export function decodeStep(o: DecodeStepOptions): tf.Tensor2D {
+  syncDecodeStepKernels();
+  const weights = hasLlamatsKernel(DECODE_STEP) ? fusedWeights(o) : null;
+  return weights ? fusedDecodeStep(o, weights) : composedDecodeStep(o);
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { TransposedWeight, denseMatMul } from './dense.js';
+import { denseMatMul } from './dense.js';
 
 /** Anything that maps x [..., inFeatures] to [..., outFeatures]; the model calls these through getLinear. */
 export interface LinearLayer {
@@ -13,14 +13,14 @@ export interface LinearLayer {
   variables?(): tf.Variable[];
 }
 
-/** x·Wᵀ (+ b) for x [..., in] with W in HF layout [out, in]; `weightT` is an optional cached Wᵀ. */
-export function linearApply(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null, weightT: tf.Tensor2D | null = null): tf.Tensor {
+/** x·Wᵀ (+ b) for x [..., in] with W in HF layout [out, in] (gradients as denseMatMul writes them). */
+export function linearApply(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null): tf.Tensor {
   return tf.tidy(() => {
     const inFeatures = weight.shape[1]!;
     const outFeatures = weight.shape[0]!;
     const lead = x.shape.slice(0, -1);
     const x2d = (x.rank === 2 ? x : tf.reshape(x, [-1, inFeatures])) as tf.Tensor2D;
-    const y = denseMatMul(x2d, weight as tf.Tensor2D, weightT);
+    const y = denseMatMul(x2d, weight as tf.Tensor2D);
     const withBias = bias ? tf.add(y, bias) : y;
     return x.rank === 2 ? withBias : tf.reshape(withBias, [...lead, outFeatures]);
   });
@@ -30,7 +30,6 @@ export function linearApply(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | n
 export class Linear implements LinearLayer {
   readonly inFeatures: number;
   readonly outFeatures: number;
-  private readonly transposed: TransposedWeight;
 
   constructor(
     public readonly weight: tf.Variable,
@@ -39,17 +38,15 @@ export class Linear implements LinearLayer {
     if (weight.rank !== 2) throw new Error(`Linear weight must be 2-D [out, in], got shape [${weight.shape.join(', ')}].`);
     this.outFeatures = weight.shape[0]!;
     this.inFeatures = weight.shape[1]!;
-    this.transposed = new TransposedWeight(weight as tf.Variable<tf.Rank.R2>);
   }
 
   apply(x: tf.Tensor): tf.Tensor {
-    return linearApply(x, this.weight, this.bias, this.transposed.get());
+    return linearApply(x, this.weight, this.bias);
   }
 
-  /** x [n, in] → [n, out] without gradient bookkeeping: the generation path. */
+  /** x [n, in] → [n, out] without a tidy scope or reshapes: the generation path. */
   applyNoGrad(x: tf.Tensor2D): tf.Tensor2D {
-    const weightT = this.transposed.get();
-    const y: tf.Tensor2D = weightT ? tf.matMul(x, weightT) : tf.matMul(x, this.weight as tf.Tensor2D, false, true);
+    const y: tf.Tensor2D = tf.matMul(x, this.weight as tf.Tensor2D, false, true);
     return this.bias ? (tf.add(y, this.bias) as tf.Tensor2D) : y;
   }
 
@@ -57,15 +54,11 @@ export class Linear implements LinearLayer {
     return this.bias ? [this.weight, this.bias] : [this.weight];
   }
 
-  /** Builds backend-side helpers (the cached transpose under wasm) ahead of the first call. */
-  prepare(): void {
-    this.transposed.get();
-  }
+  /** Nothing to build: kept for callers (ChunkedLinear) from when wasm needed a cached Wᵀ. */
+  prepare(): void {}
 
-  /** Frees backend-side helpers (the cached transpose); the variables belong to the model. */
-  disposeCaches(): void {
-    this.transposed.dispose();
-  }
+  /** Nothing to free: the variables belong to the model. */
+  disposeCaches(): void {}
 }
 
 /** True for our own Linear, even from a second copy of this package. */

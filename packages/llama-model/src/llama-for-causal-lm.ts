@@ -13,15 +13,12 @@ import { loadPretrained, type FromPretrainedOptions } from './load-pretrained.js
 import { checkedMask, idsToTensor, type IdsInput } from './model-inputs.js';
 import { LAYER_LINEARS } from './parameter-shapes.js';
 import { rmsNorm } from './rms-norm.js';
-import { computeInvFreq, rotateHalfMatrix, ropeTables } from './rope.js';
-import { applyRows, decodeLayerStep, decodeRopeMatrix, type DecodeLayerWeights } from './decode-step.js';
+import { ropeTables } from './rope.js';
+import { decodeStep, type DecodeLayerWeights } from './decode-step.js';
 import { savePretrained, type SavePretrainedOptions } from './save-pretrained.js';
-import { ChunkedLinear } from './chunked-linear.js';
 import type { EmbeddingTable } from './embedding-table.js';
 import { buildVocabLayers, type LlamaModelOptions } from './vocab-layers.js';
 import { parseChunkName } from './weight-chunks.js';
-import { WasmDecoder, wasmDecodeAvailable, type WasmDecodeWeights } from './wasm-decode.js';
-import { WasmKernels } from '@llamats/core';
 
 export interface ForwardOptions {
   /** 1 for real tokens, 0 for padding; [batch, seq]. */
@@ -67,14 +64,9 @@ export class LlamaForCausalLM {
   gradientCheckpointing = false;
   private readonly params: Map<string, tf.Variable>;
   private readonly linears = new Map<string, LinearLayer>();
-  private readonly rotateHalf: tf.Tensor2D;
   /** The token embedding, whole or in row chunks along the vocabulary (see LlamaModelOptions.maxTensorBytes). */
   private readonly embedding: EmbeddingTable;
-  /** Every Linear this model made, wrapped or not, so their caches can be freed. */
-  private readonly ownLinears: Linear[] = [];
   private disposed = false;
-  /** The fused decode step on llamats' wasm kernels, made on first use. */
-  private wasmDecoder: WasmDecoder | null = null;
 
   /**
    * Builds a model around already-created variables named as in HF (see expectedParameterShapes); the model
@@ -92,18 +84,10 @@ export class LlamaForCausalLM {
       }
     }
     this.linears.set('lm_head', head);
-    this.rotateHalf = rotateHalfMatrix(config.headDim);
-    for (const layer of this.linears.values()) this.ownLinears.push(...(layer instanceof ChunkedLinear ? layer.parts : [layer as Linear]));
-    this.prepareBackend();
   }
 
-  /**
-   * Builds backend-side helpers now (wasm: cached transposed weights) so that tensor counts stay flat
-   * across forward and generate. Call it again after switching backends; it is cheap when nothing changed.
-   */
-  prepareBackend(): void {
-    for (const layer of this.ownLinears) layer.prepare();
-  }
+  /** Does nothing: the model keeps no backend-specific helpers any more (wasm's cached Wᵀ is gone). Kept for callers. */
+  prepareBackend(): void {}
 
   private decodeWeights(i: number): DecodeLayerWeights {
     const prefix = `model.layers.${i}`;
@@ -120,51 +104,19 @@ export class LlamaForCausalLM {
     };
   }
 
-  /** Every weight the fused wasm decode step reads, in HF layout; null when some layer is wrapped (e.g. unmerged LoRA) or has a bias. */
-  private wasmDecodeWeights(): WasmDecodeWeights | null {
-    const plain = (name: string): tf.Tensor | null => {
-      const layer = this.getLinear(name);
-      return isPlainLinear(layer) && layer.bias === null ? layer.weight : null;
-    };
-    const layers: WasmDecodeWeights['layers'] = [];
-    for (let i = 0; i < this.config.numHiddenLayers; i++) {
-      const layer = `model.layers.${i}`;
-      const [q, k, v, o, gate, up, down] = ['self_attn.q_proj', 'self_attn.k_proj', 'self_attn.v_proj', 'self_attn.o_proj', 'mlp.gate_proj', 'mlp.up_proj', 'mlp.down_proj'].map((n) => plain(`${layer}.${n}`));
-      if (!q || !k || !v || !o || !gate || !up || !down) return null;
-      const norm = (name: string) => this.param(`${layer}.${name}.weight`);
-      layers.push({ inputLayernorm: norm('input_layernorm'), postAttentionLayernorm: norm('post_attention_layernorm'), q, k, v, o, gate, up, down });
-    }
-    const lmHead = plain('lm_head');
-    return lmHead ? { layers, norm: this.param('model.norm.weight'), lmHead } : null;
-  }
-
-  /** The single-token step of generation: few kernel launches per layer (see decode-step.ts). */
+  /** The single-token step of generation: one fused kernel where the backend has one, else few ops per layer (decode-step.ts). */
   private decodeStep(options: CachedStepOptions): tf.Tensor2D {
-    const { inputIds, cache } = options;
-    const batch = inputIds!.shape[0];
-    // Both paths: the new tokens' embeddings, each row's position and the rotary frequencies up to the furthest.
-    let hidden = this.embedding.lookupNoGrad(tf.reshape(inputIds!, [-1]) as tf.Tensor1D);
-    const positions = options.positions.map((row) => row[0]);
-    const invFreq = computeInvFreq(this.config, Math.max(...positions) + 1);
-    const fastWeights = wasmDecodeAvailable() ? this.wasmDecodeWeights() : null;
-    if (fastWeights) {
-      this.wasmDecoder ??= new WasmDecoder(this.config, WasmKernels.get()!);
-      return this.wasmDecoder.step({ weights: fastWeights, hidden, invFreq, positions, attentionMask: options.attentionMask, cache });
-    }
-    // One mask per step for every layer: the cache's buffers have the same capacity in all layers.
-    const masks = new Map<number, tf.Tensor | null>();
-    const mask = (keyLen: number, filled: number): tf.Tensor | null => {
-      if (!masks.has(keyLen)) masks.set(keyLen, buildAttentionMask({ batch, queryLen: 1, pastLen: filled - 1, attentionMask: options.attentionMask, keyLen }));
-      return masks.get(keyLen)!;
-    };
-    const rope = decodeRopeMatrix(this.config, invFreq, positions);
-    const eps = tf.scalar(this.config.rmsNormEps);
-    const scale = tf.scalar(1 / Math.sqrt(this.config.headDim));
-    for (let i = 0; i < this.config.numHiddenLayers; i++) {
-      hidden = decodeLayerStep(hidden, this.decodeWeights(i), { config: this.config, rope, mask, cache, layer: i }, eps, scale);
-    }
-    const normed = tf.mul(tf.mul(hidden, tf.rsqrt(tf.add(tf.mean(tf.square(hidden), -1, true), eps))), this.param('model.norm.weight'));
-    return applyRows(this.getLinear('lm_head'), normed as tf.Tensor2D);
+    const { inputIds } = options;
+    return decodeStep({
+      config: this.config,
+      hidden: this.embedding.lookupNoGrad(tf.reshape(inputIds!, [-1]) as tf.Tensor1D),
+      layers: Array.from({ length: this.config.numHiddenLayers }, (_, i) => this.decodeWeights(i)),
+      norm: this.param('model.norm.weight'),
+      lmHead: this.getLinear('lm_head'),
+      positions: options.positions.map((row) => row[0]),
+      attentionMask: options.attentionMask,
+      cache: options.cache,
+    });
   }
 
   /** Loads config.json and safetensors weights from a local directory or a Hub repo id. */
@@ -209,7 +161,6 @@ export class LlamaForCausalLM {
       );
     }
     this.linears.set(name, layer);
-    if (layer instanceof Linear && !this.ownLinears.includes(layer)) this.ownLinears.push(layer);
     // A plain Linear (e.g. after merging an adapter) becomes the parameter under this name.
     if (isPlainLinear(layer) && name !== 'lm_head') {
       this.params.set(`${name}.weight`, layer.weight);
@@ -290,12 +241,12 @@ export class LlamaForCausalLM {
     for (let i = 0; i < this.config.numHiddenLayers; i++) {
       const weights = this.layerWeights(i);
       if (options.checkpoint && !cache) {
-        const constants = mask ? [cos, sin, this.rotateHalf, mask] : [cos, sin, this.rotateHalf];
-        const block = (x: tf.Tensor, c: tf.Tensor, s: tf.Tensor, r: tf.Tensor, m?: tf.Tensor): tf.Tensor =>
-          decoderLayer(x as tf.Tensor3D, weights, { config: this.config, cos: c, sin: s, rotateHalf: r as tf.Tensor2D, mask: m ?? null });
+        const constants = mask ? [cos, sin, mask] : [cos, sin];
+        const block = (x: tf.Tensor, c: tf.Tensor, s: tf.Tensor, m?: tf.Tensor): tf.Tensor =>
+          decoderLayer(x as tf.Tensor3D, weights, { config: this.config, cos: c, sin: s, mask: m ?? null });
         hidden = checkpointed(block as (x: tf.Tensor, ...c: tf.Tensor[]) => tf.Tensor, hidden, constants, this.layerVariables(weights)) as tf.Tensor3D;
       } else {
-        const ctx = { config: this.config, cos, sin, rotateHalf: this.rotateHalf, mask, ...(cache ? { cache: { kv: cache, layer: i } } : {}) };
+        const ctx = { config: this.config, cos, sin, mask, ...(cache ? { cache: { kv: cache, layer: i } } : {}) };
         hidden = decoderLayer(hidden, weights, ctx);
       }
     }
@@ -378,9 +329,6 @@ export class LlamaForCausalLM {
   dispose(): void {
     if (this.disposed) return;
     this.disposed = true;
-    for (const layer of this.ownLinears) layer.disposeCaches();
-    this.wasmDecoder?.free();
     for (const v of new Set(this.params.values())) v.dispose();
-    this.rotateHalf.dispose();
   }
 }

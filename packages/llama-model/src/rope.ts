@@ -79,19 +79,3 @@ export function ropeTables(config: LlamaConfig, positions: readonly (readonly nu
   }
   return { cos: tf.tensor4d(cos, [batch, 1, seq, dim]), sin: tf.tensor4d(sin, [batch, 1, seq, dim]) };
 }
-
-/** [D, D] matrix R with x·R = rotate_half(x) = [-x2, x1]: one matmul instead of slice + neg + concat. */
-export function rotateHalfMatrix(headDim: number): tf.Tensor2D {
-  const half = headDim / 2;
-  const r = new Float32Array(headDim * headDim);
-  for (let j = 0; j < half; j++) {
-    r[(j + half) * headDim + j] = -1;
-    r[j * headDim + j + half] = 1;
-  }
-  return tf.tensor2d(r, [headDim, headDim]);
-}
-
-/** x·cos + rotate_half(x)·sin for x [batch, heads, seq, headDim] (HF's apply_rotary_pos_emb). */
-export function applyRope(x: tf.Tensor4D, cos: tf.Tensor, sin: tf.Tensor, rotateHalf: tf.Tensor2D): tf.Tensor4D {
-  return tf.tidy(() => tf.add(tf.mul(x, cos), tf.mul(tf.matMul(x, rotateHalf), sin)) as tf.Tensor4D);
-}

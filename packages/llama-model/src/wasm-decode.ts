@@ -2,56 +2,42 @@ import * as tf from '@tensorflow/tfjs-core';
 import { WasmKernels, wasmKernelsInstalled } from '@llamats/core';
 import type { LlamaConfig } from './config.js';
 import { MASKED } from './attention-mask.js';
-import type { KvCache } from './kv-cache.js';
 
-/** One layer's weights for the fused step, all in HF layout [out, in] (read row by row). */
-export interface WasmDecodeLayer {
-  inputLayernorm: tf.Tensor;
-  postAttentionLayernorm: tf.Tensor;
-  q: tf.Tensor;
-  k: tf.Tensor;
-  v: tf.Tensor;
-  o: tf.Tensor;
-  gate: tf.Tensor;
-  up: tf.Tensor;
-  down: tf.Tensor;
-}
+/**
+ * The whole model's single-token decode step as one kernel: hidden [batch, hidden] → logits [batch, vocab], writing
+ * each layer's new keys and values into the cache buffers given as inputs (in place). Inputs: `hidden`, `norm`,
+ * `lmHead` and per layer i `${i}.${name}` for every DECODE_LAYER_INPUTS name; attrs: DecodeStepAttrs.
+ */
+export const DECODE_STEP = 'LlamatsDecodeStep';
 
-export interface WasmDecodeWeights {
-  layers: WasmDecodeLayer[];
-  norm: tf.Tensor;
-  lmHead: tf.Tensor;
-}
+/** A layer's inputs of the fused step: norms, weights in HF layout [out, in], and its cache buffers [batch, kvHeads, capacity, d]. */
+export const DECODE_LAYER_INPUTS = ['inputLayernorm', 'postAttentionLayernorm', 'q', 'k', 'v', 'o', 'gate', 'up', 'down', 'keys', 'values'] as const;
 
-export interface WasmDecodeStepOptions {
-  weights: WasmDecodeWeights;
-  /** The new tokens' embeddings [batch, hidden]. */
-  hidden: tf.Tensor2D;
-  invFreq: Float32Array;
-  /** Each row's position. */
+export interface DecodeStepAttrs {
+  config: LlamaConfig;
+  /** Each row's rotary position. */
   positions: readonly number[];
+  invFreq: Float32Array;
+  /** 1 for real tokens, 0 for padding, per cache position; null when nothing is padded. */
   attentionMask: readonly (readonly number[])[] | null;
-  cache: KvCache;
+  /** The cache position this step writes (the same in every layer). */
+  slot: number;
 }
 
-/** Scratch in the wasm heap for one batch size, grown on demand. */
+type LayerInfos = Record<(typeof DECODE_LAYER_INPUTS)[number], tf.TensorInfo>;
+/** The kernel's inputs by name (see DECODE_STEP). */
+type StepInfos = { hidden: tf.TensorInfo; norm: tf.TensorInfo; lmHead: tf.TensorInfo } & Partial<Record<string, tf.TensorInfo>>;
+
+/** Scratch in the wasm heap, grown on demand and shared by every model on this backend. */
 interface Scratch {
-  batch: number;
-  x: number;
-  xn: number;
-  qkv: number;
-  ctx: number;
-  gateUp: number;
-  act: number;
-  cos: number;
-  sin: number;
-  mask: number;
-  maskFloats: number;
+  /** Floats each buffer holds. */
+  sizes: number[];
+  ptrs: number[];
 }
 
-/** True when the fused step can run here: the wasm backend with llamats' kernels installed. */
-export function wasmDecodeAvailable(): boolean {
-  return tf.getBackend() === 'wasm' && wasmKernelsInstalled() && WasmKernels.get() !== null;
+/** The parts of tfjs-backend-wasm's backend object the kernel uses. */
+interface WasmBackendLike {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
 }
 
 /**
@@ -61,128 +47,134 @@ export function wasmDecodeAvailable(): boolean {
 export class WasmDecoder {
   private scratch: Scratch | null = null;
 
-  constructor(
-    private readonly config: LlamaConfig,
-    private readonly kernels: WasmKernels,
-  ) {}
+  constructor(private readonly kernels: WasmKernels) {}
 
-  private ensureScratch(batch: number, capacity: number): Scratch {
-    const c = this.config;
-    const s = this.scratch;
-    if (s && s.batch === batch && s.maskFloats >= batch * capacity) return s;
-    this.free();
+  /** Buffers x, xn, qkv, ctx, gateUp, act, cos, sin, mask (byte offsets) with room for this step. */
+  private buffers(c: LlamaConfig, batch: number, capacity: number): number[] {
     const qkvWidth = (c.numAttentionHeads + 2 * c.numKeyValueHeads) * c.headDim;
-    const floats = (n: number) => this.kernels.malloc(Math.max(n, 1) * 4);
-    const maskFloats = batch * Math.max(capacity, 256);
-    this.scratch = {
-      batch,
-      x: floats(batch * c.hiddenSize),
-      xn: floats(batch * c.hiddenSize),
-      qkv: floats(batch * qkvWidth),
-      ctx: floats(batch * c.numAttentionHeads * c.headDim),
-      gateUp: floats(batch * 2 * c.intermediateSize),
-      act: floats(batch * c.intermediateSize),
-      cos: floats(batch * c.headDim),
-      sin: floats(batch * c.headDim),
-      mask: floats(maskFloats),
-      maskFloats,
-    };
-    return this.scratch;
+    const need = [c.hiddenSize, c.hiddenSize, qkvWidth, c.numAttentionHeads * c.headDim, 2 * c.intermediateSize, c.intermediateSize, c.headDim, c.headDim, Math.max(capacity, 256)].map(
+      (n) => Math.max(1, batch * n),
+    );
+    const s = this.scratch;
+    if (s && need.every((n, i) => n <= s.sizes[i])) return s.ptrs;
+    this.free();
+    this.scratch = { sizes: need, ptrs: need.map((n) => this.kernels.malloc(n * 4)) };
+    return this.scratch.ptrs;
   }
 
-  /** Logits [batch, vocab] for one new token per row; appends its keys and values to `cache`. */
-  step(options: WasmDecodeStepOptions): tf.Tensor2D {
+  /** Writes logits [batch, vocab] for one new token per row; puts its keys and values in the cache at `slot`. */
+  step(inputs: StepInfos, attrs: DecodeStepAttrs, logits: tf.TensorInfo): void {
     // Jobs come many at a time and again at the next token: keep the threads spinning between them.
     this.kernels.pace = 'decode';
     try {
-      return this.run(options);
+      this.run(inputs, attrs, logits);
     } finally {
       this.kernels.pace = 'default';
     }
   }
 
-  private run(options: WasmDecodeStepOptions): tf.Tensor2D {
-    const c = this.config;
+  private run(inputs: StepInfos, attrs: DecodeStepAttrs, logits: tf.TensorInfo): void {
+    const c = attrs.config;
     const k = this.kernels;
-    const { weights, cache } = options;
-    const batch = options.hidden.shape[0];
+    const hidden = inputs.hidden;
+    const batch = hidden.shape[0];
     const heads = c.numAttentionHeads;
     const kvHeads = c.numKeyValueHeads;
     const d = c.headDim;
     const hiddenSize = c.hiddenSize;
     const qkvWidth = (heads + 2 * kvHeads) * d;
     const ffn = c.intermediateSize;
-    const slots = c.numHiddenLayers === 0 ? null : cache.claimSlot(0, batch, kvHeads, d);
-    const capacity = slots?.capacity ?? 1;
-    const position = slots?.position ?? 0;
+    const layer = (i: number): LayerInfos => Object.fromEntries(DECODE_LAYER_INPUTS.map((name) => [name, inputs[`${i}.${name}`]])) as LayerInfos;
+    const capacity = c.numHiddenLayers === 0 ? 1 : layer(0).keys.shape[2];
+    const position = attrs.slot;
     const length = position + 1;
-    const s = this.ensureScratch(batch, capacity);
-    const logits = tf.zeros([batch, c.vocabSize]) as tf.Tensor2D;
-    let heap = this.kernels.heapF32();
-    const from = k.offsetOf(options.hidden) / 4;
-    heap.copyWithin(s.x / 4, from, from + batch * hiddenSize);
+    const [x, xn, qkv, ctx, gateUp, act, cosAt, sinAt, maskAt] = this.buffers(c, batch, capacity);
+    const heap = this.kernels.heapF32();
+    heap.copyWithin(x / 4, k.offsetOf(hidden) / 4, k.offsetOf(hidden) / 4 + batch * hiddenSize);
     // cos/sin of each row's position in HF's duplicated-halves layout.
     const half = d / 2;
-    options.positions.forEach((p, b) => {
+    attrs.positions.forEach((p, b) => {
       for (let i = 0; i < half; i++) {
-        const angle = Math.fround(options.invFreq[i] * p);
+        const angle = Math.fround(attrs.invFreq[i] * p);
         const cos = Math.cos(angle);
         const sin = Math.sin(angle);
-        heap[s.cos / 4 + b * d + i] = heap[s.cos / 4 + b * d + i + half] = cos;
-        heap[s.sin / 4 + b * d + i] = heap[s.sin / 4 + b * d + i + half] = sin;
+        heap[cosAt / 4 + b * d + i] = heap[cosAt / 4 + b * d + i + half] = cos;
+        heap[sinAt / 4 + b * d + i] = heap[sinAt / 4 + b * d + i + half] = sin;
       }
     });
     let mask = 0;
-    if (options.attentionMask?.some((row) => row.slice(0, length).includes(0))) {
-      mask = s.mask;
+    if (attrs.attentionMask?.some((row) => row.slice(0, length).includes(0))) {
+      mask = maskAt;
       for (let b = 0; b < batch; b++) {
-        const row = options.attentionMask[b];
+        const row = attrs.attentionMask[b];
         for (let t = 0; t < length; t++) heap[mask / 4 + b * capacity + t] = row[t] === 0 ? MASKED : 0;
       }
     }
     const scale = 1 / Math.sqrt(d);
     const eps = c.rmsNormEps;
-    const off = (t: tf.Tensor) => k.offsetOf(t);
+    const off = (t: tf.TensorInfo) => k.offsetOf(t);
     // x [batch, kk] · Wᵀ into `n` columns of rows `ldc` floats apart (q, k, v side by side in one row).
-    const linear = (a: number, w: tf.Tensor, out: number, n: number, kk: number, accumulate: boolean, ldc = n) =>
+    const linear = (a: number, w: tf.TensorInfo, out: number, n: number, kk: number, accumulate: boolean, ldc = n) =>
       k.gemm({ a, b: off(w), c: out, m: batch, n, k: kk, transposeA: false, transposeB: true, batch: 1, strideA: 0, strideB: 0, strideC: 0, accumulate, ldc });
-    for (let layer = 0; layer < c.numHiddenLayers; layer++) {
-      const w = weights.layers[layer];
-      const slot = layer === 0 ? slots! : cache.claimSlot(layer, batch, kvHeads, d);
-      k.rmsNorm(s.x, off(w.inputLayernorm), s.xn, batch, hiddenSize, eps);
-      linear(s.xn, w.q, s.qkv, heads * d, hiddenSize, false, qkvWidth);
-      linear(s.xn, w.k, s.qkv + heads * d * 4, kvHeads * d, hiddenSize, false, qkvWidth);
-      linear(s.xn, w.v, s.qkv + (heads + kvHeads) * d * 4, kvHeads * d, hiddenSize, false, qkvWidth);
-      k.rope(s.qkv, s.cos, s.sin, batch, qkvWidth, heads + kvHeads, d);
-      heap = this.kernels.heapF32();
-      const keys = off(slot.key) / 4;
-      const values = off(slot.value) / 4;
+    for (let i = 0; i < c.numHiddenLayers; i++) {
+      const w = layer(i);
+      k.rmsNorm(x, off(w.inputLayernorm), xn, batch, hiddenSize, eps);
+      linear(xn, w.q, qkv, heads * d, hiddenSize, false, qkvWidth);
+      linear(xn, w.k, qkv + heads * d * 4, kvHeads * d, hiddenSize, false, qkvWidth);
+      linear(xn, w.v, qkv + (heads + kvHeads) * d * 4, kvHeads * d, hiddenSize, false, qkvWidth);
+      k.rope(qkv, cosAt, sinAt, batch, qkvWidth, heads + kvHeads, d);
+      const keys = off(w.keys) / 4;
+      const values = off(w.values) / 4;
       for (let b = 0; b < batch; b++) {
         for (let h = 0; h < kvHeads; h++) {
           const at = ((b * kvHeads + h) * capacity + position) * d;
-          const src = s.qkv / 4 + b * qkvWidth + (heads + h) * d;
+          const src = qkv / 4 + b * qkvWidth + (heads + h) * d;
           heap.copyWithin(keys + at, src, src + d);
           heap.copyWithin(values + at, src + kvHeads * d, src + kvHeads * d + d);
         }
       }
-      k.attend({ q: s.qkv, qStride: qkvWidth, keys: keys * 4, values: values * 4, out: s.ctx, mask, batch, heads, kvHeads, d, capacity, length, scale });
-      linear(s.ctx, w.o, s.x, hiddenSize, heads * d, true);
-      k.rmsNorm(s.x, off(w.postAttentionLayernorm), s.xn, batch, hiddenSize, eps);
-      linear(s.xn, w.gate, s.gateUp, ffn, hiddenSize, false, 2 * ffn);
-      linear(s.xn, w.up, s.gateUp + ffn * 4, ffn, hiddenSize, false, 2 * ffn);
-      k.siluMul(s.gateUp, s.act, batch, ffn);
-      linear(s.act, w.down, s.x, hiddenSize, ffn, true);
+      k.attend({ q: qkv, qStride: qkvWidth, keys: keys * 4, values: values * 4, out: ctx, mask, batch, heads, kvHeads, d, capacity, length, scale });
+      linear(ctx, w.o, x, hiddenSize, heads * d, true);
+      k.rmsNorm(x, off(w.postAttentionLayernorm), xn, batch, hiddenSize, eps);
+      linear(xn, w.gate, gateUp, ffn, hiddenSize, false, 2 * ffn);
+      linear(xn, w.up, gateUp + ffn * 4, ffn, hiddenSize, false, 2 * ffn);
+      k.siluMul(gateUp, act, batch, ffn);
+      linear(act, w.down, x, hiddenSize, ffn, true);
     }
-    k.rmsNorm(s.x, off(weights.norm), s.xn, batch, hiddenSize, eps);
-    linear(s.xn, weights.lmHead, off(logits), c.vocabSize, hiddenSize, false);
-    return logits;
+    k.rmsNorm(x, off(inputs.norm), xn, batch, hiddenSize, eps);
+    linear(xn, inputs.lmHead, off(logits), c.vocabSize, hiddenSize, false);
   }
 
-  /** Frees the scratch buffers (the model calls it on dispose). */
+  /** Frees the scratch buffers. */
   free(): void {
-    const s = this.scratch;
-    if (!s) return;
-    for (const ptr of [s.x, s.xn, s.qkv, s.ctx, s.gateUp, s.act, s.cos, s.sin, s.mask]) this.kernels.free(ptr);
+    for (const ptr of this.scratch?.ptrs ?? []) this.kernels.free(ptr);
     this.scratch = null;
   }
+}
+
+/** One decoder per backend: its scratch is sized by the largest step seen (a few rows of activations). */
+const decoders = new WeakMap<WasmKernels, WasmDecoder>();
+
+/** The kernel on tfjs-backend-wasm: the output is allocated before the step takes its view of the heap. */
+function wasmDecodeStep(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+  const attrs = args.attrs as unknown as DecodeStepAttrs;
+  const inputs = args.inputs as StepInfos;
+  const logits = (args.backend as WasmBackendLike).makeOutput([inputs.hidden.shape[0], attrs.config.vocabSize], 'float32');
+  const kernels = WasmKernels.get()!;
+  let decoder = decoders.get(kernels);
+  if (!decoder) decoders.set(kernels, (decoder = new WasmDecoder(kernels)));
+  decoder.step(inputs, attrs, logits);
+  return logits;
+}
+
+/**
+ * Registers the fused step for wasm while llamats' wasm kernels are installed, and withdraws it while they are not
+ * (LLAMATS_WASM_KERNELS=0 runs tfjs's own kernels, for comparison, so the composed step runs then). Cheap: the
+ * decode-step op calls it every step.
+ */
+export function syncDecodeStepKernels(): void {
+  const wanted = wasmKernelsInstalled();
+  const registered = tf.getKernel(DECODE_STEP, 'wasm') != null;
+  if (wanted && !registered) tf.registerKernel({ kernelName: DECODE_STEP, backendName: 'wasm', kernelFunc: wasmDecodeStep as unknown as tf.KernelFunc });
+  else if (!wanted && registered) tf.unregisterKernel(DECODE_STEP, 'wasm');
 }

@@ -63,7 +63,9 @@ describe.each(TEST_BACKENDS)('adapters on a base whose embedding and lm_head are
     expect([...b.adapterVariables().keys()]).toEqual(names);
     for (const [i, v] of [...a.adapterVariables().values()].entries()) {
       const w = [...b.adapterVariables().values()][i];
-      expect(await maxAbsDiff(gb.grads[w.name], ga.grads[v.name]), names[i]).toBeLessThan(1e-6);
+      // Per-chunk products sum in another order (and GPU kernels round differently): within 2e-6 of the gradient's size.
+      const scale = Math.max(1, await readScalar(tf.max(tf.abs(ga.grads[v.name]))));
+      expect((await maxAbsDiff(gb.grads[w.name], ga.grads[v.name])) / scale, names[i]).toBeLessThan(2e-6);
     }
     tf.dispose([ga.value, gb.value, ...Object.values(ga.grads), ...Object.values(gb.grads)]);
 

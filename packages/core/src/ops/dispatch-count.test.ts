@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { countGpuDispatches } from '../backend/gpu-dispatches.js';
+import { attention } from './attention.js';
 import { TEST_BACKENDS, useBackend } from '../backend/test-backends.js';
 import { rmsNorm } from './rms-norm.js';
 import { rope } from './rope.js';
@@ -43,4 +44,15 @@ describe.each(TEST_BACKENDS.filter((b) => b === 'webgpu'))('GPU dispatches per o
     expect(await dispatches((a) => rope(a as tf.Tensor4D, table, table), [q])).toEqual([1, 1]);
     tf.dispose([logits, targets, x, weight, up, q, table]);
   });
+
+  it('attention 1 / 4 (softmax statistics, dq, dk, dv), masked GQA or not', async () => {
+    const q = tf.tensor4d(randomValues(2 * 4 * 3 * 8, 7), [2, 4, 3, 8]);
+    // k and v distinct: one tensor as both would add its two gradients (one more dispatch, not the op's).
+    const k = tf.tensor4d(randomValues(2 * 2 * 5 * 8, 8), [2, 2, 5, 8]);
+    const v = tf.tensor4d(randomValues(2 * 2 * 5 * 8, 10), [2, 2, 5, 8]);
+    const mask = tf.tensor4d(randomValues(2 * 3 * 5, 9), [2, 1, 3, 5]);
+    expect(await dispatches((a, b, c) => attention(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor4D, mask), [q, k, v])).toEqual([1, 4]);
+    expect(await dispatches((a, b, c) => attention(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor4D, null), [q, k, v])).toEqual([1, 4]);
+    tf.dispose([q, k, v, mask]);
+  }, 120_000);
 });
