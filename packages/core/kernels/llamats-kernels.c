@@ -268,8 +268,52 @@ void rms_norm(const float *x, const float *w, float *out, int rows, int dim, flo
   for (int r = 0; r < rows; r++) {
     const float *xr = x + (long)r * dim;
     float *o = out + (long)r * dim;
-    float inv = 1.0f / __builtin_sqrtf(dot(xr, xr, dim) / (float)dim + eps);
-    for (int i = 0; i < dim; i++) o[i] = xr[i] * inv * w[i];
+    v128_t inv = splat(1.0f / __builtin_sqrtf(dot(xr, xr, dim) / (float)dim + eps));
+    int i = 0;
+    for (; i + 4 <= dim; i += 4) wasm_v128_store(o + i, wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(xr + i), inv), wasm_v128_load(w + i)));
+    for (; i < dim; i++) o[i] = xr[i] * wasm_f32x4_extract_lane(inv, 0) * w[i];
+  }
+}
+
+// RMSNorm's dx, row by row: dx = s·w·dy − x·s³·mean(dy·w·x), s = rsqrt(mean(x²) + eps).
+void rms_norm_grad_x(const float *x, const float *w, const float *dy, float *dx, int rows, int dim, float eps) {
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (long)r * dim, *g = dy + (long)r * dim;
+    float *o = dx + (long)r * dim;
+    float s = 1.0f / __builtin_sqrtf(dot(xr, xr, dim) / (float)dim + eps);
+    v128_t acc = splat(0);
+    int i = 0;
+    for (; i + 4 <= dim; i += 4) acc = MADD(acc, wasm_f32x4_mul(wasm_v128_load(g + i), wasm_v128_load(w + i)), wasm_v128_load(xr + i));
+    float d = hsum(acc);
+    for (; i < dim; i++) d += g[i] * w[i] * xr[i];
+    float coef = d * s * s * s / (float)dim;
+    v128_t sv = splat(s), cv = splat(coef);
+    i = 0;
+    for (; i + 4 <= dim; i += 4) {
+      v128_t scaled = wasm_f32x4_mul(wasm_f32x4_mul(sv, wasm_v128_load(w + i)), wasm_v128_load(g + i));
+      wasm_v128_store(o + i, wasm_f32x4_sub(scaled, wasm_f32x4_mul(wasm_v128_load(xr + i), cv)));
+    }
+    for (; i < dim; i++) o[i] = s * w[i] * g[i] - xr[i] * coef;
+  }
+}
+
+// scales[r] = rsqrt(mean(x[r]²) + eps) for rows [r0, r1).
+void rms_scales(const float *x, float *scales, int dim, float eps, int r0, int r1) {
+  for (int r = r0; r < r1; r++) {
+    const float *xr = x + (long)r * dim;
+    scales[r] = 1.0f / __builtin_sqrtf(dot(xr, xr, dim) / (float)dim + eps);
+  }
+}
+
+// RMSNorm's dweight for columns [c0, c1): dw[c] = Σ_rows dy·x·scales[row] (one thread's columns: no sums to merge).
+void rms_norm_grad_w(const float *x, const float *dy, const float *scales, float *dw, int rows, int dim, int c0, int c1) {
+  for (int c = c0; c < c1; c++) dw[c] = 0.0f;
+  for (int r = 0; r < rows; r++) {
+    const float *xr = x + (long)r * dim, *g = dy + (long)r * dim;
+    v128_t s = splat(scales[r]);
+    int c = c0;
+    for (; c + 4 <= c1; c += 4) wasm_v128_store(dw + c, MADD(wasm_v128_load(dw + c), wasm_f32x4_mul(wasm_v128_load(g + c), wasm_v128_load(xr + c)), s));
+    for (; c < c1; c++) dw[c] += g[c] * xr[c] * scales[r];
   }
 }
 
@@ -285,6 +329,44 @@ void rope(float *x, const float *cos, const float *sin, int rows, int row_stride
         float a = p[i], b = p[i + half];
         p[i] = a * c[i] - b * s[i];
         p[i + half] = b * c[i + half] + a * s[i + half];
+      }
+    }
+  }
+}
+
+// RoPE as an op, out of place, on vectors [v0, v1) of x [batch, heads, seq, d] (per_batch = heads · seq vectors),
+// tables [1 or batch, seq, d] (table_batch: 1 when there is one per batch row, else 0). transposed runs the gradient:
+// (a, b) → (a·cos + b·sin', b·cos' − a·sin), sin read at the partner's column.
+void rope_rotate(const float *x, const float *cos, const float *sin, float *out, int d, int seq, int per_batch, int table_batch,
+                 int transposed, int v0, int v1) {
+  int half = d / 2;
+  for (int v = v0; v < v1; v++) {
+    int b = v / per_batch, s = v % seq;
+    const float *c = cos + ((long)b * table_batch * seq + s) * d, *sn = sin + ((long)b * table_batch * seq + s) * d;
+    const float *p = x + (long)v * d;
+    float *o = out + (long)v * d;
+    int i = 0;
+    if (!transposed) {
+      for (; i + 4 <= half; i += 4) {
+        v128_t a = wasm_v128_load(p + i), q = wasm_v128_load(p + half + i);
+        wasm_v128_store(o + i, wasm_f32x4_sub(wasm_f32x4_mul(a, wasm_v128_load(c + i)), wasm_f32x4_mul(q, wasm_v128_load(sn + i))));
+        wasm_v128_store(o + half + i, MADD(wasm_f32x4_mul(q, wasm_v128_load(c + half + i)), a, wasm_v128_load(sn + half + i)));
+      }
+      for (; i < half; i++) {
+        float a = p[i], q = p[half + i];
+        o[i] = a * c[i] - q * sn[i];
+        o[half + i] = q * c[half + i] + a * sn[half + i];
+      }
+    } else {
+      for (; i + 4 <= half; i += 4) {
+        v128_t a = wasm_v128_load(p + i), q = wasm_v128_load(p + half + i);
+        wasm_v128_store(o + i, MADD(wasm_f32x4_mul(a, wasm_v128_load(c + i)), q, wasm_v128_load(sn + half + i)));
+        wasm_v128_store(o + half + i, wasm_f32x4_sub(wasm_f32x4_mul(q, wasm_v128_load(c + half + i)), wasm_f32x4_mul(a, wasm_v128_load(sn + i))));
+      }
+      for (; i < half; i++) {
+        float a = p[i], q = p[half + i];
+        o[i] = a * c[i] + q * sn[half + i];
+        o[half + i] = q * c[half + i] - a * sn[i];
       }
     }
   }
@@ -328,18 +410,52 @@ void attend(const float *q, int q_stride, const float *kc, const float *vc, floa
   }
 }
 
-// SwiGLU's gate: out[r, i] = silu(gu[r, i]) · gu[r, ffn + i] for gu = [gate | up] rows of 2·ffn.
-void silu_mul(const float *gu, float *out, int rows, int ffn) {
+static inline v128_t sigmoid4(v128_t x) { return wasm_f32x4_div(splat(1.0f), wasm_f32x4_add(splat(1.0f), exp4(wasm_f32x4_neg(x)))); }
+
+static inline float sigmoid1(float x) { return 1.0f / (1.0f + exp1(-x)); }
+
+// SwiGLU's gating, out = silu(g) · u, over `rows` rows of `cols`: row r of g and u starts at r·in_stride, of out at
+// r·out_stride (the decode step's [gate | up] rows: u = g + ffn, in_stride = 2·ffn; the op: one row).
+void silu_mul(const float *g, const float *u, float *out, int rows, int cols, int in_stride, int out_stride) {
   for (int r = 0; r < rows; r++) {
-    const float *g = gu + (long)r * 2 * ffn, *u = g + ffn;
-    float *o = out + (long)r * ffn;
+    const float *gr = g + (long)r * in_stride, *ur = u + (long)r * in_stride;
+    float *o = out + (long)r * out_stride;
     int i = 0;
-    for (; i + 4 <= ffn; i += 4) {
-      v128_t x = wasm_v128_load(g + i);
-      v128_t sig = wasm_f32x4_div(splat(1.0f), wasm_f32x4_add(splat(1.0f), exp4(wasm_f32x4_neg(x))));
-      wasm_v128_store(o + i, wasm_f32x4_mul(wasm_f32x4_mul(x, sig), wasm_v128_load(u + i)));
+    for (; i + 4 <= cols; i += 4) {
+      v128_t x = wasm_v128_load(gr + i);
+      wasm_v128_store(o + i, wasm_f32x4_mul(wasm_f32x4_mul(x, sigmoid4(x)), wasm_v128_load(ur + i)));
     }
-    for (; i < ffn; i++) o[i] = g[i] * (1.0f / (1.0f + exp1(-g[i]))) * u[i];
+    for (; i < cols; i++) o[i] = gr[i] * sigmoid1(gr[i]) * ur[i];
+  }
+}
+
+// SwiGLU's gradient in one pass over n elements, s = sigmoid(g): dg = dy·u·s·(1 + g·(1 − s)), du = dy·g·s.
+// Either output may be 0 (not wanted); u is read only for dg.
+void swiglu_grad(const float *g, const float *u, const float *dy, float *dg, float *du, int n) {
+  int i = 0;
+  v128_t one = splat(1.0f);
+  if (dg && du) {
+    for (; i + 4 <= n; i += 4) {
+      v128_t x = wasm_v128_load(g + i), s = sigmoid4(x), d = wasm_v128_load(dy + i);
+      v128_t ds = wasm_f32x4_mul(d, s);
+      wasm_v128_store(du + i, wasm_f32x4_mul(ds, x));
+      wasm_v128_store(dg + i, wasm_f32x4_mul(wasm_f32x4_mul(ds, wasm_v128_load(u + i)), MADD(one, x, wasm_f32x4_sub(one, s))));
+    }
+  } else if (dg) {
+    for (; i + 4 <= n; i += 4) {
+      v128_t x = wasm_v128_load(g + i), s = sigmoid4(x), d = wasm_v128_load(dy + i);
+      wasm_v128_store(dg + i, wasm_f32x4_mul(wasm_f32x4_mul(wasm_f32x4_mul(d, s), wasm_v128_load(u + i)), MADD(one, x, wasm_f32x4_sub(one, s))));
+    }
+  } else if (du) {
+    for (; i + 4 <= n; i += 4) {
+      v128_t x = wasm_v128_load(g + i);
+      wasm_v128_store(du + i, wasm_f32x4_mul(wasm_f32x4_mul(wasm_v128_load(dy + i), sigmoid4(x)), x));
+    }
+  }
+  for (; i < n; i++) {
+    float s = sigmoid1(g[i]);
+    if (dg) dg[i] = dy[i] * s * u[i] * (1.0f + g[i] * (1.0f - s));
+    if (du) du[i] = dy[i] * s * g[i];
   }
 }
 
@@ -364,37 +480,55 @@ static inline float log1(float x) {
   return (float)e * 0.693147180559945f + series;
 }
 
+static inline float row_max(const float *row, int vocab) {
+  v128_t mv = splat(-3.4e38f);
+  int i = 0;
+  for (; i + 4 <= vocab; i += 4) mv = wasm_f32x4_max(mv, wasm_v128_load(row + i));
+  float m = wasm_f32x4_extract_lane(mv, 0);
+  for (int l = 1; l < 4; l++) {
+    float v = l == 1 ? wasm_f32x4_extract_lane(mv, 1) : l == 2 ? wasm_f32x4_extract_lane(mv, 2) : wasm_f32x4_extract_lane(mv, 3);
+    if (v > m) m = v;
+  }
+  for (; i < vocab; i++) if (row[i] > m) m = row[i];
+  return m;
+}
+
+static inline float row_logsumexp(const float *row, int vocab) {
+  float m = row_max(row, vocab);
+  v128_t sv = splat(0), mm = splat(m);
+  int i = 0;
+  for (; i + 4 <= vocab; i += 4) sv = wasm_f32x4_add(sv, exp4(wasm_f32x4_sub(wasm_v128_load(row + i), mm)));
+  float s = hsum(sv);
+  for (; i < vocab; i++) s += exp1(row[i] - m);
+  return m + log1(s);
+}
+
 // Softmax cross-entropy over rows [r0, r1) of logits [rows, vocab] with int32 targets. Without grad:
-// nll[r] = logsumexp(row) − row[target]. With grad: grad[r] = (softmax(row) − onehot(target)) · dy[r].
-void cross_entropy(const float *x, const int *targets, float *nll, const float *dy, float *grad, int vocab, int r0, int r1) {
+// nll[r] = logsumexp(row) − row[target], and lse[r] = logsumexp(row) when lse is not 0. With grad:
+// grad[r] = (softmax(row) − onehot(target)) · dy[r], from lse[r] when given (else computed again).
+// A negative target marks a row not counted: nll, lse and its gradient row are 0, and it costs nothing.
+void cross_entropy(const float *x, const int *targets, float *nll, const float *dy, float *grad, float *lse, int vocab, int r0, int r1) {
   for (int r = r0; r < r1; r++) {
     const float *row = x + (long)r * vocab;
-    v128_t mv = splat(-3.4e38f);
-    int i = 0;
-    for (; i + 4 <= vocab; i += 4) mv = wasm_f32x4_max(mv, wasm_v128_load(row + i));
-    float m = wasm_f32x4_extract_lane(mv, 0);
-    for (int l = 1; l < 4; l++) {
-      float v = l == 1 ? wasm_f32x4_extract_lane(mv, 1) : l == 2 ? wasm_f32x4_extract_lane(mv, 2) : wasm_f32x4_extract_lane(mv, 3);
-      if (v > m) m = v;
-    }
-    for (; i < vocab; i++) if (row[i] > m) m = row[i];
-    v128_t sv = splat(0), mm = splat(m);
-    i = 0;
-    for (; i + 4 <= vocab; i += 4) sv = wasm_f32x4_add(sv, exp4(wasm_f32x4_sub(wasm_v128_load(row + i), mm)));
-    float s = hsum(sv);
-    for (; i < vocab; i++) s += exp1(row[i] - m);
-    float lse = m + log1(s);
     int target = targets[r];
     if (!grad) {
-      nll[r] = lse - row[target];
+      float l = target < 0 ? 0.0f : row_logsumexp(row, vocab);
+      nll[r] = target < 0 ? 0.0f : l - row[target];
+      if (lse) lse[r] = l;
       continue;
     }
-    float g = dy[r];
     float *out = grad + (long)r * vocab;
-    v128_t lv = splat(lse), gv = splat(g);
-    i = 0;
+    int i = 0;
+    if (target < 0) {
+      for (; i + 4 <= vocab; i += 4) wasm_v128_store(out + i, splat(0));
+      for (; i < vocab; i++) out[i] = 0.0f;
+      continue;
+    }
+    float l = lse ? lse[r] : row_logsumexp(row, vocab);
+    float g = dy[r];
+    v128_t lv = splat(l), gv = splat(g);
     for (; i + 4 <= vocab; i += 4) wasm_v128_store(out + i, wasm_f32x4_mul(exp4(wasm_f32x4_sub(wasm_v128_load(row + i), lv)), gv));
-    for (; i < vocab; i++) out[i] = exp1(row[i] - lse) * g;
+    for (; i < vocab; i++) out[i] = exp1(row[i] - l) * g;
     out[target] -= g;
   }
 }

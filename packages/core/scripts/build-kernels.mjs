@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const source = join(root, 'kernels', 'llamats-kernels.c');
 const target = join(root, 'src', 'kernels', 'kernels-binary.ts');
-const exports = ['gemm', 'rms_norm', 'rope', 'attend', 'silu_mul', 'exp_n', 'cross_entropy', 'noop'];
+const exports = ['gemm', 'rms_norm', 'rms_norm_grad_x', 'rms_scales', 'rms_norm_grad_w', 'rope', 'rope_rotate', 'attend', 'silu_mul', 'swiglu_grad', 'exp_n', 'cross_entropy', 'noop'];
 const clang = process.env.CLANG ?? 'clang';
 const common = ['--target=wasm32', '-O3', '-msimd128', '-nostdlib', '-fno-builtin', '-Wall', '-Werror'];
 const link = ['-Wl,--no-entry', '-Wl,--import-memory', ...exports.map((e) => `-Wl,--export=${e}`)];

@@ -147,6 +147,30 @@ describe('wasm kernels in place of tfjs-backend-wasm', () => {
     tf.dispose([x, t, w]);
   });
 
+  it("siluMul on [gate | up] rows (the decode step's layout) matches silu(gate) · up", () => {
+    const kernels = WasmKernels.get()!;
+    const rng = new SeededRng(11);
+    for (const [rows, ffn] of [[1, 768], [3, 37], [130, 771]]) {
+      const gateUp = Float32Array.from({ length: rows * 2 * ffn }, () => (rng.next() * 2 - 1) * 8);
+      const input = kernels.malloc(gateUp.length * 4);
+      const out = kernels.malloc(rows * ffn * 4);
+      kernels.heapF32().set(gateUp, input / 4);
+      kernels.siluMul(input, out, rows, ffn);
+      const got = kernels.heapF32().slice(out / 4, out / 4 + rows * ffn);
+      kernels.free(input);
+      kernels.free(out);
+      let worst = 0;
+      for (let r = 0; r < rows; r++) {
+        for (let i = 0; i < ffn; i++) {
+          const g = gateUp[r * 2 * ffn + i];
+          const want = (g / (1 + Math.exp(-g))) * gateUp[r * 2 * ffn + ffn + i];
+          worst = Math.max(worst, Math.abs(got[r * ffn + i] - want) / Math.max(1, Math.abs(want)));
+        }
+      }
+      expect(worst, `${rows}×${ffn}`).toBeLessThan(1e-6);
+    }
+  });
+
   it('identity shares data: a clone outlives its source and keeps its values', () => {
     const x = tf.tensor1d([1, 2, 3]);
     const y = tf.clone(x);

@@ -17,7 +17,21 @@ interface WasmBackendLike {
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
 }
 
-type Exports = Record<'gemm' | 'rms_norm' | 'rope' | 'attend' | 'silu_mul' | 'exp_n' | 'cross_entropy' | 'noop', (...args: number[]) => void>;
+type KernelName =
+  | 'gemm'
+  | 'rms_norm'
+  | 'rms_norm_grad_x'
+  | 'rms_scales'
+  | 'rms_norm_grad_w'
+  | 'rope'
+  | 'rope_rotate'
+  | 'attend'
+  | 'silu_mul'
+  | 'swiglu_grad'
+  | 'exp_n'
+  | 'cross_entropy'
+  | 'noop';
+type Exports = Record<KernelName, (...args: number[]) => void>;
 
 /** Floats of packing scratch per thread: one K block × 8 columns (matches KC in the C source). */
 const PANEL_FLOATS = 384 * 8;
@@ -172,12 +186,52 @@ export class WasmKernels {
 
   /** out = x · rsqrt(mean(x²) + eps) · w over `rows` rows of `dim`. */
   rmsNorm(x: number, w: number, out: number, rows: number, dim: number, eps: number): void {
-    this.exports.rms_norm(x, w, out, rows, dim, eps);
+    const cuts = this.cuts(rows, rows * dim);
+    this.parallel(
+      'rms_norm',
+      cuts.slice(1).map((to, t) => [x + cuts[t] * dim * 4, w, out + cuts[t] * dim * 4, to - cuts[t], dim, eps]),
+    );
+  }
+
+  /** RMSNorm's dx over `rows` rows of `dim`: s·w·dy − x·s³·mean(dy·w·x), s = rsqrt(mean(x²) + eps). */
+  rmsNormGradX(x: number, w: number, dy: number, dx: number, rows: number, dim: number, eps: number): void {
+    const cuts = this.cuts(rows, 2 * rows * dim);
+    this.parallel(
+      'rms_norm_grad_x',
+      cuts.slice(1).map((to, t) => [x + cuts[t] * dim * 4, w, dy + cuts[t] * dim * 4, dx + cuts[t] * dim * 4, to - cuts[t], dim, eps]),
+    );
+  }
+
+  /** RMSNorm's dweight [dim] = Σ over `rows` rows of dy · x · rsqrt(mean(x²) + eps): row scales first, then columns per thread. */
+  rmsNormGradWeight(x: number, dy: number, dw: number, rows: number, dim: number, eps: number): void {
+    const scales = this.malloc(Math.max(rows, 1) * 4);
+    try {
+      const rowCuts = this.cuts(rows, rows * dim);
+      this.parallel('rms_scales', rowCuts.slice(1).map((to, t) => [x, scales, dim, eps, rowCuts[t], to]));
+      const colCuts = this.cuts(dim, rows * dim, 4);
+      this.parallel('rms_norm_grad_w', colCuts.slice(1).map((to, t) => [x, dy, scales, dw, rows, dim, colCuts[t], to]));
+    } finally {
+      this.free(scales);
+    }
   }
 
   /** Rotate-half RoPE in place on `count` vectors of `d` per row (row stride in floats); cos/sin [rows, d]. */
   rope(x: number, cos: number, sin: number, rows: number, rowStride: number, count: number, d: number): void {
     this.exports.rope(x, cos, sin, rows, rowStride, count, d);
+  }
+
+  /**
+   * RoPE as an op: out = x · cos + rotate_half(x) · sin for x [batch, heads, seq, d], tables [tableBatch (1 or batch),
+   * seq, d]; `transposed` applies the inverse rotation (the gradient).
+   */
+  ropeRotate(o: { x: number; cos: number; sin: number; out: number; batch: number; heads: number; seq: number; d: number; tableBatch: number; transposed: boolean }): void {
+    const vectors = o.batch * o.heads * o.seq;
+    const cuts = this.cuts(vectors, vectors * o.d);
+    const perBatchTable = o.tableBatch === 1 ? 0 : 1;
+    this.parallel(
+      'rope_rotate',
+      cuts.slice(1).map((to, t) => [o.x, o.cos, o.sin, o.out, o.d, o.seq, o.heads * o.seq, perBatchTable, +o.transposed, cuts[t], to]),
+    );
   }
 
   /** Single-query attention over a [batch, kvHeads, capacity, d] cache for batch × heads pairs; mask optional (0). */
@@ -193,7 +247,33 @@ export class WasmKernels {
 
   /** out[r] = silu(gate[r]) · up[r] for rows of [gate | up] (2·ffn floats). */
   siluMul(gateUp: number, out: number, rows: number, ffn: number): void {
-    this.exports.silu_mul(gateUp, out, rows, ffn);
+    const cuts = this.cuts(rows, rows * ffn);
+    this.parallel(
+      'silu_mul',
+      cuts.slice(1).map((to, t) => [gateUp + cuts[t] * 8 * ffn, gateUp + cuts[t] * 8 * ffn + ffn * 4, out + cuts[t] * 4 * ffn, to - cuts[t], ffn, 2 * ffn, ffn]),
+    );
+  }
+
+  /** out = silu(gate) · up over n floats (SwiGLU's gating on separate buffers). */
+  swiglu(gate: number, up: number, out: number, n: number): void {
+    const cuts = this.cuts(n, n, 4);
+    this.parallel(
+      'silu_mul',
+      cuts.slice(1).map((to, t) => [gate + cuts[t] * 4, up + cuts[t] * 4, out + cuts[t] * 4, 1, to - cuts[t], 0, 0]),
+    );
+  }
+
+  /**
+   * SwiGLU's gradient over n floats in one pass, s = sigmoid(gate): dgate = dy·up·s·(1 + gate·(1 − s)), dup = dy·gate·s.
+   * Pass 0 for an output not wanted (up is read only for dgate).
+   */
+  swigluGrad(o: { gate: number; up: number; dy: number; dgate: number; dup: number; n: number }): void {
+    const cuts = this.cuts(o.n, o.n, 4);
+    const at = (ptr: number, t: number) => (ptr === 0 ? 0 : ptr + cuts[t] * 4);
+    this.parallel(
+      'swiglu_grad',
+      cuts.slice(1).map((to, t) => [at(o.gate, t), at(o.up, t), at(o.dy, t), at(o.dgate, t), at(o.dup, t), to - cuts[t]]),
+    );
   }
 
   /** Elementwise exp of n floats. */
@@ -206,14 +286,16 @@ export class WasmKernels {
   }
 
   /**
-   * Softmax cross-entropy over `rows` rows of logits (int32 targets): nll per row, or, when `grad` is given,
-   * grad = (softmax − onehot) · dy per row instead. Offsets in bytes; 0 for the buffers not used.
+   * Softmax cross-entropy over `rows` rows of logits (int32 targets): nll per row (and logsumexp per row into `lse`
+   * when given), or, when `grad` is given, grad = (softmax − onehot) · dy per row instead, from `lse` when given (else
+   * computed again). A negative target marks a row not counted: 0 loss, 0 gradient, no work. Offsets in bytes; 0 for
+   * the buffers not used.
    */
-  crossEntropy(o: { logits: number; targets: number; nll: number; dy: number; grad: number; rows: number; vocab: number }): void {
+  crossEntropy(o: { logits: number; targets: number; nll: number; dy: number; grad: number; lse?: number; rows: number; vocab: number }): void {
     const cuts = this.cuts(o.rows, o.rows * o.vocab);
     this.parallel(
       'cross_entropy',
-      cuts.slice(1).map((to, t) => [o.logits, o.targets, o.nll, o.dy, o.grad, o.vocab, cuts[t], to]),
+      cuts.slice(1).map((to, t) => [o.logits, o.targets, o.nll, o.dy, o.grad, o.lse ?? 0, o.vocab, cuts[t], to]),
     );
   }
 

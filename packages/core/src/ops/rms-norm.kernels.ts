@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { wasmKernelsInstalled } from '../kernels/install-kernels.js';
 import { WasmKernels } from '../kernels/wasm-kernels.js';
-import { cpuKernelFunc, wasmKernelFunc, type HostKernel, type WasmBackendLike } from './host-kernel.js';
+import { cpuKernelFunc, namedInputs, wasmKernelFunc, type HostKernel, type WasmBackendLike } from './host-kernel.js';
 import type { KernelArgs, LlamatsOp } from './kernel-types.js';
 import { webgpuRmsNorm, webgpuRmsNormGradWeight, webgpuRmsNormGradX } from './rms-norm.webgpu.js';
 
@@ -69,19 +69,31 @@ const gradWeightHost: HostKernel = {
   run: ({ x, dy }, [dw], infos, attrs) => rmsNormGradWeightRows(x as Float32Array, dy as Float32Array, dw, hiddenOf(infos), eps(attrs)),
 };
 
-const hostForward = wasmKernelFunc(RMS_NORM, forwardHost);
-
-/** On wasm, llamats' SIMD rms_norm when installed, else the JS loop over the heap. */
-function wasmForward(args: KernelArgs): tf.TensorInfo {
-  const kernels = wasmKernelsInstalled() ? WasmKernels.get() : null;
-  const { x, weight } = args.inputs as { x: tf.TensorInfo; weight: tf.TensorInfo };
-  const hidden = x.shape[x.shape.length - 1];
-  const size = x.shape.reduce((a, b) => a * b, 1);
-  if (!kernels || size === 0) return hostForward(args as never) as tf.TensorInfo;
-  const out = (args.backend as WasmBackendLike).makeOutput([...x.shape], 'float32');
-  kernels.rmsNorm(kernels.offsetOf(x), kernels.offsetOf(weight), kernels.offsetOf(out), size / hidden, hidden, eps(args.attrs!));
-  return out;
+/** llamats' SIMD kernels (kernels/llamats-kernels.c) when installed, else null (the JS loops run). */
+function cKernels(): WasmKernels | null {
+  return wasmKernelsInstalled() ? WasmKernels.get() : null;
 }
+
+/** On wasm: a row-wise C kernel (rows split over the kernel threads) when llamats' kernels are installed, else the JS loop over the heap. */
+function wasmRowKernel(name: string, host: HostKernel, run: (kernels: WasmKernels, ptr: Record<string, number>, out: number, rows: number, hidden: number, eps: number) => void): tf.KernelFunc {
+  const plain = wasmKernelFunc(name, host);
+  return ((args: KernelArgs) => {
+    const kernels = cKernels();
+    const infos = namedInputs(args.inputs, host.inputs, name);
+    const hidden = hiddenOf(infos);
+    const size = infos.x.shape.reduce((a, b) => a * b, 1);
+    if (!kernels || size === 0) return plain(args as never);
+    const out = (args.backend as WasmBackendLike).makeOutput(host.outputShapes(infos, args.attrs ?? {})[0], 'float32');
+    const ptr: Record<string, number> = {};
+    for (const [key, info] of Object.entries(infos)) ptr[key] = kernels.offsetOf(info);
+    run(kernels, ptr, kernels.offsetOf(out), size / hidden, hidden, eps(args.attrs!));
+    return out;
+  }) as unknown as tf.KernelFunc;
+}
+
+const wasmForward = wasmRowKernel(RMS_NORM, forwardHost, (k, p, out, rows, hidden, e) => k.rmsNorm(p.x, p.weight, out, rows, hidden, e));
+const wasmGradX = wasmRowKernel(RMS_NORM_GRAD_X, gradXHost, (k, p, out, rows, hidden, e) => k.rmsNormGradX(p.x, p.weight, p.dy, out, rows, hidden, e));
+const wasmGradWeight = wasmRowKernel(RMS_NORM_GRAD_WEIGHT, gradWeightHost, (k, p, out, rows, hidden, e) => k.rmsNormGradWeight(p.x, p.dy, out, rows, hidden, e));
 
 /** dx and dweight as separate kernels: frozen norm weights (LoRA) never pay for the column sums. */
 const gradient: tf.GradConfig = {
@@ -98,12 +110,12 @@ const gradient: tf.GradConfig = {
 
 export const rmsNormOp: LlamatsOp = {
   kernels: [
-    { name: RMS_NORM, cpu: cpuKernelFunc(RMS_NORM, forwardHost), wasm: wasmForward as unknown as tf.KernelFunc, webgpu: webgpuRmsNorm as unknown as tf.KernelFunc },
-    { name: RMS_NORM_GRAD_X, cpu: cpuKernelFunc(RMS_NORM_GRAD_X, gradXHost), wasm: wasmKernelFunc(RMS_NORM_GRAD_X, gradXHost), webgpu: webgpuRmsNormGradX as unknown as tf.KernelFunc },
+    { name: RMS_NORM, cpu: cpuKernelFunc(RMS_NORM, forwardHost), wasm: wasmForward, webgpu: webgpuRmsNorm as unknown as tf.KernelFunc },
+    { name: RMS_NORM_GRAD_X, cpu: cpuKernelFunc(RMS_NORM_GRAD_X, gradXHost), wasm: wasmGradX, webgpu: webgpuRmsNormGradX as unknown as tf.KernelFunc },
     {
       name: RMS_NORM_GRAD_WEIGHT,
       cpu: cpuKernelFunc(RMS_NORM_GRAD_WEIGHT, gradWeightHost),
-      wasm: wasmKernelFunc(RMS_NORM_GRAD_WEIGHT, gradWeightHost),
+      wasm: wasmGradWeight,
       webgpu: webgpuRmsNormGradWeight as unknown as tf.KernelFunc,
     },
   ],

@@ -1,6 +1,8 @@
 import * as tf from '@tensorflow/tfjs-core';
-import { cpuKernelFunc, wasmKernelFunc, type HostKernel } from './host-kernel.js';
-import type { LlamatsOp } from './kernel-types.js';
+import { wasmKernelsInstalled } from '../kernels/install-kernels.js';
+import { WasmKernels } from '../kernels/wasm-kernels.js';
+import { cpuKernelFunc, wasmKernelFunc, type HostKernel, type WasmBackendLike } from './host-kernel.js';
+import type { KernelArgs, LlamatsOp } from './kernel-types.js';
 import { webgpuRope, webgpuRopeGrad } from './rope.webgpu.js';
 
 /** x [batch, heads, seq, dim], cosTable and sinTable [1 or batch, seq, dim] → x · cos + rotate_half(x) · sin. */
@@ -46,6 +48,32 @@ function host(input: 'x' | 'dy', transposed: boolean): HostKernel {
   };
 }
 
+/** On wasm: llamats' SIMD kernel (vectors split over the kernel threads) when installed, else the JS loop over the heap. */
+function wasmRope(name: string, input: 'x' | 'dy', transposed: boolean): tf.KernelFunc {
+  const plain = wasmKernelFunc(name, host(input, transposed));
+  return ((args: KernelArgs) => {
+    const kernels = wasmKernelsInstalled() ? WasmKernels.get() : null;
+    const x = args.inputs[input]!;
+    const { cosTable, sinTable } = args.inputs as { cosTable: tf.TensorInfo; sinTable: tf.TensorInfo };
+    const [batch, heads, seq, d] = x.shape;
+    if (!kernels || batch * heads * seq * d === 0) return plain(args as never);
+    const out = (args.backend as WasmBackendLike).makeOutput([...x.shape], 'float32');
+    kernels.ropeRotate({
+      x: kernels.offsetOf(x),
+      cos: kernels.offsetOf(cosTable),
+      sin: kernels.offsetOf(sinTable),
+      out: kernels.offsetOf(out),
+      batch,
+      heads,
+      seq,
+      d,
+      tableBatch: cosTable.shape[0],
+      transposed,
+    });
+    return out;
+  }) as unknown as tf.KernelFunc;
+}
+
 /** rotate_half(x) = [−x₂, x₁] from tfjs ops, for the tables' gradients. */
 function rotateHalf(x: tf.Tensor): tf.Tensor {
   const half = x.shape[x.rank - 1] / 2;
@@ -76,8 +104,8 @@ const gradient: tf.GradConfig = {
 
 export const ropeOp: LlamatsOp = {
   kernels: [
-    { name: ROPE, cpu: cpuKernelFunc(ROPE, host('x', false)), wasm: wasmKernelFunc(ROPE, host('x', false)), webgpu: webgpuRope as unknown as tf.KernelFunc },
-    { name: ROPE_GRAD, cpu: cpuKernelFunc(ROPE_GRAD, host('dy', true)), wasm: wasmKernelFunc(ROPE_GRAD, host('dy', true)), webgpu: webgpuRopeGrad as unknown as tf.KernelFunc },
+    { name: ROPE, cpu: cpuKernelFunc(ROPE, host('x', false)), wasm: wasmRope(ROPE, 'x', false), webgpu: webgpuRope as unknown as tf.KernelFunc },
+    { name: ROPE_GRAD, cpu: cpuKernelFunc(ROPE_GRAD, host('dy', true)), wasm: wasmRope(ROPE_GRAD, 'dy', true), webgpu: webgpuRopeGrad as unknown as tf.KernelFunc },
   ],
   gradients: [gradient],
 };

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { TEST_BACKENDS, useBackend } from '../backend/test-backends.js';
 import { ShapeMismatchError } from '../errors.js';
+import { installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled } from '../kernels/install-kernels.js';
 import { rope, ropeReference } from './rope.js';
 import { compareWithReference, randomValues, valueAndGrads } from './test-support.js';
 
@@ -26,7 +27,7 @@ const CASES: [number[], number[]][] = [
 describe.each(TEST_BACKENDS)('rope on %s', (backend) => {
   beforeAll(() => useBackend(backend));
 
-  it('matches x · cos + rotate_half(x) · sin in value and in the gradients of x, cos and sin', async () => {
+  async function compareAll(): Promise<void> {
     for (const [i, [xShape, tableShape]] of CASES.entries()) {
       const x = tf.tensor4d(randomValues(xShape.reduce((a, b) => a * b, 1), i + 1, 4), xShape as [number, number, number, number]);
       const hf = rotaryTables(tableShape, i + 20);
@@ -38,6 +39,18 @@ describe.each(TEST_BACKENDS)('rope on %s', (backend) => {
         for (const g of diff.grads) expect(g, `${xShape} gradient`).toBeLessThan(TOLERANCE);
       }
       tf.dispose([x, hf.cos, hf.sin, general.cos, general.sin]);
+    }
+  }
+
+  it('matches x · cos + rotate_half(x) · sin in value and in the gradients of x, cos and sin', compareAll);
+
+  if (backend === 'wasm') it('wasm: the JS loop (no llamats SIMD kernels) matches too', async () => {
+    expect(wasmKernelsInstalled()).toBe(true); // so the test above ran llamats' SIMD path
+    uninstallWasmKernels();
+    try {
+      await compareAll();
+    } finally {
+      installWasmKernels();
     }
   });
 

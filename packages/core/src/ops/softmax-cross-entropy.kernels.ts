@@ -65,10 +65,13 @@ function cKernels(): WasmKernels | null {
   return wasmKernelsInstalled() ? WasmKernels.get() : null;
 }
 
-/** Targets the C kernel may index with: ignored and out-of-vocabulary rows point at column 0 (fixed up after). */
-function writeClampedTargets(kernels: WasmKernels, at: number, targets: Int32Array, vocab: number): void {
-  const clamped = new Int32Array(kernels.heapF32().buffer, at, targets.length);
-  for (let r = 0; r < targets.length; r++) clamped[r] = inVocab(targets[r], vocab) ? targets[r] : 0;
+/**
+ * Targets the C kernel may index with, in scratch at byte offset `at`: −1 for ignored rows (the kernel skips them:
+ * 0 loss, 0 gradient), column 0 for counted ones outside the vocabulary (made NaN by the caller).
+ */
+function writeKernelTargets(kernels: WasmKernels, at: number, targets: Int32Array, vocab: number, ignore: number): void {
+  const out = new Int32Array(kernels.heapF32().buffer, at, targets.length);
+  for (let r = 0; r < targets.length; r++) out[r] = targets[r] === ignore ? -1 : inVocab(targets[r], vocab) ? targets[r] : 0;
 }
 
 const hostForward = wasmKernelFunc(SOFTMAX_CROSS_ENTROPY, forwardHost);
@@ -85,19 +88,11 @@ function wasmForward(args: KernelArgs): tf.TensorInfo[] {
   const lse = backend.makeOutput([rows], 'float32');
   const scratch = kernels.malloc(rows * 4);
   try {
-    writeClampedTargets(kernels, scratch, heapView(backend, targets) as Int32Array, vocab);
-    kernels.crossEntropy({ logits: kernels.offsetOf(logits), targets: scratch, nll: kernels.offsetOf(nll), dy: 0, grad: 0, rows, vocab });
-    const x = heapView(backend, logits);
+    writeKernelTargets(kernels, scratch, heapView(backend, targets) as Int32Array, vocab, ignore);
+    kernels.crossEntropy({ logits: kernels.offsetOf(logits), targets: scratch, nll: kernels.offsetOf(nll), lse: kernels.offsetOf(lse), dy: 0, grad: 0, rows, vocab });
     const t = heapView(backend, targets);
     const n = heapView(backend, nll);
-    const l = heapView(backend, lse);
-    for (let r = 0; r < rows; r++) {
-      const counted = inVocab(t[r], vocab);
-      // The kernel gives lse − x[target]; lse is what the gradient needs.
-      l[r] = n[r] + x[r * vocab + (counted ? t[r] : 0)];
-      if (t[r] === ignore) n[r] = 0;
-      else if (!counted) n[r] = NaN;
-    }
+    for (let r = 0; r < rows; r++) if (t[r] !== ignore && !inVocab(t[r], vocab)) n[r] = NaN;
   } finally {
     kernels.free(scratch);
   }
@@ -106,24 +101,21 @@ function wasmForward(args: KernelArgs): tf.TensorInfo[] {
 
 function wasmBackward(args: KernelArgs): tf.TensorInfo {
   const kernels = cKernels();
-  const { logits, targets, dy } = args.inputs as { logits: tf.TensorInfo; targets: tf.TensorInfo; dy: tf.TensorInfo };
+  const { logits, targets, lse, dy } = args.inputs as { logits: tf.TensorInfo; targets: tf.TensorInfo; lse: tf.TensorInfo; dy: tf.TensorInfo };
   const [rows, vocab] = logits.shape;
   if (!kernels || rows === 0 || vocab === 0) return hostBackward(args as never) as tf.TensorInfo;
   const ignore = args.attrs!.ignoreIndex as number;
   const backend = args.backend as WasmBackendLike;
   const grad = backend.makeOutput([rows, vocab], 'float32');
-  // Clamped targets, then dy with 0 for ignored rows and NaN for out-of-vocabulary ones.
+  // Kernel targets, then dy with NaN for out-of-vocabulary rows; the forward's logsumexp saves a pass over the logits.
   const scratch = kernels.malloc(rows * 8);
   try {
     const t = heapView(backend, targets) as Int32Array;
-    writeClampedTargets(kernels, scratch, t, vocab);
+    writeKernelTargets(kernels, scratch, t, vocab, ignore);
     const d = heapView(backend, dy);
     const masked = new Float32Array(kernels.heapF32().buffer, scratch + rows * 4, rows);
-    for (let r = 0; r < rows; r++) masked[r] = t[r] === ignore ? 0 : inVocab(t[r], vocab) ? d[r] : NaN;
-    kernels.crossEntropy({ logits: kernels.offsetOf(logits), targets: scratch, nll: 0, dy: scratch + rows * 4, grad: kernels.offsetOf(grad), rows, vocab });
-    // Ignored rows are exactly 0 even where softmax · 0 is not (infinite logits).
-    const g = heapView(backend, grad);
-    for (let r = 0; r < rows; r++) if (t[r] === ignore) g.fill(0, r * vocab, (r + 1) * vocab);
+    for (let r = 0; r < rows; r++) masked[r] = t[r] === ignore || inVocab(t[r], vocab) ? d[r] : NaN;
+    kernels.crossEntropy({ logits: kernels.offsetOf(logits), targets: scratch, nll: 0, dy: scratch + rows * 4, grad: kernels.offsetOf(grad), lse: kernels.offsetOf(lse), rows, vocab });
   } finally {
     kernels.free(scratch);
   }

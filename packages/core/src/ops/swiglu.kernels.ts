@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { wasmKernelsInstalled } from '../kernels/install-kernels.js';
 import { WasmKernels } from '../kernels/wasm-kernels.js';
-import { cpuKernelFunc, heapView, wasmKernelFunc, type HostInputs, type HostKernel, type WasmBackendLike } from './host-kernel.js';
+import { cpuKernelFunc, wasmKernelFunc, type HostKernel, type WasmBackendLike } from './host-kernel.js';
 import type { KernelArgs, LlamatsOp } from './kernel-types.js';
 import { webgpuSwiglu, webgpuSwigluGradGate, webgpuSwigluGradUp } from './swiglu.webgpu.js';
 
@@ -11,6 +11,8 @@ export const SWIGLU = 'LlamatsSwiglu';
 export const SWIGLU_GRAD_GATE = 'LlamatsSwigluGradGate';
 /** gate, dy → dup = dy · silu(gate). */
 export const SWIGLU_GRAD_UP = 'LlamatsSwigluGradUp';
+/** gate, up, dy → [dgate, dup] in one pass: the gradient on wasm with llamats' kernels installed. */
+export const SWIGLU_GRAD = 'LlamatsSwigluGrad';
 
 function sigmoid(g: number): number {
   return 1 / (1 + Math.exp(-g));
@@ -52,53 +54,79 @@ const gradUpHost: HostKernel = {
   run: ({ gate, dy }, [dup]) => swigluGradUpElements(gate as Float32Array, dy as Float32Array, dup),
 };
 
-/** sigmoid(g) from e = exp(g): 1 / (1 + 1/e) is exact at both ends (e = 0, e = +inf). */
-function sigmoidFromExp(e: number): number {
-  return 1 / (1 + 1 / e);
+const gradBothHost: HostKernel = {
+  inputs: ['gate', 'up', 'dy'],
+  outputShapes: ({ gate }) => [[...gate.shape], [...gate.shape]],
+  run: ({ gate, up, dy }, [dgate, dup]) => {
+    swigluGradGateElements(gate as Float32Array, up as Float32Array, dy as Float32Array, dgate);
+    swigluGradUpElements(gate as Float32Array, dy as Float32Array, dup);
+  },
+};
+
+/** llamats' SIMD kernels (kernels/llamats-kernels.c) when installed, else null (the JS loops run). */
+function cKernels(): WasmKernels | null {
+  return wasmKernelsInstalled() ? WasmKernels.get() : null;
 }
 
-/**
- * On wasm with llamats' SIMD kernels installed: exp(gate) goes into the output first (the costly part, SIMD and
- * threaded; Math.exp is most of a plain JS loop's time), then a JS pass finishes each element from it.
- */
-function wasmWithSimdExp(name: string, host: HostKernel, finish: (out: Float32Array, inputs: HostInputs) => void): tf.KernelFunc {
-  const plain = wasmKernelFunc(name, host);
+function sizeOf(info: tf.TensorInfo): number {
+  return info.shape.reduce((a, b) => a * b, 1);
+}
+
+const hostForward = wasmKernelFunc(SWIGLU, forwardHost);
+const hostGradGate = wasmKernelFunc(SWIGLU_GRAD_GATE, gradGateHost);
+const hostGradUp = wasmKernelFunc(SWIGLU_GRAD_UP, gradUpHost);
+
+/** On wasm: one SIMD pass (threaded for large tensors) on llamats' kernels; the JS loop over the heap otherwise. */
+function wasmForward(args: KernelArgs): tf.TensorInfo {
+  const kernels = cKernels();
+  const { gate, up } = args.inputs as { gate: tf.TensorInfo; up: tf.TensorInfo };
+  const size = sizeOf(gate);
+  if (!kernels || size === 0) return hostForward(args as never) as tf.TensorInfo;
+  const out = (args.backend as WasmBackendLike).makeOutput([...gate.shape], 'float32');
+  kernels.swiglu(kernels.offsetOf(gate), kernels.offsetOf(up), kernels.offsetOf(out), size);
+  return out;
+}
+
+/** dgate, dup or both (in that order) from the C kernel that writes both in one pass; 0 for an output not wanted. */
+function wasmGrad(wants: { dgate: boolean; dup: boolean }, host: tf.KernelFunc): tf.KernelFunc {
   return ((args: KernelArgs) => {
-    const kernels = wasmKernelsInstalled() ? WasmKernels.get() : null;
-    const gate = args.inputs.gate!;
-    const size = gate.shape.reduce((a, b) => a * b, 1);
-    if (!kernels || size === 0) return plain(args as never);
+    const kernels = cKernels();
+    const { gate, up, dy } = args.inputs as { gate: tf.TensorInfo; up?: tf.TensorInfo; dy: tf.TensorInfo };
+    const n = sizeOf(gate);
+    if (!kernels || n === 0) return host(args as never);
     const backend = args.backend as WasmBackendLike;
-    const out = backend.makeOutput([...gate.shape], 'float32');
-    kernels.exp(kernels.offsetOf(gate), kernels.offsetOf(out), size);
-    const inputs: HostInputs = {};
-    for (const input of host.inputs) inputs[input] = heapView(backend, args.inputs[input]!);
-    finish(heapView(backend, out) as Float32Array, inputs);
-    return out;
+    const dgate = wants.dgate ? backend.makeOutput([...gate.shape], 'float32') : null;
+    const dup = wants.dup ? backend.makeOutput([...gate.shape], 'float32') : null;
+    const at = (info: tf.TensorInfo | null | undefined) => (info ? kernels.offsetOf(info) : 0);
+    kernels.swigluGrad({ gate: at(gate), up: at(dgate && up), dy: at(dy), dgate: at(dgate), dup: at(dup), n });
+    const outputs = [dgate, dup].filter((o): o is tf.TensorInfo => o !== null);
+    return outputs.length === 1 ? outputs[0] : outputs;
   }) as unknown as tf.KernelFunc;
 }
 
-const wasmForward = wasmWithSimdExp(SWIGLU, forwardHost, (y, { gate, up }) => {
-  for (let i = 0; i < y.length; i++) y[i] = gate[i] * sigmoidFromExp(y[i]) * up[i];
-});
+const wasmGradGate = wasmGrad({ dgate: true, dup: false }, hostGradGate);
+const wasmGradUp = wasmGrad({ dgate: false, dup: true }, hostGradUp);
+const wasmGradBoth = wasmGrad({ dgate: true, dup: true }, wasmKernelFunc(SWIGLU_GRAD, gradBothHost));
 
-const wasmGradGate = wasmWithSimdExp(SWIGLU_GRAD_GATE, gradGateHost, (dgate, { gate, up, dy }) => {
-  for (let i = 0; i < dgate.length; i++) {
-    const s = sigmoidFromExp(dgate[i]);
-    dgate[i] = dy[i] * up[i] * s * (1 + gate[i] * (1 - s));
-  }
-});
+/** Both gradients on webgpu: its two single-output programs. */
+function webgpuSwigluGradBoth(args: KernelArgs): tf.TensorInfo[] {
+  return [webgpuSwigluGradGate(args), webgpuSwigluGradUp(args)];
+}
 
-const wasmGradUp = wasmWithSimdExp(SWIGLU_GRAD_UP, gradUpHost, (dup, { gate, dy }) => {
-  for (let i = 0; i < dup.length; i++) dup[i] = dy[i] * gate[i] * sigmoidFromExp(dup[i]);
-});
-
-/** dgate and dup as separate kernels: tfjs calls only those whose input leads to a trained variable. */
+/**
+ * On wasm with llamats' kernels, dgate and dup in one pass (gate and up share their input, so both are almost always
+ * wanted; a lone one costs only an extra write). Elsewhere one kernel per input: tfjs calls only those whose input
+ * leads to a trained variable.
+ */
 const gradient: tf.GradConfig = {
   kernelName: SWIGLU,
   inputsToSave: ['gate', 'up'],
   gradFunc: (dy, saved) => {
     const [gate, up] = saved;
+    if (cKernels()) {
+      const [dgate, dup] = tf.engine().runKernel(SWIGLU_GRAD, { gate, up, dy: dy as tf.Tensor }) as tf.Tensor[];
+      return { gate: () => dgate, up: () => dup };
+    }
     return {
       gate: () => tf.engine().runKernel(SWIGLU_GRAD_GATE, { gate, up, dy: dy as tf.Tensor }) as tf.Tensor,
       up: () => tf.engine().runKernel(SWIGLU_GRAD_UP, { gate, dy: dy as tf.Tensor }) as tf.Tensor,
@@ -108,9 +136,10 @@ const gradient: tf.GradConfig = {
 
 export const swigluOp: LlamatsOp = {
   kernels: [
-    { name: SWIGLU, cpu: cpuKernelFunc(SWIGLU, forwardHost), wasm: wasmForward, webgpu: webgpuSwiglu as unknown as tf.KernelFunc },
+    { name: SWIGLU, cpu: cpuKernelFunc(SWIGLU, forwardHost), wasm: wasmForward as unknown as tf.KernelFunc, webgpu: webgpuSwiglu as unknown as tf.KernelFunc },
     { name: SWIGLU_GRAD_GATE, cpu: cpuKernelFunc(SWIGLU_GRAD_GATE, gradGateHost), wasm: wasmGradGate, webgpu: webgpuSwigluGradGate as unknown as tf.KernelFunc },
     { name: SWIGLU_GRAD_UP, cpu: cpuKernelFunc(SWIGLU_GRAD_UP, gradUpHost), wasm: wasmGradUp, webgpu: webgpuSwigluGradUp as unknown as tf.KernelFunc },
+    { name: SWIGLU_GRAD, cpu: cpuKernelFunc(SWIGLU_GRAD, gradBothHost), wasm: wasmGradBoth, webgpu: webgpuSwigluGradBoth as unknown as tf.KernelFunc },
   ],
   gradients: [gradient],
 };

@@ -4,7 +4,8 @@ import { TEST_BACKENDS, useBackend } from '../backend/test-backends.js';
 import { ShapeMismatchError } from '../errors.js';
 import { installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled } from '../kernels/install-kernels.js';
 import { swiglu, swigluReference } from './swiglu.js';
-import { compareWithReference, randomValues, valueAndGrads } from './test-support.js';
+import { SWIGLU_GRAD, SWIGLU_GRAD_GATE, SWIGLU_GRAD_UP } from './swiglu.kernels.js';
+import { compareWithReference, maxScaledDiff, randomValues, valueAndGrads } from './test-support.js';
 
 const TOLERANCE = 1e-5;
 
@@ -31,11 +32,33 @@ describe.each(TEST_BACKENDS)('swiglu on %s', (backend) => {
 
   it('matches silu(gate) · up in value, dgate and dup', compareAll);
 
-  if (backend === 'wasm') it('wasm: the JS loop (no llamats SIMD exp) matches too', async () => {
+  it('matches in each gradient alone (the other input held constant)', async () => {
+    const gate = tf.tensor(randomValues(3 * 37, 7, 8), [3, 37]);
+    const up = tf.tensor(randomValues(3 * 37, 8, 3), [3, 37]);
+    const gateOnly = await compareWithReference((g) => swiglu(g, up), (g) => swigluReference(g, up), [gate]);
+    const upOnly = await compareWithReference((u) => swiglu(gate, u), (u) => swigluReference(gate, u), [up]);
+    expect(Math.max(gateOnly.value, ...gateOnly.grads, ...upOnly.grads)).toBeLessThan(TOLERANCE);
+    tf.dispose([gate, up]);
+  });
+
+  async function compareGradientKernels(): Promise<void> {
+    const [gate, up, dy] = [1, 2, 3].map((seed) => tf.tensor(randomValues(1001, seed, 6), [7, 143]));
+    const [dgate, dup] = tf.engine().runKernel(SWIGLU_GRAD, { gate, up, dy }) as tf.Tensor[];
+    const gateAlone = tf.engine().runKernel(SWIGLU_GRAD_GATE, { gate, up, dy }) as tf.Tensor;
+    const upAlone = tf.engine().runKernel(SWIGLU_GRAD_UP, { gate, dy }) as tf.Tensor;
+    expect(maxScaledDiff(await dgate.data(), await gateAlone.data())).toBeLessThan(TOLERANCE);
+    expect(maxScaledDiff(await dup.data(), await upAlone.data())).toBeLessThan(TOLERANCE);
+    tf.dispose([gate, up, dy, dgate, dup, gateAlone, upAlone]);
+  }
+
+  it('the one-pass gradient kernel gives what the per-input kernels give', compareGradientKernels);
+
+  if (backend === 'wasm') it('wasm: the JS loop (no llamats SIMD kernels) matches too', async () => {
     expect(wasmKernelsInstalled()).toBe(true); // so the test above ran llamats' SIMD path
     uninstallWasmKernels();
     try {
       await compareAll();
+      await compareGradientKernels();
     } finally {
       installWasmKernels();
     }
@@ -44,7 +67,8 @@ describe.each(TEST_BACKENDS)('swiglu on %s', (backend) => {
   it('keeps tf.memory() flat and rejects mismatched shapes', async () => {
     const gate = tf.tensor(randomValues(70, 3), [7, 10]);
     const up = tf.tensor(randomValues(70, 4), [7, 10]);
-    const step = async () => (await valueAndGrads(swiglu, [gate, up])).grads[1][0];
+    // Both gradients, then one alone (the one-pass kernel's other output must not outlive the backward pass).
+    const step = async () => (await valueAndGrads(swiglu, [gate, up])).grads[1][0] + (await valueAndGrads((g) => swiglu(g, up), [gate])).grads[0][0];
     await step();
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) await step();
