@@ -1,23 +1,13 @@
+import type { GemmArgs } from '../kernels/wasm-kernels.js';
+
 /** A matrix operand: floats of `array` from `offset` (wasm: views of one heap; cpu: each tensor's own array). */
 export interface Buf {
   array: Float32Array;
   offset: number;
 }
 
-/** c[i] (+)= op(a[i]) · op(b[i]) for `batch` matrices, each `stride*` floats after the previous (transposed: a [k, m], b [n, k]). */
-export interface BatchedGemm {
-  m: number;
-  n: number;
-  k: number;
-  transposeA: boolean;
-  transposeB: boolean;
-  batch: number;
-  strideA: number;
-  strideB: number;
-  strideC: number;
-  /** Add into c instead of overwriting it. */
-  accumulate?: boolean;
-}
+/** c[i] (+)= op(a[i]) · op(b[i]) for `batch` matrices: the wasm gemm's shape arguments, without its heap offsets. */
+export type BatchedGemm = Omit<GemmArgs, 'a' | 'b' | 'c' | 'ldc'>;
 
 /** The matmul and in-place exp a host kernel runs on: llamats' SIMD kernels on the wasm heap, or JS_MATH's loops. */
 export interface HostMath {
