@@ -41,12 +41,12 @@ export function buildAttentionMask(options: {
 function maskOnDevice(attentionMask: tf.Tensor2D, shape: { batch: number; queryLen: number; pastLen: number; keyLen: number }): tf.Tensor4D {
   const { batch, queryLen, pastLen, keyLen } = shape;
   return tf.tidy(() => {
-    const keys = tf.reshape(tf.range(0, keyLen, 1, 'int32'), [1, keyLen]);
-    const queries = tf.reshape(tf.range(pastLen, pastLen + queryLen, 1, 'int32'), [queryLen, 1]);
-    const causal = tf.reshape(tf.lessEqual(keys, queries), [1, 1, queryLen, keyLen]);
-    const real = tf.reshape(tf.notEqual(tf.slice(attentionMask, [0, 0], [batch, keyLen]), 0), [batch, 1, 1, keyLen]);
-    const self = tf.reshape(tf.equal(keys, queries), [1, 1, queryLen, keyLen]);
-    const visible = tf.logicalOr(self, tf.logicalAnd(causal, real));
+    // Operands of one shape: tfjs-wasm's broadcasting comparisons are ~30× slower than same-shape ones.
+    const grid: [number, number, number, number] = [batch, 1, queryLen, keyLen];
+    const keys = tf.broadcastTo(tf.reshape(tf.range(0, keyLen, 1, 'int32'), [1, 1, 1, keyLen]), grid);
+    const queries = tf.broadcastTo(tf.reshape(tf.range(pastLen, pastLen + queryLen, 1, 'int32'), [1, 1, queryLen, 1]), grid);
+    const real = tf.broadcastTo(tf.reshape(tf.slice(attentionMask, [0, 0], [batch, keyLen]), [batch, 1, 1, keyLen]), grid);
+    const visible = tf.logicalOr(tf.equal(keys, queries), tf.logicalAnd(tf.lessEqual(keys, queries), tf.notEqual(real, tf.zeros(grid, real.dtype))));
     const shape: [number, number, number, number] = [batch, 1, queryLen, keyLen];
     return tf.where(visible, tf.zeros(shape), tf.fill(shape, MASKED)) as tf.Tensor4D;
   });

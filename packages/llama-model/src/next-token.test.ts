@@ -10,7 +10,7 @@ const BATCH = 3;
 
 /**
  * Spread-out logits; with `ties`, rounded so that equal scores occur (argmax and top-k must keep HF's tie rules).
- * Top-p is checked without ties: which of two equal scores it drops follows the backend's sort, as in torch.
+ * Greedy and top-p are checked without ties: which of two equal scores wins follows the backend's kernel.
  */
 function randomLogits(seed: number, ties = true): Float32Array {
   const random = seededRandom(seed);
@@ -29,8 +29,8 @@ function hostChoice(logits: Float32Array, seen: number[][], options: LogitsProce
 }
 
 const CASES: { name: string; options: LogitsProcessingOptions; sampling: boolean; ties?: boolean }[] = [
-  { name: 'greedy', options: {}, sampling: false },
-  { name: 'greedy with repetition penalty', options: { repetitionPenalty: 1.7 }, sampling: false },
+  { name: 'greedy', options: {}, sampling: false, ties: false },
+  { name: 'greedy with repetition penalty', options: { repetitionPenalty: 1.7 }, sampling: false, ties: false },
   { name: 'temperature', options: { temperature: 0.7 }, sampling: true },
   { name: 'top-k', options: { topK: 5 }, sampling: true },
   { name: 'top-p', options: { topP: 0.6 }, sampling: true, ties: false },

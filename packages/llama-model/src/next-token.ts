@@ -28,7 +28,7 @@ function topK(logits: tf.Tensor2D, k: number): tf.Tensor2D {
   const vocab = logits.shape[1];
   if (k <= 0 || k >= vocab) return logits;
   const kth = tf.slice(tf.topk(logits, k).values, [0, k - 1], [-1, 1]);
-  return tf.where(tf.less(logits, kth), tf.fill(logits.shape, -Infinity), logits) as tf.Tensor2D;
+  return tf.where(tf.less(logits, tf.broadcastTo(kth, logits.shape)), tf.fill(logits.shape, -Infinity), logits) as tf.Tensor2D;
 }
 
 /**
@@ -41,23 +41,16 @@ function topP(logits: tf.Tensor2D, p: number): tf.Tensor2D {
   const [batch, vocab] = logits.shape;
   const sorted = tf.topk(tf.reverse(logits, 1), vocab);
   const after = tf.cumsum(tf.softmax(sorted.values), 1, true);
-  const kept = tf.sum(tf.cast(tf.less(after, p), 'int32'), 1, true);
+  const kept = tf.sum(tf.cast(tf.less(after, tf.fill(after.shape, p)), 'int32'), 1, true);
   // The last kept token in sorted order: its score and id bound what stays.
   // Flat positions of each row's last kept token (gather with batchDims is unreliable on tfjs-wasm).
   const lastKept = tf.add(tf.sub(kept, tf.scalar(1, 'int32')), tf.reshape(tf.range(0, batch * vocab, vocab, 'int32'), [batch, 1]));
   const boundScore = tf.gather(tf.reshape(sorted.values, [-1]), lastKept);
   const boundId = tf.sub(tf.scalar(vocab - 1, 'int32'), tf.gather(tf.reshape(sorted.indices, [-1]), lastKept));
   const ids = tf.broadcastTo(tf.range(0, vocab, 1, 'int32'), [batch, vocab]);
-  const dropped = tf.logicalOr(tf.less(logits, boundScore), tf.logicalAnd(tf.equal(logits, boundScore), tf.less(ids, boundId)));
+  const [score, id] = [tf.broadcastTo(boundScore, [batch, vocab]), tf.broadcastTo(boundId, [batch, vocab])];
+  const dropped = tf.logicalOr(tf.less(logits, score), tf.logicalAnd(tf.equal(logits, score), tf.less(ids, id)));
   return tf.where(dropped, tf.fill(logits.shape, -Infinity), logits) as tf.Tensor2D;
-}
-
-/** The first id of the highest score per row, as torch.argmax (tfjs kernels differ on ties). */
-function firstArgmax(logits: tf.Tensor2D): tf.Tensor1D {
-  const [batch, vocab] = logits.shape;
-  const best = tf.max(logits, 1, true);
-  const ids = tf.broadcastTo(tf.range(0, vocab, 1, 'int32'), [batch, vocab]);
-  return tf.min(tf.where(tf.equal(logits, best), ids, tf.fill([batch, vocab], vocab, 'int32')), 1) as tf.Tensor1D;
 }
 
 /** Inverse-CDF draw per row: the first id whose cumulative probability exceeds u (never an id of probability 0). */
@@ -66,10 +59,10 @@ function sample(logits: tf.Tensor2D, uniforms: readonly number[]): tf.Tensor1D {
   const probs = tf.softmax(logits);
   const cumulative = tf.cumsum(probs, 1);
   const u = tf.tensor2d(uniforms.slice(0, batch), [batch, 1]);
-  const below = tf.sum(tf.cast(tf.lessEqual(cumulative, u), 'int32'), 1);
+  const below = tf.sum(tf.cast(tf.lessEqual(cumulative, tf.broadcastTo(u, [batch, vocab])), 'int32'), 1);
   // Rounding can leave the total mass under u: fall back to the last id that can be drawn.
   const ids = tf.range(0, vocab, 1, 'int32');
-  const lastDrawable = tf.max(tf.where(tf.greater(probs, 0), tf.broadcastTo(ids, [batch, vocab]), tf.fill([batch, vocab], -1, 'int32')), 1);
+  const lastDrawable = tf.max(tf.where(tf.greater(probs, tf.zeros([batch, vocab])), tf.broadcastTo(ids, [batch, vocab]), tf.fill([batch, vocab], -1, 'int32')), 1);
   return tf.minimum(below, lastDrawable) as tf.Tensor1D;
 }
 
@@ -81,7 +74,8 @@ export function chooseNextTokens(logits: tf.Tensor2D, options: NextTokenOptions)
   return tf.tidy(() => {
     let scores = logits;
     if (options.repetitionPenalty !== undefined) scores = repetitionPenalty(scores, options.seenIds, options.repetitionPenalty);
-    if (!options.sampling) return firstArgmax(scores);
+    // The argmax kernel (one pass; an exact tie of float logits, where backends may pick different ids, is rare).
+    if (!options.sampling) return tf.cast(tf.argMax(scores, -1), 'int32') as tf.Tensor1D;
     if (options.temperature !== undefined && options.temperature !== 1) scores = tf.div(scores, options.temperature);
     if (options.topK !== undefined) scores = topK(scores, options.topK);
     if (options.topP !== undefined) scores = topP(scores, options.topP);
