@@ -1,9 +1,10 @@
+import { loadFailure } from './testing/load-failure.js';
 import { readScalar } from '@llamats/core/testing';
 import { copyFile, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { LlamatsError, initBackend, openSafetensors, writeSafetensors, type TensorToWrite } from '@llamats/core';
+import { initBackend, openSafetensors, writeSafetensors, type TensorToWrite } from '@llamats/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LlamaForCausalLM } from './llama-for-causal-lm.js';
 import { TINY_DIR, readTinyExpected } from './testing/fixtures.js';
@@ -18,16 +19,6 @@ async function repoWith(name: string, tensors: Record<string, TensorToWrite>, co
   const raw = JSON.parse(await readFile(join(TINY_DIR, 'config.json'), 'utf8')) as Record<string, unknown>;
   await writeFile(join(dir, 'config.json'), JSON.stringify({ ...raw, ...config }));
   return dir;
-}
-
-async function failure(dir: string): Promise<Error> {
-  try {
-    (await LlamaForCausalLM.fromPretrained(dir)).dispose();
-  } catch (error) {
-    expect(LlamatsError.isInstance(error)).toBe(true);
-    return error as Error;
-  }
-  throw new Error('expected loading to fail');
 }
 
 describe('fromPretrained / savePretrained', () => {
@@ -81,13 +72,13 @@ describe('fromPretrained / savePretrained', () => {
 
   it('names a missing tensor', async () => {
     const { ['model.layers.1.mlp.up_proj.weight']: _dropped, ...rest } = weights;
-    const error = await failure(await repoWith('missing', rest));
+    const error = await loadFailure(await repoWith('missing', rest));
     expect(error.message).toContain('model.layers.1.mlp.up_proj.weight');
     expect(error.message).toContain('missing');
   });
 
   it('names a tensor whose shape does not match config.json', async () => {
-    const error = await failure(await repoWith('mismatch', weights, { intermediate_size: 100 }));
+    const error = await loadFailure(await repoWith('mismatch', weights, { intermediate_size: 100 }));
     expect(error.message).toMatch(/model\.layers\.0\.mlp\.(down|gate|up)_proj\.weight/);
     expect(error.message).toContain('[172, 64]');
   });
@@ -95,7 +86,7 @@ describe('fromPretrained / savePretrained', () => {
   it('names the file of a truncated checkpoint', async () => {
     const dir = await repoWith('truncated', weights);
     await truncate(join(dir, 'model.safetensors'), 600_000);
-    const error = await failure(dir);
+    const error = await loadFailure(dir);
     expect(error.message).toContain('model.safetensors');
   });
 
@@ -108,17 +99,17 @@ describe('fromPretrained / savePretrained', () => {
       JSON.stringify({ weight_map: { 'model.norm.weight': 'model-00001-of-00002.safetensors', 'lm_head.weight': 'model-00002-of-00002.safetensors' } }),
     );
     await copyFile(join(TINY_DIR, 'config.json'), join(dir, 'config.json'));
-    const error = await failure(dir);
+    const error = await loadFailure(dir);
     expect(error.message).toContain('model-00002-of-00002.safetensors');
   });
 
   it('names the key of a bad config.json and the missing weights file', async () => {
     const bad = await repoWith('bad-config', weights, { rope_scaling: { rope_type: 'yarn', factor: 4 } });
-    expect((await failure(bad)).message).toContain('rope_scaling.rope_type');
+    expect((await loadFailure(bad)).message).toContain('rope_scaling.rope_type');
     const dir = join(work, 'no-weights');
     await import('node:fs/promises').then((fs) => fs.mkdir(dir, { recursive: true }));
     await copyFile(join(TINY_DIR, 'config.json'), join(dir, 'config.json'));
-    expect((await failure(dir)).message).toContain('model.safetensors');
+    expect((await loadFailure(dir)).message).toContain('model.safetensors');
   });
 
   it('savePretrained writes a checkpoint that loads back to the same logits (float32) and close (float16)', async () => {

@@ -1,10 +1,10 @@
+import { loadFailure } from './testing/load-failure.js';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   FormatError,
-  LlamatsError,
   UnsafePickleError,
   floatToHalf,
   halfToFloat,
@@ -64,16 +64,6 @@ async function folderWith(name: string, from: string, files: string[]): Promise<
   await copyFile(join(TINY_DIR, 'config.json'), join(dir, 'config.json'));
   for (const file of files) await copyFile(join(from, file), join(dir, file));
   return dir;
-}
-
-async function loadFailure(dir: string): Promise<Error> {
-  try {
-    (await LlamaForCausalLM.fromPretrained(dir)).dispose();
-  } catch (error) {
-    expect(LlamatsError.isInstance(error)).toBe(true);
-    return error as Error;
-  }
-  throw new Error('expected loading to fail');
 }
 
 describe('PyTorch checkpoints of llama1-tiny (test-fixtures/torch-bin) read tensor by tensor', () => {
