@@ -1,12 +1,12 @@
-import { defineConfig } from 'tsup';
+import { defineConfig } from "tsup";
 
 export default defineConfig({
-  entry: ['src/index.ts'],
-  format: ['esm'],
+  entry: ["src/index.ts"],
+  format: ["esm"],
   dts: true,
   clean: true,
   sourcemap: true,
-  target: 'node20',
+  target: "node20",
   // The chat page is one HTML file, bundled as a string.
-  loader: { '.html': 'text' },
+  loader: { ".html": "text" },
 });

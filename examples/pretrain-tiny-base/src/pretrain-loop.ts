@@ -1,5 +1,5 @@
-import type { LlamaForCausalLM } from '@llamats/llama-model';
-import { formatProgressLine, fullTrainable, isEvalMetrics, train, type TrainSummary } from '@llamats/trainer';
+import type { LlamaForCausalLM } from "@llamats/llama-model";
+import { formatProgressLine, fullTrainable, isEvalMetrics, train, type TrainSummary } from "@llamats/trainer";
 
 export interface PretrainOptions {
   model: LlamaForCausalLM;
@@ -33,7 +33,7 @@ export function pretrain(options: PretrainOptions): Promise<TrainSummary> {
     microBatchSize: options.batchSize,
     maxSteps: options.steps,
     learningRate: options.learningRate,
-    lrScheduler: 'cosine',
+    lrScheduler: "cosine",
     warmupSteps: options.warmupSteps,
     weightDecay: 0.1,
     adamBeta2: 0.95,
@@ -46,7 +46,10 @@ export function pretrain(options: PretrainOptions): Promise<TrainSummary> {
       if (p.step % LOG_EVERY === 0 || p.step === p.totalSteps) log(formatProgressLine(p));
     },
     onLog: (entry) => {
-      if (isEvalMetrics(entry)) log(`  validation loss ${entry.loss.toFixed(3)} (perplexity ${entry.perplexity.toFixed(1)}) at step ${entry.step}`);
+      if (isEvalMetrics(entry))
+        log(
+          `  validation loss ${entry.loss.toFixed(3)} (perplexity ${entry.perplexity.toFixed(1)}) at step ${entry.step}`,
+        );
     },
     onMessage: log,
   });

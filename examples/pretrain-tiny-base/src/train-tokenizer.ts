@@ -1,6 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { writeFileAtomic } from '@llamats/core';
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { writeFileAtomic } from "@llamats/core";
 import {
   sentencePieceToTokenizerJson,
   serializeModelProto,
@@ -8,7 +8,7 @@ import {
   tokenizerConfigJsonFor,
   tokenizerJsonToString,
   trainBpe,
-} from '@llamats/tokenizer';
+} from "@llamats/tokenizer";
 
 export const VOCAB_SIZE = 3000;
 
@@ -24,7 +24,11 @@ export interface TinyTokenizer {
  * Trains a LLaMA-style SentencePiece BPE tokenizer with @llamats/tokenizer's trainBpe (byte fallback, split digits,
  * identity normalizer, dummy prefix) and writes tokenizer.model, tokenizer.json and tokenizer_config.json into `outDir`.
  */
-export async function trainTinyTokenizer(options: { texts: string[]; outDir: string; log: (line: string) => void }): Promise<TinyTokenizer> {
+export async function trainTinyTokenizer(options: {
+  texts: string[];
+  outDir: string;
+  log: (line: string) => void;
+}): Promise<TinyTokenizer> {
   const model = trainBpe(options.texts, {
     vocabSize: VOCAB_SIZE,
     byteFallback: true,
@@ -34,16 +38,31 @@ export async function trainTinyTokenizer(options: { texts: string[]; outDir: str
     addDummyPrefix: true,
     removeExtraWhitespaces: false,
   });
-  await writeFileAtomic(join(options.outDir, 'tokenizer.model'), serializeModelProto(model));
-  await writeFileAtomic(join(options.outDir, 'tokenizer.json'), tokenizerJsonToString(sentencePieceToTokenizerJson(model)));
+  await writeFileAtomic(join(options.outDir, "tokenizer.model"), serializeModelProto(model));
+  await writeFileAtomic(
+    join(options.outDir, "tokenizer.json"),
+    tokenizerJsonToString(sentencePieceToTokenizerJson(model)),
+  );
   const config = { ...tokenizerConfigJsonFor(model, { modelMaxLength: 256 }), legacy: true };
-  await writeFileAtomic(join(options.outDir, 'tokenizer_config.json'), `${JSON.stringify(config, null, 2)}\n`);
+  await writeFileAtomic(join(options.outDir, "tokenizer_config.json"), `${JSON.stringify(config, null, 2)}\n`);
   const counts = { byte: 0, normal: 0, other: 0 };
-  for (const p of model.pieces) counts[p.type === 'byte' ? 'byte' : p.type === 'normal' ? 'normal' : 'other']++;
-  options.log(`tokenizer (trainBpe): ${model.pieces.length} pieces (${counts.normal} learned pieces and characters, ${counts.byte} bytes, ${counts.other} specials)`);
-  const tokenizer = SentencePieceTokenizer.fromModelProto(new Uint8Array(await readFile(join(options.outDir, 'tokenizer.model'))), {
-    config: { bosToken: '<s>', eosToken: '</s>', unkToken: '<unk>', addBosToken: true, addEosToken: false, addedTokens: [] },
-  });
+  for (const p of model.pieces) counts[p.type === "byte" ? "byte" : p.type === "normal" ? "normal" : "other"]++;
+  options.log(
+    `tokenizer (trainBpe): ${model.pieces.length} pieces (${counts.normal} learned pieces and characters, ${counts.byte} bytes, ${counts.other} specials)`,
+  );
+  const tokenizer = SentencePieceTokenizer.fromModelProto(
+    new Uint8Array(await readFile(join(options.outDir, "tokenizer.model"))),
+    {
+      config: {
+        bosToken: "<s>",
+        eosToken: "</s>",
+        unkToken: "<unk>",
+        addBosToken: true,
+        addEosToken: false,
+        addedTokens: [],
+      },
+    },
+  );
   return {
     encode: (text, o) => tokenizer.encode(text, o),
     vocabSize: tokenizer.vocabSize,

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from "@tensorflow/tfjs-core";
 
 interface WasmBackendLike {
   readSync(dataId: object): tf.TypedArray;
@@ -11,10 +11,10 @@ interface WasmBackendLike {
  * embeddings fails there. A plain-JS kernel (the sum is tiny next to the matmuls) fills the gap for this example.
  */
 export function registerWasmUnsortedSegmentSum(): void {
-  if (tf.getKernel('UnsortedSegmentSum', 'wasm')) return;
+  if (tf.getKernel("UnsortedSegmentSum", "wasm")) return;
   tf.registerKernel({
-    kernelName: 'UnsortedSegmentSum',
-    backendName: 'wasm',
+    kernelName: "UnsortedSegmentSum",
+    backendName: "wasm",
     kernelFunc: ({ inputs, backend, attrs }) => {
       const wasm = backend as unknown as WasmBackendLike;
       const { x, segmentIds } = inputs as { x: tf.TensorInfo; segmentIds: tf.TensorInfo };

@@ -1,14 +1,14 @@
-import { availableParallelism } from 'node:os';
-import { BACKEND_CHOICES, ConfigError, type BackendChoice } from '@llamats/core';
+import { availableParallelism } from "node:os";
+import { BACKEND_CHOICES, ConfigError, type BackendChoice } from "@llamats/core";
 
 /** The `--backend` option's help line, shared by every command that runs a model. */
-export const BACKEND_USAGE = `  --backend <name>   tensor backend: ${BACKEND_CHOICES.join(' | ')} (default auto: fastest available)`;
+export const BACKEND_USAGE = `  --backend <name>   tensor backend: ${BACKEND_CHOICES.join(" | ")} (default auto: fastest available)`;
 
 /** Checks a `--backend` value; undefined means auto. */
 export function parseBackendOption(value: string | undefined): BackendChoice {
-  if (value === undefined) return 'auto';
+  if (value === undefined) return "auto";
   if ((BACKEND_CHOICES as readonly string[]).includes(value)) return value as BackendChoice;
-  throw new ConfigError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}; got "${value}".`, { key: 'backend' });
+  throw new ConfigError(`--backend must be one of ${BACKEND_CHOICES.join(", ")}; got "${value}".`, { key: "backend" });
 }
 
 /**
@@ -17,10 +17,12 @@ export function parseBackendOption(value: string | undefined): BackendChoice {
  */
 export function cliWasmThreads(env: NodeJS.ProcessEnv): number {
   const raw = env.LLAMATS_WASM_THREADS;
-  if (raw === undefined || raw === '') return availableParallelism();
+  if (raw === undefined || raw === "") return availableParallelism();
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) {
-    throw new ConfigError(`LLAMATS_WASM_THREADS must be a whole number ≥ 1; got "${raw}".`, { key: 'LLAMATS_WASM_THREADS' });
+    throw new ConfigError(`LLAMATS_WASM_THREADS must be a whole number ≥ 1; got "${raw}".`, {
+      key: "LLAMATS_WASM_THREADS",
+    });
   }
   return n;
 }

@@ -1,4 +1,4 @@
-import type { Writable } from 'node:stream';
+import type { Writable } from "node:stream";
 
 /** What every command receives: streams and environment, injectable for tests. */
 export interface CommandContext {

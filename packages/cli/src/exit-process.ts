@@ -1,10 +1,10 @@
-import { releaseBackend } from '@llamats/core';
+import { releaseBackend } from "@llamats/core";
 
 /** Resolves once everything written to the stream so far has been handed to the OS. */
 function drained(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((done) => {
     if (stream.destroyed || !stream.writable) done();
-    else stream.write('', () => done());
+    else stream.write("", () => done());
   });
 }
 

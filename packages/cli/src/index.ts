@@ -1,2 +1,2 @@
-export { runCli } from './run-cli.js';
-export type { Command, CommandContext } from './command.js';
+export { runCli } from "./run-cli.js";
+export type { Command, CommandContext } from "./command.js";

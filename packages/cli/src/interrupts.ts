@@ -16,7 +16,7 @@ export interface ListenForInterruptsOptions {
   /** Called on a second signal: the command did not stop in time, so the process must end now. */
   onSecondSignal: (exitCode: number) => void;
   /** Where signals come from (tests pass an EventEmitter). */
-  source?: Pick<NodeJS.Process, 'on' | 'off'>;
+  source?: Pick<NodeJS.Process, "on" | "off">;
   /** Milliseconds clock (tests pass their own). */
   now?: () => number;
 }
@@ -41,7 +41,9 @@ export function listenForInterrupts(options: ListenForInterruptsOptions): Interr
       }
       code = SIGNAL_EXIT_CODES[name];
       firstAt = now();
-      controller.abort(Object.assign(new Error(`interrupted by ${name}`), { name: 'AbortError', code: 'ABORT_ERR', signal: name }));
+      controller.abort(
+        Object.assign(new Error(`interrupted by ${name}`), { name: "AbortError", code: "ABORT_ERR", signal: name }),
+      );
     };
     source.on(name, handler);
     return [name, handler] as const;

@@ -19,15 +19,15 @@ export function isNativeNoise(line: string): boolean {
  * \r and no newline); only a line that starts like noise waits for its newline to be judged.
  */
 export class NoiseFilter {
-  private pending = '';
+  private pending = "";
 
   constructor(private readonly write: (text: string) => void) {}
 
   push(chunk: string): void {
     let text = this.pending + chunk;
-    this.pending = '';
+    this.pending = "";
     for (;;) {
-      const end = text.indexOf('\n');
+      const end = text.indexOf("\n");
       if (end < 0) break;
       const line = text.slice(0, end);
       if (!isNativeNoise(line)) this.write(`${line}\n`);
@@ -39,13 +39,21 @@ export class NoiseFilter {
 
   flush(): void {
     if (this.pending && !isNativeNoise(this.pending)) this.write(this.pending);
-    this.pending = '';
+    this.pending = "";
   }
 }
 
 /** Whether an unfinished line may still turn into a noise line (so it is held until its newline). */
 function couldBeNoise(partial: string): boolean {
   if (!partial) return false;
-  const heads = ['Warning: ', 'ERROR: [Loader', 'WARNING: [Loader', 'INFO: [Loader', 'DEBUG: [Loader', 'MESA: ', '    at '];
+  const heads = [
+    "Warning: ",
+    "ERROR: [Loader",
+    "WARNING: [Loader",
+    "INFO: [Loader",
+    "DEBUG: [Loader",
+    "MESA: ",
+    "    at ",
+  ];
   return heads.some((head) => head.startsWith(partial) || partial.startsWith(head));
 }

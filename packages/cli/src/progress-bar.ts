@@ -1,4 +1,4 @@
-import type { Writable } from 'node:stream';
+import type { Writable } from "node:stream";
 
 export interface ProgressBarOptions {
   /** Where the bar is drawn (stderr, so stdout stays clean for results). */
@@ -18,7 +18,7 @@ export interface ProgressBar {
   done(): void;
 }
 
-const UNITS = ['B', 'kB', 'MB', 'GB', 'TB'];
+const UNITS = ["B", "kB", "MB", "GB", "TB"];
 
 /** 1234567 → "1.23 MB" (decimal units, as the Hub shows sizes). */
 export function formatBytes(bytes: number): string {
@@ -37,7 +37,7 @@ export function createProgressBar(options: ProgressBarOptions): ProgressBar {
   const now = options.now ?? (() => Date.now());
   const tty = Boolean(stream.isTTY);
   const interval = tty ? (options.redrawMs ?? 100) : (options.logIntervalMs ?? 5000);
-  let label = '';
+  let label = "";
   let loaded = 0;
   let total = 0;
   let lastDraw = -Infinity;
@@ -57,9 +57,9 @@ export function createProgressBar(options: ProgressBarOptions): ProgressBar {
     const percent = total > 0 ? Math.min(100, Math.floor((loaded / total) * 100)) : 100;
     const width = 24;
     const filled = Math.round((percent / 100) * width);
-    const bar = `${'#'.repeat(filled)}${'.'.repeat(width - filled)}`;
+    const bar = `${"#".repeat(filled)}${".".repeat(width - filled)}`;
     const rate = speed();
-    return `${label} [${bar}] ${String(percent).padStart(3)}% ${formatBytes(loaded)} / ${formatBytes(total)}${rate > 0 ? ` ${formatBytes(rate)}/s` : ''}`;
+    return `${label} [${bar}] ${String(percent).padStart(3)}% ${formatBytes(loaded)} / ${formatBytes(total)}${rate > 0 ? ` ${formatBytes(rate)}/s` : ""}`;
   };
 
   const draw = (force: boolean): void => {
@@ -78,7 +78,7 @@ export function createProgressBar(options: ProgressBarOptions): ProgressBar {
   const finishLine = (): void => {
     if (!label) return;
     if (drawn !== loaded) draw(true);
-    if (tty && open) stream.write('\n');
+    if (tty && open) stream.write("\n");
     open = false;
   };
 
@@ -102,7 +102,7 @@ export function createProgressBar(options: ProgressBarOptions): ProgressBar {
     },
     done() {
       finishLine();
-      label = '';
+      label = "";
     },
   };
 }

@@ -1,9 +1,9 @@
 // Test helper: runs the built CLI (dist/bin.js) in a child process, with a hard timeout so a hang fails the test.
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
-export const CLI_BIN = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+export const CLI_BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
 
 export interface CliRun {
   code: number | null;
@@ -35,15 +35,16 @@ export interface SpawnCliOptions {
 }
 
 export function spawnCli(args: string[], options: SpawnCliOptions): SpawnedCli {
-  if (!existsSync(CLI_BIN)) throw new Error(`${CLI_BIN} is missing: build the CLI first (cd packages/cli && npx tsup).`);
+  if (!existsSync(CLI_BIN))
+    throw new Error(`${CLI_BIN} is missing: build the CLI first (cd packages/cli && npx tsup).`);
   const started = performance.now();
   const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI_BIN, ...args], {
     cwd: options.cwd ?? process.cwd(),
-    env: { ...process.env, HF_HUB_OFFLINE: '1', LLAMATS_DEBUG: '', ...options.env },
-    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, HF_HUB_OFFLINE: "1", LLAMATS_DEBUG: "", ...options.env },
+    stdio: ["pipe", "pipe", "pipe"],
   });
-  let stdout = '';
-  let stderr = '';
+  let stdout = "";
+  let stderr = "";
   const waiters = new Set<{ pattern: RegExp; resolve: () => void }>();
   const check = (): void => {
     for (const waiter of waiters) {
@@ -53,21 +54,21 @@ export function spawnCli(args: string[], options: SpawnCliOptions): SpawnedCli {
       }
     }
   };
-  child.stdout.on('data', (chunk: Buffer) => {
+  child.stdout.on("data", (chunk: Buffer) => {
     stdout += chunk.toString();
     check();
   });
-  child.stderr.on('data', (chunk: Buffer) => {
+  child.stderr.on("data", (chunk: Buffer) => {
     stderr += chunk.toString();
     check();
   });
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
-    child.kill('SIGKILL');
+    child.kill("SIGKILL");
   }, options.timeoutMs);
   const done = new Promise<CliRun>((resolve) => {
-    child.on('close', (code) => {
+    child.on("close", (code) => {
       clearTimeout(timer);
       resolve({ code, timedOut, stdout, stderr, ms: performance.now() - started });
     });
@@ -80,7 +81,9 @@ export function spawnCli(args: string[], options: SpawnCliOptions): SpawnedCli {
       new Promise<void>((resolve, reject) => {
         waiters.add({ pattern, resolve });
         check();
-        void done.then((run) => reject(new Error(`the CLI ended (code ${run.code}) before printing ${pattern}:\n${run.stderr}${run.stdout}`)));
+        void done.then((run) =>
+          reject(new Error(`the CLI ended (code ${run.code}) before printing ${pattern}:\n${run.stderr}${run.stdout}`)),
+        );
       }),
     done,
   };

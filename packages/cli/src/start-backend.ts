@@ -1,4 +1,4 @@
-import { initBackend, type BackendInfo, type InitBackendOptions } from '@llamats/core';
+import { initBackend, type BackendInfo, type InitBackendOptions } from "@llamats/core";
 
 export interface StartBackendOptions extends InitBackendOptions {
   /** Receives the backend's one-line warning, e.g. that the WebGPU adapter is a CPU emulation. */

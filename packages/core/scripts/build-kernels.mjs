@@ -2,33 +2,49 @@
 // Rebuilds src/kernels/kernels-binary.ts from kernels/llamats-kernels.c with clang's wasm32 target
 // (Debian: apt-get install clang lld). The binary is committed, so installs and CI never need clang;
 // a unit test checks that the committed binary was built from the current source (by its SHA-256).
-import { execFileSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const source = join(root, 'kernels', 'llamats-kernels.c');
-const target = join(root, 'src', 'kernels', 'kernels-binary.ts');
-const exports = ['gemm', 'rms_norm', 'rms_norm_grad_x', 'rms_scales', 'rms_norm_grad_w', 'rope', 'rope_rotate', 'attend', 'silu_mul', 'swiglu_grad', 'exp_n', 'cross_entropy', 'noop'];
-const clang = process.env.CLANG ?? 'clang';
-const common = ['--target=wasm32', '-O3', '-msimd128', '-nostdlib', '-fno-builtin', '-Wall', '-Werror'];
-const link = ['-Wl,--no-entry', '-Wl,--import-memory', ...exports.map((e) => `-Wl,--export=${e}`)];
-const work = mkdtempSync(join(tmpdir(), 'llamats-kernels-'));
+const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
+const source = join(root, "kernels", "llamats-kernels.c");
+const target = join(root, "src", "kernels", "kernels-binary.ts");
+const exports = [
+  "gemm",
+  "rms_norm",
+  "rms_norm_grad_x",
+  "rms_scales",
+  "rms_norm_grad_w",
+  "rope",
+  "rope_rotate",
+  "attend",
+  "silu_mul",
+  "swiglu_grad",
+  "exp_n",
+  "cross_entropy",
+  "noop",
+];
+const clang = process.env.CLANG ?? "clang";
+const common = ["--target=wasm32", "-O3", "-msimd128", "-nostdlib", "-fno-builtin", "-Wall", "-Werror"];
+const link = ["-Wl,--no-entry", "-Wl,--import-memory", ...exports.map((e) => `-Wl,--export=${e}`)];
+const work = mkdtempSync(join(tmpdir(), "llamats-kernels-"));
 try {
   // The kernels run inside tfjs's heap: a shadow stack (address-taken locals) would write over it.
-  execFileSync(clang, [...common, '-S', '-o', join(work, 'k.s'), source]);
-  if (readFileSync(join(work, 'k.s'), 'utf8').includes('__stack_pointer')) {
-    throw new Error('llamats-kernels.c uses the shadow stack (an address-taken local or array); keep every local in registers.');
+  execFileSync(clang, [...common, "-S", "-o", join(work, "k.s"), source]);
+  if (readFileSync(join(work, "k.s"), "utf8").includes("__stack_pointer")) {
+    throw new Error(
+      "llamats-kernels.c uses the shadow stack (an address-taken local or array); keep every local in registers.",
+    );
   }
-  const sharedFlags = ['-matomics', '-mbulk-memory', '-Wl,--shared-memory', '-Wl,--max-memory=4294967296'];
-  const fmaFlags = ['-DLLAMATS_FMA', '-mrelaxed-simd'];
-  execFileSync(clang, [...common, ...link, '-o', join(work, 'plain.wasm'), source]);
-  execFileSync(clang, [...common, ...link, ...sharedFlags, '-o', join(work, 'shared.wasm'), source]);
-  execFileSync(clang, [...common, ...fmaFlags, ...link, '-o', join(work, 'plain-fma.wasm'), source]);
-  execFileSync(clang, [...common, ...fmaFlags, ...link, ...sharedFlags, '-o', join(work, 'shared-fma.wasm'), source]);
+  const sharedFlags = ["-matomics", "-mbulk-memory", "-Wl,--shared-memory", "-Wl,--max-memory=4294967296"];
+  const fmaFlags = ["-DLLAMATS_FMA", "-mrelaxed-simd"];
+  execFileSync(clang, [...common, ...link, "-o", join(work, "plain.wasm"), source]);
+  execFileSync(clang, [...common, ...link, ...sharedFlags, "-o", join(work, "shared.wasm"), source]);
+  execFileSync(clang, [...common, ...fmaFlags, ...link, "-o", join(work, "plain-fma.wasm"), source]);
+  execFileSync(clang, [...common, ...fmaFlags, ...link, ...sharedFlags, "-o", join(work, "shared-fma.wasm"), source]);
   // clang 14 encodes its FMA builtin as the pre-standard f32x4.qfma (0xfd 0xaf): re-label it f32x4.relaxed_madd
   // (0xfd 0x105), which engines with relaxed SIMD run as one fused multiply-add. The byte pattern must not
   // occur in the builds without FMA, or a match could be something else.
@@ -38,10 +54,11 @@ try {
     for (let i = 0; i + 2 < bytes.length; i++) if (QFMA.every((b, j) => bytes[i + j] === b)) at.push(i);
     return at;
   };
-  for (const plain of ['plain.wasm', 'shared.wasm']) {
-    if (matches(readFileSync(join(work, plain))).length > 0) throw new Error(`${plain} contains the qfma byte pattern: cannot re-label the FMA build safely`);
+  for (const plain of ["plain.wasm", "shared.wasm"]) {
+    if (matches(readFileSync(join(work, plain))).length > 0)
+      throw new Error(`${plain} contains the qfma byte pattern: cannot re-label the FMA build safely`);
   }
-  for (const name of ['plain-fma.wasm', 'shared-fma.wasm']) {
+  for (const name of ["plain-fma.wasm", "shared-fma.wasm"]) {
     const bytes = readFileSync(join(work, name));
     const at = matches(bytes);
     if (at.length === 0) throw new Error(`${name} has no FMA instructions`);
@@ -51,18 +68,18 @@ try {
     }
     writeFileSync(join(work, name), bytes);
   }
-  const sha = createHash('sha256').update(readFileSync(source)).digest('hex');
-  const b64 = (name) => readFileSync(join(work, name)).toString('base64');
+  const sha = createHash("sha256").update(readFileSync(source)).digest("hex");
+  const b64 = (name) => readFileSync(join(work, name)).toString("base64");
   const text = `// Generated by scripts/build-kernels.mjs from kernels/llamats-kernels.c — do not edit.
 /** SHA-256 of the C source these binaries were built from. */
 export const KERNELS_SOURCE_SHA256 = '${sha}';
 /** For tfjs-backend-wasm's single-threaded builds (imports a plain memory). */
-export const KERNELS_WASM_BASE64 = '${b64('plain.wasm')}';
+export const KERNELS_WASM_BASE64 = '${b64("plain.wasm")}';
 /** For the threaded build (imports its shared memory; our worker threads share it too). */
-export const KERNELS_SHARED_WASM_BASE64 = '${b64('shared.wasm')}';
+export const KERNELS_SHARED_WASM_BASE64 = '${b64("shared.wasm")}';
 /** The same two with fused multiply-adds (f32x4.relaxed_madd), for engines with relaxed SIMD. */
-export const KERNELS_FMA_WASM_BASE64 = '${b64('plain-fma.wasm')}';
-export const KERNELS_SHARED_FMA_WASM_BASE64 = '${b64('shared-fma.wasm')}';
+export const KERNELS_FMA_WASM_BASE64 = '${b64("plain-fma.wasm")}';
+export const KERNELS_SHARED_FMA_WASM_BASE64 = '${b64("shared-fma.wasm")}';
 `;
   writeFileSync(`${target}.tmp`, text);
   renameSync(`${target}.tmp`, target);

@@ -1,10 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { randomBytes } from "node:crypto";
+import { mkdir, open, rename, unlink, type FileHandle } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
 
 /** A temp path beside `path`, so the final rename stays on one filesystem (and so is atomic). */
 export function tempPathFor(path: string): string {
-  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`);
+  return join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString("hex")}.tmp`);
 }
 
 /**
@@ -14,9 +14,9 @@ export function tempPathFor(path: string): string {
 export async function writeFileAtomic(path: string, data: string | Uint8Array | Iterable<Uint8Array>): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = tempPathFor(path);
-  const handle = await open(tmp, 'w');
+  const handle = await open(tmp, "w");
   try {
-    if (typeof data === 'string' || data instanceof Uint8Array) {
+    if (typeof data === "string" || data instanceof Uint8Array) {
       await handle.writeFile(data);
     } else {
       for (const chunk of data) await writeAll(handle, chunk);
@@ -44,7 +44,7 @@ async function writeAll(handle: FileHandle, chunk: Uint8Array): Promise<void> {
 /** Flushes the folder entry so the rename survives a crash; best effort (not possible on every platform). */
 async function syncFolder(folder: string): Promise<void> {
   try {
-    const handle = await open(folder, 'r');
+    const handle = await open(folder, "r");
     await handle.sync().finally(() => handle.close());
   } catch {
     // Windows cannot open a folder for syncing; the rename itself is still atomic.

@@ -1,7 +1,7 @@
 // Error classes shared by every @llamats package. `isInstance` works across duplicate installs
 // (two copies of this package in one process), where `instanceof` would not.
 
-const ROOT_MARKER = Symbol.for('llamats.error');
+const ROOT_MARKER = Symbol.for("llamats.error");
 
 function markerFor(name: string): symbol {
   return Symbol.for(`llamats.error.${name}`);
@@ -17,7 +17,7 @@ export class LlamatsError extends Error {
 
   constructor(message: string, options: LlamatsErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
-    this.name = 'LlamatsError';
+    this.name = "LlamatsError";
     (this as unknown as Record<symbol, boolean>)[markerFor(new.target.name)] = true;
     // Every ancestor class is marked too, so `FormatError.isInstance(new SafetensorsError(...))` holds.
     let proto = Object.getPrototypeOf(new.target) as { name?: string } | null;
@@ -29,7 +29,7 @@ export class LlamatsError extends Error {
 
   /** True for an error of this class (or a subclass), even from another copy of the package. */
   static isInstance(error: unknown): boolean {
-    if (error == null || typeof error !== 'object') return false;
+    if (error == null || typeof error !== "object") return false;
     if (this === LlamatsError) return (error as Record<symbol, unknown>)[ROOT_MARKER] === true;
     return (error as Record<symbol, unknown>)[markerFor(this.name)] === true;
   }
@@ -40,7 +40,7 @@ export class FormatError extends LlamatsError {
   readonly file: string | undefined;
   constructor(message: string, options: LlamatsErrorOptions & { file?: string } = {}) {
     super(message, options);
-    this.name = 'FormatError';
+    this.name = "FormatError";
     this.file = options.file;
   }
 }
@@ -50,7 +50,7 @@ export class SafetensorsError extends FormatError {
   readonly tensor: string | undefined;
   constructor(message: string, options: LlamatsErrorOptions & { file?: string; tensor?: string } = {}) {
     super(message, options);
-    this.name = 'SafetensorsError';
+    this.name = "SafetensorsError";
     this.tensor = options.tensor;
   }
 }
@@ -60,7 +60,7 @@ export class ConfigError extends LlamatsError {
   readonly key: string | undefined;
   constructor(message: string, options: LlamatsErrorOptions & { key?: string } = {}) {
     super(message, options);
-    this.name = 'ConfigError';
+    this.name = "ConfigError";
     this.key = options.key;
   }
 }
@@ -75,7 +75,7 @@ export class ShapeMismatchError extends LlamatsError {
     options: LlamatsErrorOptions & { tensor?: string; expected?: readonly number[]; found?: readonly number[] } = {},
   ) {
     super(message, options);
-    this.name = 'ShapeMismatchError';
+    this.name = "ShapeMismatchError";
     this.tensor = options.tensor;
     this.expected = options.expected;
     this.found = options.found;
@@ -88,7 +88,7 @@ export class HubError extends LlamatsError {
   readonly url: string | undefined;
   constructor(message: string, options: LlamatsErrorOptions & { statusCode?: number; url?: string } = {}) {
     super(message, options);
-    this.name = 'HubError';
+    this.name = "HubError";
     this.statusCode = options.statusCode;
     this.url = options.url;
   }
@@ -100,7 +100,7 @@ export class BackendUnavailableError extends LlamatsError {
   readonly hint: string;
   constructor(message: string, options: LlamatsErrorOptions & { backend: string; hint: string }) {
     super(message, options);
-    this.name = 'BackendUnavailableError';
+    this.name = "BackendUnavailableError";
     this.backend = options.backend;
     this.hint = options.hint;
   }
@@ -111,7 +111,7 @@ export class ValidationError extends LlamatsError {
   readonly location: string | undefined;
   constructor(message: string, options: LlamatsErrorOptions & { location?: string } = {}) {
     super(message, options);
-    this.name = 'ValidationError';
+    this.name = "ValidationError";
     this.location = options.location;
   }
 }

@@ -7,20 +7,39 @@ export {
   HubError,
   BackendUnavailableError,
   ValidationError,
-} from './errors.js';
-export type { LlamatsErrorOptions } from './errors.js';
-export { writeFileAtomic, tempPathFor } from './atomic-write.js';
-export { openSafetensors } from './safetensors/reader.js';
-export type { SafetensorsReader, TensorInfo, LoadedTensor } from './safetensors/reader.js';
-export { writeSafetensors, serializeSafetensors } from './safetensors/writer.js';
-export type { TensorToWrite } from './safetensors/writer.js';
-export { DTYPE_BYTES, halfToFloat, floatToHalf, bytesToFloat32 } from './safetensors/dtypes.js';
-export type { SafetensorsDtype, TensorData } from './safetensors/dtypes.js';
-export { MAX_HEADER_BYTES } from './safetensors/header.js';
-export { initBackend, registerGradients, releaseBackend, maxBindingBytes, BACKEND_CHOICES, BACKEND_HINTS, hasVulkanLoader, probeWebgpuAdapter, isSoftwareAdapter } from './backend/index.js';
-export type { BackendChoice, BackendName, BackendInfo, InitBackendOptions, WasmInfo, WebgpuInfo, WebgpuAdapterProbe, WebgpuProbeResult } from './backend/index.js';
-export { countGpuDispatches } from './backend/gpu-dispatches.js';
-export type { GpuDispatchCounter } from './backend/gpu-dispatches.js';
+} from "./errors.js";
+export type { LlamatsErrorOptions } from "./errors.js";
+export { writeFileAtomic, tempPathFor } from "./atomic-write.js";
+export { openSafetensors } from "./safetensors/reader.js";
+export type { SafetensorsReader, TensorInfo, LoadedTensor } from "./safetensors/reader.js";
+export { writeSafetensors, serializeSafetensors } from "./safetensors/writer.js";
+export type { TensorToWrite } from "./safetensors/writer.js";
+export { DTYPE_BYTES, halfToFloat, floatToHalf, bytesToFloat32 } from "./safetensors/dtypes.js";
+export type { SafetensorsDtype, TensorData } from "./safetensors/dtypes.js";
+export { MAX_HEADER_BYTES } from "./safetensors/header.js";
+export {
+  initBackend,
+  registerGradients,
+  releaseBackend,
+  maxBindingBytes,
+  BACKEND_CHOICES,
+  BACKEND_HINTS,
+  hasVulkanLoader,
+  probeWebgpuAdapter,
+  isSoftwareAdapter,
+} from "./backend/index.js";
+export type {
+  BackendChoice,
+  BackendName,
+  BackendInfo,
+  InitBackendOptions,
+  WasmInfo,
+  WebgpuInfo,
+  WebgpuAdapterProbe,
+  WebgpuProbeResult,
+} from "./backend/index.js";
+export { countGpuDispatches } from "./backend/gpu-dispatches.js";
+export type { GpuDispatchCounter } from "./backend/gpu-dispatches.js";
 export {
   resolveRepoFile,
   downloadRepo,
@@ -32,18 +51,74 @@ export {
   repoFolderName,
   globToRegExp,
   matchesAnyGlob,
-} from './hub/index.js';
-export type { ResolveRepoFileOptions, DownloadRepoOptions, DownloadedRepo, HubSettings, HubOptions, HubProgress, RepoType } from './hub/index.js';
-export { SeededRng, seededRandom } from './seeded-rng.js';
-export type { RngState } from './seeded-rng.js';
-export { WasmKernels, splitGemm, installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled, KERNELS_SOURCE_SHA256 } from './kernels/index.js';
-export { ensureLlamatsKernels, hasLlamatsKernel, KERNEL_BACKENDS, softmaxCrossEntropy, fusedCrossEntropy, IGNORE_INDEX, rmsNorm, swiglu, rope } from './ops/index.js';
-export type { SoftmaxCrossEntropyOptions } from './ops/index.js';
-export { SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_GRAD, RMS_NORM, RMS_NORM_GRAD_X, RMS_NORM_GRAD_WEIGHT, SWIGLU, SWIGLU_GRAD_GATE, SWIGLU_GRAD_UP, ROPE, ROPE_GRAD } from './ops/index.js';
-export type { GemmArgs, GemmShare } from './kernels/index.js';
-export { attention, ATTENTION, ATTENTION_MASKED, ATTENTION_GRAD } from './ops/index.js';
-export type { AttentionOptions } from './ops/index.js';
-export { openTorchCheckpoint, UnsafePickleError, TORCH_ALLOWED_GLOBALS } from './torch/index.js';
-export type { TorchCheckpointReader } from './torch/index.js';
-export { quantizeNf4, dequantizeNf4, NF4_CODE, NF4_THRESHOLDS, NF4_BLOCK_SIZES, quantizeBlockwise8Bit, dequantizeBlockwise8Bit, DYNAMIC_8BIT_MAP, quantizeQ8_0, dequantizeQ8_0, Q8_0_BLOCK_SIZE, Q8_0_BLOCK_BYTES } from './quantize/index.js';
-export type { Nf4Quantized, Nf4NestedAbsmax, Nf4QuantizeOptions, Nf4DequantizeOptions, Blockwise8BitOptions, Blockwise8BitQuantized } from './quantize/index.js';
+} from "./hub/index.js";
+export type {
+  ResolveRepoFileOptions,
+  DownloadRepoOptions,
+  DownloadedRepo,
+  HubSettings,
+  HubOptions,
+  HubProgress,
+  RepoType,
+} from "./hub/index.js";
+export { SeededRng, seededRandom } from "./seeded-rng.js";
+export type { RngState } from "./seeded-rng.js";
+export {
+  WasmKernels,
+  splitGemm,
+  installWasmKernels,
+  uninstallWasmKernels,
+  wasmKernelsInstalled,
+  KERNELS_SOURCE_SHA256,
+} from "./kernels/index.js";
+export {
+  ensureLlamatsKernels,
+  hasLlamatsKernel,
+  KERNEL_BACKENDS,
+  softmaxCrossEntropy,
+  fusedCrossEntropy,
+  IGNORE_INDEX,
+  rmsNorm,
+  swiglu,
+  rope,
+} from "./ops/index.js";
+export type { SoftmaxCrossEntropyOptions } from "./ops/index.js";
+export {
+  SOFTMAX_CROSS_ENTROPY,
+  SOFTMAX_CROSS_ENTROPY_GRAD,
+  RMS_NORM,
+  RMS_NORM_GRAD_X,
+  RMS_NORM_GRAD_WEIGHT,
+  SWIGLU,
+  SWIGLU_GRAD_GATE,
+  SWIGLU_GRAD_UP,
+  ROPE,
+  ROPE_GRAD,
+} from "./ops/index.js";
+export type { GemmArgs, GemmShare } from "./kernels/index.js";
+export { attention, ATTENTION, ATTENTION_MASKED, ATTENTION_GRAD } from "./ops/index.js";
+export type { AttentionOptions } from "./ops/index.js";
+export { openTorchCheckpoint, UnsafePickleError, TORCH_ALLOWED_GLOBALS } from "./torch/index.js";
+export type { TorchCheckpointReader } from "./torch/index.js";
+export {
+  quantizeNf4,
+  dequantizeNf4,
+  NF4_CODE,
+  NF4_THRESHOLDS,
+  NF4_BLOCK_SIZES,
+  quantizeBlockwise8Bit,
+  dequantizeBlockwise8Bit,
+  DYNAMIC_8BIT_MAP,
+  quantizeQ8_0,
+  dequantizeQ8_0,
+  Q8_0_BLOCK_SIZE,
+  Q8_0_BLOCK_BYTES,
+} from "./quantize/index.js";
+export type {
+  Nf4Quantized,
+  Nf4NestedAbsmax,
+  Nf4QuantizeOptions,
+  Nf4DequantizeOptions,
+  Blockwise8BitOptions,
+  Blockwise8BitQuantized,
+} from "./quantize/index.js";

@@ -12,8 +12,11 @@ export interface RngState {
 export class SeededRng {
   private counter: number;
 
-  constructor(readonly seed: number, state?: number) {
-    this.counter = state ?? (seed >>> 0);
+  constructor(
+    readonly seed: number,
+    state?: number,
+  ) {
+    this.counter = state ?? seed >>> 0;
   }
 
   /** A float in [0, 1). */

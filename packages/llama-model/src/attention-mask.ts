@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from "@tensorflow/tfjs-core";
 
 /** The value HF adds at masked positions (float32 min): exp underflows to exactly 0, and no NaN appears. */
 export const MASKED = -3.4028234663852886e38;
@@ -38,22 +38,38 @@ export function buildAttentionMask(options: {
 }
 
 /** The same additive mask from a [batch, keyLen] 0/1 tensor, built with tensor ops (no readback). */
-function maskOnDevice(attentionMask: tf.Tensor2D, shape: { batch: number; queryLen: number; pastLen: number; keyLen: number }): tf.Tensor4D {
+function maskOnDevice(
+  attentionMask: tf.Tensor2D,
+  shape: { batch: number; queryLen: number; pastLen: number; keyLen: number },
+): tf.Tensor4D {
   const { batch, queryLen, pastLen, keyLen } = shape;
   return tf.tidy(() => {
     // Operands of one shape: tfjs-wasm's broadcasting comparisons are ~30× slower than same-shape ones.
     const grid: [number, number, number, number] = [batch, 1, queryLen, keyLen];
-    const keys = tf.broadcastTo(tf.reshape(tf.range(0, keyLen, 1, 'int32'), [1, 1, 1, keyLen]), grid);
-    const queries = tf.broadcastTo(tf.reshape(tf.range(pastLen, pastLen + queryLen, 1, 'int32'), [1, 1, queryLen, 1]), grid);
-    const real = tf.broadcastTo(tf.reshape(tf.slice(attentionMask, [0, 0], [batch, keyLen]), [batch, 1, 1, keyLen]), grid);
-    const visible = tf.logicalOr(tf.equal(keys, queries), tf.logicalAnd(tf.lessEqual(keys, queries), tf.notEqual(real, tf.zeros(grid, real.dtype))));
+    const keys = tf.broadcastTo(tf.reshape(tf.range(0, keyLen, 1, "int32"), [1, 1, 1, keyLen]), grid);
+    const queries = tf.broadcastTo(
+      tf.reshape(tf.range(pastLen, pastLen + queryLen, 1, "int32"), [1, 1, queryLen, 1]),
+      grid,
+    );
+    const real = tf.broadcastTo(
+      tf.reshape(tf.slice(attentionMask, [0, 0], [batch, keyLen]), [batch, 1, 1, keyLen]),
+      grid,
+    );
+    const visible = tf.logicalOr(
+      tf.equal(keys, queries),
+      tf.logicalAnd(tf.lessEqual(keys, queries), tf.notEqual(real, tf.zeros(grid, real.dtype))),
+    );
     const shape: [number, number, number, number] = [batch, 1, queryLen, keyLen];
     return tf.where(visible, tf.zeros(shape), tf.fill(shape, MASKED)) as tf.Tensor4D;
   });
 }
 
 /** Per-row positions as generation uses them: the count of real tokens before each one (pads get 1, like HF). */
-export function positionsFromMask(attentionMask: readonly (readonly number[])[], start: number, length: number): number[][] {
+export function positionsFromMask(
+  attentionMask: readonly (readonly number[])[],
+  start: number,
+  length: number,
+): number[][] {
   return attentionMask.map((row) => {
     const positions: number[] = [];
     let seen = 0;

@@ -1,8 +1,8 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { attention, rope } from '@llamats/core';
-import type { LlamaConfig } from './config.js';
-import type { KvCache } from './kv-cache.js';
-import type { LinearLayer } from './linear.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { attention, rope } from "@llamats/core";
+import type { LlamaConfig } from "./config.js";
+import type { KvCache } from "./kv-cache.js";
+import type { LinearLayer } from "./linear.js";
 
 /** What attention needs besides the hidden states: rotary tables, mask and optionally a KV cache. */
 export interface AttentionContext {

@@ -1,8 +1,8 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { ShapeMismatchError, ValidationError } from '@llamats/core';
-import { TEST_BACKENDS, readScalar, useBackend } from '@llamats/core/testing';
-import { beforeAll, describe, expect, it, vi } from 'vitest';
-import { causalLmLoss, countLossTokens } from './causal-lm-loss.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { ShapeMismatchError, ValidationError } from "@llamats/core";
+import { TEST_BACKENDS, readScalar, useBackend } from "@llamats/core/testing";
+import { beforeAll, describe, expect, it, vi } from "vitest";
+import { causalLmLoss, countLossTokens } from "./causal-lm-loss.js";
 
 const LABELS = [
   [-100, 3, 7, -100, 10, 0],
@@ -29,18 +29,18 @@ function referenceSum(logits: Float32Array): { sum: number; count: number } {
   return { sum, count };
 }
 
-describe.each(TEST_BACKENDS)('causalLmLoss on %s', (backend) => {
+describe.each(TEST_BACKENDS)("causalLmLoss on %s", (backend) => {
   beforeAll(() => useBackend(backend));
 
   const values = Float32Array.from({ length: BATCH * SEQ * VOCAB }, (_, i) => Math.sin(i * 1.7) * 4);
 
-  it('gives the same mean and sum from array labels and from int32 or float32 tensor labels', async () => {
+  it("gives the same mean and sum from array labels and from int32 or float32 tensor labels", async () => {
     const logits = tf.tensor3d(values, [BATCH, SEQ, VOCAB]);
     const { sum, count } = referenceSum(values);
     expect(countLossTokens(LABELS)).toBe(count);
-    for (const labels of [LABELS, tf.tensor2d(LABELS, undefined, 'int32'), tf.tensor2d(LABELS)]) {
+    for (const labels of [LABELS, tf.tensor2d(LABELS, undefined, "int32"), tf.tensor2d(LABELS)]) {
       const mean = await readScalar(causalLmLoss(logits, labels));
-      const total = await readScalar(causalLmLoss(logits, labels, { reduction: 'sum' }));
+      const total = await readScalar(causalLmLoss(logits, labels, { reduction: "sum" }));
       expect(Math.abs(mean - sum / count) / (sum / count)).toBeLessThan(1e-5);
       expect(Math.abs(total - sum) / sum).toBeLessThan(1e-5);
       if (labels instanceof tf.Tensor) labels.dispose();
@@ -48,12 +48,14 @@ describe.each(TEST_BACKENDS)('causalLmLoss on %s', (backend) => {
     logits.dispose();
   });
 
-  it('never reads tensor labels back to the host, in the loss or its gradient', async () => {
+  it("never reads tensor labels back to the host, in the loss or its gradient", async () => {
     const logits = tf.tensor3d(values, [BATCH, SEQ, VOCAB]);
-    const labels = tf.tensor2d(LABELS, undefined, 'int32');
-    const spies = (['dataSync', 'arraySync', 'bufferSync', 'data', 'array', 'buffer'] as const).map((m) => vi.spyOn(labels, m));
+    const labels = tf.tensor2d(LABELS, undefined, "int32");
+    const spies = (["dataSync", "arraySync", "bufferSync", "data", "array", "buffer"] as const).map((m) =>
+      vi.spyOn(labels, m),
+    );
     // On webgpu a synchronous read is a GPU stall; on cpu and wasm the kernels read their own memory, which is fine.
-    const readSync = backend === 'webgpu' ? vi.spyOn(tf.backend(), 'readSync') : null;
+    const readSync = backend === "webgpu" ? vi.spyOn(tf.backend(), "readSync") : null;
     const trained = tf.variable(logits) as tf.Variable<tf.Rank.R3>;
     const { value, grads } = tf.variableGrads(() => causalLmLoss(trained, labels), [trained]);
     for (const spy of spies) expect(spy).not.toHaveBeenCalled();
@@ -63,15 +65,15 @@ describe.each(TEST_BACKENDS)('causalLmLoss on %s', (backend) => {
     for (const spy of [...spies, ...(readSync ? [readSync] : [])]) spy.mockRestore();
   });
 
-  it('is NaN (mean) or 0 (sum) when no token counts, and checks labels', async () => {
+  it("is NaN (mean) or 0 (sum) when no token counts, and checks labels", async () => {
     const logits = tf.tensor3d(values, [BATCH, SEQ, VOCAB]);
     const none = LABELS.map((r) => r.map(() => -100));
     expect(Number.isNaN(await readScalar(causalLmLoss(logits, none)))).toBe(true);
-    expect(await readScalar(causalLmLoss(logits, none, { reduction: 'sum' }))).toBe(0);
+    expect(await readScalar(causalLmLoss(logits, none, { reduction: "sum" }))).toBe(0);
     const outside = LABELS.map((r) => [...r]);
     outside[1][4] = VOCAB;
     expect(() => causalLmLoss(logits, outside)).toThrow(/labels\[1\]\[4\] is 11, outside the vocabulary/);
-    const wrong = tf.zeros([BATCH, SEQ + 1], 'int32') as tf.Tensor2D;
+    const wrong = tf.zeros([BATCH, SEQ + 1], "int32") as tf.Tensor2D;
     expect(() => causalLmLoss(logits, wrong)).toThrow(ShapeMismatchError);
     expect(() => countLossTokens(wrong as never)).toThrow(ValidationError);
     tf.dispose([logits, wrong]);

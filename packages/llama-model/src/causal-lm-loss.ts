@@ -1,7 +1,7 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { IGNORE_INDEX, ShapeMismatchError, softmaxCrossEntropy, ValidationError } from '@llamats/core';
+import * as tf from "@tensorflow/tfjs-core";
+import { IGNORE_INDEX, ShapeMismatchError, softmaxCrossEntropy, ValidationError } from "@llamats/core";
 
-export type LossReduction = 'mean' | 'sum';
+export type LossReduction = "mean" | "sum";
 
 export interface CausalLmLossOptions {
   /** 'mean' over counted tokens (HF's default) or 'sum', for normalising over a whole optimizer step. */
@@ -15,11 +15,17 @@ export type LabelsInput = readonly (readonly number[])[] | tf.Tensor2D;
  * Tokens the causal-LM loss counts: labels[:, 1:] that are not ignoreIndex. Host arrays only: labels that are a
  * tensor stay on the device (causalLmLoss counts them there), and reading them back here would stall a GPU.
  */
-export function countLossTokens(labels: readonly (readonly number[])[], options: { ignoreIndex?: number } = {}): number {
+export function countLossTokens(
+  labels: readonly (readonly number[])[],
+  options: { ignoreIndex?: number } = {},
+): number {
   if (labels instanceof tf.Tensor) {
-    throw new ValidationError('countLossTokens takes labels as number[][]; for a tensor, count on the device: tf.sum(tf.notEqual(labels.slice([0, 1]), ignoreIndex)).', {
-      location: 'labels',
-    });
+    throw new ValidationError(
+      "countLossTokens takes labels as number[][]; for a tensor, count on the device: tf.sum(tf.notEqual(labels.slice([0, 1]), ignoreIndex)).",
+      {
+        location: "labels",
+      },
+    );
   }
   const ignore = options.ignoreIndex ?? IGNORE_INDEX;
   let count = 0;
@@ -28,17 +34,29 @@ export function countLossTokens(labels: readonly (readonly number[])[], options:
 }
 
 /** Array labels must have the logits' [batch, seq] and ids inside the vocabulary (or ignoreIndex): named by position. */
-function checkArrayLabels(rows: readonly (readonly number[])[], batch: number, seq: number, vocab: number, ignore: number): void {
+function checkArrayLabels(
+  rows: readonly (readonly number[])[],
+  batch: number,
+  seq: number,
+  vocab: number,
+  ignore: number,
+): void {
   if (rows.length !== batch || rows.some((r) => r.length !== seq)) {
     const found = [rows.length, rows.find((r) => r.length !== seq)?.length ?? rows[0]?.length ?? 0];
-    throw new ShapeMismatchError(`labels must have the shape of input_ids [${batch}, ${seq}], found [${found}].`, { tensor: 'labels', expected: [batch, seq], found });
+    throw new ShapeMismatchError(`labels must have the shape of input_ids [${batch}, ${seq}], found [${found}].`, {
+      tensor: "labels",
+      expected: [batch, seq],
+      found,
+    });
   }
   for (let b = 0; b < batch; b++) {
     for (let t = 1; t < seq; t++) {
       const label = rows[b][t];
       if (label === ignore) continue;
       if (!Number.isInteger(label) || label < 0 || label >= vocab) {
-        throw new ShapeMismatchError(`labels[${b}][${t}] is ${label}, outside the vocabulary [0, ${vocab}).`, { tensor: 'labels' });
+        throw new ShapeMismatchError(`labels[${b}][${t}] is ${label}, outside the vocabulary [0, ${vocab}).`, {
+          tensor: "labels",
+        });
       }
     }
   }
@@ -47,11 +65,14 @@ function checkArrayLabels(rows: readonly (readonly number[])[], batch: number, s
 /** Tensor labels are checked by shape only: their values never leave the device (one outside the vocabulary makes the loss NaN). */
 function checkTensorLabels(labels: tf.Tensor, batch: number, seq: number): void {
   if (labels.rank !== 2 || labels.shape[0] !== batch || labels.shape[1] !== seq) {
-    throw new ShapeMismatchError(`labels must have the shape of input_ids [${batch}, ${seq}], found [${labels.shape}].`, {
-      tensor: 'labels',
-      expected: [batch, seq],
-      found: labels.shape,
-    });
+    throw new ShapeMismatchError(
+      `labels must have the shape of input_ids [${batch}, ${seq}], found [${labels.shape}].`,
+      {
+        tensor: "labels",
+        expected: [batch, seq],
+        found: labels.shape,
+      },
+    );
   }
 }
 
@@ -66,14 +87,25 @@ export function causalLmLoss(logits: tf.Tensor3D, labels: LabelsInput, options: 
   if (labels instanceof tf.Tensor) checkTensorLabels(labels, batch, seq);
   else checkArrayLabels(labels, batch, seq, vocab, ignore);
   return tf.tidy(() => {
-    const ids = labels instanceof tf.Tensor ? (labels.dtype === 'int32' ? labels : tf.cast(labels, 'int32')) : tf.tensor2d(labels.map((r) => [...r]), [batch, seq], 'int32');
+    const ids =
+      labels instanceof tf.Tensor
+        ? labels.dtype === "int32"
+          ? labels
+          : tf.cast(labels, "int32")
+        : tf.tensor2d(
+            labels.map((r) => [...r]),
+            [batch, seq],
+            "int32",
+          );
     // targets[b, t] = labels[b, t + 1]; the last position predicts nothing.
-    const shifted = tf.concat([tf.slice(ids, [0, 1], [batch, seq - 1]), tf.fill([batch, 1], ignore, 'int32')], 1);
+    const shifted = tf.concat([tf.slice(ids, [0, 1], [batch, seq - 1]), tf.fill([batch, 1], ignore, "int32")], 1);
     const targets = tf.reshape(shifted, [batch * seq]) as tf.Tensor1D;
-    const nll = softmaxCrossEntropy(tf.reshape(logits, [batch * seq, vocab]) as tf.Tensor2D, targets, { ignoreIndex: ignore });
+    const nll = softmaxCrossEntropy(tf.reshape(logits, [batch * seq, vocab]) as tf.Tensor2D, targets, {
+      ignoreIndex: ignore,
+    });
     const total = tf.sum(nll);
-    if (options.reduction === 'sum') return total as tf.Scalar;
+    if (options.reduction === "sum") return total as tf.Scalar;
     // 0 / 0 is NaN when no token counts, as torch gives.
-    return tf.div(total, tf.sum(tf.cast(tf.notEqual(targets, tf.scalar(ignore, 'int32')), 'float32'))) as tf.Scalar;
+    return tf.div(total, tf.sum(tf.cast(tf.notEqual(targets, tf.scalar(ignore, "int32")), "float32"))) as tf.Scalar;
   });
 }

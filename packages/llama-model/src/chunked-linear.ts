@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { Linear, type LinearLayer } from './linear.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { Linear, type LinearLayer } from "./linear.js";
 
 /**
  * A bias-free linear layer whose weight [out, in] is held as row chunks along `out` (the vocabulary of
@@ -23,12 +23,22 @@ export class ChunkedLinear implements LinearLayer {
   }
 
   apply(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => tf.concat(this.parts.map((p) => p.apply(x)), -1));
+    return tf.tidy(() =>
+      tf.concat(
+        this.parts.map((p) => p.apply(x)),
+        -1,
+      ),
+    );
   }
 
   /** x [n, in] → [n, out] without gradient bookkeeping: the generation path. */
   applyNoGrad(x: tf.Tensor2D): tf.Tensor2D {
-    return tf.tidy(() => tf.concat(this.parts.map((p) => p.applyNoGrad(x)), 1));
+    return tf.tidy(() =>
+      tf.concat(
+        this.parts.map((p) => p.applyNoGrad(x)),
+        1,
+      ),
+    );
   }
 
   variables(): tf.Variable[] {

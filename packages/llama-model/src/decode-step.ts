@@ -1,12 +1,12 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { attention, hasLlamatsKernel, rmsNorm, rope, swiglu } from '@llamats/core';
-import { buildAttentionMask } from './attention-mask.js';
-import type { LlamaConfig } from './config.js';
-import type { KvCache } from './kv-cache.js';
-import { Linear, isPlainLinear, type LinearLayer } from './linear.js';
-import { ChunkedLinear } from './chunked-linear.js';
-import { computeInvFreq, ropeTables } from './rope.js';
-import { DECODE_STEP, syncDecodeStepKernels, type DecodeStepAttrs } from './wasm-decode.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { attention, hasLlamatsKernel, rmsNorm, rope, swiglu } from "@llamats/core";
+import { buildAttentionMask } from "./attention-mask.js";
+import type { LlamaConfig } from "./config.js";
+import type { KvCache } from "./kv-cache.js";
+import { Linear, isPlainLinear, type LinearLayer } from "./linear.js";
+import { ChunkedLinear } from "./chunked-linear.js";
+import { computeInvFreq, ropeTables } from "./rope.js";
+import { DECODE_STEP, syncDecodeStepKernels, type DecodeStepAttrs } from "./wasm-decode.js";
 
 /** One layer's weights as the single-token decode step uses them. */
 export interface DecodeLayerWeights {
@@ -47,7 +47,9 @@ export interface DecodeStepOptions {
 
 /** A linear layer on [n, in] rows; plain Linear layers skip the gradient bookkeeping. */
 export function applyRows(layer: LinearLayer, x: tf.Tensor2D): tf.Tensor2D {
-  return layer instanceof Linear || layer instanceof ChunkedLinear ? layer.applyNoGrad(x) : (layer.apply(x) as tf.Tensor2D);
+  return layer instanceof Linear || layer instanceof ChunkedLinear
+    ? layer.applyNoGrad(x)
+    : (layer.apply(x) as tf.Tensor2D);
 }
 
 /**
@@ -59,9 +61,16 @@ export function decodeLayerStep(hidden: tf.Tensor2D, w: DecodeLayerWeights, ctx:
   const { numAttentionHeads: heads, numKeyValueHeads: kvHeads, headDim: d, rmsNormEps: eps } = ctx.config;
   const batch = hidden.shape[0];
   const attnIn = rmsNorm(hidden, w.inputLayernorm, eps) as tf.Tensor2D;
-  const [q, k, v] = w.qkv.map((layer, i) => tf.reshape(applyRows(layer, attnIn), [batch, i === 0 ? heads : kvHeads, 1, d]) as tf.Tensor4D);
+  const [q, k, v] = w.qkv.map(
+    (layer, i) => tf.reshape(applyRows(layer, attnIn), [batch, i === 0 ? heads : kvHeads, 1, d]) as tf.Tensor4D,
+  );
   const cached = ctx.cache.appendInPlace(ctx.layer, rope(k, ctx.cos, ctx.sin), v);
-  const context = attention(rope(q, ctx.cos, ctx.sin), cached.key, cached.value, ctx.mask(cached.capacity, cached.length) as tf.Tensor4D | null);
+  const context = attention(
+    rope(q, ctx.cos, ctx.sin),
+    cached.key,
+    cached.value,
+    ctx.mask(cached.capacity, cached.length) as tf.Tensor4D | null,
+  );
   const attended = tf.add(hidden, applyRows(w.o, tf.reshape(context, [batch, heads * d]))) as tf.Tensor2D;
   const mlpIn = rmsNorm(attended, w.postAttentionLayernorm, eps) as tf.Tensor2D;
   const [gate, up] = w.gateUp.map((layer) => applyRows(layer, mlpIn));
@@ -115,13 +124,18 @@ function composedDecodeStep(o: DecodeStepOptions): tf.Tensor2D {
   // One mask per step for every layer: the cache's buffers have the same capacity in all layers.
   const masks = new Map<number, tf.Tensor | null>();
   const mask = (keyLen: number, filled: number): tf.Tensor | null => {
-    if (!masks.has(keyLen)) masks.set(keyLen, buildAttentionMask({ batch, queryLen: 1, pastLen: filled - 1, attentionMask: o.attentionMask, keyLen }));
+    if (!masks.has(keyLen))
+      masks.set(
+        keyLen,
+        buildAttentionMask({ batch, queryLen: 1, pastLen: filled - 1, attentionMask: o.attentionMask, keyLen }),
+      );
     return masks.get(keyLen)!;
   };
   const same = o.positions.every((p) => p === o.positions[0]);
   const { cos, sin } = ropeTables(config, same ? [[o.positions[0]]] : o.positions.map((p) => [p]));
   let hidden = o.hidden;
-  for (const [layer, w] of o.layers.entries()) hidden = decodeLayerStep(hidden, w, { config, cos, sin, mask, cache, layer });
+  for (const [layer, w] of o.layers.entries())
+    hidden = decodeLayerStep(hidden, w, { config, cos, sin, mask, cache, layer });
   return applyRows(o.lmHead, rmsNorm(hidden, o.norm, config.rmsNormEps) as tf.Tensor2D);
 }
 

@@ -1,7 +1,7 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { selfAttention, type AttentionContext, type AttentionProjections } from './attention.js';
-import { swigluMlp, type MlpProjections } from './mlp.js';
-import { rmsNorm } from './rms-norm.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { selfAttention, type AttentionContext, type AttentionProjections } from "./attention.js";
+import { swigluMlp, type MlpProjections } from "./mlp.js";
+import { rmsNorm } from "./rms-norm.js";
 
 /** One decoder layer's parameters, with its projections resolved (through getLinear) for this call. */
 export interface DecoderLayerWeights {
@@ -15,7 +15,13 @@ export interface DecoderLayerWeights {
 export function decoderLayer(hidden: tf.Tensor3D, weights: DecoderLayerWeights, ctx: AttentionContext): tf.Tensor3D {
   return tf.tidy(() => {
     const eps = ctx.config.rmsNormEps;
-    const attended = tf.add(hidden, selfAttention(rmsNorm(hidden, weights.inputLayernorm, eps) as tf.Tensor3D, weights.attention, ctx)) as tf.Tensor3D;
-    return tf.add(attended, swigluMlp(rmsNorm(attended, weights.postAttentionLayernorm, eps) as tf.Tensor3D, weights.mlp)) as tf.Tensor3D;
+    const attended = tf.add(
+      hidden,
+      selfAttention(rmsNorm(hidden, weights.inputLayernorm, eps) as tf.Tensor3D, weights.attention, ctx),
+    ) as tf.Tensor3D;
+    return tf.add(
+      attended,
+      swigluMlp(rmsNorm(attended, weights.postAttentionLayernorm, eps) as tf.Tensor3D, weights.mlp),
+    ) as tf.Tensor3D;
   });
 }

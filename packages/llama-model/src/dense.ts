@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from "@tensorflow/tfjs-core";
 
 /**
  * x [n, in] · Wᵀ → [n, out] with gradients written as untransposed matmuls (dX = dY·W, dW = transpose(dY)·X): a tall

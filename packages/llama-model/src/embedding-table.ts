@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { gatherRows } from './gather-rows.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { gatherRows } from "./gather-rows.js";
 
 /**
  * The token embedding as one or more row chunks along the vocabulary (see weight-chunks.ts): a lookup
@@ -35,16 +35,22 @@ export class EmbeddingTable {
   }
 
   /** Σ over chunks of gather(chunk, clamp(id − start)) · [id in chunk]: exact, since other chunks add zeros. */
-  private sumOverChunks(ids: tf.Tensor1D, gather: (chunk: tf.Tensor2D, local: tf.Tensor1D) => tf.Tensor2D): tf.Tensor2D {
+  private sumOverChunks(
+    ids: tf.Tensor1D,
+    gather: (chunk: tf.Tensor2D, local: tf.Tensor1D) => tf.Tensor2D,
+  ): tf.Tensor2D {
     return tf.tidy(() => {
       let sum: tf.Tensor2D | null = null;
       for (const [i, chunk] of this.chunks.entries()) {
         const rows = chunk.shape[0]!;
-        const local = tf.sub(ids, tf.scalar(this.starts[i], 'int32')) as tf.Tensor1D;
+        const local = tf.sub(ids, tf.scalar(this.starts[i], "int32")) as tf.Tensor1D;
         const inside = tf.logicalAnd(tf.greaterEqual(local, 0), tf.less(local, rows));
         // Not clipByValue: wasm's ClipByValue kernel only handles float32.
-        const rowsOf = gather(chunk as tf.Tensor2D, tf.minimum(tf.maximum(local, tf.scalar(0, 'int32')), tf.scalar(rows - 1, 'int32')) as tf.Tensor1D);
-        const part = tf.mul(rowsOf, tf.expandDims(tf.cast(inside, 'float32'), 1)) as tf.Tensor2D;
+        const rowsOf = gather(
+          chunk as tf.Tensor2D,
+          tf.minimum(tf.maximum(local, tf.scalar(0, "int32")), tf.scalar(rows - 1, "int32")) as tf.Tensor1D,
+        );
+        const part = tf.mul(rowsOf, tf.expandDims(tf.cast(inside, "float32"), 1)) as tf.Tensor2D;
         sum = sum === null ? part : (tf.add(sum, part) as tf.Tensor2D);
       }
       return sum!;

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from "@tensorflow/tfjs-core";
 
 /**
  * table[indices] for a 2-D table and 1-D int32 indices, with a ScatterNd gradient (summing repeated rows):

@@ -1,11 +1,11 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { ValidationError } from '@llamats/core';
-import { positionsFromMask } from './attention-mask.js';
-import type { GenerationTokenizer } from './generation-tokenizer.js';
-import { KvCache } from './kv-cache.js';
-import { chooseNextTokens } from './next-token.js';
-import { seededRandom } from './sampling.js';
-import type { LlamaForCausalLM } from './llama-for-causal-lm.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { ValidationError } from "@llamats/core";
+import { positionsFromMask } from "./attention-mask.js";
+import type { GenerationTokenizer } from "./generation-tokenizer.js";
+import { KvCache } from "./kv-cache.js";
+import { chooseNextTokens } from "./next-token.js";
+import { seededRandom } from "./sampling.js";
+import type { LlamaForCausalLM } from "./llama-for-causal-lm.js";
 
 export interface GeneratedToken {
   tokenId: number;
@@ -14,7 +14,7 @@ export interface GeneratedToken {
   batchIndex: number;
 }
 
-export type StreamedToken = Omit<GeneratedToken, 'batchIndex'>;
+export type StreamedToken = Omit<GeneratedToken, "batchIndex">;
 
 export interface GenerateOptions {
   maxNewTokens: number;
@@ -49,29 +49,50 @@ function checkOptions(options: GenerateOptions): void {
   const bad = (field: string, why: string): never => {
     throw new ValidationError(`generate: ${field} ${why}.`, { location: field });
   };
-  if (!Number.isInteger(options.maxNewTokens) || options.maxNewTokens < 0) bad('maxNewTokens', `must be a non-negative integer, got ${options.maxNewTokens}`);
-  if (options.temperature !== undefined && !(options.temperature > 0)) bad('temperature', `must be > 0, got ${options.temperature}`);
-  if (options.topP !== undefined && !(options.topP > 0 && options.topP <= 1)) bad('topP', `must be in (0, 1], got ${options.topP}`);
-  if (options.topK !== undefined && !(Number.isInteger(options.topK) && options.topK >= 0)) bad('topK', `must be a non-negative integer, got ${options.topK}`);
-  if (options.repetitionPenalty !== undefined && !(options.repetitionPenalty > 0)) bad('repetitionPenalty', `must be > 0, got ${options.repetitionPenalty}`);
-  if (options.stopStrings?.length && !options.tokenizer) bad('stopStrings', 'need a tokenizer to turn tokens into text');
+  if (!Number.isInteger(options.maxNewTokens) || options.maxNewTokens < 0)
+    bad("maxNewTokens", `must be a non-negative integer, got ${options.maxNewTokens}`);
+  if (options.temperature !== undefined && !(options.temperature > 0))
+    bad("temperature", `must be > 0, got ${options.temperature}`);
+  if (options.topP !== undefined && !(options.topP > 0 && options.topP <= 1))
+    bad("topP", `must be in (0, 1], got ${options.topP}`);
+  if (options.topK !== undefined && !(Number.isInteger(options.topK) && options.topK >= 0))
+    bad("topK", `must be a non-negative integer, got ${options.topK}`);
+  if (options.repetitionPenalty !== undefined && !(options.repetitionPenalty > 0))
+    bad("repetitionPenalty", `must be > 0, got ${options.repetitionPenalty}`);
+  if (options.stopStrings?.length && !options.tokenizer)
+    bad("stopStrings", "need a tokenizer to turn tokens into text");
 }
 
 /** Prompts as rows of one length with a mask: ragged rows are left-padded, as generation needs. */
-function padPrompts(inputIds: readonly number[] | readonly (readonly number[])[], options: GenerateOptions, padId: number) {
-  const rows = (typeof inputIds[0] === 'number' ? [inputIds as readonly number[]] : (inputIds as readonly (readonly number[])[])).map((r) => [...r]);
-  if (rows.length === 0 || (!options.inputsEmbeds && rows.some((r) => r.length === 0))) throw new ValidationError('generate: every prompt needs at least one token.', { location: 'inputIds' });
+function padPrompts(
+  inputIds: readonly number[] | readonly (readonly number[])[],
+  options: GenerateOptions,
+  padId: number,
+) {
+  const rows = (
+    typeof inputIds[0] === "number" ? [inputIds as readonly number[]] : (inputIds as readonly (readonly number[])[])
+  ).map((r) => [...r]);
+  if (rows.length === 0 || (!options.inputsEmbeds && rows.some((r) => r.length === 0)))
+    throw new ValidationError("generate: every prompt needs at least one token.", { location: "inputIds" });
   if (options.attentionMask) {
     const mask = options.attentionMask;
     if (mask.length !== rows.length || mask.some((m, b) => m.length !== rows[b].length)) {
-      throw new ValidationError('generate: attentionMask must have the shape of inputIds.', { location: 'attentionMask' });
+      throw new ValidationError("generate: attentionMask must have the shape of inputIds.", {
+        location: "attentionMask",
+      });
     }
-    if (rows.some((r) => r.length !== rows[0].length)) throw new ValidationError('generate: with attentionMask, rows must be padded to one length.', { location: 'inputIds' });
+    if (rows.some((r) => r.length !== rows[0].length))
+      throw new ValidationError("generate: with attentionMask, rows must be padded to one length.", {
+        location: "inputIds",
+      });
     return { rows, mask: mask.map((m) => [...m]), padded: rows.map(() => 0) };
   }
   const width = Math.max(...rows.map((r) => r.length));
   if (options.inputsEmbeds && rows.some((r) => r.length !== width)) {
-    throw new ValidationError('generate: with inputsEmbeds, prompts must be of one length (left-pad them and pass attentionMask).', { location: 'inputIds' });
+    throw new ValidationError(
+      "generate: with inputsEmbeds, prompts must be of one length (left-pad them and pass attentionMask).",
+      { location: "inputIds" },
+    );
   }
   const padded = rows.map((r) => width - r.length);
   return {
@@ -88,8 +109,8 @@ function prefixLength(model: LlamaForCausalLM, options: GenerateOptions, batch: 
   const [b, seq, hidden] = embeds.shape;
   if (embeds.rank !== 3 || b !== batch || hidden !== model.config.hiddenSize || seq < promptLen || seq === 0) {
     throw new ValidationError(
-      `generate: inputsEmbeds must be [${batch}, >= ${Math.max(promptLen, 1)}, ${model.config.hiddenSize}] for these prompts, found [${embeds.shape.join(', ')}].`,
-      { location: 'inputsEmbeds' },
+      `generate: inputsEmbeds must be [${batch}, >= ${Math.max(promptLen, 1)}, ${model.config.hiddenSize}] for these prompts, found [${embeds.shape.join(", ")}].`,
+      { location: "inputsEmbeds" },
     );
   }
   return seq - promptLen;
@@ -104,9 +125,17 @@ function eosSet(model: LlamaForCausalLM, options: GenerateOptions): Set<number> 
  * The decoding loop behind generate and generateStream: prefill the prompt into a KV cache, then one token
  * per step. Yields each chosen token per unfinished row; returns the rows (prompt + new, HF padding rules).
  */
-async function* decodeLoop(model: LlamaForCausalLM, inputIds: readonly number[] | readonly (readonly number[])[], options: GenerateOptions) {
+async function* decodeLoop(
+  model: LlamaForCausalLM,
+  inputIds: readonly number[] | readonly (readonly number[])[],
+  options: GenerateOptions,
+) {
   checkOptions(options);
-  const padId = options.padTokenId ?? model.config.padTokenId ?? (typeof model.config.eosTokenId === 'number' ? model.config.eosTokenId : model.config.eosTokenId?.[0]) ?? 0;
+  const padId =
+    options.padTokenId ??
+    model.config.padTokenId ??
+    (typeof model.config.eosTokenId === "number" ? model.config.eosTokenId : model.config.eosTokenId?.[0]) ??
+    0;
   const prompts = padPrompts(inputIds, options, padId);
   const { rows, padded } = prompts;
   const batch = rows.length;
@@ -119,8 +148,10 @@ async function* decodeLoop(model: LlamaForCausalLM, inputIds: readonly number[] 
   const random = seededRandom(options.seed ?? Math.floor(Math.random() * 2 ** 32));
   const needsPenalty = options.repetitionPenalty !== undefined && options.repetitionPenalty !== 1;
   const anyPadding = mask.some((m) => m.includes(0));
-  const decoders = options.tokenizer ? rows.map(() => options.tokenizer!.createStreamDecoder({ skipSpecialTokens: true })) : null;
-  const texts = rows.map(() => '');
+  const decoders = options.tokenizer
+    ? rows.map(() => options.tokenizer!.createStreamDecoder({ skipSpecialTokens: true }))
+    : null;
+  const texts = rows.map(() => "");
   const finished = rows.map(() => false);
   const cache = new KvCache(model.config.numHiddenLayers);
   try {
@@ -134,8 +165,16 @@ async function* decodeLoop(model: LlamaForCausalLM, inputIds: readonly number[] 
       const seenIds = needsPenalty ? rows.map((row, b) => row.slice(padded[b])) : [];
       const uniforms = sampling ? rows.map(() => random()) : undefined;
       const chosen = tf.tidy(() => {
-        const input = embeds ? { inputsEmbeds: embeds } : { inputIds: tf.tensor2d(stepIds.flat(), [batch, length], 'int32') };
-        const logits = model.forwardCached({ ...input, positions, attentionMask: anyPadding ? mask : null, cache, lastOnly: true }) as tf.Tensor2D;
+        const input = embeds
+          ? { inputsEmbeds: embeds }
+          : { inputIds: tf.tensor2d(stepIds.flat(), [batch, length], "int32") };
+        const logits = model.forwardCached({
+          ...input,
+          positions,
+          attentionMask: anyPadding ? mask : null,
+          cache,
+          lastOnly: true,
+        }) as tf.Tensor2D;
         return chooseNextTokens(logits, { ...options, sampling, seenIds, ...(uniforms ? { uniforms } : {}) });
       });
       // The only read per step: one id per row.
@@ -151,7 +190,7 @@ async function* decodeLoop(model: LlamaForCausalLM, inputIds: readonly number[] 
         rows[b].push(token);
         mask[b].push(1);
         if (finished[b]) continue;
-        const text = decoders ? decoders[b].push(token) : '';
+        const text = decoders ? decoders[b].push(token) : "";
         texts[b] += text;
         if (eos.has(token) || options.stopStrings?.some((s) => texts[b].includes(s))) finished[b] = true;
         yield { tokenId: token, text, batchIndex: b };
@@ -188,7 +227,11 @@ export async function generateIds(
 }
 
 /** Streams one prompt's new tokens; a final { tokenId: -1, text } carries text the decoder held back, if any. */
-export async function* generateStream(model: LlamaForCausalLM, inputIds: readonly number[], options: GenerateOptions): AsyncGenerator<StreamedToken> {
+export async function* generateStream(
+  model: LlamaForCausalLM,
+  inputIds: readonly number[],
+  options: GenerateOptions,
+): AsyncGenerator<StreamedToken> {
   for await (const { tokenId, text, batchIndex } of decodeLoop(model, inputIds, options)) {
     options.onToken?.({ tokenId, text, batchIndex });
     yield { tokenId, text };

@@ -1,15 +1,15 @@
-import * as tf from '@tensorflow/tfjs-core';
-import type { LinearLayer } from './linear.js';
+import * as tf from "@tensorflow/tfjs-core";
+import type { LinearLayer } from "./linear.js";
 
 /** Trainable variables reachable from a layer: its variables() if it has one, else its own properties, a few levels deep. */
 export function collectVariables(layer: LinearLayer | tf.Tensor): tf.Variable[] {
   if (layer instanceof tf.Variable) return [layer];
   if (layer instanceof tf.Tensor) return [];
-  if (typeof layer.variables === 'function') return layer.variables();
+  if (typeof layer.variables === "function") return layer.variables();
   const found = new Set<tf.Variable>();
   const seen = new Set<unknown>();
   const walk = (value: unknown, depth: number): void => {
-    if (value === null || typeof value !== 'object' || seen.has(value) || depth > 4) return;
+    if (value === null || typeof value !== "object" || seen.has(value) || depth > 4) return;
     seen.add(value);
     if (value instanceof tf.Variable) {
       found.add(value);

@@ -1,8 +1,8 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { SeededRng } from '@llamats/core';
-import type { LlamaConfig } from './config.js';
-import { expectedParameterShapes } from './parameter-shapes.js';
-import { chunkName, resolveMaxTensorBytes, rowChunks, SPLITTABLE_PARAMETERS } from './weight-chunks.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { SeededRng } from "@llamats/core";
+import type { LlamaConfig } from "./config.js";
+import { expectedParameterShapes } from "./parameter-shapes.js";
+import { chunkName, resolveMaxTensorBytes, rowChunks, SPLITTABLE_PARAMETERS } from "./weight-chunks.js";
 
 /** normal(0, std) values from a seeded generator (Box–Muller): the same on every backend and platform. */
 function normalValues(count: number, std: number, rng: SeededRng): Float32Array {
@@ -22,7 +22,11 @@ function normalValues(count: number, std: number, rng: SeededRng): Float32Array 
  * chunks their size needs (maxTensorBytes, by default the backend's binding limit): a whole 32000 × 2048 table
  * would be bound by one kernel, which WebGPU refuses past its limit.
  */
-export function initialParameters(config: LlamaConfig, seed?: number, maxTensorBytes?: number): Map<string, tf.Variable> {
+export function initialParameters(
+  config: LlamaConfig,
+  seed?: number,
+  maxTensorBytes?: number,
+): Map<string, tf.Variable> {
   const maxBytes = resolveMaxTensorBytes(maxTensorBytes);
   const base = seed ?? Math.floor(Math.random() * 2 ** 31);
   const params = new Map<string, tf.Variable>();
@@ -30,19 +34,24 @@ export function initialParameters(config: LlamaConfig, seed?: number, maxTensorB
   for (const [name, shape] of expectedParameterShapes(config)) {
     const count = shape.reduce((a, b) => a * b, 1);
     let values: Float32Array;
-    if (name.endsWith('norm.weight')) values = new Float32Array(count).fill(1);
-    else if (name.endsWith('.bias')) values = new Float32Array(count);
+    if (name.endsWith("norm.weight")) values = new Float32Array(count).fill(1);
+    else if (name.endsWith(".bias")) values = new Float32Array(count);
     else {
       // A distinct seed per tensor keeps tensors independent while the whole model stays reproducible.
       values = normalValues(count, config.initializerRange, new SeededRng(base + 7919 * index));
-      if (name === 'model.embed_tokens.weight' && config.padTokenId !== null && config.padTokenId < config.vocabSize) {
+      if (name === "model.embed_tokens.weight" && config.padTokenId !== null && config.padTokenId < config.vocabSize) {
         values.fill(0, config.padTokenId * config.hiddenSize, (config.padTokenId + 1) * config.hiddenSize);
       }
     }
     const [rows, cols] = shape;
-    const ranges = (SPLITTABLE_PARAMETERS as readonly string[]).includes(name) ? rowChunks(rows, cols, maxBytes) : [[0, rows] as [number, number]];
+    const ranges = (SPLITTABLE_PARAMETERS as readonly string[]).includes(name)
+      ? rowChunks(rows, cols, maxBytes)
+      : [[0, rows] as [number, number]];
     for (const range of ranges) {
-      const part = tf.tensor(values.subarray(range[0] * (cols ?? 1), range[1] * (cols ?? 1)), [range[1] - range[0], ...shape.slice(1)]);
+      const part = tf.tensor(values.subarray(range[0] * (cols ?? 1), range[1] * (cols ?? 1)), [
+        range[1] - range[0],
+        ...shape.slice(1),
+      ]);
       params.set(ranges.length === 1 ? name : chunkName(name, range), tf.variable(part, true));
       part.dispose();
     }

@@ -1,15 +1,15 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, registerGradients, ValidationError } from '@llamats/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LlamaForCausalLM } from './llama-for-causal-lm.js';
-import { TINY_DIR, readTinyExpected, type TinyExpected } from './testing/fixtures.js';
-import { TEST_BACKENDS, readScalar } from '@llamats/core/testing';
+import * as tf from "@tensorflow/tfjs-core";
+import { initBackend, registerGradients, ValidationError } from "@llamats/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LlamaForCausalLM } from "./llama-for-causal-lm.js";
+import { TINY_DIR, readTinyExpected, type TinyExpected } from "./testing/fixtures.js";
+import { TEST_BACKENDS, readScalar } from "@llamats/core/testing";
 
 async function maxAbsDiff(a: tf.Tensor, b: tf.Tensor): Promise<number> {
   return await readScalar(tf.tidy(() => tf.max(tf.abs(tf.sub(a, b)))));
 }
 
-describe.each(TEST_BACKENDS)('inputsEmbeds on %s (llama1-tiny)', (backend) => {
+describe.each(TEST_BACKENDS)("inputsEmbeds on %s (llama1-tiny)", (backend) => {
   let model: LlamaForCausalLM;
   let expected: TinyExpected;
 
@@ -21,7 +21,7 @@ describe.each(TEST_BACKENDS)('inputsEmbeds on %s (llama1-tiny)', (backend) => {
   });
   afterAll(() => model?.dispose());
 
-  it('forward(null, { inputsEmbeds: embedTokens(ids) }) equals forward(ids): logits and loss', async () => {
+  it("forward(null, { inputsEmbeds: embedTokens(ids) }) equals forward(ids): logits and loss", async () => {
     const before = tf.memory().numTensors;
     const options = { attentionMask: expected.attentionMask, labels: expected.labels };
     const fromIds = model.forward(expected.inputIds, options);
@@ -34,20 +34,24 @@ describe.each(TEST_BACKENDS)('inputsEmbeds on %s (llama1-tiny)', (backend) => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('needs exactly one of inputIds and inputsEmbeds', () => {
+  it("needs exactly one of inputIds and inputsEmbeds", () => {
     const embeds = model.embedTokens([[1, 2]]);
     expect(() => model.forward([[1, 2]], { inputsEmbeds: embeds })).toThrow(ValidationError);
     expect(() => model.forward(null)).toThrow(ValidationError);
     embeds.dispose();
   });
 
-  it('gradients reach the embeddings (prompt tuning trains them), also through gradient checkpointing', async () => {
+  it("gradients reach the embeddings (prompt tuning trains them), also through gradient checkpointing", async () => {
     const ids = [expected.inputIds[0]];
     const labels = [expected.labels[0]];
     const embeds = model.embedTokens(ids);
     const grad = (checkpoint: boolean): tf.Tensor =>
       tf.grad((x: tf.Tensor) => {
-        const { logits, loss } = model.forward(null, { inputsEmbeds: x as tf.Tensor3D, labels, gradientCheckpointing: checkpoint });
+        const { logits, loss } = model.forward(null, {
+          inputsEmbeds: x as tf.Tensor3D,
+          labels,
+          gradientCheckpointing: checkpoint,
+        });
         logits.dispose();
         return loss!;
       })(embeds);
@@ -58,7 +62,7 @@ describe.each(TEST_BACKENDS)('inputsEmbeds on %s (llama1-tiny)', (backend) => {
     tf.dispose([plain, checkpointed, embeds]);
   });
 
-  it('generate prefills from inputsEmbeds: same ids as from the prompt ids (transformers greedy ids)', async () => {
+  it("generate prefills from inputsEmbeds: same ids as from the prompt ids (transformers greedy ids)", async () => {
     const before = tf.memory().numTensors;
     const prompt = expected.greedyIds.slice(0, 8);
     const embeds = model.embedTokens([prompt]);
@@ -71,7 +75,7 @@ describe.each(TEST_BACKENDS)('inputsEmbeds on %s (llama1-tiny)', (backend) => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('a prefix in inputsEmbeds is attended but not returned; left-padded rows too', async () => {
+  it("a prefix in inputsEmbeds is attended but not returned; left-padded rows too", async () => {
     const before = tf.memory().numTensors;
     const prompt = expected.greedyIds.slice(0, 8);
     const [prefix, rest] = [prompt.slice(0, 3), prompt.slice(3)];
@@ -79,10 +83,25 @@ describe.each(TEST_BACKENDS)('inputsEmbeds on %s (llama1-tiny)', (backend) => {
     const [out] = await model.generate(rest, { maxNewTokens: 16, inputsEmbeds: plain, eosTokenId: [] });
     expect(out).toEqual([...rest, ...expected.greedyIds.slice(8)]);
     // Pads after the prefix, as PEFT lays out virtual tokens before a left-padded prompt.
-    const padded = model.embedTokens([[...prefix, 0, 0, ...rest], [...prefix, 0, 0, ...rest]]);
-    const attentionMask = [[0, 0, 1, 1, 1, 1, 1], [0, 0, 1, 1, 1, 1, 1]];
-    const rows = await model.generate([[0, 0, ...rest], [0, 0, ...rest]], { maxNewTokens: 16, inputsEmbeds: padded, attentionMask, eosTokenId: [] });
-    expect(rows).toEqual([[0, 0, ...out], [0, 0, ...out]]);
+    const padded = model.embedTokens([
+      [...prefix, 0, 0, ...rest],
+      [...prefix, 0, 0, ...rest],
+    ]);
+    const attentionMask = [
+      [0, 0, 1, 1, 1, 1, 1],
+      [0, 0, 1, 1, 1, 1, 1],
+    ];
+    const rows = await model.generate(
+      [
+        [0, 0, ...rest],
+        [0, 0, ...rest],
+      ],
+      { maxNewTokens: 16, inputsEmbeds: padded, attentionMask, eosTokenId: [] },
+    );
+    expect(rows).toEqual([
+      [0, 0, ...out],
+      [0, 0, ...out],
+    ]);
     tf.dispose([plain, padded]);
     expect(tf.memory().numTensors).toBe(before);
   });

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { writableData } from './tensor-memory.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { writableData } from "./tensor-memory.js";
 
 /** Positions the preallocated cache grows by: bounds the masked slots attention runs over to under this. */
 const BLOCK = 64;
@@ -52,7 +52,11 @@ export class KvCache {
    * Appends in place where the backend allows it and returns buffers of `capacity` positions whose first
    * `length` are filled (the rest are zeros: mask them). Elsewhere it appends by concat (capacity = length).
    */
-  appendInPlace(layer: number, key: tf.Tensor4D, value: tf.Tensor4D): { key: tf.Tensor4D; value: tf.Tensor4D; length: number; capacity: number } {
+  appendInPlace(
+    layer: number,
+    key: tf.Tensor4D,
+    value: tf.Tensor4D,
+  ): { key: tf.Tensor4D; value: tf.Tensor4D; length: number; capacity: number } {
     const past = this.lengths[layer];
     const n = key.shape[2];
     if (!this.inPlace[layer] && writableData(key) === null) {
@@ -63,14 +67,24 @@ export class KvCache {
     this.write(this.keys[layer]!, key, past);
     this.write(this.values[layer]!, value, past);
     this.lengths[layer] = past + n;
-    return { key: this.keys[layer]!, value: this.values[layer]!, length: past + n, capacity: this.keys[layer]!.shape[2] };
+    return {
+      key: this.keys[layer]!,
+      value: this.values[layer]!,
+      length: past + n,
+      capacity: this.keys[layer]!.shape[2],
+    };
   }
 
   /**
    * Claims the next position of a layer for one new token per row, in preallocated buffers [batch, kvHeads,
    * capacity, headDim]; the caller writes that position's keys and values itself (the fused wasm step).
    */
-  claimSlot(layer: number, batch: number, kvHeads: number, headDim: number): { key: tf.Tensor4D; value: tf.Tensor4D; position: number; capacity: number } {
+  claimSlot(
+    layer: number,
+    batch: number,
+    kvHeads: number,
+    headDim: number,
+  ): { key: tf.Tensor4D; value: tf.Tensor4D; position: number; capacity: number } {
     const position = this.lengths[layer];
     this.ensureCapacity(layer, position + 1, [batch, kvHeads, 0, headDim]);
     this.lengths[layer] = position + 1;

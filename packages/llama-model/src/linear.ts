@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { denseMatMul } from './dense.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { denseMatMul } from "./dense.js";
 
 /** Anything that maps x [..., inFeatures] to [..., outFeatures]; the model calls these through getLinear. */
 export interface LinearLayer {
@@ -35,7 +35,8 @@ export class Linear implements LinearLayer {
     public readonly weight: tf.Variable,
     public readonly bias: tf.Variable | null = null,
   ) {
-    if (weight.rank !== 2) throw new Error(`Linear weight must be 2-D [out, in], got shape [${weight.shape.join(', ')}].`);
+    if (weight.rank !== 2)
+      throw new Error(`Linear weight must be 2-D [out, in], got shape [${weight.shape.join(", ")}].`);
     this.outFeatures = weight.shape[0]!;
     this.inFeatures = weight.shape[1]!;
   }
@@ -63,5 +64,5 @@ export class Linear implements LinearLayer {
 
 /** True for our own Linear, even from a second copy of this package. */
 export function isPlainLinear(layer: LinearLayer): layer is Linear {
-  return layer instanceof Linear || (layer.constructor?.name === 'Linear' && 'weight' in layer);
+  return layer instanceof Linear || (layer.constructor?.name === "Linear" && "weight" in layer);
 }

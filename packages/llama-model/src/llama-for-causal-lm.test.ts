@@ -1,11 +1,11 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { initBackend } from '@llamats/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LlamaForCausalLM } from './llama-for-causal-lm.js';
-import { TINY_DIR, readTinyExpected, type TinyExpected } from './testing/fixtures.js';
-import { TEST_BACKENDS } from '@llamats/core/testing';
+import * as tf from "@tensorflow/tfjs-core";
+import { initBackend } from "@llamats/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { LlamaForCausalLM } from "./llama-for-causal-lm.js";
+import { TINY_DIR, readTinyExpected, type TinyExpected } from "./testing/fixtures.js";
+import { TEST_BACKENDS } from "@llamats/core/testing";
 
-describe.each(TEST_BACKENDS)('LlamaForCausalLM on %s against transformers (llama1-tiny)', (backend) => {
+describe.each(TEST_BACKENDS)("LlamaForCausalLM on %s against transformers (llama1-tiny)", (backend) => {
   let model: LlamaForCausalLM;
   let expected: TinyExpected;
 
@@ -16,8 +16,11 @@ describe.each(TEST_BACKENDS)('LlamaForCausalLM on %s against transformers (llama
   });
   afterAll(() => model?.dispose());
 
-  it('gives logits within 1e-4 at every unpadded position and the loss within 1e-4', async () => {
-    const { logits, loss } = model.forward(expected.inputIds, { attentionMask: expected.attentionMask, labels: expected.labels });
+  it("gives logits within 1e-4 at every unpadded position and the loss within 1e-4", async () => {
+    const { logits, loss } = model.forward(expected.inputIds, {
+      attentionMask: expected.attentionMask,
+      labels: expected.labels,
+    });
     const got = (await logits.data()) as Float32Array;
     const [batch, seq, vocab] = logits.shape;
     expect([batch, seq, vocab]).toEqual([2, 24, 2000]);
@@ -37,9 +40,9 @@ describe.each(TEST_BACKENDS)('LlamaForCausalLM on %s against transformers (llama
     loss!.dispose();
   });
 
-  it('accepts an int32 tensor and leaves no tensors behind', () => {
+  it("accepts an int32 tensor and leaves no tensors behind", () => {
     const before = tf.memory().numTensors;
-    const ids = tf.tensor2d(expected.inputIds, undefined, 'int32');
+    const ids = tf.tensor2d(expected.inputIds, undefined, "int32");
     const { logits } = model.forward(ids, { attentionMask: expected.attentionMask });
     expect(logits.shape).toEqual([2, 24, 2000]);
     logits.dispose();
@@ -47,7 +50,7 @@ describe.each(TEST_BACKENDS)('LlamaForCausalLM on %s against transformers (llama
     expect(tf.memory().numTensors).toBe(before);
   });
 
-  it('greedy generation reproduces transformers ids', async () => {
+  it("greedy generation reproduces transformers ids", async () => {
     const prompt = expected.greedyIds.slice(0, 8);
     const out = await model.generate(prompt, { maxNewTokens: 16 });
     expect(out[0]).toEqual(expected.greedyIds);

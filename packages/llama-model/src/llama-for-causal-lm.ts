@@ -1,24 +1,24 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { LlamatsError, ShapeMismatchError, ValidationError } from '@llamats/core';
-import { isLlamaConfig, parseLlamaConfig, type LlamaConfig } from './config.js';
-import { buildAttentionMask } from './attention-mask.js';
-import { causalLmLoss, type LabelsInput, type LossReduction } from './causal-lm-loss.js';
-import { decoderLayer, type DecoderLayerWeights } from './decoder-layer.js';
-import { checkpointed, collectVariables } from './gradient-checkpoint.js';
-import { generateIds, generateStream, type GenerateOptions, type StreamedToken } from './generate.js';
-import { initialParameters } from './init-weights.js';
-import type { KvCache } from './kv-cache.js';
-import { Linear, isPlainLinear, type LinearLayer } from './linear.js';
-import { loadPretrained, type FromPretrainedOptions } from './load-pretrained.js';
-import { checkedMask, idsToTensor, type IdsInput } from './model-inputs.js';
-import { LAYER_LINEARS } from './parameter-shapes.js';
-import { rmsNorm } from './rms-norm.js';
-import { ropeTables } from './rope.js';
-import { decodeStep, type DecodeLayerWeights } from './decode-step.js';
-import { savePretrained, type SavePretrainedOptions } from './save-pretrained.js';
-import type { EmbeddingTable } from './embedding-table.js';
-import { buildVocabLayers, type LlamaModelOptions } from './vocab-layers.js';
-import { parseChunkName } from './weight-chunks.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { LlamatsError, ShapeMismatchError, ValidationError } from "@llamats/core";
+import { isLlamaConfig, parseLlamaConfig, type LlamaConfig } from "./config.js";
+import { buildAttentionMask } from "./attention-mask.js";
+import { causalLmLoss, type LabelsInput, type LossReduction } from "./causal-lm-loss.js";
+import { decoderLayer, type DecoderLayerWeights } from "./decoder-layer.js";
+import { checkpointed, collectVariables } from "./gradient-checkpoint.js";
+import { generateIds, generateStream, type GenerateOptions, type StreamedToken } from "./generate.js";
+import { initialParameters } from "./init-weights.js";
+import type { KvCache } from "./kv-cache.js";
+import { Linear, isPlainLinear, type LinearLayer } from "./linear.js";
+import { loadPretrained, type FromPretrainedOptions } from "./load-pretrained.js";
+import { checkedMask, idsToTensor, type IdsInput } from "./model-inputs.js";
+import { LAYER_LINEARS } from "./parameter-shapes.js";
+import { rmsNorm } from "./rms-norm.js";
+import { ropeTables } from "./rope.js";
+import { decodeStep, type DecodeLayerWeights } from "./decode-step.js";
+import { savePretrained, type SavePretrainedOptions } from "./save-pretrained.js";
+import type { EmbeddingTable } from "./embedding-table.js";
+import { buildVocabLayers, type LlamaModelOptions } from "./vocab-layers.js";
+import { parseChunkName } from "./weight-chunks.js";
 
 export interface ForwardOptions {
   /** 1 for real tokens, 0 for padding; [batch, seq]. */
@@ -83,7 +83,7 @@ export class LlamaForCausalLM {
         this.linears.set(full, new Linear(this.param(`${full}.weight`), this.params.get(`${full}.bias`) ?? null));
       }
     }
-    this.linears.set('lm_head', head);
+    this.linears.set("lm_head", head);
   }
 
   /** Does nothing: the model keeps no backend-specific helpers any more (wasm's cached Wᵀ is gone). Kept for callers. */
@@ -92,15 +92,19 @@ export class LlamaForCausalLM {
   private decodeWeights(i: number): DecodeLayerWeights {
     const prefix = `model.layers.${i}`;
     const linear = (name: string): LinearLayer => this.getLinear(`${prefix}.${name}`);
-    const qkv: [LinearLayer, LinearLayer, LinearLayer] = [linear('self_attn.q_proj'), linear('self_attn.k_proj'), linear('self_attn.v_proj')];
-    const gateUp: [LinearLayer, LinearLayer] = [linear('mlp.gate_proj'), linear('mlp.up_proj')];
+    const qkv: [LinearLayer, LinearLayer, LinearLayer] = [
+      linear("self_attn.q_proj"),
+      linear("self_attn.k_proj"),
+      linear("self_attn.v_proj"),
+    ];
+    const gateUp: [LinearLayer, LinearLayer] = [linear("mlp.gate_proj"), linear("mlp.up_proj")];
     return {
       inputLayernorm: this.param(`${prefix}.input_layernorm.weight`),
       postAttentionLayernorm: this.param(`${prefix}.post_attention_layernorm.weight`),
       qkv,
-      o: linear('self_attn.o_proj'),
+      o: linear("self_attn.o_proj"),
       gateUp,
-      down: linear('mlp.down_proj'),
+      down: linear("mlp.down_proj"),
     };
   }
 
@@ -111,8 +115,8 @@ export class LlamaForCausalLM {
       config: this.config,
       hidden: this.embedding.lookupNoGrad(tf.reshape(inputIds!, [-1]) as tf.Tensor1D),
       layers: Array.from({ length: this.config.numHiddenLayers }, (_, i) => this.decodeWeights(i)),
-      norm: this.param('model.norm.weight'),
-      lmHead: this.getLinear('lm_head'),
+      norm: this.param("model.norm.weight"),
+      lmHead: this.getLinear("lm_head"),
       positions: options.positions.map((row) => row[0]),
       attentionMask: options.attentionMask,
       cache: options.cache,
@@ -120,13 +124,19 @@ export class LlamaForCausalLM {
   }
 
   /** Loads config.json and safetensors weights from a local directory or a Hub repo id. */
-  static async fromPretrained(repoIdOrDir: string, options: FromPretrainedOptions & LlamaModelOptions = {}): Promise<LlamaForCausalLM> {
+  static async fromPretrained(
+    repoIdOrDir: string,
+    options: FromPretrainedOptions & LlamaModelOptions = {},
+  ): Promise<LlamaForCausalLM> {
     const { config, parameters } = await loadPretrained(repoIdOrDir, options);
     return new LlamaForCausalLM(config, parameters, options);
   }
 
   /** A randomly initialised model, as HF initialises one: normal(0, initializer_range), norms 1, biases 0. */
-  static fromConfig(config: LlamaConfig | Record<string, unknown>, options: { seed?: number } & LlamaModelOptions = {}): LlamaForCausalLM {
+  static fromConfig(
+    config: LlamaConfig | Record<string, unknown>,
+    options: { seed?: number } & LlamaModelOptions = {},
+  ): LlamaForCausalLM {
     const parsed = isLlamaConfig(config) ? config : parseLlamaConfig(config);
     return new LlamaForCausalLM(parsed, initialParameters(parsed, options.seed), options);
   }
@@ -138,7 +148,7 @@ export class LlamaForCausalLM {
   }
 
   private checkAlive(): void {
-    if (this.disposed) throw new LlamatsError('This model was disposed; load it again to use it.');
+    if (this.disposed) throw new LlamatsError("This model was disposed; load it again to use it.");
   }
 
   /** HF names of every addressable linear layer: 'model.layers.0.self_attn.q_proj', ..., 'lm_head'. */
@@ -148,7 +158,10 @@ export class LlamaForCausalLM {
 
   getLinear(name: string): LinearLayer {
     const layer = this.linears.get(name);
-    if (!layer) throw new LlamatsError(`No linear layer named "${name}"; linearNames() lists them (e.g. model.layers.0.self_attn.q_proj).`);
+    if (!layer)
+      throw new LlamatsError(
+        `No linear layer named "${name}"; linearNames() lists them (e.g. model.layers.0.self_attn.q_proj).`,
+      );
     return layer;
   }
 
@@ -162,13 +175,14 @@ export class LlamaForCausalLM {
     }
     this.linears.set(name, layer);
     // A plain Linear (e.g. after merging an adapter) becomes the parameter under this name.
-    if (isPlainLinear(layer) && name !== 'lm_head') {
+    if (isPlainLinear(layer) && name !== "lm_head") {
       this.params.set(`${name}.weight`, layer.weight);
       if (layer.bias) this.params.set(`${name}.bias`, layer.bias);
     } else if (isPlainLinear(layer) && !this.config.tieWordEmbeddings) {
       // A whole head replaces its row chunks under the HF name.
-      for (const key of [...this.params.keys()]) if (parseChunkName(key)?.name === 'lm_head.weight') this.params.delete(key);
-      this.params.set('lm_head.weight', layer.weight);
+      for (const key of [...this.params.keys()])
+        if (parseChunkName(key)?.name === "lm_head.weight") this.params.delete(key);
+      this.params.set("lm_head.weight", layer.weight);
     }
   }
 
@@ -191,7 +205,11 @@ export class LlamaForCausalLM {
     return tf.tidy(() => {
       const ids = idsToTensor(inputIds, this.config.vocabSize);
       const [batch, seq] = ids.shape;
-      return tf.reshape(this.embedding.lookup(tf.reshape(ids, [-1]) as tf.Tensor1D), [batch, seq, this.config.hiddenSize]) as tf.Tensor3D;
+      return tf.reshape(this.embedding.lookup(tf.reshape(ids, [-1]) as tf.Tensor1D), [
+        batch,
+        seq,
+        this.config.hiddenSize,
+      ]) as tf.Tensor3D;
     });
   }
 
@@ -212,15 +230,23 @@ export class LlamaForCausalLM {
     return {
       inputLayernorm: this.param(`${prefix}.input_layernorm.weight`),
       postAttentionLayernorm: this.param(`${prefix}.post_attention_layernorm.weight`),
-      attention: { q: linear('self_attn.q_proj'), k: linear('self_attn.k_proj'), v: linear('self_attn.v_proj'), o: linear('self_attn.o_proj') },
-      mlp: { gate: linear('mlp.gate_proj'), up: linear('mlp.up_proj'), down: linear('mlp.down_proj') },
+      attention: {
+        q: linear("self_attn.q_proj"),
+        k: linear("self_attn.k_proj"),
+        v: linear("self_attn.v_proj"),
+        o: linear("self_attn.o_proj"),
+      },
+      mlp: { gate: linear("mlp.gate_proj"), up: linear("mlp.up_proj"), down: linear("mlp.down_proj") },
     };
   }
 
   private layerVariables(w: DecoderLayerWeights): tf.Variable[] {
-    const all = [w.inputLayernorm, w.postAttentionLayernorm, ...Object.values(w.attention), ...Object.values(w.mlp)].flatMap((l) =>
-      collectVariables(l as LinearLayer | tf.Tensor),
-    );
+    const all = [
+      w.inputLayernorm,
+      w.postAttentionLayernorm,
+      ...Object.values(w.attention),
+      ...Object.values(w.mlp),
+    ].flatMap((l) => collectVariables(l as LinearLayer | tf.Tensor));
     return [...new Set(all)];
   }
 
@@ -244,13 +270,18 @@ export class LlamaForCausalLM {
         const constants = mask ? [cos, sin, mask] : [cos, sin];
         const block = (x: tf.Tensor, c: tf.Tensor, s: tf.Tensor, m?: tf.Tensor): tf.Tensor =>
           decoderLayer(x as tf.Tensor3D, weights, { config: this.config, cos: c, sin: s, mask: m ?? null });
-        hidden = checkpointed(block as (x: tf.Tensor, ...c: tf.Tensor[]) => tf.Tensor, hidden, constants, this.layerVariables(weights)) as tf.Tensor3D;
+        hidden = checkpointed(
+          block as (x: tf.Tensor, ...c: tf.Tensor[]) => tf.Tensor,
+          hidden,
+          constants,
+          this.layerVariables(weights),
+        ) as tf.Tensor3D;
       } else {
         const ctx = { config: this.config, cos, sin, mask, ...(cache ? { cache: { kv: cache, layer: i } } : {}) };
         hidden = decoderLayer(hidden, weights, ctx);
       }
     }
-    return rmsNorm(hidden, this.param('model.norm.weight'), this.config.rmsNormEps) as tf.Tensor3D;
+    return rmsNorm(hidden, this.param("model.norm.weight"), this.config.rmsNormEps) as tf.Tensor3D;
   }
 
   /**
@@ -269,24 +300,30 @@ export class LlamaForCausalLM {
         attentionMask,
         checkpoint: options.gradientCheckpointing ?? this.gradientCheckpointing,
       });
-      const logits = this.getLinear('lm_head').apply(hidden) as tf.Tensor3D;
+      const logits = this.getLinear("lm_head").apply(hidden) as tf.Tensor3D;
       if (options.labels === undefined) return { logits };
-      return { logits, loss: causalLmLoss(logits, options.labels, { reduction: options.lossReduction ?? 'mean' }) };
+      return { logits, loss: causalLmLoss(logits, options.labels, { reduction: options.lossReduction ?? "mean" }) };
     });
   }
 
   /** Exactly one of ids or embeddings, as embeddings [batch, seq, hidden] (HF's rule for input_ids / inputs_embeds). */
   private inputEmbeddings(inputIds: IdsInput | null, inputsEmbeds: tf.Tensor3D | undefined): tf.Tensor3D {
     if ((inputIds === null || inputIds === undefined) === (inputsEmbeds === undefined)) {
-      throw new ValidationError('forward: give exactly one of inputIds and inputsEmbeds (pass null as inputIds to use inputsEmbeds).', { location: 'inputsEmbeds' });
+      throw new ValidationError(
+        "forward: give exactly one of inputIds and inputsEmbeds (pass null as inputIds to use inputsEmbeds).",
+        { location: "inputsEmbeds" },
+      );
     }
     if (inputsEmbeds === undefined) return this.embedTokens(inputIds!);
     if (inputsEmbeds.rank !== 3 || inputsEmbeds.shape[2] !== this.config.hiddenSize) {
-      throw new ShapeMismatchError(`inputs_embeds must be [batch, seq, ${this.config.hiddenSize}], found [${inputsEmbeds.shape.join(', ')}].`, {
-        tensor: 'inputs_embeds',
-        expected: [-1, -1, this.config.hiddenSize],
-        found: [...inputsEmbeds.shape],
-      });
+      throw new ShapeMismatchError(
+        `inputs_embeds must be [batch, seq, ${this.config.hiddenSize}], found [${inputsEmbeds.shape.join(", ")}].`,
+        {
+          tensor: "inputs_embeds",
+          expected: [-1, -1, this.config.hiddenSize],
+          found: [...inputsEmbeds.shape],
+        },
+      );
     }
     return inputsEmbeds;
   }
@@ -295,20 +332,30 @@ export class LlamaForCausalLM {
   forwardCached(options: CachedStepOptions): tf.Tensor {
     this.checkAlive();
     return tf.tidy(() => {
-      if (options.inputIds && !options.inputsEmbeds && options.inputIds.shape[1] === 1 && options.lastOnly) return this.decodeStep(options);
+      if (options.inputIds && !options.inputsEmbeds && options.inputIds.shape[1] === 1 && options.lastOnly)
+        return this.decodeStep(options);
       const embeds = this.inputEmbeddings(options.inputIds ?? null, options.inputsEmbeds);
-      let hidden = this.hiddenStates({ embeds, positions: options.positions, attentionMask: options.attentionMask, cache: options.cache, checkpoint: false });
+      let hidden = this.hiddenStates({
+        embeds,
+        positions: options.positions,
+        attentionMask: options.attentionMask,
+        cache: options.cache,
+        checkpoint: false,
+      });
       if (options.lastOnly) {
         const [batch, seq, size] = hidden.shape;
         hidden = tf.slice(hidden, [0, seq - 1, 0], [batch, 1, size]);
-        return tf.reshape(this.getLinear('lm_head').apply(hidden), [batch, this.config.vocabSize]);
+        return tf.reshape(this.getLinear("lm_head").apply(hidden), [batch, this.config.vocabSize]);
       }
-      return this.getLinear('lm_head').apply(hidden);
+      return this.getLinear("lm_head").apply(hidden);
     });
   }
 
   /** Generates up to maxNewTokens per row; returns prompt + new ids for each row (pads stripped from left-padded prompts? no: kept as given). */
-  generate(inputIds: readonly number[] | readonly (readonly number[])[], options: GenerateOptions): Promise<number[][]> {
+  generate(
+    inputIds: readonly number[] | readonly (readonly number[])[],
+    options: GenerateOptions,
+  ): Promise<number[][]> {
     this.checkAlive();
     return generateIds(this, inputIds, options);
   }
@@ -322,7 +369,7 @@ export class LlamaForCausalLM {
   /** Writes config.json and model.safetensors (HF names) that transformers loads. */
   savePretrained(dir: string, options: SavePretrainedOptions = {}): Promise<void> {
     this.checkAlive();
-    return savePretrained(dir, { config: this.config, parameters: this.params, dtype: options.dtype ?? 'float32' });
+    return savePretrained(dir, { config: this.config, parameters: this.params, dtype: options.dtype ?? "float32" });
   }
 
   /** Frees every variable the model owns (and the tied head once). */

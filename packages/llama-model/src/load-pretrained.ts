@@ -1,15 +1,23 @@
-import { readFile } from 'node:fs/promises';
-import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, FormatError, SafetensorsError, ShapeMismatchError, openSafetensors, openTorchCheckpoint, type SafetensorsReader } from '@llamats/core';
-import { parseLlamaConfig, type LlamaConfig } from './config.js';
-import { expectedParameterShapes } from './parameter-shapes.js';
-import { resolveModelFile, type ResolveOptions } from './resolve-model-file.js';
-import { resolveWeights } from './resolve-weights.js';
-import { chunkName, resolveMaxTensorBytes, rowChunks, SPLITTABLE_PARAMETERS } from './weight-chunks.js';
+import { readFile } from "node:fs/promises";
+import * as tf from "@tensorflow/tfjs-core";
+import {
+  ConfigError,
+  FormatError,
+  SafetensorsError,
+  ShapeMismatchError,
+  openSafetensors,
+  openTorchCheckpoint,
+  type SafetensorsReader,
+} from "@llamats/core";
+import { parseLlamaConfig, type LlamaConfig } from "./config.js";
+import { expectedParameterShapes } from "./parameter-shapes.js";
+import { resolveModelFile, type ResolveOptions } from "./resolve-model-file.js";
+import { resolveWeights } from "./resolve-weights.js";
+import { chunkName, resolveMaxTensorBytes, rowChunks, SPLITTABLE_PARAMETERS } from "./weight-chunks.js";
 
 export interface LoadProgress {
   /** 'download' while files are fetched (Hub), 'weights' while tensors are read. */
-  stage: 'download' | 'weights';
+  stage: "download" | "weights";
   loaded: number;
   total: number;
   /** The file or tensor being handled. */
@@ -41,16 +49,24 @@ function hubOptions(options: FromPretrainedOptions): ResolveOptions {
     ...(accessToken !== undefined ? { accessToken } : {}),
     ...(hubUrl !== undefined ? { hubUrl } : {}),
     ...(fetch ? { fetch } : {}),
-    ...(onProgress ? { onProgress: (e) => onProgress({ stage: 'download', loaded: e.loaded, total: e.total ?? 0, name: e.file }) } : {}),
+    ...(onProgress
+      ? { onProgress: (e) => onProgress({ stage: "download", loaded: e.loaded, total: e.total ?? 0, name: e.file }) }
+      : {}),
   };
 }
 
-async function readConfig(repoIdOrDir: string, options: FromPretrainedOptions): Promise<{ config: LlamaConfig; path: string }> {
-  const path = await resolveModelFile(repoIdOrDir, 'config.json', hubOptions(options));
-  if (!path) throw new ConfigError(`${repoIdOrDir}: there is no config.json, so this is not a transformers model repo.`, { key: 'config.json' });
+async function readConfig(
+  repoIdOrDir: string,
+  options: FromPretrainedOptions,
+): Promise<{ config: LlamaConfig; path: string }> {
+  const path = await resolveModelFile(repoIdOrDir, "config.json", hubOptions(options));
+  if (!path)
+    throw new ConfigError(`${repoIdOrDir}: there is no config.json, so this is not a transformers model repo.`, {
+      key: "config.json",
+    });
   let raw: unknown;
   try {
-    raw = JSON.parse(await readFile(path, 'utf8'));
+    raw = JSON.parse(await readFile(path, "utf8"));
   } catch (cause) {
     throw new FormatError(`${path}: not valid JSON (${(cause as Error).message}).`, { file: path, cause });
   }
@@ -66,31 +82,38 @@ async function readConfig(repoIdOrDir: string, options: FromPretrainedOptions): 
 async function openWeights(repoIdOrDir: string, options: FromPretrainedOptions): Promise<SafetensorsReader> {
   const weights = await resolveWeights(repoIdOrDir, {
     ...hubOptions(options),
-    onShard: ({ index, count, file }) => options.onProgress?.({ stage: 'download', loaded: index, total: count, name: file }),
+    onShard: ({ index, count, file }) =>
+      options.onProgress?.({ stage: "download", loaded: index, total: count, name: file }),
   });
   // A PyTorch checkpoint's pickle is read with an allowlist of tensor globals only: the file stays data.
-  return weights.format === 'safetensors' ? openSafetensors(weights.path) : openTorchCheckpoint(weights.path);
+  return weights.format === "safetensors" ? openSafetensors(weights.path) : openTorchCheckpoint(weights.path);
 }
 
 /** Checks every expected tensor is present with its shape before any is read: one clear error names the first mismatch. */
 function checkTensors(reader: SafetensorsReader, expected: Map<string, number[]>, configPath: string): void {
   for (const [name, shape] of expected) {
     if (!reader.has(name)) {
-      throw new SafetensorsError(`${reader.path}: tensor "${name}" is missing (${configPath} needs it, with shape [${shape.join(', ')}]).`, {
-        file: reader.path,
-        tensor: name,
-      });
+      throw new SafetensorsError(
+        `${reader.path}: tensor "${name}" is missing (${configPath} needs it, with shape [${shape.join(", ")}]).`,
+        {
+          file: reader.path,
+          tensor: name,
+        },
+      );
     }
     const info = reader.info(name);
     if (info.shape.length !== shape.length || info.shape.some((d, i) => d !== shape[i])) {
       throw new ShapeMismatchError(
-        `${info.file}: tensor "${name}" has shape [${info.shape.join(', ')}], but ${configPath} implies [${shape.join(', ')}].`,
+        `${info.file}: tensor "${name}" has shape [${info.shape.join(", ")}], but ${configPath} implies [${shape.join(", ")}].`,
         { tensor: name, expected: shape, found: info.shape },
       );
     }
     // F64 is rounded to float32 as transformers' default dtype would; integer weights are a mistake, not a format.
-    if (!['F32', 'F16', 'BF16', 'F64'].includes(info.dtype)) {
-      throw new SafetensorsError(`${info.file}: tensor "${name}" is ${info.dtype}; llamats loads F32, F16, BF16 and F64 weights.`, { file: info.file, tensor: name });
+    if (!["F32", "F16", "BF16", "F64"].includes(info.dtype)) {
+      throw new SafetensorsError(
+        `${info.file}: tensor "${name}" is ${info.dtype}; llamats loads F32, F16, BF16 and F64 weights.`,
+        { file: info.file, tensor: name },
+      );
     }
   }
 }
@@ -112,15 +135,17 @@ export async function loadPretrained(
       options.signal?.throwIfAborted();
       const values = await reader.readFloat32(name);
       // Too big to bind on WebGPU: never built whole, only as row chunks (see weight-chunks.ts).
-      const ranges = (SPLITTABLE_PARAMETERS as readonly string[]).includes(name) ? rowChunks(shape[0], shape[1], maxBytes) : [[0, shape[0]] as [number, number]];
+      const ranges = (SPLITTABLE_PARAMETERS as readonly string[]).includes(name)
+        ? rowChunks(shape[0], shape[1], maxBytes)
+        : [[0, shape[0]] as [number, number]];
       for (const range of ranges) {
         const rows = range[1] - range[0];
         const part = ranges.length === 1 ? values : values.subarray(range[0] * shape[1], range[1] * shape[1]);
-        const tensor = tf.tensor(part, ranges.length === 1 ? shape : [rows, shape[1]], 'float32');
+        const tensor = tf.tensor(part, ranges.length === 1 ? shape : [rows, shape[1]], "float32");
         parameters.set(ranges.length === 1 ? name : chunkName(name, range), tf.variable(tensor, true));
         tensor.dispose();
       }
-      options.onProgress?.({ stage: 'weights', loaded: ++loaded, total: expected.size, name });
+      options.onProgress?.({ stage: "weights", loaded: ++loaded, total: expected.size, name });
     }
   } catch (error) {
     for (const v of parameters.values()) v.dispose();

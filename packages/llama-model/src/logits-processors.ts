@@ -58,7 +58,12 @@ export function softmax(logits: Float32Array): Float64Array {
 }
 
 /** Applies the configured processors in place. */
-export function processLogits(logits: Float32Array, seenIds: Iterable<number>, options: LogitsProcessingOptions, sampling: boolean): void {
+export function processLogits(
+  logits: Float32Array,
+  seenIds: Iterable<number>,
+  options: LogitsProcessingOptions,
+  sampling: boolean,
+): void {
   if (options.repetitionPenalty !== undefined) applyRepetitionPenalty(logits, seenIds, options.repetitionPenalty);
   if (!sampling) return;
   if (options.temperature !== undefined) applyTemperature(logits, options.temperature);

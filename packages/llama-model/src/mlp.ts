@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { swiglu } from '@llamats/core';
-import type { LinearLayer } from './linear.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { swiglu } from "@llamats/core";
+import type { LinearLayer } from "./linear.js";
 
 export interface MlpProjections {
   gate: LinearLayer;

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
-import type { LogitsProcessingOptions } from './logits-processors.js';
+import * as tf from "@tensorflow/tfjs-core";
+import type { LogitsProcessingOptions } from "./logits-processors.js";
 
 export interface NextTokenOptions extends LogitsProcessingOptions {
   /** Draw from the processed distribution (HF's do_sample); otherwise the argmax. */
@@ -17,7 +17,7 @@ function repetitionPenalty(logits: tf.Tensor2D, seenIds: readonly (readonly numb
     for (const id of new Set(row)) pairs.push(b, id);
   });
   if (pairs.length === 0 || penalty === 1) return logits;
-  const indices = tf.tensor2d(pairs, [pairs.length / 2, 2], 'int32');
+  const indices = tf.tensor2d(pairs, [pairs.length / 2, 2], "int32");
   const scores = tf.gatherND(logits, indices) as tf.Tensor1D;
   const penalized = tf.where(tf.less(scores, 0), tf.mul(scores, penalty), tf.div(scores, penalty));
   return tf.add(logits, tf.scatterND(indices, tf.sub(penalized, scores), logits.shape)) as tf.Tensor2D;
@@ -28,7 +28,11 @@ function topK(logits: tf.Tensor2D, k: number): tf.Tensor2D {
   const vocab = logits.shape[1];
   if (k <= 0 || k >= vocab) return logits;
   const kth = tf.slice(tf.topk(logits, k).values, [0, k - 1], [-1, 1]);
-  return tf.where(tf.less(logits, tf.broadcastTo(kth, logits.shape)), tf.fill(logits.shape, -Infinity), logits) as tf.Tensor2D;
+  return tf.where(
+    tf.less(logits, tf.broadcastTo(kth, logits.shape)),
+    tf.fill(logits.shape, -Infinity),
+    logits,
+  ) as tf.Tensor2D;
 }
 
 /**
@@ -41,13 +45,16 @@ function topP(logits: tf.Tensor2D, p: number): tf.Tensor2D {
   const [batch, vocab] = logits.shape;
   const sorted = tf.topk(tf.reverse(logits, 1), vocab);
   const after = tf.cumsum(tf.softmax(sorted.values), 1, true);
-  const kept = tf.sum(tf.cast(tf.less(after, tf.fill(after.shape, p)), 'int32'), 1, true);
+  const kept = tf.sum(tf.cast(tf.less(after, tf.fill(after.shape, p)), "int32"), 1, true);
   // The last kept token in sorted order: its score and id bound what stays.
   // Flat positions of each row's last kept token (gather with batchDims is unreliable on tfjs-wasm).
-  const lastKept = tf.add(tf.sub(kept, tf.scalar(1, 'int32')), tf.reshape(tf.range(0, batch * vocab, vocab, 'int32'), [batch, 1]));
+  const lastKept = tf.add(
+    tf.sub(kept, tf.scalar(1, "int32")),
+    tf.reshape(tf.range(0, batch * vocab, vocab, "int32"), [batch, 1]),
+  );
   const boundScore = tf.gather(tf.reshape(sorted.values, [-1]), lastKept);
-  const boundId = tf.sub(tf.scalar(vocab - 1, 'int32'), tf.gather(tf.reshape(sorted.indices, [-1]), lastKept));
-  const ids = tf.broadcastTo(tf.range(0, vocab, 1, 'int32'), [batch, vocab]);
+  const boundId = tf.sub(tf.scalar(vocab - 1, "int32"), tf.gather(tf.reshape(sorted.indices, [-1]), lastKept));
+  const ids = tf.broadcastTo(tf.range(0, vocab, 1, "int32"), [batch, vocab]);
   const [score, id] = [tf.broadcastTo(boundScore, [batch, vocab]), tf.broadcastTo(boundId, [batch, vocab])];
   const dropped = tf.logicalOr(tf.less(logits, score), tf.logicalAnd(tf.equal(logits, score), tf.less(ids, id)));
   return tf.where(dropped, tf.fill(logits.shape, -Infinity), logits) as tf.Tensor2D;
@@ -59,10 +66,17 @@ function sample(logits: tf.Tensor2D, uniforms: readonly number[]): tf.Tensor1D {
   const probs = tf.softmax(logits);
   const cumulative = tf.cumsum(probs, 1);
   const u = tf.tensor2d(uniforms.slice(0, batch), [batch, 1]);
-  const below = tf.sum(tf.cast(tf.lessEqual(cumulative, tf.broadcastTo(u, [batch, vocab])), 'int32'), 1);
+  const below = tf.sum(tf.cast(tf.lessEqual(cumulative, tf.broadcastTo(u, [batch, vocab])), "int32"), 1);
   // Rounding can leave the total mass under u: fall back to the last id that can be drawn.
-  const ids = tf.range(0, vocab, 1, 'int32');
-  const lastDrawable = tf.max(tf.where(tf.greater(probs, tf.zeros([batch, vocab])), tf.broadcastTo(ids, [batch, vocab]), tf.fill([batch, vocab], -1, 'int32')), 1);
+  const ids = tf.range(0, vocab, 1, "int32");
+  const lastDrawable = tf.max(
+    tf.where(
+      tf.greater(probs, tf.zeros([batch, vocab])),
+      tf.broadcastTo(ids, [batch, vocab]),
+      tf.fill([batch, vocab], -1, "int32"),
+    ),
+    1,
+  );
   return tf.minimum(below, lastDrawable) as tf.Tensor1D;
 }
 
@@ -73,13 +87,15 @@ function sample(logits: tf.Tensor2D, uniforms: readonly number[]): tf.Tensor1D {
 export function chooseNextTokens(logits: tf.Tensor2D, options: NextTokenOptions): tf.Tensor1D {
   return tf.tidy(() => {
     let scores = logits;
-    if (options.repetitionPenalty !== undefined) scores = repetitionPenalty(scores, options.seenIds, options.repetitionPenalty);
+    if (options.repetitionPenalty !== undefined)
+      scores = repetitionPenalty(scores, options.seenIds, options.repetitionPenalty);
     // The argmax kernel (one pass; an exact tie of float logits, where backends may pick different ids, is rare).
-    if (!options.sampling) return tf.cast(tf.argMax(scores, -1), 'int32') as tf.Tensor1D;
+    if (!options.sampling) return tf.cast(tf.argMax(scores, -1), "int32") as tf.Tensor1D;
     if (options.temperature !== undefined && options.temperature !== 1) scores = tf.div(scores, options.temperature);
     if (options.topK !== undefined) scores = topK(scores, options.topK);
     if (options.topP !== undefined) scores = topP(scores, options.topP);
-    if (!options.uniforms || options.uniforms.length < scores.shape[0]) throw new RangeError('chooseNextTokens: sampling needs one uniform draw per row.');
+    if (!options.uniforms || options.uniforms.length < scores.shape[0])
+      throw new RangeError("chooseNextTokens: sampling needs one uniform draw per row.");
     return sample(scores, options.uniforms);
   });
 }

@@ -1,4 +1,4 @@
-import { resolveRepoFile } from '@llamats/core';
+import { resolveRepoFile } from "@llamats/core";
 
 export interface ResolveOptions {
   revision?: string;
@@ -15,6 +15,10 @@ export interface ResolveOptions {
 }
 
 /** Local path of `file` in a model directory or Hub repo (downloaded into the HF cache), or null if the repo has no such file. */
-export function resolveModelFile(repoIdOrDir: string, file: string, options: ResolveOptions = {}): Promise<string | null> {
+export function resolveModelFile(
+  repoIdOrDir: string,
+  file: string,
+  options: ResolveOptions = {},
+): Promise<string | null> {
   return resolveRepoFile({ repo: repoIdOrDir, file, ...options });
 }

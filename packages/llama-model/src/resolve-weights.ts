@@ -1,15 +1,15 @@
-import { readFile } from 'node:fs/promises';
-import { FormatError, HubError, SafetensorsError } from '@llamats/core';
-import { resolveModelFile, type ResolveOptions } from './resolve-model-file.js';
+import { readFile } from "node:fs/promises";
+import { FormatError, HubError, SafetensorsError } from "@llamats/core";
+import { resolveModelFile, type ResolveOptions } from "./resolve-model-file.js";
 
-export type WeightFormat = 'safetensors' | 'pytorch';
+export type WeightFormat = "safetensors" | "pytorch";
 
 /** Weight files fromPretrained looks for, preferred first: safetensors over PyTorch pickles (data only, faster), an index over one file (as transformers). */
 export const WEIGHT_FILES: readonly { file: string; format: WeightFormat; sharded: boolean }[] = [
-  { file: 'model.safetensors.index.json', format: 'safetensors', sharded: true },
-  { file: 'model.safetensors', format: 'safetensors', sharded: false },
-  { file: 'pytorch_model.bin.index.json', format: 'pytorch', sharded: true },
-  { file: 'pytorch_model.bin', format: 'pytorch', sharded: false },
+  { file: "model.safetensors.index.json", format: "safetensors", sharded: true },
+  { file: "model.safetensors", format: "safetensors", sharded: false },
+  { file: "pytorch_model.bin.index.json", format: "pytorch", sharded: true },
+  { file: "pytorch_model.bin", format: "pytorch", sharded: false },
 ];
 
 export interface ResolvedWeights {
@@ -25,8 +25,9 @@ export interface ResolveWeightsOptions extends ResolveOptions {
 
 async function shardNames(index: string): Promise<string[]> {
   try {
-    const weightMap = (JSON.parse(await readFile(index, 'utf8')) as { weight_map?: unknown }).weight_map;
-    if (typeof weightMap !== 'object' || weightMap === null || Array.isArray(weightMap)) throw new Error('it has no "weight_map" object');
+    const weightMap = (JSON.parse(await readFile(index, "utf8")) as { weight_map?: unknown }).weight_map;
+    if (typeof weightMap !== "object" || weightMap === null || Array.isArray(weightMap))
+      throw new Error('it has no "weight_map" object');
     return [...new Set(Object.values(weightMap as Record<string, string>))];
   } catch (cause) {
     throw new FormatError(`${index}: not a shard index (${(cause as Error).message}).`, { file: index, cause });
@@ -34,7 +35,10 @@ async function shardNames(index: string): Promise<string[]> {
 }
 
 /** Finds the preferred weights of a model folder or Hub repo and fetches every shard an index lists. */
-export async function resolveWeights(repoIdOrDir: string, options: ResolveWeightsOptions = {}): Promise<ResolvedWeights> {
+export async function resolveWeights(
+  repoIdOrDir: string,
+  options: ResolveWeightsOptions = {},
+): Promise<ResolvedWeights> {
   const { onShard, ...resolveOptions } = options;
   let offlineMiss: unknown;
   for (const candidate of WEIGHT_FILES) {
@@ -55,12 +59,16 @@ export async function resolveWeights(repoIdOrDir: string, options: ResolveWeight
       for (const [index, shard] of shards.entries()) {
         onShard?.({ index, count: shards.length, file: shard });
         if (!(await resolveModelFile(repoIdOrDir, shard, resolveOptions))) {
-          throw new SafetensorsError(`${path} lists shard "${shard}", but ${repoIdOrDir} has no such file.`, { file: shard });
+          throw new SafetensorsError(`${path} lists shard "${shard}", but ${repoIdOrDir} has no such file.`, {
+            file: shard,
+          });
         }
       }
     }
     return { format: candidate.format, path };
   }
   if (offlineMiss) throw offlineMiss;
-  throw new FormatError(`${repoIdOrDir}: no weights found; looked for ${WEIGHT_FILES.map((w) => w.file).join(', ')}.`, { file: WEIGHT_FILES[1].file });
+  throw new FormatError(`${repoIdOrDir}: no weights found; looked for ${WEIGHT_FILES.map((w) => w.file).join(", ")}.`, {
+    file: WEIGHT_FILES[1].file,
+  });
 }

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
-import type { LlamaConfig } from './config.js';
+import * as tf from "@tensorflow/tfjs-core";
+import type { LlamaConfig } from "./config.js";
 
 const f32 = Math.fround;
 
@@ -11,7 +11,10 @@ function defaultInvFreq(base: number, dim: number): Float32Array {
 }
 
 /** Llama 3.1 scaling: long wavelengths divided by `factor`, short ones kept, a smooth ramp between. */
-function llama3InvFreq(inv: Float32Array, s: Extract<LlamaConfig['ropeScaling'], { ropeType: 'llama3' }>): Float32Array {
+function llama3InvFreq(
+  inv: Float32Array,
+  s: Extract<LlamaConfig["ropeScaling"], { ropeType: "llama3" }>,
+): Float32Array {
   const lowFreqWavelen = s.originalMaxPositionEmbeddings / s.lowFreqFactor;
   const highFreqWavelen = s.originalMaxPositionEmbeddings / s.highFreqFactor;
   const out = new Float32Array(inv.length);
@@ -20,7 +23,9 @@ function llama3InvFreq(inv: Float32Array, s: Extract<LlamaConfig['ropeScaling'],
     let scaled = wavelen > lowFreqWavelen ? f32(inv[i] / s.factor) : inv[i];
     const isMedium = !(wavelen < highFreqWavelen) && !(wavelen > lowFreqWavelen);
     if (isMedium) {
-      const smooth = f32(f32(f32(s.originalMaxPositionEmbeddings / wavelen) - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor));
+      const smooth = f32(
+        f32(f32(s.originalMaxPositionEmbeddings / wavelen) - s.lowFreqFactor) / (s.highFreqFactor - s.lowFreqFactor),
+      );
       scaled = f32(f32(f32(f32(1 - smooth) * scaled) / s.factor) + f32(smooth * scaled));
     }
     out[i] = scaled;
@@ -36,23 +41,26 @@ export function computeInvFreq(config: LlamaConfig, seqLen = 0): Float32Array {
   const dim = config.headDim;
   const s = config.ropeScaling;
   switch (s.ropeType) {
-    case 'default':
+    case "default":
       return defaultInvFreq(config.ropeTheta, dim);
-    case 'linear':
+    case "linear":
       return defaultInvFreq(config.ropeTheta, dim).map((v) => f32(v / s.factor));
-    case 'dynamic': {
+    case "dynamic": {
       const maxPos = s.originalMaxPositionEmbeddings;
       const len = seqLen > maxPos ? seqLen : maxPos;
       const base = config.ropeTheta * Math.pow((s.factor * len) / maxPos - (s.factor - 1), dim / (dim - 2));
       return defaultInvFreq(base, dim);
     }
-    case 'llama3':
+    case "llama3":
       return llama3InvFreq(defaultInvFreq(config.ropeTheta, dim), s);
   }
 }
 
 /** cos and sin tables [batch, 1, seq, headDim] for per-row positions, in HF's rotate-half layout. */
-export function ropeTables(config: LlamaConfig, positions: readonly (readonly number[])[]): { cos: tf.Tensor4D; sin: tf.Tensor4D } {
+export function ropeTables(
+  config: LlamaConfig,
+  positions: readonly (readonly number[])[],
+): { cos: tf.Tensor4D; sin: tf.Tensor4D } {
   const batch = positions.length;
   const seq = positions[0]?.length ?? 0;
   let maxPos = 0;

@@ -1,6 +1,6 @@
-import { softmax } from './logits-processors.js';
+import { softmax } from "./logits-processors.js";
 
-export { seededRandom } from '@llamats/core';
+export { seededRandom } from "@llamats/core";
 
 /** Index of the largest score (the first one on ties, like torch.argmax). */
 export function argmax(logits: Float32Array): number {

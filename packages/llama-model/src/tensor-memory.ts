@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from "@tensorflow/tfjs-core";
 
 /** A float32 tensor's storage as the backend holds it: `array[offset ...]`, row-major. */
 export interface TensorMemory {
@@ -20,15 +20,15 @@ interface CpuBackendLike {
  * cache we own can be updated in place; null on other backends (GPU memory, native), which then concat.
  */
 export function writableData(t: tf.Tensor): TensorMemory | null {
-  if (t.dtype !== 'float32') return null;
+  if (t.dtype !== "float32") return null;
   const name = tf.getBackend();
-  if (name === 'wasm') {
+  if (name === "wasm") {
     const backend = tf.backend() as unknown as WasmBackendLike;
     const info = backend.dataIdMap.get(t.dataId as object);
     if (!info) return null;
     return { array: new Float32Array(backend.wasm.HEAPU8.buffer), offset: info.memoryOffset / 4 };
   }
-  if (name === 'cpu') {
+  if (name === "cpu") {
     const values = (tf.backend() as unknown as CpuBackendLike).data.get(t.dataId as object)?.values;
     return values instanceof Float32Array ? { array: values, offset: 0 } : null;
   }

@@ -1,12 +1,12 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, registerGradients } from '@llamats/core';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { countLossTokens } from './causal-lm-loss.js';
-import { denseMatMul } from './dense.js';
-import { Linear, type LinearLayer } from './linear.js';
-import { LlamaForCausalLM } from './llama-for-causal-lm.js';
-import { TEST_BACKENDS, readScalar } from '@llamats/core/testing';
-import { LLAMA1_SMALL } from './testing/tiny-configs.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { initBackend, registerGradients } from "@llamats/core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { countLossTokens } from "./causal-lm-loss.js";
+import { denseMatMul } from "./dense.js";
+import { Linear, type LinearLayer } from "./linear.js";
+import { LlamaForCausalLM } from "./llama-for-causal-lm.js";
+import { TEST_BACKENDS, readScalar } from "@llamats/core/testing";
+import { LLAMA1_SMALL } from "./testing/tiny-configs.js";
 
 const IDS = [
   [1, 5, 9, 14, 22, 7, 3, 40],
@@ -31,25 +31,35 @@ class AddLowRank implements LinearLayer {
   constructor(readonly base: LinearLayer) {
     this.inFeatures = base.inFeatures;
     this.outFeatures = base.outFeatures;
-    this.a = tf.variable(tf.randomNormal([2, base.inFeatures], 0, 0.3, 'float32', 3));
-    this.b = tf.variable(tf.randomNormal([base.outFeatures, 2], 0, 0.3, 'float32', 4));
+    this.a = tf.variable(tf.randomNormal([2, base.inFeatures], 0, 0.3, "float32", 3));
+    this.b = tf.variable(tf.randomNormal([base.outFeatures, 2], 0, 0.3, "float32", 4));
   }
   apply(x: tf.Tensor): tf.Tensor {
-    return tf.tidy(() => tf.add(this.base.apply(x), tf.reshape(tf.matMul(tf.matMul(tf.reshape(x, [-1, this.inFeatures]), this.a, false, true), this.b, false, true), [...x.shape.slice(0, -1), this.outFeatures])));
+    return tf.tidy(() =>
+      tf.add(
+        this.base.apply(x),
+        tf.reshape(
+          tf.matMul(tf.matMul(tf.reshape(x, [-1, this.inFeatures]), this.a, false, true), this.b, false, true),
+          [...x.shape.slice(0, -1), this.outFeatures],
+        ),
+      ),
+    );
   }
 }
 
-describe.each(TEST_BACKENDS)('training hooks on %s', (backend) => {
+describe.each(TEST_BACKENDS)("training hooks on %s", (backend) => {
   beforeAll(async () => {
     await initBackend({ backend });
     await registerGradients();
   });
 
-  it('denseMatMul gradients equal those of the plain transposed matmul', async () => {
-    const x = tf.randomNormal([5, 7], 0, 1, 'float32', 1) as tf.Tensor2D;
-    const w = tf.variable(tf.randomNormal([3, 7], 0, 1, 'float32', 2)) as tf.Variable<tf.Rank.R2>;
-    const r = tf.randomNormal([5, 3], 0, 1, 'float32', 5);
-    const ours = tf.grads((xi: tf.Tensor, wi: tf.Tensor) => tf.sum(tf.mul(denseMatMul(xi as tf.Tensor2D, wi as tf.Tensor2D), r)));
+  it("denseMatMul gradients equal those of the plain transposed matmul", async () => {
+    const x = tf.randomNormal([5, 7], 0, 1, "float32", 1) as tf.Tensor2D;
+    const w = tf.variable(tf.randomNormal([3, 7], 0, 1, "float32", 2)) as tf.Variable<tf.Rank.R2>;
+    const r = tf.randomNormal([5, 3], 0, 1, "float32", 5);
+    const ours = tf.grads((xi: tf.Tensor, wi: tf.Tensor) =>
+      tf.sum(tf.mul(denseMatMul(xi as tf.Tensor2D, wi as tf.Tensor2D), r)),
+    );
     const plain = tf.grads((xi: tf.Tensor, wi: tf.Tensor) => tf.sum(tf.mul(tf.matMul(xi, wi, false, true), r)));
     const [gx, gw] = ours([x, w]);
     const [px, pw] = plain([x, w]);
@@ -58,7 +68,7 @@ describe.each(TEST_BACKENDS)('training hooks on %s', (backend) => {
     tf.dispose([x, w, r, gx, gw, px, pw]);
   });
 
-  it('loss is differentiable w.r.t. every parameter; gradient checkpointing gives the same gradients', async () => {
+  it("loss is differentiable w.r.t. every parameter; gradient checkpointing gives the same gradients", async () => {
     const model = LlamaForCausalLM.fromConfig(LLAMA1_SMALL, { seed: 11 });
     const vars = model.trainableVariables();
     expect(vars.length).toBe(model.namedParameters().size);
@@ -77,22 +87,27 @@ describe.each(TEST_BACKENDS)('training hooks on %s', (backend) => {
     model.dispose();
   });
 
-  it('sum reduction divided by countLossTokens is the mean loss', async () => {
+  it("sum reduction divided by countLossTokens is the mean loss", async () => {
     const model = LlamaForCausalLM.fromConfig(LLAMA1_SMALL, { seed: 12 });
     const mean = model.forward(IDS, { labels: LABELS });
-    const sum = model.forward(IDS, { labels: LABELS, lossReduction: 'sum' });
+    const sum = model.forward(IDS, { labels: LABELS, lossReduction: "sum" });
     expect(countLossTokens(LABELS)).toBe(10);
     expect((await sum.loss!.data())[0] / 10).toBeCloseTo((await mean.loss!.data())[0], 5);
     tf.dispose([mean.logits, mean.loss!, sum.logits, sum.loss!]);
     model.dispose();
   });
 
-  it('frozen base + wrapped linears: only adapter variables train, also with checkpointing', async () => {
+  it("frozen base + wrapped linears: only adapter variables train, also with checkpointing", async () => {
     const model = LlamaForCausalLM.fromConfig(LLAMA1_SMALL, { seed: 13 });
     model.setTrainable(() => false);
     expect(model.trainableVariables()).toEqual([]);
-    const names = model.linearNames().filter((n) => n.endsWith('q_proj') || n.endsWith('v_proj'));
-    expect(names).toEqual(['model.layers.0.self_attn.q_proj', 'model.layers.0.self_attn.v_proj', 'model.layers.1.self_attn.q_proj', 'model.layers.1.self_attn.v_proj']);
+    const names = model.linearNames().filter((n) => n.endsWith("q_proj") || n.endsWith("v_proj"));
+    expect(names).toEqual([
+      "model.layers.0.self_attn.q_proj",
+      "model.layers.0.self_attn.v_proj",
+      "model.layers.1.self_attn.q_proj",
+      "model.layers.1.self_attn.v_proj",
+    ]);
     const wrappers = names.map((n) => {
       const w = new AddLowRank(model.getLinear(n));
       model.setLinear(n, w);
@@ -102,20 +117,30 @@ describe.each(TEST_BACKENDS)('training hooks on %s', (backend) => {
     const adapterVars = wrappers.flatMap((w) => [w.a, w.b]);
     expect(new Set(model.trainableVariables())).toEqual(new Set(adapterVars));
     const plain = tf.variableGrads(() => model.forward(IDS, { labels: LABELS }).loss!, adapterVars);
-    const ckpt = tf.variableGrads(() => model.forward(IDS, { labels: LABELS, gradientCheckpointing: true }).loss!, adapterVars);
+    const ckpt = tf.variableGrads(
+      () => model.forward(IDS, { labels: LABELS, gradientCheckpointing: true }).loss!,
+      adapterVars,
+    );
     for (const v of adapterVars) expect(await maxRelDiff(ckpt.grads[v.name], plain.grads[v.name])).toBeLessThan(1e-4);
     // The namedParameters still name the base weights.
-    expect(model.namedParameters().get('model.layers.0.self_attn.q_proj.weight')).toBe((wrappers[0].base as Linear).weight);
+    expect(model.namedParameters().get("model.layers.0.self_attn.q_proj.weight")).toBe(
+      (wrappers[0].base as Linear).weight,
+    );
     tf.dispose([plain.value, ckpt.value, ...Object.values(plain.grads), ...Object.values(ckpt.grads), ...adapterVars]);
     model.dispose();
   });
 
-  it('gradient checkpointing lowers the peak memory of a training step', async () => {
+  it("gradient checkpointing lowers the peak memory of a training step", async () => {
     const model = LlamaForCausalLM.fromConfig({ ...LLAMA1_SMALL, num_hidden_layers: 4 }, { seed: 15 });
-    const ids = [Array.from({ length: 48 }, (_, i) => (i * 7) % 97), Array.from({ length: 48 }, (_, i) => (i * 5) % 97)];
+    const ids = [
+      Array.from({ length: 48 }, (_, i) => (i * 7) % 97),
+      Array.from({ length: 48 }, (_, i) => (i * 5) % 97),
+    ];
     const peak = async (checkpoint: boolean) => {
       const info = await tf.profile(() => {
-        const { value, grads } = tf.variableGrads(() => model.forward(ids, { labels: ids, gradientCheckpointing: checkpoint }).loss!);
+        const { value, grads } = tf.variableGrads(
+          () => model.forward(ids, { labels: ids, gradientCheckpointing: checkpoint }).loss!,
+        );
         tf.dispose([value, ...Object.values(grads)]);
       });
       return info.peakBytes;
@@ -126,10 +151,12 @@ describe.each(TEST_BACKENDS)('training hooks on %s', (backend) => {
     model.dispose();
   });
 
-  it('a training step leaves the tensor count flat', () => {
+  it("a training step leaves the tensor count flat", () => {
     const model = LlamaForCausalLM.fromConfig(LLAMA1_SMALL, { seed: 14 });
     const step = () => {
-      const { value, grads } = tf.variableGrads(() => model.forward(IDS, { labels: LABELS, gradientCheckpointing: true }).loss!);
+      const { value, grads } = tf.variableGrads(
+        () => model.forward(IDS, { labels: LABELS, gradientCheckpointing: true }).loss!,
+      );
       tf.tidy(() => {
         for (const v of model.trainableVariables()) v.assign(tf.sub(v, tf.mul(grads[v.name], 0.01)));
       });

@@ -1,10 +1,10 @@
-import type * as tf from '@tensorflow/tfjs-core';
-import { LlamatsError } from '@llamats/core';
-import type { LlamaConfig } from './config.js';
-import { ChunkedLinear } from './chunked-linear.js';
-import { EmbeddingTable } from './embedding-table.js';
-import { Linear } from './linear.js';
-import { chunksOf, resolveMaxTensorBytes, splitParameter, SPLITTABLE_PARAMETERS } from './weight-chunks.js';
+import type * as tf from "@tensorflow/tfjs-core";
+import { LlamatsError } from "@llamats/core";
+import type { LlamaConfig } from "./config.js";
+import { ChunkedLinear } from "./chunked-linear.js";
+import { EmbeddingTable } from "./embedding-table.js";
+import { Linear } from "./linear.js";
+import { chunksOf, resolveMaxTensorBytes, splitParameter, SPLITTABLE_PARAMETERS } from "./weight-chunks.js";
 
 export interface LlamaModelOptions {
   /**
@@ -29,9 +29,9 @@ export function buildVocabLayers(
     if (chunks.length === 0) throw new LlamatsError(`The model has no parameter "${name}" (whole or in row chunks).`);
     return chunks;
   };
-  const embedding = new EmbeddingTable(parts('model.embed_tokens.weight'));
+  const embedding = new EmbeddingTable(parts("model.embed_tokens.weight"));
   // Tied embeddings: the head reads the very same chunks.
-  const headParts = config.tieWordEmbeddings ? embedding.chunks : parts('lm_head.weight');
+  const headParts = config.tieWordEmbeddings ? embedding.chunks : parts("lm_head.weight");
   const head = headParts.length === 1 ? new Linear(headParts[0]) : new ChunkedLinear(headParts);
   return { embedding, head };
 }

@@ -1,15 +1,15 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, installWasmKernels, uninstallWasmKernels } from '@llamats/core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { LlamaForCausalLM } from './llama-for-causal-lm.js';
-import { LLAMA1_SMALL, LLAMA3_SMALL } from './testing/tiny-configs.js';
-import { WasmDecoder } from './wasm-decode.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { initBackend, installWasmKernels, uninstallWasmKernels } from "@llamats/core";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { LlamaForCausalLM } from "./llama-for-causal-lm.js";
+import { LLAMA1_SMALL, LLAMA3_SMALL } from "./testing/tiny-configs.js";
+import { WasmDecoder } from "./wasm-decode.js";
 
 /** Greedy steps through forwardCached, returning every step's logits: the decode path under test. */
 async function stepLogits(model: LlamaForCausalLM, prompts: number[][], steps: number): Promise<Float32Array[]> {
   const out: Float32Array[] = [];
   const original = model.forwardCached.bind(model);
-  const spy = vi.spyOn(model, 'forwardCached').mockImplementation((options) => {
+  const spy = vi.spyOn(model, "forwardCached").mockImplementation((options) => {
     const logits = original(options);
     out.push(Float32Array.from(logits.dataSync()));
     return logits;
@@ -20,18 +20,25 @@ async function stepLogits(model: LlamaForCausalLM, prompts: number[][], steps: n
   return out;
 }
 
-describe('the fused wasm decode step', () => {
+describe("the fused wasm decode step", () => {
   beforeAll(async () => {
-    await initBackend({ backend: 'wasm' });
+    await initBackend({ backend: "wasm" });
   });
   afterAll(() => installWasmKernels());
 
-  for (const [name, config] of [['LLaMA-1 (MHA)', LLAMA1_SMALL], ['LLaMA-3 (GQA, tied, llama3 RoPE)', LLAMA3_SMALL]] as const) {
+  for (const [name, config] of [
+    ["LLaMA-1 (MHA)", LLAMA1_SMALL],
+    ["LLaMA-3 (GQA, tied, llama3 RoPE)", LLAMA3_SMALL],
+  ] as const) {
     it(`${name}: runs for one-token steps and matches tfjs ops within 1e-5 on a left-padded batch`, async () => {
       const model = LlamaForCausalLM.fromConfig(config, { seed: 7 });
-      const prompts = [[1, 5, 6, 7, 8], [1, 40], [1, 20, 21]];
+      const prompts = [
+        [1, 5, 6, 7, 8],
+        [1, 40],
+        [1, 20, 21],
+      ];
       installWasmKernels();
-      const fused = vi.spyOn(WasmDecoder.prototype, 'step');
+      const fused = vi.spyOn(WasmDecoder.prototype, "step");
       const before = tf.memory().numTensors;
       const withKernels = await stepLogits(model, prompts, 6);
       expect(tf.memory().numTensors).toBe(before);
@@ -51,15 +58,19 @@ describe('the fused wasm decode step', () => {
     });
   }
 
-  it('falls back to tfjs ops when a layer is wrapped (e.g. an unmerged adapter)', async () => {
+  it("falls back to tfjs ops when a layer is wrapped (e.g. an unmerged adapter)", async () => {
     const model = LlamaForCausalLM.fromConfig(LLAMA1_SMALL, { seed: 3 });
-    const inner = model.getLinear('model.layers.0.self_attn.q_proj');
-    model.setLinear('model.layers.0.self_attn.q_proj', { inFeatures: inner.inFeatures, outFeatures: inner.outFeatures, apply: (x) => inner.apply(x) });
-    const fused = vi.spyOn(WasmDecoder.prototype, 'step');
+    const inner = model.getLinear("model.layers.0.self_attn.q_proj");
+    model.setLinear("model.layers.0.self_attn.q_proj", {
+      inFeatures: inner.inFeatures,
+      outFeatures: inner.outFeatures,
+      apply: (x) => inner.apply(x),
+    });
+    const fused = vi.spyOn(WasmDecoder.prototype, "step");
     const ids = await model.generate([1, 5, 6], { maxNewTokens: 4, eosTokenId: [] });
     expect(fused).not.toHaveBeenCalled();
     fused.mockRestore();
-    model.setLinear('model.layers.0.self_attn.q_proj', inner);
+    model.setLinear("model.layers.0.self_attn.q_proj", inner);
     expect(await model.generate([1, 5, 6], { maxNewTokens: 4, eosTokenId: [] })).toEqual(ids);
     model.dispose();
   });

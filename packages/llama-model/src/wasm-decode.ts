@@ -1,17 +1,29 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { WasmKernels, wasmKernelsInstalled } from '@llamats/core';
-import type { LlamaConfig } from './config.js';
-import { MASKED } from './attention-mask.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { WasmKernels, wasmKernelsInstalled } from "@llamats/core";
+import type { LlamaConfig } from "./config.js";
+import { MASKED } from "./attention-mask.js";
 
 /**
  * The whole model's single-token decode step as one kernel: hidden [batch, hidden] → logits [batch, vocab], writing
  * each layer's new keys and values into the cache buffers given as inputs (in place). Inputs: `hidden`, `norm`,
  * `lmHead` and per layer i `${i}.${name}` for every DECODE_LAYER_INPUTS name; attrs: DecodeStepAttrs.
  */
-export const DECODE_STEP = 'LlamatsDecodeStep';
+export const DECODE_STEP = "LlamatsDecodeStep";
 
 /** A layer's inputs of the fused step: norms, weights in HF layout [out, in], and its cache buffers [batch, kvHeads, capacity, d]. */
-export const DECODE_LAYER_INPUTS = ['inputLayernorm', 'postAttentionLayernorm', 'q', 'k', 'v', 'o', 'gate', 'up', 'down', 'keys', 'values'] as const;
+export const DECODE_LAYER_INPUTS = [
+  "inputLayernorm",
+  "postAttentionLayernorm",
+  "q",
+  "k",
+  "v",
+  "o",
+  "gate",
+  "up",
+  "down",
+  "keys",
+  "values",
+] as const;
 
 export interface DecodeStepAttrs {
   config: LlamaConfig;
@@ -26,7 +38,9 @@ export interface DecodeStepAttrs {
 
 type LayerInfos = Record<(typeof DECODE_LAYER_INPUTS)[number], tf.TensorInfo>;
 /** The kernel's inputs by name (see DECODE_STEP). */
-type StepInfos = { hidden: tf.TensorInfo; norm: tf.TensorInfo; lmHead: tf.TensorInfo } & Partial<Record<string, tf.TensorInfo>>;
+type StepInfos = { hidden: tf.TensorInfo; norm: tf.TensorInfo; lmHead: tf.TensorInfo } & Partial<
+  Record<string, tf.TensorInfo>
+>;
 
 /** Scratch in the wasm heap, grown on demand and shared by every model on this backend. */
 interface Scratch {
@@ -52,9 +66,17 @@ export class WasmDecoder {
   /** Buffers x, xn, qkv, ctx, gateUp, act, cos, sin, mask (byte offsets) with room for this step. */
   private buffers(c: LlamaConfig, batch: number, capacity: number): number[] {
     const qkvWidth = (c.numAttentionHeads + 2 * c.numKeyValueHeads) * c.headDim;
-    const need = [c.hiddenSize, c.hiddenSize, qkvWidth, c.numAttentionHeads * c.headDim, 2 * c.intermediateSize, c.intermediateSize, c.headDim, c.headDim, Math.max(capacity, 256)].map(
-      (n) => Math.max(1, batch * n),
-    );
+    const need = [
+      c.hiddenSize,
+      c.hiddenSize,
+      qkvWidth,
+      c.numAttentionHeads * c.headDim,
+      2 * c.intermediateSize,
+      c.intermediateSize,
+      c.headDim,
+      c.headDim,
+      Math.max(capacity, 256),
+    ].map((n) => Math.max(1, batch * n));
     const s = this.scratch;
     if (s && need.every((n, i) => n <= s.sizes[i])) return s.ptrs;
     this.free();
@@ -65,11 +87,11 @@ export class WasmDecoder {
   /** Writes logits [batch, vocab] for one new token per row; puts its keys and values in the cache at `slot`. */
   step(inputs: StepInfos, attrs: DecodeStepAttrs, logits: tf.TensorInfo): void {
     // Jobs come many at a time and again at the next token: keep the threads spinning between them.
-    this.kernels.pace = 'decode';
+    this.kernels.pace = "decode";
     try {
       this.run(inputs, attrs, logits);
     } finally {
-      this.kernels.pace = 'default';
+      this.kernels.pace = "default";
     }
   }
 
@@ -84,7 +106,8 @@ export class WasmDecoder {
     const hiddenSize = c.hiddenSize;
     const qkvWidth = (heads + 2 * kvHeads) * d;
     const ffn = c.intermediateSize;
-    const layer = (i: number): LayerInfos => Object.fromEntries(DECODE_LAYER_INPUTS.map((name) => [name, inputs[`${i}.${name}`]])) as LayerInfos;
+    const layer = (i: number): LayerInfos =>
+      Object.fromEntries(DECODE_LAYER_INPUTS.map((name) => [name, inputs[`${i}.${name}`]])) as LayerInfos;
     const capacity = c.numHiddenLayers === 0 ? 1 : layer(0).keys.shape[2];
     const position = attrs.slot;
     const length = position + 1;
@@ -115,7 +138,22 @@ export class WasmDecoder {
     const off = (t: tf.TensorInfo) => k.offsetOf(t);
     // x [batch, kk] · Wᵀ into `n` columns of rows `ldc` floats apart (q, k, v side by side in one row).
     const linear = (a: number, w: tf.TensorInfo, out: number, n: number, kk: number, accumulate: boolean, ldc = n) =>
-      k.gemm({ a, b: off(w), c: out, m: batch, n, k: kk, transposeA: false, transposeB: true, batch: 1, strideA: 0, strideB: 0, strideC: 0, accumulate, ldc });
+      k.gemm({
+        a,
+        b: off(w),
+        c: out,
+        m: batch,
+        n,
+        k: kk,
+        transposeA: false,
+        transposeB: true,
+        batch: 1,
+        strideA: 0,
+        strideB: 0,
+        strideC: 0,
+        accumulate,
+        ldc,
+      });
     for (let i = 0; i < c.numHiddenLayers; i++) {
       const w = layer(i);
       k.rmsNorm(x, off(w.inputLayernorm), xn, batch, hiddenSize, eps);
@@ -133,7 +171,21 @@ export class WasmDecoder {
           heap.copyWithin(values + at, src + kvHeads * d, src + kvHeads * d + d);
         }
       }
-      k.attend({ q: qkv, qStride: qkvWidth, keys: keys * 4, values: values * 4, out: ctx, mask, batch, heads, kvHeads, d, capacity, length, scale });
+      k.attend({
+        q: qkv,
+        qStride: qkvWidth,
+        keys: keys * 4,
+        values: values * 4,
+        out: ctx,
+        mask,
+        batch,
+        heads,
+        kvHeads,
+        d,
+        capacity,
+        length,
+        scale,
+      });
       linear(ctx, w.o, x, hiddenSize, heads * d, true);
       k.rmsNorm(x, off(w.postAttentionLayernorm), xn, batch, hiddenSize, eps);
       linear(xn, w.gate, gateUp, ffn, hiddenSize, false, 2 * ffn);
@@ -156,10 +208,17 @@ export class WasmDecoder {
 const decoders = new WeakMap<WasmKernels, WasmDecoder>();
 
 /** The kernel on tfjs-backend-wasm: the output is allocated before the step takes its view of the heap. */
-function wasmDecodeStep(args: { inputs: tf.NamedTensorInfoMap; backend: unknown; attrs?: tf.NamedAttrMap }): tf.TensorInfo {
+function wasmDecodeStep(args: {
+  inputs: tf.NamedTensorInfoMap;
+  backend: unknown;
+  attrs?: tf.NamedAttrMap;
+}): tf.TensorInfo {
   const attrs = args.attrs as unknown as DecodeStepAttrs;
   const inputs = args.inputs as StepInfos;
-  const logits = (args.backend as WasmBackendLike).makeOutput([inputs.hidden.shape[0], attrs.config.vocabSize], 'float32');
+  const logits = (args.backend as WasmBackendLike).makeOutput(
+    [inputs.hidden.shape[0], attrs.config.vocabSize],
+    "float32",
+  );
   const kernels = WasmKernels.get()!;
   let decoder = decoders.get(kernels);
   if (!decoder) decoders.set(kernels, (decoder = new WasmDecoder(kernels)));
@@ -174,7 +233,12 @@ function wasmDecodeStep(args: { inputs: tf.NamedTensorInfoMap; backend: unknown;
  */
 export function syncDecodeStepKernels(): void {
   const wanted = wasmKernelsInstalled();
-  const registered = tf.getKernel(DECODE_STEP, 'wasm') != null;
-  if (wanted && !registered) tf.registerKernel({ kernelName: DECODE_STEP, backendName: 'wasm', kernelFunc: wasmDecodeStep as unknown as tf.KernelFunc });
-  else if (!wanted && registered) tf.unregisterKernel(DECODE_STEP, 'wasm');
+  const registered = tf.getKernel(DECODE_STEP, "wasm") != null;
+  if (wanted && !registered)
+    tf.registerKernel({
+      kernelName: DECODE_STEP,
+      backendName: "wasm",
+      kernelFunc: wasmDecodeStep as unknown as tf.KernelFunc,
+    });
+  else if (!wanted && registered) tf.unregisterKernel(DECODE_STEP, "wasm");
 }

@@ -1,13 +1,14 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { maxBindingBytes, ValidationError } from '@llamats/core';
+import * as tf from "@tensorflow/tfjs-core";
+import { maxBindingBytes, ValidationError } from "@llamats/core";
 
 /** Tensors split along the vocabulary when they are too big to bind: the embedding and the output head. */
-export const SPLITTABLE_PARAMETERS = ['model.embed_tokens.weight', 'lm_head.weight'] as const;
+export const SPLITTABLE_PARAMETERS = ["model.embed_tokens.weight", "lm_head.weight"] as const;
 
 /** The limit in force: the option when given, else what one kernel of the active backend can bind (WebGPU's maxStorageBufferBindingSize). */
 export function resolveMaxTensorBytes(maxTensorBytes: number | undefined): number {
   if (maxTensorBytes !== undefined) {
-    if (!(maxTensorBytes > 0)) throw new ValidationError(`maxTensorBytes must be > 0, got ${maxTensorBytes}.`, { location: 'maxTensorBytes' });
+    if (!(maxTensorBytes > 0))
+      throw new ValidationError(`maxTensorBytes must be > 0, got ${maxTensorBytes}.`, { location: "maxTensorBytes" });
     return maxTensorBytes;
   }
   return maxBindingBytes();
@@ -18,7 +19,11 @@ export function rowChunks(rows: number, cols: number, maxBytes: number): [number
   const rowBytes = cols * 4;
   if (rows * rowBytes <= maxBytes) return [[0, rows]];
   const maxRows = Math.floor(maxBytes / rowBytes);
-  if (maxRows < 1) throw new ValidationError(`maxTensorBytes ${maxBytes} is smaller than one row of the embedding/head (${rowBytes} bytes).`, { location: 'maxTensorBytes' });
+  if (maxRows < 1)
+    throw new ValidationError(
+      `maxTensorBytes ${maxBytes} is smaller than one row of the embedding/head (${rowBytes} bytes).`,
+      { location: "maxTensorBytes" },
+    );
   const count = Math.ceil(rows / maxRows);
   const per = Math.ceil(rows / count);
   const ranges: [number, number][] = [];

@@ -1,12 +1,20 @@
-import { existsSync, statSync } from 'node:fs';
-import { mkdir, readFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
-import { ConfigError, FormatError, isLocalPath, openSafetensors, resolveRepoFile, writeFileAtomic, writeSafetensors } from '@llamats/core';
-import type { HubOptions } from '@llamats/core';
+import { existsSync, statSync } from "node:fs";
+import { mkdir, readFile } from "node:fs/promises";
+import { basename, dirname, join } from "node:path";
+import {
+  ConfigError,
+  FormatError,
+  isLocalPath,
+  openSafetensors,
+  resolveRepoFile,
+  writeFileAtomic,
+  writeSafetensors,
+} from "@llamats/core";
+import type { HubOptions } from "@llamats/core";
 
-export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
-export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
-const PICKLE_WEIGHTS_FILE = 'adapter_model.bin';
+export const ADAPTER_CONFIG_FILE = "adapter_config.json";
+export const ADAPTER_WEIGHTS_FILE = "adapter_model.safetensors";
+const PICKLE_WEIGHTS_FILE = "adapter_model.bin";
 
 /** A tensor read from or written to an adapter file. */
 export interface AdapterTensor {
@@ -15,7 +23,7 @@ export interface AdapterTensor {
 }
 
 /** Where to find a Hub adapter: revision, offline, cacheDir, accessToken, hubUrl, fetch, onProgress, signal. */
-export type ResolveAdapterOptions = Omit<HubOptions, 'repoType'>;
+export type ResolveAdapterOptions = Omit<HubOptions, "repoType">;
 
 export interface ResolvedAdapterFiles {
   configPath: string;
@@ -27,31 +35,44 @@ function isDirectory(path: string): boolean {
 }
 
 /** Finds `adapter_config.json` and `adapter_model.safetensors` in a local folder or a Hub repo id. */
-export async function resolveAdapterFiles(dirOrRepo: string, options: ResolveAdapterOptions = {}): Promise<ResolvedAdapterFiles> {
+export async function resolveAdapterFiles(
+  dirOrRepo: string,
+  options: ResolveAdapterOptions = {},
+): Promise<ResolvedAdapterFiles> {
   if (isDirectory(dirOrRepo)) {
     const configPath = join(dirOrRepo, ADAPTER_CONFIG_FILE);
     const weightsPath = join(dirOrRepo, ADAPTER_WEIGHTS_FILE);
-    if (!existsSync(configPath)) throw new FormatError(`${dirOrRepo}: no ${ADAPTER_CONFIG_FILE} here; is this a PEFT adapter folder?`, { file: configPath });
+    if (!existsSync(configPath))
+      throw new FormatError(`${dirOrRepo}: no ${ADAPTER_CONFIG_FILE} here; is this a PEFT adapter folder?`, {
+        file: configPath,
+      });
     if (!existsSync(weightsPath)) throw missingWeights(dirOrRepo, existsSync(join(dirOrRepo, PICKLE_WEIGHTS_FILE)));
     return { configPath, weightsPath };
   }
   if (existsSync(dirOrRepo) && basename(dirOrRepo) === ADAPTER_WEIGHTS_FILE) {
     return { configPath: join(dirname(dirOrRepo), ADAPTER_CONFIG_FILE), weightsPath: dirOrRepo };
   }
-  if (isLocalPath(dirOrRepo)) throw new FormatError(`${dirOrRepo}: no such adapter folder (nor a Hub repo id like "org/name").`, { file: dirOrRepo });
+  if (isLocalPath(dirOrRepo))
+    throw new FormatError(`${dirOrRepo}: no such adapter folder (nor a Hub repo id like "org/name").`, {
+      file: dirOrRepo,
+    });
   const resolve = resolveRepoFile;
   const hubOptions = { ...options, repo: dirOrRepo };
   const configPath = await resolve({ ...hubOptions, file: ADAPTER_CONFIG_FILE });
-  if (configPath === null) throw new FormatError(`${dirOrRepo}: the repository has no ${ADAPTER_CONFIG_FILE}; is it a PEFT adapter?`, { file: dirOrRepo });
+  if (configPath === null)
+    throw new FormatError(`${dirOrRepo}: the repository has no ${ADAPTER_CONFIG_FILE}; is it a PEFT adapter?`, {
+      file: dirOrRepo,
+    });
   const weightsPath = await resolve({ ...hubOptions, file: ADAPTER_WEIGHTS_FILE });
-  if (weightsPath === null) throw missingWeights(dirOrRepo, (await resolve({ ...hubOptions, file: PICKLE_WEIGHTS_FILE })) !== null);
+  if (weightsPath === null)
+    throw missingWeights(dirOrRepo, (await resolve({ ...hubOptions, file: PICKLE_WEIGHTS_FILE })) !== null);
   return { configPath, weightsPath };
 }
 
 function missingWeights(where: string, hasPickle: boolean): FormatError {
   const why = hasPickle
     ? `only ${PICKLE_WEIGHTS_FILE} (a PyTorch pickle) is there, which cannot be read safely; re-save it in Python with save_pretrained(..., safe_serialization=True)`
-    : 'the adapter weights are missing';
+    : "the adapter weights are missing";
   return new FormatError(`${where}: no ${ADAPTER_WEIGHTS_FILE}: ${why}.`, { file: join(where, ADAPTER_WEIGHTS_FILE) });
 }
 
@@ -59,13 +80,13 @@ function missingWeights(where: string, hasPickle: boolean): FormatError {
 export async function readAdapterConfigJson(configPath: string): Promise<Record<string, unknown>> {
   let text: string;
   try {
-    text = await readFile(configPath, 'utf8');
+    text = await readFile(configPath, "utf8");
   } catch (cause) {
     throw new FormatError(`${configPath}: cannot read (${(cause as Error).message}).`, { file: configPath, cause });
   }
   try {
     const json = JSON.parse(text) as unknown;
-    if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new Error('not a JSON object');
+    if (json === null || typeof json !== "object" || Array.isArray(json)) throw new Error("not a JSON object");
     return json as Record<string, unknown>;
   } catch (cause) {
     throw new ConfigError(`${configPath}: not a valid adapter config (${(cause as Error).message}).`, { cause });
@@ -78,7 +99,11 @@ export async function readAdapterConfigJson(configPath: string): Promise<Record<
  */
 export async function loadAdapterWeights(path: string): Promise<Map<string, AdapterTensor>> {
   const file = isDirectory(path) ? join(path, ADAPTER_WEIGHTS_FILE) : path;
-  if (!existsSync(file)) throw missingWeights(isDirectory(path) ? path : dirname(path), existsSync(join(dirname(file), PICKLE_WEIGHTS_FILE)));
+  if (!existsSync(file))
+    throw missingWeights(
+      isDirectory(path) ? path : dirname(path),
+      existsSync(join(dirname(file), PICKLE_WEIGHTS_FILE)),
+    );
   const reader = await openSafetensors(file);
   try {
     const tensors = new Map<string, AdapterTensor>();
@@ -100,9 +125,10 @@ export interface WriteAdapterOptions {
 /** Writes `adapter_config.json` and `adapter_model.safetensors` (atomically) the way PEFT's save_pretrained does. */
 export async function writeAdapterFiles(options: WriteAdapterOptions): Promise<void> {
   await mkdir(options.dir, { recursive: true });
-  const tensors: Record<string, { shape: number[]; data: Float32Array; dtype: 'F32' }> = {};
-  for (const [name, tensor] of options.tensors) tensors[name] = { shape: tensor.shape, data: tensor.data, dtype: 'F32' };
+  const tensors: Record<string, { shape: number[]; data: Float32Array; dtype: "F32" }> = {};
+  for (const [name, tensor] of options.tensors)
+    tensors[name] = { shape: tensor.shape, data: tensor.data, dtype: "F32" };
   // PEFT (through safetensors.torch) marks its files {"format": "pt"}; loaders check it.
-  await writeSafetensors(join(options.dir, ADAPTER_WEIGHTS_FILE), tensors, { metadata: { format: 'pt' } });
+  await writeSafetensors(join(options.dir, ADAPTER_WEIGHTS_FILE), tensors, { metadata: { format: "pt" } });
   await writeFileAtomic(join(options.dir, ADAPTER_CONFIG_FILE), `${JSON.stringify(options.config, null, 2)}\n`);
 }

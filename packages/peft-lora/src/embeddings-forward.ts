@@ -1,5 +1,5 @@
-import type * as tf from '@tensorflow/tfjs-core';
-import type { LlamaForCausalLM } from '@llamats/llama-model';
+import type * as tf from "@tensorflow/tfjs-core";
+import type { LlamaForCausalLM } from "@llamats/llama-model";
 
 export interface EmbeddingsForwardOptions {
   /** `[batch, seq, hidden]`, already embedded (virtual tokens included). */
@@ -12,7 +12,10 @@ export interface EmbeddingsForwardOptions {
  * LlamaForCausalLM's forward from input embeddings (transformers' `inputs_embeds`). Kept for callers of the
  * earlier API: it is now `model.forward(null, { inputsEmbeds, ... })`.
  */
-export function forwardFromEmbeddings(model: LlamaForCausalLM, options: EmbeddingsForwardOptions): { logits: tf.Tensor3D; loss?: tf.Scalar } {
+export function forwardFromEmbeddings(
+  model: LlamaForCausalLM,
+  options: EmbeddingsForwardOptions,
+): { logits: tf.Tensor3D; loss?: tf.Scalar } {
   return model.forward(null, {
     inputsEmbeds: options.inputsEmbeds,
     ...(options.attentionMask ? { attentionMask: options.attentionMask } : {}),

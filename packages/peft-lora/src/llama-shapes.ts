@@ -1,4 +1,4 @@
-import { ConfigError } from '@llamats/core';
+import { ConfigError } from "@llamats/core";
 
 /** The sizes that fix every LLaMA weight shape. */
 export interface LlamaShape {
@@ -29,8 +29,10 @@ function pick(config: Record<string, unknown>, snake: string, camel: string): un
 
 function requireInteger(config: Record<string, unknown>, snake: string, camel: string): number {
   const value = pick(config, snake, camel);
-  if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
-    throw new ConfigError(`LLaMA config: "${snake}" must be a positive integer; found ${JSON.stringify(value)}.`, { key: snake });
+  if (typeof value !== "number" || !Number.isInteger(value) || value <= 0) {
+    throw new ConfigError(`LLaMA config: "${snake}" must be a positive integer; found ${JSON.stringify(value)}.`, {
+      key: snake,
+    });
   }
   return value;
 }
@@ -38,28 +40,28 @@ function requireInteger(config: Record<string, unknown>, snake: string, camel: s
 // A parsed LlamaConfig keeps its config.json under `raw`.
 function rawModelType(config: Record<string, unknown>): unknown {
   const raw = config.raw;
-  return raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>).model_type : undefined;
+  return raw !== null && typeof raw === "object" ? (raw as Record<string, unknown>).model_type : undefined;
 }
 
 /** Reads the sizes from a `config.json` object (snake_case) or a parsed LlamaConfig (camelCase). */
 export function llamaShapeOf(config: object): LlamaShape {
   const raw = config as Record<string, unknown>;
-  const hiddenSize = requireInteger(raw, 'hidden_size', 'hiddenSize');
-  const numAttentionHeads = requireInteger(raw, 'num_attention_heads', 'numAttentionHeads');
-  const kvHeads = pick(raw, 'num_key_value_heads', 'numKeyValueHeads');
-  const headDim = pick(raw, 'head_dim', 'headDim');
+  const hiddenSize = requireInteger(raw, "hidden_size", "hiddenSize");
+  const numAttentionHeads = requireInteger(raw, "num_attention_heads", "numAttentionHeads");
+  const kvHeads = pick(raw, "num_key_value_heads", "numKeyValueHeads");
+  const headDim = pick(raw, "head_dim", "headDim");
   return {
-    modelType: String(pick(raw, 'model_type', 'modelType') ?? rawModelType(raw) ?? 'llama'),
+    modelType: String(pick(raw, "model_type", "modelType") ?? rawModelType(raw) ?? "llama"),
     hiddenSize,
-    intermediateSize: requireInteger(raw, 'intermediate_size', 'intermediateSize'),
-    numHiddenLayers: requireInteger(raw, 'num_hidden_layers', 'numHiddenLayers'),
+    intermediateSize: requireInteger(raw, "intermediate_size", "intermediateSize"),
+    numHiddenLayers: requireInteger(raw, "num_hidden_layers", "numHiddenLayers"),
     numAttentionHeads,
-    numKeyValueHeads: typeof kvHeads === 'number' ? kvHeads : numAttentionHeads,
-    headDim: typeof headDim === 'number' ? headDim : hiddenSize / numAttentionHeads,
-    vocabSize: requireInteger(raw, 'vocab_size', 'vocabSize'),
-    tieWordEmbeddings: pick(raw, 'tie_word_embeddings', 'tieWordEmbeddings') === true,
-    attentionBias: pick(raw, 'attention_bias', 'attentionBias') === true,
-    mlpBias: pick(raw, 'mlp_bias', 'mlpBias') === true,
+    numKeyValueHeads: typeof kvHeads === "number" ? kvHeads : numAttentionHeads,
+    headDim: typeof headDim === "number" ? headDim : hiddenSize / numAttentionHeads,
+    vocabSize: requireInteger(raw, "vocab_size", "vocabSize"),
+    tieWordEmbeddings: pick(raw, "tie_word_embeddings", "tieWordEmbeddings") === true,
+    attentionBias: pick(raw, "attention_bias", "attentionBias") === true,
+    mlpBias: pick(raw, "mlp_bias", "mlpBias") === true,
   };
 }
 
@@ -82,16 +84,16 @@ export function llamaLinearShapes(shape: LlamaShape): LinearShape[] {
       { name: `${mlp}.down_proj`, inFeatures: inter, outFeatures: h, hasBias: shape.mlpBias },
     );
   }
-  linears.push({ name: 'lm_head', inFeatures: h, outFeatures: shape.vocabSize, hasBias: false });
+  linears.push({ name: "lm_head", inFeatures: h, outFeatures: shape.vocabSize, hasBias: false });
   return linears;
 }
 
 /** Every parameter of a LlamaForCausalLM by HF name with its element count (tied heads counted once). */
 export function llamaParameterSizes(shape: LlamaShape): Map<string, number> {
   const sizes = new Map<string, number>();
-  sizes.set('model.embed_tokens.weight', shape.vocabSize * shape.hiddenSize);
+  sizes.set("model.embed_tokens.weight", shape.vocabSize * shape.hiddenSize);
   for (const linear of llamaLinearShapes(shape)) {
-    if (linear.name === 'lm_head' && shape.tieWordEmbeddings) continue;
+    if (linear.name === "lm_head" && shape.tieWordEmbeddings) continue;
     sizes.set(`${linear.name}.weight`, linear.inFeatures * linear.outFeatures);
     if (linear.hasBias) sizes.set(`${linear.name}.bias`, linear.outFeatures);
   }
@@ -99,6 +101,6 @@ export function llamaParameterSizes(shape: LlamaShape): Map<string, number> {
     sizes.set(`model.layers.${i}.input_layernorm.weight`, shape.hiddenSize);
     sizes.set(`model.layers.${i}.post_attention_layernorm.weight`, shape.hiddenSize);
   }
-  sizes.set('model.norm.weight', shape.hiddenSize);
+  sizes.set("model.norm.weight", shape.hiddenSize);
   return sizes;
 }

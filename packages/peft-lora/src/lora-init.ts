@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
-import type { LoraInitialization } from './lora-config.js';
+import * as tf from "@tensorflow/tfjs-core";
+import type { LoraInitialization } from "./lora-config.js";
 
 export interface LoraInitOptions {
   rank: number;
@@ -16,14 +16,17 @@ export function initialLoraWeights(options: LoraInitOptions): { loraA: tf.Tensor
   // kaiming_uniform_(a=√5) on a [r, in] weight: bound = √(1/3)·√(3/in) = 1/√in.
   const boundA = 1 / Math.sqrt(inFeatures);
   const seedB = seed === undefined ? undefined : seed + 1;
-  if (init === 'gaussian') {
-    return { loraA: tf.randomNormal([rank, inFeatures], 0, 1 / rank, 'float32', seed) as tf.Tensor2D, loraB: tf.zeros([outFeatures, rank]) };
+  if (init === "gaussian") {
+    return {
+      loraA: tf.randomNormal([rank, inFeatures], 0, 1 / rank, "float32", seed) as tf.Tensor2D,
+      loraB: tf.zeros([outFeatures, rank]),
+    };
   }
-  const loraA = tf.randomUniform([rank, inFeatures], -boundA, boundA, 'float32', seed) as tf.Tensor2D;
+  const loraA = tf.randomUniform([rank, inFeatures], -boundA, boundA, "float32", seed) as tf.Tensor2D;
   if (init === false) {
     // PEFT leaves nn.Linear's own initialization on both matrices: B gets bound 1/√r.
     const boundB = 1 / Math.sqrt(rank);
-    return { loraA, loraB: tf.randomUniform([outFeatures, rank], -boundB, boundB, 'float32', seedB) as tf.Tensor2D };
+    return { loraA, loraB: tf.randomUniform([outFeatures, rank], -boundB, boundB, "float32", seedB) as tf.Tensor2D };
   }
   return { loraA, loraB: tf.zeros([outFeatures, rank]) };
 }

@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { LlamatsError } from '@llamats/core';
-import { isWeightedLinear, type LinearLayer } from './model-host.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { LlamatsError } from "@llamats/core";
+import { isWeightedLinear, type LinearLayer } from "./model-host.js";
 
 /** One adapter's low-rank pair on one layer: y += B·A·dropout(x)·scaling. */
 export interface LoraAdapterWeights {
@@ -20,7 +20,7 @@ interface RowChunkedLayer {
 }
 
 function isRowChunked(layer: LinearLayer): layer is LinearLayer & RowChunkedLayer {
-  return typeof (layer as Partial<RowChunkedLayer>).addToWeight === 'function';
+  return typeof (layer as Partial<RowChunkedLayer>).addToWeight === "function";
 }
 
 /** A linear layer wrapped with any number of named LoRA adapters, one of them active. */
@@ -49,7 +49,8 @@ export class LoraLinear implements LinearLayer {
   variables(): tf.Variable[] {
     const own = [...this.adapters.values()].flatMap((w) => [w.loraA, w.loraB]);
     const base = this.base as LinearLayer & { variables?: () => tf.Variable[] };
-    const baseVariables = typeof base.variables === 'function' ? base.variables() : this.baseWeight ? [this.baseWeight] : [];
+    const baseVariables =
+      typeof base.variables === "function" ? base.variables() : this.baseWeight ? [this.baseWeight] : [];
     return [...baseVariables, ...own];
   }
 
@@ -130,7 +131,13 @@ export class LoraLinear implements LinearLayer {
   /** sign · B[rows]·A·scaling into each weight chunk: the delta is never built bigger than one chunk. */
   private addRowsOfDelta(base: RowChunkedLayer, name: string, sign: 1 | -1): void {
     const weights = this.adapters.get(name)!;
-    base.addToWeight((start, rows) => tf.mul(tf.matMul(tf.slice(weights.loraB, [start, 0], [rows, weights.loraB.shape[1]!]), weights.loraA), sign * weights.scaling) as tf.Tensor2D);
+    base.addToWeight(
+      (start, rows) =>
+        tf.mul(
+          tf.matMul(tf.slice(weights.loraB, [start, 0], [rows, weights.loraB.shape[1]!]), weights.loraA),
+          sign * weights.scaling,
+        ) as tf.Tensor2D,
+    );
   }
 
   private requireBaseWeight(): tf.Variable {

@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import type * as tf from "@tensorflow/tfjs-core";
 
 /** A layer mapping `[..., in]` to `[..., out]`; the model lets PEFT swap these (contract of @llamats/llama-model). */
 export interface LinearLayer {
@@ -24,5 +24,5 @@ export interface AdaptableModel {
 
 export function isWeightedLinear(layer: LinearLayer): layer is WeightedLinearLayer {
   const weight = (layer as Partial<WeightedLinearLayer>).weight;
-  return weight !== undefined && weight !== null && typeof (weight as tf.Variable).assign === 'function';
+  return weight !== undefined && weight !== null && typeof (weight as tf.Variable).assign === "function";
 }

@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from "@tensorflow/tfjs-core";
 
 /**
  * Whole base parameters an adapter trains and saves (`modules_to_save`). The active adapter's values live in

@@ -1,8 +1,8 @@
-import { ConfigError } from '@llamats/core';
-import { createLoraConfig, type LoraConfig } from './lora-config.js';
-import { llamaLinearShapes, llamaParameterSizes, llamaShapeOf } from './llama-shapes.js';
-import { rankAndAlphaFor } from './rank-pattern.js';
-import { isModuleToSave, moduleTreeNames, resolveTargetModules } from './target-matching.js';
+import { ConfigError } from "@llamats/core";
+import { createLoraConfig, type LoraConfig } from "./lora-config.js";
+import { llamaLinearShapes, llamaParameterSizes, llamaShapeOf } from "./llama-shapes.js";
+import { rankAndAlphaFor } from "./rank-pattern.js";
+import { isModuleToSave, moduleTreeNames, resolveTargetModules } from "./target-matching.js";
 
 /** PEFT's print_trainable_parameters numbers: adapter copies count toward the total. */
 export interface TrainableParameterReport {
@@ -18,7 +18,7 @@ export function makeParameterReport(trainable: number, total: number): Trainable
 
 /** `trainable params: 4,194,304 || all params: 6,742,609,920 || trainable%: 0.0622`, PEFT's line. */
 export function formatParameterReport(report: TrainableParameterReport): string {
-  const n = (value: number) => value.toLocaleString('en-US');
+  const n = (value: number) => value.toLocaleString("en-US");
   return `trainable params: ${n(report.trainable)} || all params: ${n(report.total)} || trainable%: ${report.percent.toFixed(4)}`;
 }
 
@@ -35,7 +35,10 @@ export function loraParameterReport(modelConfig: object, lora: Partial<LoraConfi
   const moduleNames = [...new Set([...moduleTreeNames(sizes.keys()), ...linearNames])];
   const resolved = resolveTargetModules({ config, linearNames, moduleNames, modelType: shape.modelType });
   if (resolved.nonLinearMatches.length > 0) {
-    throw new ConfigError(`LoRA targets only linear layers here; target_modules also matches ${resolved.nonLinearMatches.join(', ')}.`, { key: 'target_modules' });
+    throw new ConfigError(
+      `LoRA targets only linear layers here; target_modules also matches ${resolved.nonLinearMatches.join(", ")}.`,
+      { key: "target_modules" },
+    );
   }
   const targets = new Set(resolved.modules);
   let loraParams = 0;
@@ -46,12 +49,15 @@ export function loraParameterReport(modelConfig: object, lora: Partial<LoraConfi
   let extraTrainable = 0;
   let copies = 0;
   for (const [name, size] of sizes) {
-    const moduleName = name.slice(0, name.lastIndexOf('.'));
+    const moduleName = name.slice(0, name.lastIndexOf("."));
     if (isModuleToSave(config.modules_to_save, moduleName)) {
       // The trained copy sits beside the frozen original.
       extraTrainable += size;
       copies += size;
-    } else if (name.endsWith('.bias') && (config.bias === 'all' || (config.bias === 'lora_only' && targets.has(moduleName)))) {
+    } else if (
+      name.endsWith(".bias") &&
+      (config.bias === "all" || (config.bias === "lora_only" && targets.has(moduleName)))
+    ) {
       extraTrainable += size;
     }
   }

@@ -1,7 +1,7 @@
 /** Prefix of every LoRA key in a PEFT adapter file (PeftModel → LoraModel → the transformers model). */
-export const PEFT_KEY_PREFIX = 'base_model.model.';
+export const PEFT_KEY_PREFIX = "base_model.model.";
 
-export type LoraMatrix = 'lora_A' | 'lora_B';
+export type LoraMatrix = "lora_A" | "lora_B";
 
 /** `model.layers.0.self_attn.q_proj` + `lora_A` → `base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight`. */
 export function loraKey(moduleName: string, matrix: LoraMatrix): string {

@@ -1,6 +1,6 @@
-import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, FormatError, LlamatsError, ShapeMismatchError } from '@llamats/core';
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { ConfigError, FormatError, LlamatsError, ShapeMismatchError } from "@llamats/core";
 import {
   loadAdapterWeights,
   readAdapterConfigJson,
@@ -8,17 +8,23 @@ import {
   writeAdapterFiles,
   type AdapterTensor,
   type ResolveAdapterOptions,
-} from './adapter-io.js';
-import { createLoraConfig, parseAdapterConfig, serializeAdapterConfig, type LoraConfig, type PeftLogger } from './lora-config.js';
-import { initialLoraWeights, loraScaling } from './lora-init.js';
-import { LoraLinear } from './lora-linear.js';
-import type { LlamaForCausalLM } from '@llamats/llama-model';
-import type { AdaptableModel } from './model-host.js';
-import { ModulesToSaveStore } from './modules-to-save.js';
-import { formatParameterReport, makeParameterReport, type TrainableParameterReport } from './parameter-count.js';
-import { baseParameterKey, loraKey } from './peft-keys.js';
-import { rankAndAlphaFor } from './rank-pattern.js';
-import { isModuleToSave, moduleTreeNames, resolveTargetModules } from './target-matching.js';
+} from "./adapter-io.js";
+import {
+  createLoraConfig,
+  parseAdapterConfig,
+  serializeAdapterConfig,
+  type LoraConfig,
+  type PeftLogger,
+} from "./lora-config.js";
+import { initialLoraWeights, loraScaling } from "./lora-init.js";
+import { LoraLinear } from "./lora-linear.js";
+import type { LlamaForCausalLM } from "@llamats/llama-model";
+import type { AdaptableModel } from "./model-host.js";
+import { ModulesToSaveStore } from "./modules-to-save.js";
+import { formatParameterReport, makeParameterReport, type TrainableParameterReport } from "./parameter-count.js";
+import { baseParameterKey, loraKey } from "./peft-keys.js";
+import { rankAndAlphaFor } from "./rank-pattern.js";
+import { isModuleToSave, moduleTreeNames, resolveTargetModules } from "./target-matching.js";
 
 /** The model side of the contract: what @llamats/llama-model's LlamaForCausalLM offers. */
 export interface PeftHostModel extends AdaptableModel {
@@ -74,15 +80,15 @@ interface PlannedLayer {
 function modelTypeOf(model: PeftHostModel): string | undefined {
   const config = model.config as { raw?: { model_type?: unknown }; model_type?: unknown };
   const type = config.raw?.model_type ?? config.model_type;
-  return typeof type === 'string' ? type : undefined;
+  return typeof type === "string" ? type : undefined;
 }
 
 /** Where the base model came from, when the model records it (PEFT writes it as base_model_name_or_path). */
 function baseNameOrPathOf(model: PeftHostModel): string | null {
   const named = (model as { nameOrPath?: unknown }).nameOrPath;
-  if (typeof named === 'string') return named;
+  if (typeof named === "string") return named;
   const raw = (model.config as { raw?: { _name_or_path?: unknown } }).raw?._name_or_path;
-  return typeof raw === 'string' && raw !== '' ? raw : null;
+  return typeof raw === "string" && raw !== "" ? raw : null;
 }
 
 function sizeOf(shape: readonly number[]): number {
@@ -94,7 +100,7 @@ function sameShape(a: readonly number[], b: readonly number[]): boolean {
 }
 
 function shapeText(shape: readonly number[]): string {
-  return `[${shape.join(', ')}]`;
+  return `[${shape.join(", ")}]`;
 }
 
 /**
@@ -125,18 +131,32 @@ export class PeftModel<M extends PeftHostModel = LlamaForCausalLM> {
   }
 
   /** getPeftModel: injects a freshly initialized adapter; only adapter variables are trainable. */
-  static create<M extends PeftHostModel>(model: M, config: Partial<LoraConfig>, options: GetPeftModelOptions = {}): PeftModel<M> {
-    const name = options.adapterName ?? 'default';
+  static create<M extends PeftHostModel>(
+    model: M,
+    config: Partial<LoraConfig>,
+    options: GetPeftModelOptions = {},
+  ): PeftModel<M> {
+    const name = options.adapterName ?? "default";
     const peft = new PeftModel(model, name, options.logger);
     const created = createLoraConfig(config);
-    peft.inject({ name, config: { ...created, base_model_name_or_path: created.base_model_name_or_path ?? baseNameOrPathOf(model) }, weights: null, trainable: true, seed: options.seed });
+    peft.inject({
+      name,
+      config: { ...created, base_model_name_or_path: created.base_model_name_or_path ?? baseNameOrPathOf(model) },
+      weights: null,
+      trainable: true,
+      seed: options.seed,
+    });
     peft.setAdapter(name);
     return peft;
   }
 
   /** Loads a PEFT adapter (a folder or a Hub repo id) onto `baseModel`. In eval mode unless `isTrainable`. */
-  static async fromPretrained<M extends PeftHostModel>(baseModel: M, adapterDirOrRepo: string, options: PeftFromPretrainedOptions = {}): Promise<PeftModel<M>> {
-    const name = options.adapterName ?? 'default';
+  static async fromPretrained<M extends PeftHostModel>(
+    baseModel: M,
+    adapterDirOrRepo: string,
+    options: PeftFromPretrainedOptions = {},
+  ): Promise<PeftModel<M>> {
+    const name = options.adapterName ?? "default";
     const { config, weights, source } = await readAdapter(adapterDirOrRepo, options, options.logger);
     const peft = new PeftModel(baseModel, name, options.logger);
     const trainable = options.isTrainable ?? false;
@@ -192,7 +212,10 @@ export class PeftModel<M extends PeftHostModel = LlamaForCausalLM> {
   /** Loads another PEFT adapter under `name` (not activated; call setAdapter), as PEFT's load_adapter. */
   async loadAdapter(dirOrRepo: string, name: string, options: LoadAdapterOptions = {}): Promise<void> {
     this.checkAlive();
-    if (this.adapters.has(name)) throw new LlamatsError(`An adapter named "${name}" is already loaded; pick another name or deleteAdapter("${name}") first.`);
+    if (this.adapters.has(name))
+      throw new LlamatsError(
+        `An adapter named "${name}" is already loaded; pick another name or deleteAdapter("${name}") first.`,
+      );
     const { config, weights, source } = await readAdapter(dirOrRepo, options, this.logger);
     const trainable = options.isTrainable ?? false;
     this.inject({ name, config: { ...config, inference_mode: !trainable }, weights, trainable, source });
@@ -267,19 +290,22 @@ export class PeftModel<M extends PeftHostModel = LlamaForCausalLM> {
   }
 
   /** The base model's forward, with the active adapter applied inside its linear layers. */
-  forward(...args: Parameters<M['forward']>): ReturnType<M['forward']> {
+  forward(...args: Parameters<M["forward"]>): ReturnType<M["forward"]> {
     this.checkAlive();
-    return (this.baseModel.forward as (...a: unknown[]) => ReturnType<M['forward']>).apply(this.baseModel, args);
+    return (this.baseModel.forward as (...a: unknown[]) => ReturnType<M["forward"]>).apply(this.baseModel, args);
   }
 
-  generate(...args: Parameters<M['generate']>): ReturnType<M['generate']> {
+  generate(...args: Parameters<M["generate"]>): ReturnType<M["generate"]> {
     this.checkAlive();
-    return (this.baseModel.generate as (...a: unknown[]) => ReturnType<M['generate']>).apply(this.baseModel, args);
+    return (this.baseModel.generate as (...a: unknown[]) => ReturnType<M["generate"]>).apply(this.baseModel, args);
   }
 
-  generateStream(...args: Parameters<M['generateStream']>): ReturnType<M['generateStream']> {
+  generateStream(...args: Parameters<M["generateStream"]>): ReturnType<M["generateStream"]> {
     this.checkAlive();
-    return (this.baseModel.generateStream as (...a: unknown[]) => ReturnType<M['generateStream']>).apply(this.baseModel, args);
+    return (this.baseModel.generateStream as (...a: unknown[]) => ReturnType<M["generateStream"]>).apply(
+      this.baseModel,
+      args,
+    );
   }
 
   /**
@@ -293,11 +319,12 @@ export class PeftModel<M extends PeftHostModel = LlamaForCausalLM> {
     const variables = new Map<string, tf.Variable>();
     for (const moduleName of state.modules) {
       const weights = this.loraLayers.get(moduleName)!.adapters.get(adapterName)!;
-      variables.set(loraKey(moduleName, 'lora_A'), weights.loraA);
-      variables.set(loraKey(moduleName, 'lora_B'), weights.loraB);
+      variables.set(loraKey(moduleName, "lora_A"), weights.loraA);
+      variables.set(loraKey(moduleName, "lora_B"), weights.loraB);
     }
     for (const name of state.biasNames) variables.set(baseParameterKey(name), params.get(name)!);
-    for (const [name, variable] of this.modulesToSave.variablesOf(adapterName)) variables.set(baseParameterKey(name), variable);
+    for (const [name, variable] of this.modulesToSave.variablesOf(adapterName))
+      variables.set(baseParameterKey(name), variable);
     return variables;
   }
 
@@ -331,8 +358,9 @@ export class PeftModel<M extends PeftHostModel = LlamaForCausalLM> {
   /** Folds the active adapter into the base weights (forward then costs nothing extra). */
   merge(): void {
     this.checkAlive();
-    if (this.disabled) throw new LlamatsError('Adapters are disabled; enableAdapters() before merging.');
-    if (this.stateOf(this.active).config.fan_in_fan_out) throw new ConfigError('fan_in_fan_out adapters cannot be merged here.', { key: 'fan_in_fan_out' });
+    if (this.disabled) throw new LlamatsError("Adapters are disabled; enableAdapters() before merging.");
+    if (this.stateOf(this.active).config.fan_in_fan_out)
+      throw new ConfigError("fan_in_fan_out adapters cannot be merged here.", { key: "fan_in_fan_out" });
     for (const layer of this.loraLayers.values()) layer.merge();
   }
 
@@ -373,7 +401,7 @@ export class PeftModel<M extends PeftHostModel = LlamaForCausalLM> {
         inference_mode: true,
         base_model_name_or_path: options.baseModelNameOrPath ?? state.config.base_model_name_or_path,
       });
-      await writeAdapterFiles({ dir: name === 'default' ? dir : join(dir, name), config, tensors });
+      await writeAdapterFiles({ dir: name === "default" ? dir : join(dir, name), config, tensors });
     }
   }
 
@@ -396,12 +424,14 @@ export class PeftModel<M extends PeftHostModel = LlamaForCausalLM> {
   }
 
   private checkAlive(): void {
-    if (this.unloaded) throw new LlamatsError('This PeftModel was unloaded (mergeAndUnload/unload); use the returned base model.');
+    if (this.unloaded)
+      throw new LlamatsError("This PeftModel was unloaded (mergeAndUnload/unload); use the returned base model.");
   }
 
   private stateOf(name: string): AdapterState {
     const state = this.adapters.get(name);
-    if (!state) throw new LlamatsError(`No adapter named "${name}"; loaded adapters: ${this.adapterNames.join(', ') || 'none'}.`);
+    if (!state)
+      throw new LlamatsError(`No adapter named "${name}"; loaded adapters: ${this.adapterNames.join(", ") || "none"}.`);
     return state;
   }
 
@@ -415,20 +445,31 @@ export class PeftModel<M extends PeftHostModel = LlamaForCausalLM> {
       }
     }
     const active = this.adapters.get(this.active);
-    const trainedBase = new Set(active?.trainable ? [...active.biasNames, ...this.modulesToSave.parameterNames(this.active)] : []);
+    const trainedBase = new Set(
+      active?.trainable ? [...active.biasNames, ...this.modulesToSave.parameterNames(this.active)] : [],
+    );
     this.baseModel.setTrainable((name) => trainedBase.has(name));
   }
 
   /** Validates everything against the model first, then wraps layers and creates variables. */
-  private inject(options: { name: string; config: LoraConfig; weights: Map<string, AdapterTensor> | null; trainable: boolean; seed?: number; source?: string }): void {
+  private inject(options: {
+    name: string;
+    config: LoraConfig;
+    weights: Map<string, AdapterTensor> | null;
+    trainable: boolean;
+    seed?: number;
+    source?: string;
+  }): void {
     this.checkAlive();
     const { name, weights, trainable, seed } = options;
-    const source = options.source ?? 'adapter';
+    const source = options.source ?? "adapter";
     if (this.adapters.has(name)) throw new LlamatsError(`An adapter named "${name}" already exists.`);
     let config = options.config;
     if (config.fan_in_fan_out) {
       // PEFT does the same for torch.nn.Linear targets: their weights are [out, in] already.
-      this.logger?.warn('fan_in_fan_out is set to True but the target modules are Linear layers; setting fan_in_fan_out to False.');
+      this.logger?.warn(
+        "fan_in_fan_out is set to True but the target modules are Linear layers; setting fan_in_fan_out to False.",
+      );
       config = { ...config, fan_in_fan_out: false };
     }
     const params = this.baseModel.namedParameters();
@@ -437,35 +478,50 @@ export class PeftModel<M extends PeftHostModel = LlamaForCausalLM> {
     const resolved = resolveTargetModules({ config, linearNames, moduleNames, modelType: modelTypeOf(this.baseModel) });
     config = resolved.config;
     if (resolved.nonLinearMatches.length > 0) {
-      throw new ConfigError(`${source}: target_modules matches ${resolved.nonLinearMatches.join(', ')}, which are not linear layers; LoRA here wraps linear layers only.`, {
-        key: 'target_modules',
-      });
+      throw new ConfigError(
+        `${source}: target_modules matches ${resolved.nonLinearMatches.join(", ")}, which are not linear layers; LoRA here wraps linear layers only.`,
+        {
+          key: "target_modules",
+        },
+      );
     }
     if (resolved.modules.length === 0) {
-      const kinds = [...new Set(linearNames.map((n) => n.slice(n.lastIndexOf('.') + 1)))].join(', ');
-      throw new ConfigError(`${source}: target modules ${JSON.stringify(config.target_modules)} not found in the base model; its linear layers are ${kinds}.`, {
-        key: 'target_modules',
-      });
+      const kinds = [...new Set(linearNames.map((n) => n.slice(n.lastIndexOf(".") + 1)))].join(", ");
+      throw new ConfigError(
+        `${source}: target modules ${JSON.stringify(config.target_modules)} not found in the base model; its linear layers are ${kinds}.`,
+        {
+          key: "target_modules",
+        },
+      );
     }
     const plan: PlannedLayer[] = resolved.modules.map((moduleName) => {
       const layer = this.loraLayers.get(moduleName) ?? this.baseModel.getLinear(moduleName);
       if (layer instanceof LoraLinear && !this.loraLayers.has(moduleName)) {
-        throw new LlamatsError(`${moduleName} already carries LoRA from another PeftModel; add adapters to that one (addAdapter / loadAdapter) or unload() it first.`);
+        throw new LlamatsError(
+          `${moduleName} already carries LoRA from another PeftModel; add adapters to that one (addAdapter / loadAdapter) or unload() it first.`,
+        );
       }
       const { rank, alpha } = rankAndAlphaFor(config, moduleName);
       return { moduleName, rank, alpha, inFeatures: layer.inFeatures, outFeatures: layer.outFeatures };
     });
     const biasNames = this.biasNamesFor(config, resolved.modules, params);
-    const savedNames = [...params.keys()].filter((p) => isModuleToSave(config.modules_to_save, p.slice(0, p.lastIndexOf('.'))));
-    const chunked = savedNames.find((p) => p.endsWith(']'));
+    const savedNames = [...params.keys()].filter((p) =>
+      isModuleToSave(config.modules_to_save, p.slice(0, p.lastIndexOf("."))),
+    );
+    const chunked = savedNames.find((p) => p.endsWith("]"));
     if (chunked) {
       // A row chunk (llama-model's maxTensorBytes split) has no PEFT key of its own.
-      throw new ConfigError(`${source}: modules_to_save cannot hold "${chunked}", a row chunk of a split tensor; load the base without maxTensorBytes splitting.`, {
-        key: 'modules_to_save',
-      });
+      throw new ConfigError(
+        `${source}: modules_to_save cannot hold "${chunked}", a row chunk of a split tensor; load the base without maxTensorBytes splitting.`,
+        {
+          key: "modules_to_save",
+        },
+      );
     }
     if (config.modules_to_save && config.modules_to_save.length > 0 && savedNames.length === 0) {
-      this.logger?.warn(`${source}: modules_to_save ${JSON.stringify(config.modules_to_save)} matches no parameter of the base model.`);
+      this.logger?.warn(
+        `${source}: modules_to_save ${JSON.stringify(config.modules_to_save)} matches no parameter of the base model.`,
+      );
     }
     if (weights) checkAdapterWeights({ source, weights, plan, extraNames: [...biasNames, ...savedNames], params });
 
@@ -481,9 +537,18 @@ export class PeftModel<M extends PeftHostModel = LlamaForCausalLM> {
         this.loraLayers.set(moduleName, layer);
       }
       const [a, b] = weights
-        ? [tf.tensor2d(weights.get(loraKey(moduleName, 'lora_A'))!.data, [rank, inFeatures]), tf.tensor2d(weights.get(loraKey(moduleName, 'lora_B'))!.data, [outFeatures, rank])]
+        ? [
+            tf.tensor2d(weights.get(loraKey(moduleName, "lora_A"))!.data, [rank, inFeatures]),
+            tf.tensor2d(weights.get(loraKey(moduleName, "lora_B"))!.data, [outFeatures, rank]),
+          ]
         : (() => {
-            const init = initialLoraWeights({ rank, inFeatures, outFeatures, init: config.init_lora_weights, seed: seed === undefined ? undefined : seed + 2 * i });
+            const init = initialLoraWeights({
+              rank,
+              inFeatures,
+              outFeatures,
+              init: config.init_lora_weights,
+              seed: seed === undefined ? undefined : seed + 2 * i,
+            });
             return [init.loraA, init.loraB];
           })();
       layer.addAdapter(name, {
@@ -507,7 +572,9 @@ export class PeftModel<M extends PeftHostModel = LlamaForCausalLM> {
       }
     }
     const savedValues = new Map<string, tf.Tensor>();
-    if (weights) for (const p of savedNames) savedValues.set(p, tf.tensor(weights.get(baseParameterKey(p))!.data, weights.get(baseParameterKey(p))!.shape));
+    if (weights)
+      for (const p of savedNames)
+        savedValues.set(p, tf.tensor(weights.get(baseParameterKey(p))!.data, weights.get(baseParameterKey(p))!.shape));
     this.modulesToSave.add(name, savedNames, savedValues);
     for (const t of savedValues.values()) t.dispose();
     const copiedElements = savedNames.reduce((sum, p) => sum + params.get(p)!.size, 0);
@@ -515,8 +582,8 @@ export class PeftModel<M extends PeftHostModel = LlamaForCausalLM> {
   }
 
   private biasNamesFor(config: LoraConfig, modules: readonly string[], params: Map<string, tf.Variable>): string[] {
-    if (config.bias === 'all') return [...params.keys()].filter((p) => p.endsWith('.bias'));
-    if (config.bias === 'lora_only') return modules.map((m) => `${m}.bias`).filter((p) => params.has(p));
+    if (config.bias === "all") return [...params.keys()].filter((p) => p.endsWith(".bias"));
+    if (config.bias === "lora_only") return modules.map((m) => `${m}.bias`).filter((p) => params.has(p));
     return [];
   }
 }
@@ -533,14 +600,18 @@ function checkAdapterWeights(options: {
   const expected = new Map<string, { shape: number[]; what: string }>();
   for (const { moduleName, rank, inFeatures, outFeatures } of plan) {
     const layerText = `${moduleName} (${inFeatures} → ${outFeatures} features, r=${rank})`;
-    expected.set(loraKey(moduleName, 'lora_A'), { shape: [rank, inFeatures], what: layerText });
-    expected.set(loraKey(moduleName, 'lora_B'), { shape: [outFeatures, rank], what: layerText });
+    expected.set(loraKey(moduleName, "lora_A"), { shape: [rank, inFeatures], what: layerText });
+    expected.set(loraKey(moduleName, "lora_B"), { shape: [outFeatures, rank], what: layerText });
   }
-  for (const name of extraNames) expected.set(baseParameterKey(name), { shape: [...params.get(name)!.shape], what: name });
+  for (const name of extraNames)
+    expected.set(baseParameterKey(name), { shape: [...params.get(name)!.shape], what: name });
   for (const [key, { shape, what }] of expected) {
     const tensor = weights.get(key);
     if (!tensor) {
-      throw new FormatError(`${source}: ${key} is missing; the adapter config targets ${what} of the base model but the weights file has no tensor for it.`, { file: source });
+      throw new FormatError(
+        `${source}: ${key} is missing; the adapter config targets ${what} of the base model but the weights file has no tensor for it.`,
+        { file: source },
+      );
     }
     if (!sameShape(tensor.shape, shape) || tensor.data.length !== sizeOf(shape)) {
       throw new ShapeMismatchError(
@@ -552,7 +623,7 @@ function checkAdapterWeights(options: {
   const extra = [...weights.keys()].filter((key) => !expected.has(key));
   if (extra.length > 0) {
     throw new FormatError(
-      `${source}: ${extra.length} tensor(s) match no module of the base model under this adapter config, e.g. ${extra.slice(0, 3).join(', ')}; is this adapter for a different base model?`,
+      `${source}: ${extra.length} tensor(s) match no module of the base model under this adapter config, e.g. ${extra.slice(0, 3).join(", ")}; is this adapter for a different base model?`,
       { file: source },
     );
   }
@@ -571,6 +642,10 @@ async function readAdapter(
 }
 
 /** Wraps `model`'s target layers with a new LoRA adapter (PEFT's get_peft_model). Only adapter variables train. */
-export function getPeftModel<M extends PeftHostModel>(model: M, config: Partial<LoraConfig>, options: GetPeftModelOptions = {}): PeftModel<M> {
+export function getPeftModel<M extends PeftHostModel>(
+  model: M,
+  config: Partial<LoraConfig>,
+  options: GetPeftModelOptions = {},
+): PeftModel<M> {
   return PeftModel.create(model, config, options);
 }

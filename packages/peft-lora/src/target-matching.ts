@@ -1,14 +1,14 @@
-import type { LoraConfig } from './lora-config.js';
+import type { LoraConfig } from "./lora-config.js";
 
 /** PEFT's shorthand for "every linear layer but the output head". */
-export const ALL_LINEAR = 'all-linear';
+export const ALL_LINEAR = "all-linear";
 
 /** PEFT's default LoRA targets per `model_type` (TRANSFORMERS_MODELS_TO_LORA_TARGET_MODULES_MAPPING). */
 export const DEFAULT_TARGET_MODULES: Readonly<Record<string, readonly string[]>> = {
-  llama: ['q_proj', 'v_proj'],
-  mistral: ['q_proj', 'v_proj'],
-  qwen2: ['q_proj', 'v_proj'],
-  gemma: ['q_proj', 'v_proj'],
+  llama: ["q_proj", "v_proj"],
+  mistral: ["q_proj", "v_proj"],
+  qwen2: ["q_proj", "v_proj"],
+  gemma: ["q_proj", "v_proj"],
 };
 
 // PEFT condenses long target lists to suffixes only from this many entries on (MIN_TARGET_MODULES_FOR_OPTIMIZATION).
@@ -30,12 +30,17 @@ export function isModuleToSave(modulesToSave: readonly string[] | null, key: str
 }
 
 function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** The decoder-layer index in a module name (`model.layers.3.mlp.up_proj` → 3), as PEFT finds it. */
 export function layerIndexOf(key: string, layersPattern: string[] | string | null): number | null {
-  const patterns = layersPattern === null || layersPattern.length === 0 ? null : Array.isArray(layersPattern) ? layersPattern : [layersPattern];
+  const patterns =
+    layersPattern === null || layersPattern.length === 0
+      ? null
+      : Array.isArray(layersPattern)
+        ? layersPattern
+        : [layersPattern];
   if (patterns === null) {
     const match = /^.*?\.[^.]*\.(\d+)\./.exec(key);
     return match ? Number(match[1]) : null;
@@ -47,7 +52,10 @@ export function layerIndexOf(key: string, layersPattern: string[] | string | nul
   return null;
 }
 
-type MatchingConfig = Pick<LoraConfig, 'target_modules' | 'exclude_modules' | 'modules_to_save' | 'layers_to_transform' | 'layers_pattern'>;
+type MatchingConfig = Pick<
+  LoraConfig,
+  "target_modules" | "exclude_modules" | "modules_to_save" | "layers_to_transform" | "layers_pattern"
+>;
 
 /**
  * PEFT's `check_target_module_exists`: exclusions first, then a regex (full match) or a list (exact name or
@@ -56,12 +64,12 @@ type MatchingConfig = Pick<LoraConfig, 'target_modules' | 'exclude_modules' | 'm
 export function isTargetModule(config: MatchingConfig, key: string): boolean {
   const exclude = config.exclude_modules;
   if (exclude !== null && exclude.length > 0) {
-    if (typeof exclude === 'string' ? fullMatch(exclude, key) : matchesNameOrSuffix(exclude, key)) return false;
+    if (typeof exclude === "string" ? fullMatch(exclude, key) : matchesNameOrSuffix(exclude, key)) return false;
   }
   if (isModuleToSave(config.modules_to_save, key)) return false;
   const targets = config.target_modules;
   if (targets === null) return false;
-  if (typeof targets === 'string') return fullMatch(targets, key);
+  if (typeof targets === "string") return fullMatch(targets, key);
   if (targets.includes(key)) return true;
   if (!targets.some((target) => key.endsWith(`.${target}`))) return false;
   const layers = config.layers_to_transform;
@@ -76,16 +84,16 @@ export function isTargetModule(config: MatchingConfig, key: string): boolean {
 export function moduleTreeNames(parameterNames: Iterable<string>): string[] {
   const modules = new Set<string>();
   for (const name of parameterNames) {
-    const parts = name.split('.');
-    for (let i = 1; i < parts.length; i++) modules.add(parts.slice(0, i).join('.'));
+    const parts = name.split(".");
+    for (let i = 1; i < parts.length; i++) modules.add(parts.slice(0, i).join("."));
   }
   return [...modules];
 }
 
 function suffixesOf(name: string): string[] {
-  const parts = name.split('.');
+  const parts = name.split(".");
   const suffixes: string[] = [];
-  for (let i = parts.length - 1; i >= 0; i--) suffixes.push(parts.slice(i).join('.'));
+  for (let i = parts.length - 1; i >= 0; i--) suffixes.push(parts.slice(i).join("."));
   return suffixes;
 }
 
@@ -141,12 +149,12 @@ export interface ResolvedTargets {
  */
 export function resolveTargetModules(options: ResolveTargetsOptions): ResolvedTargets {
   const { linearNames, moduleNames } = options;
-  const outputHead = options.outputHeadName ?? 'lm_head';
+  const outputHead = options.outputHeadName ?? "lm_head";
   let targets = options.config.target_modules;
   if (targets === null) {
-    const defaults = DEFAULT_TARGET_MODULES[options.modelType ?? 'llama'];
+    const defaults = DEFAULT_TARGET_MODULES[options.modelType ?? "llama"];
     targets = defaults ? [...defaults] : null;
-  } else if (typeof targets === 'string' && targets.toLowerCase() === ALL_LINEAR) {
+  } else if (typeof targets === "string" && targets.toLowerCase() === ALL_LINEAR) {
     targets = linearNames.filter((name) => name !== outputHead);
   }
   if (Array.isArray(targets) && targets.length >= MIN_TARGETS_TO_CONDENSE) {

@@ -1,11 +1,11 @@
 /** The `type` field of an OpenAI-style error body. */
 export type ApiErrorType =
-  | 'invalid_request_error'
-  | 'authentication_error'
-  | 'not_found_error'
-  | 'rate_limit_error'
-  | 'server_error'
-  | 'service_unavailable';
+  | "invalid_request_error"
+  | "authentication_error"
+  | "not_found_error"
+  | "rate_limit_error"
+  | "server_error"
+  | "service_unavailable";
 
 export interface ApiErrorBody {
   error: { message: string; type: ApiErrorType; param: string | null; code: string | null };
@@ -31,7 +31,7 @@ export class ApiError extends Error {
     },
   ) {
     super(message);
-    this.name = 'ApiError';
+    this.name = "ApiError";
     this.statusCode = options.statusCode;
     this.type = options.type;
     this.param = options.param ?? null;
@@ -44,6 +44,6 @@ export class ApiError extends Error {
   }
 
   static invalidRequest(message: string, options: { param?: string | null; code?: string | null } = {}): ApiError {
-    return new ApiError(message, { statusCode: 400, type: 'invalid_request_error', ...options });
+    return new ApiError(message, { statusCode: 400, type: "invalid_request_error", ...options });
   }
 }

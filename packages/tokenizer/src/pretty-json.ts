@@ -10,14 +10,14 @@ export class OrderedEntries {
   }
 }
 
-export function prettyJson(value: unknown, indent = ''): string {
+export function prettyJson(value: unknown, indent = ""): string {
   if (value instanceof OrderedEntries) return objectJson(value.entries, indent);
   if (Array.isArray(value)) {
-    if (value.length === 0) return '[]';
-    const inner = indent + '  ';
-    return `[\n${value.map((v) => inner + prettyJson(v === undefined ? null : v, inner)).join(',\n')}\n${indent}]`;
+    if (value.length === 0) return "[]";
+    const inner = indent + "  ";
+    return `[\n${value.map((v) => inner + prettyJson(v === undefined ? null : v, inner)).join(",\n")}\n${indent}]`;
   }
-  if (value !== null && typeof value === 'object') {
+  if (value !== null && typeof value === "object") {
     return objectJson(
       Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined),
       indent,
@@ -27,7 +27,7 @@ export function prettyJson(value: unknown, indent = ''): string {
 }
 
 function objectJson(entries: Array<[string, unknown]>, indent: string): string {
-  if (entries.length === 0) return '{}';
-  const inner = indent + '  ';
-  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${prettyJson(v, inner)}`).join(',\n')}\n${indent}}`;
+  if (entries.length === 0) return "{}";
+  const inner = indent + "  ";
+  return `{\n${entries.map(([k, v]) => `${inner}${JSON.stringify(k)}: ${prettyJson(v, inner)}`).join(",\n")}\n${indent}}`;
 }

@@ -1,7 +1,7 @@
 // Incremental detokenization: decode a short window of recent ids and emit only what it adds, holding
 // back text that ends in an unfinished UTF-8 sequence (U+FFFD) until the next id completes it.
 
-const REPLACEMENT = '\uFFFD';
+const REPLACEMENT = "\uFFFD";
 
 export class StreamDecoder {
   private ids: number[] = [];
@@ -9,16 +9,16 @@ export class StreamDecoder {
   private prefixOffset = 0;
   /** Ids before this are already emitted. */
   private readOffset = 0;
-  private emitted = '';
+  private emitted = "";
 
   constructor(private readonly decode: (ids: number[]) => string) {}
 
   push(id: number): string {
     this.ids.push(id);
-    if (this.readOffset >= this.ids.length) return '';
+    if (this.readOffset >= this.ids.length) return "";
     const before = this.decode(this.ids.slice(this.prefixOffset, this.readOffset));
     const after = this.decode(this.ids.slice(this.prefixOffset));
-    if (after.endsWith(REPLACEMENT) || !after.startsWith(before) || after.length === before.length) return '';
+    if (after.endsWith(REPLACEMENT) || !after.startsWith(before) || after.length === before.length) return "";
     const text = after.slice(before.length);
     // The next window starts where this emission began, so the next token keeps its leading space.
     this.prefixOffset = this.readOffset;
@@ -31,11 +31,11 @@ export class StreamDecoder {
   flush(): string {
     // One full decode at the end makes the concatenation exactly decode(allIds).
     const full = this.decode(this.ids);
-    const text = full.startsWith(this.emitted) ? full.slice(this.emitted.length) : '';
+    const text = full.startsWith(this.emitted) ? full.slice(this.emitted.length) : "";
     this.ids = [];
     this.prefixOffset = 0;
     this.readOffset = 0;
-    this.emitted = '';
+    this.emitted = "";
     return text;
   }
 }

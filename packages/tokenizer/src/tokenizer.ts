@@ -1,6 +1,6 @@
 // The public Tokenizer contract and the parts every implementation shares.
-import { renderChatTemplate } from './chat-template.js';
-import { StreamDecoder } from './stream-decoder.js';
+import { renderChatTemplate } from "./chat-template.js";
+import { StreamDecoder } from "./stream-decoder.js";
 
 export interface ChatMessage {
   role: string;

@@ -1,8 +1,8 @@
 // UTF-8 helpers with the exact replacement rules of the libraries we mirror.
 
 const encoder = new TextEncoder();
-const lossyDecoder = new TextDecoder('utf-8', { ignoreBOM: true });
-const fatalDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const lossyDecoder = new TextDecoder("utf-8", { ignoreBOM: true });
+const fatalDecoder = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 export function utf8Encode(text: string): Uint8Array {
   return encoder.encode(text);
@@ -54,13 +54,13 @@ export function sentencePieceCharLength(bytes: Uint8Array, offset: number): numb
 
 /** SentencePiece's byte-piece decoding: every byte that does not start a valid character becomes U+FFFD. */
 export function utf8DecodeSentencePiece(bytes: Uint8Array): string {
-  let out = '';
+  let out = "";
   let runStart = 0;
   let offset = 0;
   while (offset < bytes.length) {
     const n = sentencePieceCharLength(bytes, offset);
     if (n === 0) {
-      out += lossyDecoder.decode(bytes.subarray(runStart, offset)) + '\uFFFD';
+      out += lossyDecoder.decode(bytes.subarray(runStart, offset)) + "\uFFFD";
       offset += 1;
       runStart = offset;
     } else {
@@ -72,12 +72,12 @@ export function utf8DecodeSentencePiece(bytes: Uint8Array): string {
 
 /** `<0xAB>` → 0xAB; -1 for anything else (SentencePiece's and tokenizers' byte-piece spelling). */
 export function bytePieceValue(piece: string): number {
-  if (piece.length !== 6 || !piece.startsWith('<0x') || piece.charCodeAt(5) !== 62) return -1;
+  if (piece.length !== 6 || !piece.startsWith("<0x") || piece.charCodeAt(5) !== 62) return -1;
   const hex = piece.slice(3, 5);
   if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return -1;
   return parseInt(hex, 16);
 }
 
 export function bytePieceName(byte: number): string {
-  return `<0x${byte.toString(16).toUpperCase().padStart(2, '0')}>`;
+  return `<0x${byte.toString(16).toUpperCase().padStart(2, "0")}>`;
 }

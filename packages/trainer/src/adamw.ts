@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { ShapeMismatchError, ValidationError } from '@llamats/core';
+import * as tf from "@tensorflow/tfjs-core";
+import { ShapeMismatchError, ValidationError } from "@llamats/core";
 
 export interface AdamWOptions {
   beta1?: number;
@@ -77,7 +77,8 @@ export class AdamW {
       const grad = grads.get(name);
       if (!grad) throw new ValidationError(`AdamW: no gradient for trainable variable "${name}".`, { location: name });
       tf.tidy(() => {
-        const decayed = this.weightDecay !== 0 && lr !== 0 ? tf.mul(slot.variable, 1 - lr * this.weightDecay) : slot.variable;
+        const decayed =
+          this.weightDecay !== 0 && lr !== 0 ? tf.mul(slot.variable, 1 - lr * this.weightDecay) : slot.variable;
         const expAvg = tf.add(tf.mul(slot.expAvg, this.beta1), tf.mul(grad, 1 - this.beta1));
         const expAvgSq = tf.add(tf.mul(slot.expAvgSq, this.beta2), tf.mul(tf.square(grad), 1 - this.beta2));
         const denom = tf.add(tf.div(tf.sqrt(expAvgSq), biasCorrection2Sqrt), this.epsilon);
@@ -109,16 +110,19 @@ export class AdamW {
       if (!saved) throw new ValidationError(`Optimizer state has no moments for "${name}".`, { location: name });
       const expected = slot.variable.shape;
       if (saved.shape.length !== expected.length || saved.shape.some((d, i) => d !== expected[i])) {
-        throw new ShapeMismatchError(`Optimizer state for "${name}" has shape [${saved.shape}], the variable has [${expected}].`, {
-          tensor: name,
-          expected: expected.slice(),
-          found: saved.shape,
-        });
+        throw new ShapeMismatchError(
+          `Optimizer state for "${name}" has shape [${saved.shape}], the variable has [${expected}].`,
+          {
+            tensor: name,
+            expected: expected.slice(),
+            found: saved.shape,
+          },
+        );
       }
       // assign() keeps its own reference: tidy frees the temporaries.
       tf.tidy(() => {
-        slot.expAvg.assign(tf.tensor(saved.expAvg, expected, 'float32'));
-        slot.expAvgSq.assign(tf.tensor(saved.expAvgSq, expected, 'float32'));
+        slot.expAvg.assign(tf.tensor(saved.expAvg, expected, "float32"));
+        slot.expAvgSq.assign(tf.tensor(saved.expAvgSq, expected, "float32"));
       });
     }
     this.stepCount = state.step;

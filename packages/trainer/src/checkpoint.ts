@@ -1,14 +1,21 @@
-import { randomBytes } from 'node:crypto';
-import { access, mkdir, readFile, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import { FormatError, LlamatsError, ShapeMismatchError, openSafetensors, writeFileAtomic, writeSafetensors } from '@llamats/core';
-import type { AdamWMoments, AdamWState } from './adamw.js';
-import type { TrainableModel } from './trainable-model.js';
-import type { TrainerState } from './trainer-state.js';
+import { randomBytes } from "node:crypto";
+import { access, mkdir, readFile, readdir, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import {
+  FormatError,
+  LlamatsError,
+  ShapeMismatchError,
+  openSafetensors,
+  writeFileAtomic,
+  writeSafetensors,
+} from "@llamats/core";
+import type { AdamWMoments, AdamWState } from "./adamw.js";
+import type { TrainableModel } from "./trainable-model.js";
+import type { TrainerState } from "./trainer-state.js";
 
-export const TRAINER_STATE_FILE = 'trainer_state.json';
-export const OPTIMIZER_FILE = 'optimizer.safetensors';
+export const TRAINER_STATE_FILE = "trainer_state.json";
+export const OPTIMIZER_FILE = "optimizer.safetensors";
 const CHECKPOINT_DIR = /^checkpoint-(\d+)$/;
 
 export interface WriteCheckpointOptions {
@@ -19,7 +26,10 @@ export interface WriteCheckpointOptions {
 }
 
 async function exists(path: string): Promise<boolean> {
-  return access(path).then(() => true, () => false);
+  return access(path).then(
+    () => true,
+    () => false,
+  );
 }
 
 /**
@@ -31,7 +41,7 @@ export async function writeCheckpoint(options: WriteCheckpointOptions): Promise<
   const { outputDir, model, optimizerState, trainerState } = options;
   const name = `checkpoint-${trainerState.global_step}`;
   const finalDir = join(outputDir, name);
-  const tag = `${process.pid}-${randomBytes(4).toString('hex')}`;
+  const tag = `${process.pid}-${randomBytes(4).toString("hex")}`;
   const tempDir = join(outputDir, `.${name}.tmp-${tag}`);
   await mkdir(tempDir, { recursive: true });
   try {
@@ -41,7 +51,9 @@ export async function writeCheckpoint(options: WriteCheckpointOptions): Promise<
       tensors[`${varName}.exp_avg`] = { shape: moments.shape, data: moments.expAvg };
       tensors[`${varName}.exp_avg_sq`] = { shape: moments.shape, data: moments.expAvgSq };
     }
-    await writeSafetensors(join(tempDir, OPTIMIZER_FILE), tensors, { metadata: { step: String(optimizerState.step), optimizer: 'adamw' } });
+    await writeSafetensors(join(tempDir, OPTIMIZER_FILE), tensors, {
+      metadata: { step: String(optimizerState.step), optimizer: "adamw" },
+    });
     await writeFileAtomic(join(tempDir, TRAINER_STATE_FILE), `${JSON.stringify(trainerState, null, 1)}\n`);
     if (await exists(finalDir)) {
       // Re-saving a step (after a resume): swap in the new one, then drop the old.
@@ -54,7 +66,10 @@ export async function writeCheckpoint(options: WriteCheckpointOptions): Promise<
     }
   } catch (error) {
     await rm(tempDir, { recursive: true, force: true }).catch(() => undefined);
-    throw new LlamatsError(`Could not write checkpoint ${finalDir}: ${(error as Error).message}. Earlier checkpoints are intact.`, { cause: error });
+    throw new LlamatsError(
+      `Could not write checkpoint ${finalDir}: ${(error as Error).message}. Earlier checkpoints are intact.`,
+      { cause: error },
+    );
   }
   return finalDir;
 }
@@ -92,19 +107,25 @@ export async function readCheckpoint(dir: string): Promise<LoadedCheckpoint> {
   const statePath = join(dir, TRAINER_STATE_FILE);
   let trainerState: TrainerState;
   try {
-    trainerState = JSON.parse(await readFile(statePath, 'utf8')) as TrainerState;
+    trainerState = JSON.parse(await readFile(statePath, "utf8")) as TrainerState;
   } catch (cause) {
-    throw new FormatError(`${statePath}: cannot read the trainer state (${(cause as Error).message}); is ${dir} a llamats checkpoint-<step> directory?`, { file: statePath, cause });
+    throw new FormatError(
+      `${statePath}: cannot read the trainer state (${(cause as Error).message}); is ${dir} a llamats checkpoint-<step> directory?`,
+      { file: statePath, cause },
+    );
   }
-  if (trainerState.format !== 'llamats-trainer-state' || trainerState.version !== 1) {
-    throw new FormatError(`${statePath}: expected format "llamats-trainer-state" version 1, found ${String(trainerState.format)} ${String(trainerState.version)}.`, { file: statePath });
+  if (trainerState.format !== "llamats-trainer-state" || trainerState.version !== 1) {
+    throw new FormatError(
+      `${statePath}: expected format "llamats-trainer-state" version 1, found ${String(trainerState.format)} ${String(trainerState.version)}.`,
+      { file: statePath },
+    );
   }
   const reader = await openSafetensors(join(dir, OPTIMIZER_FILE));
   const moments = new Map<string, AdamWMoments>();
   try {
     for (const tensorName of reader.names()) {
-      if (!tensorName.endsWith('.exp_avg')) continue;
-      const varName = tensorName.slice(0, -'.exp_avg'.length);
+      if (!tensorName.endsWith(".exp_avg")) continue;
+      const varName = tensorName.slice(0, -".exp_avg".length);
       moments.set(varName, {
         shape: reader.info(tensorName).shape,
         expAvg: await reader.readFloat32(tensorName),
@@ -120,29 +141,36 @@ export async function readCheckpoint(dir: string): Promise<LoadedCheckpoint> {
 
 // PEFT files leave the adapter name out of their keys; some in-memory names keep it.
 function withoutAdapterName(name: string): string {
-  return name.replace(/\.(lora_[AB]|lora_embedding_[AB])\.[^.]+\.weight$/, '.$1.weight');
+  return name.replace(/\.(lora_[AB]|lora_embedding_[AB])\.[^.]+\.weight$/, ".$1.weight");
 }
 
 /**
  * Assigns every trainable variable from a safetensors file (or sharded index) holding tensors of
  * the same names and shapes; used for resuming and for starting from given adapter weights.
  */
-export async function assignVariablesFromFile(variables: ReadonlyMap<string, tf.Variable>, path: string): Promise<void> {
+export async function assignVariablesFromFile(
+  variables: ReadonlyMap<string, tf.Variable>,
+  path: string,
+): Promise<void> {
   const reader = await openSafetensors(path);
   try {
     for (const [name, variable] of variables) {
       const stored = reader.has(name) ? name : withoutAdapterName(name);
-      if (!reader.has(stored)) throw new FormatError(`${path}: no tensor "${name}" for the trainable variable of that name.`, { file: path });
+      if (!reader.has(stored))
+        throw new FormatError(`${path}: no tensor "${name}" for the trainable variable of that name.`, { file: path });
       const shape = reader.info(stored).shape;
       if (shape.length !== variable.shape.length || shape.some((d, i) => d !== variable.shape[i])) {
-        throw new ShapeMismatchError(`${path}: tensor "${stored}" has shape [${shape}], the model's variable has [${variable.shape}] (another r or model?).`, {
-          tensor: stored,
-          expected: variable.shape.slice(),
-          found: shape,
-        });
+        throw new ShapeMismatchError(
+          `${path}: tensor "${stored}" has shape [${shape}], the model's variable has [${variable.shape}] (another r or model?).`,
+          {
+            tensor: stored,
+            expected: variable.shape.slice(),
+            found: shape,
+          },
+        );
       }
       const data = await reader.readFloat32(stored);
-      tf.tidy(() => variable.assign(tf.tensor(data, shape, 'float32')));
+      tf.tidy(() => variable.assign(tf.tensor(data, shape, "float32")));
     }
   } finally {
     await reader.close();
@@ -152,7 +180,7 @@ export async function assignVariablesFromFile(variables: ReadonlyMap<string, tf.
 /** The weights file inside a directory saved by `model.save` (single file or sharded index). */
 export async function weightsFileIn(model: TrainableModel, dir: string): Promise<string> {
   const single = join(dir, model.weightsFile);
-  return (await exists(single)) ? single : `${single.replace(/\.safetensors$/, '')}.safetensors.index.json`;
+  return (await exists(single)) ? single : `${single.replace(/\.safetensors$/, "")}.safetensors.index.json`;
 }
 
 /** Loads the trainable tensors saved in `dir` (by `model.save`) back into the model's variables. */
@@ -162,6 +190,9 @@ export async function restoreWeights(model: TrainableModel, dir: string): Promis
 
 /** Starts from given weights: a saved directory (PEFT adapter dir, model dir) or a bare .safetensors file. */
 export async function loadInitialWeights(model: TrainableModel, dirOrFile: string): Promise<void> {
-  const path = dirOrFile.endsWith('.safetensors') || dirOrFile.endsWith('.index.json') ? dirOrFile : await weightsFileIn(model, dirOrFile);
+  const path =
+    dirOrFile.endsWith(".safetensors") || dirOrFile.endsWith(".index.json")
+      ? dirOrFile
+      : await weightsFileIn(model, dirOrFile);
   await assignVariablesFromFile(model.namedTrainableVariables(), path);
 }

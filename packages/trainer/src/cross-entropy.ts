@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { softmaxCrossEntropy } from '@llamats/core';
+import * as tf from "@tensorflow/tfjs-core";
+import { softmaxCrossEntropy } from "@llamats/core";
 
 /** The label that marks a position as not counted (transformers' `ignore_index`). */
 export const IGNORE_INDEX = -100;
@@ -8,7 +8,10 @@ export const IGNORE_INDEX = -100;
  * Causal-LM targets for a batch: position t predicts labels[t+1]; the last position and
  * ignored labels get weight 0. Returns the flat target ids (ignored → 0), their weights and the count.
  */
-export function shiftedTargets(labels: readonly (readonly number[])[], seqLen: number): { targets: Int32Array; weights: Float32Array; count: number } {
+export function shiftedTargets(
+  labels: readonly (readonly number[])[],
+  seqLen: number,
+): { targets: Int32Array; weights: Float32Array; count: number } {
   const targets = new Int32Array(labels.length * seqLen);
   const weights = new Float32Array(labels.length * seqLen);
   let count = 0;
@@ -30,5 +33,8 @@ export function shiftedTargets(labels: readonly (readonly number[])[], seqLen: n
  */
 export function weightedCrossEntropySum(logits: tf.Tensor, targets: tf.Tensor1D, weights: tf.Tensor1D): tf.Scalar {
   const vocab = logits.shape[logits.shape.length - 1];
-  return tf.tidy(() => tf.sum(softmaxCrossEntropy(tf.reshape(logits, [-1, vocab]) as tf.Tensor2D, targets, { weights })) as tf.Scalar);
+  return tf.tidy(
+    () =>
+      tf.sum(softmaxCrossEntropy(tf.reshape(logits, [-1, vocab]) as tf.Tensor2D, targets, { weights })) as tf.Scalar,
+  );
 }

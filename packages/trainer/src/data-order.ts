@@ -1,5 +1,5 @@
-import { chunk } from './micro-batches.js';
-import { SeededRng, deriveSeed, permutation } from './rng.js';
+import { chunk } from "./micro-batches.js";
+import { SeededRng, deriveSeed, permutation } from "./rng.js";
 
 export interface DataOrderOptions {
   exampleCount: number;
@@ -32,7 +32,9 @@ export class DataOrder {
   epochOrder(epoch: number): number[] {
     if (epoch !== this.cachedEpoch) {
       const n = this.options.exampleCount;
-      this.cachedOrder = this.options.shuffle ? permutation(n, this.rngFor(epoch)) : Array.from({ length: n }, (_, i) => i);
+      this.cachedOrder = this.options.shuffle
+        ? permutation(n, this.rngFor(epoch))
+        : Array.from({ length: n }, (_, i) => i);
       this.cachedEpoch = epoch;
     }
     return this.cachedOrder;

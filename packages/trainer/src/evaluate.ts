@@ -1,7 +1,7 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { weightedCrossEntropySum } from './cross-entropy.js';
-import { buildMicroBatch, chunk, disposeMicroBatch, type TrainingExample } from './micro-batches.js';
-import type { TrainableModel } from './trainable-model.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { weightedCrossEntropySum } from "./cross-entropy.js";
+import { buildMicroBatch, chunk, disposeMicroBatch, type TrainingExample } from "./micro-batches.js";
+import type { TrainableModel } from "./trainable-model.js";
 
 export interface EvalResult {
   /** Token-weighted mean cross-entropy over the whole set. */
@@ -29,7 +29,13 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
     for (const group of chunk(examples, batchSize)) {
       if (options.signal?.aborted) break;
       const batch = buildMicroBatch(group, padId);
-      const sum = tf.tidy(() => weightedCrossEntropySum(model.forward(batch.inputIds, { attentionMask: batch.attentionMask }).logits, batch.targets, batch.weights));
+      const sum = tf.tidy(() =>
+        weightedCrossEntropySum(
+          model.forward(batch.inputIds, { attentionMask: batch.attentionMask }).logits,
+          batch.targets,
+          batch.weights,
+        ),
+      );
       lossSum += (await sum.data())[0];
       tokens += batch.targetTokens;
       sum.dispose();

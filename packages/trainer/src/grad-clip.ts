@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs-core';
+import * as tf from "@tensorflow/tfjs-core";
 
 /** The global L2 norm of all gradients together, as one scalar tensor. */
 export function globalNorm(grads: readonly tf.Tensor[]): tf.Scalar {
@@ -14,7 +14,10 @@ export function globalNorm(grads: readonly tf.Tensor[]): tf.Scalar {
  * (coefficient `maxNorm / (norm + 1e-6)`, applied only when below 1), on the device: nothing is read back.
  * A NaN norm leaves the gradients unscaled. Returns new tensors (the caller disposes the old ones and the norm).
  */
-export function clipByGlobalNorm(grads: readonly tf.Tensor[], maxNorm: number): { grads: tf.Tensor[]; norm: tf.Scalar } {
+export function clipByGlobalNorm(
+  grads: readonly tf.Tensor[],
+  maxNorm: number,
+): { grads: tf.Tensor[]; norm: tf.Scalar } {
   const norm = globalNorm(grads);
   if (!(maxNorm > 0)) return { grads: grads.map((g) => g.clone()), norm };
   const scaled = tf.tidy(() => {

@@ -1,8 +1,8 @@
-import { ConfigError } from '@llamats/core';
+import { ConfigError } from "@llamats/core";
 
 /** The learning-rate schedules of transformers' `get_scheduler`, by their names there. */
-export type LrSchedulerType = 'constant' | 'constant_with_warmup' | 'linear' | 'cosine';
-export const LR_SCHEDULER_TYPES: readonly LrSchedulerType[] = ['constant', 'constant_with_warmup', 'linear', 'cosine'];
+export type LrSchedulerType = "constant" | "constant_with_warmup" | "linear" | "cosine";
+export const LR_SCHEDULER_TYPES: readonly LrSchedulerType[] = ["constant", "constant_with_warmup", "linear", "cosine"];
 
 export interface LrScheduleOptions {
   type: LrSchedulerType;
@@ -21,19 +21,21 @@ export interface LrScheduleOptions {
 export function learningRateAt(options: LrScheduleOptions, completedSteps: number): number {
   const { type, learningRate, warmupSteps, totalSteps } = options;
   const step = completedSteps;
-  if (type === 'constant') return learningRate;
+  if (type === "constant") return learningRate;
   if (step < warmupSteps) return (learningRate * step) / Math.max(1, warmupSteps);
   switch (type) {
-    case 'constant_with_warmup':
+    case "constant_with_warmup":
       return learningRate;
-    case 'linear':
+    case "linear":
       return learningRate * Math.max(0, (totalSteps - step) / Math.max(1, totalSteps - warmupSteps));
-    case 'cosine': {
+    case "cosine": {
       const progress = (step - warmupSteps) / Math.max(1, totalSteps - warmupSteps);
       return learningRate * Math.max(0, 0.5 * (1 + Math.cos(Math.PI * progress)));
     }
     default:
-      throw new ConfigError(`Unknown lr scheduler "${String(type)}"; choose one of ${LR_SCHEDULER_TYPES.join(', ')}.`, { key: 'lrScheduler' });
+      throw new ConfigError(`Unknown lr scheduler "${String(type)}"; choose one of ${LR_SCHEDULER_TYPES.join(", ")}.`, {
+        key: "lrScheduler",
+      });
   }
 }
 

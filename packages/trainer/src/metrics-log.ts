@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { writeFileAtomic } from '@llamats/core';
+import { readFile } from "node:fs/promises";
+import { writeFileAtomic } from "@llamats/core";
 
 /** One optimizer step's line of metrics.jsonl. */
 export interface StepMetrics {
@@ -39,7 +39,10 @@ export function isEvalMetrics(entry: MetricsEntry): entry is EvalMetrics {
 export class MetricsLog {
   private readonly entries: MetricsEntry[] = [];
 
-  constructor(readonly path: string, history: readonly MetricsEntry[] = []) {
+  constructor(
+    readonly path: string,
+    history: readonly MetricsEntry[] = [],
+  ) {
     this.entries.push(...history);
   }
 
@@ -53,12 +56,18 @@ export class MetricsLog {
   }
 
   async flush(): Promise<void> {
-    await writeFileAtomic(this.path, this.entries.map((e) => JSON.stringify(e)).join('\n') + (this.entries.length ? '\n' : ''));
+    await writeFileAtomic(
+      this.path,
+      this.entries.map((e) => JSON.stringify(e)).join("\n") + (this.entries.length ? "\n" : ""),
+    );
   }
 }
 
 /** Reads a metrics.jsonl back (for tools and tests). */
 export async function readMetricsLog(path: string): Promise<MetricsEntry[]> {
-  const text = await readFile(path, 'utf8');
-  return text.split('\n').filter((line) => line.trim() !== '').map((line) => JSON.parse(line) as MetricsEntry);
+  const text = await readFile(path, "utf8");
+  return text
+    .split("\n")
+    .filter((line) => line.trim() !== "")
+    .map((line) => JSON.parse(line) as MetricsEntry);
 }

@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { ValidationError } from '@llamats/core';
-import { IGNORE_INDEX, shiftedTargets } from './cross-entropy.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { ValidationError } from "@llamats/core";
+import { IGNORE_INDEX, shiftedTargets } from "./cross-entropy.js";
 
 /** One training example: token ids and labels (-100 where not trained; labels default to the ids). */
 export interface TrainingExample {
@@ -25,10 +25,16 @@ export function validateExamples(examples: readonly TrainingExample[], what: str
   examples.forEach((example, index) => {
     const ids = example.input_ids;
     if (!Array.isArray(ids) || ids.length === 0 || !ids.every((id) => Number.isInteger(id) && id >= 0)) {
-      throw new ValidationError(`${what}[${index}]: input_ids must be a non-empty array of token ids (non-negative integers).`, { location: `${what}[${index}]` });
+      throw new ValidationError(
+        `${what}[${index}]: input_ids must be a non-empty array of token ids (non-negative integers).`,
+        { location: `${what}[${index}]` },
+      );
     }
     if (example.labels !== undefined && example.labels.length !== ids.length) {
-      throw new ValidationError(`${what}[${index}]: labels has ${example.labels.length} entries, input_ids has ${ids.length}.`, { location: `${what}[${index}]` });
+      throw new ValidationError(
+        `${what}[${index}]: labels has ${example.labels.length} entries, input_ids has ${ids.length}.`,
+        { location: `${what}[${index}]` },
+      );
     }
   });
 }
@@ -56,10 +62,10 @@ export function buildMicroBatch(examples: readonly TrainingExample[], padId: num
   });
   const { targets, weights, count } = shiftedTargets(labels, seqLen);
   return {
-    inputIds: tf.tensor2d(ids, [examples.length, seqLen], 'int32'),
-    attentionMask: tf.tensor2d(mask, [examples.length, seqLen], 'int32'),
-    targets: tf.tensor1d(targets, 'int32'),
-    weights: tf.tensor1d(weights, 'float32'),
+    inputIds: tf.tensor2d(ids, [examples.length, seqLen], "int32"),
+    attentionMask: tf.tensor2d(mask, [examples.length, seqLen], "int32"),
+    targets: tf.tensor1d(targets, "int32"),
+    weights: tf.tensor1d(weights, "float32"),
     targetTokens: count,
     inputTokens,
   };

@@ -14,19 +14,22 @@ export interface TrainProgress {
 
 /** "1:02:03" / "2:03" for a number of seconds; "--:--" when unknown. */
 export function formatDuration(seconds: number): string {
-  if (!Number.isFinite(seconds) || seconds < 0) return '--:--';
+  if (!Number.isFinite(seconds) || seconds < 0) return "--:--";
   const s = Math.round(seconds);
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
-  const sec = String(s % 60).padStart(2, '0');
-  return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${sec}` : `${m}:${sec}`;
+  const sec = String(s % 60).padStart(2, "0");
+  return h > 0 ? `${h}:${String(m).padStart(2, "0")}:${sec}` : `${m}:${sec}`;
 }
 
 /** One line: `step 12/100 [=====>      ] 12% loss 1.2345 lr 3.00e-4 812 tok/s ETA 1:23`. */
 export function formatProgressLine(progress: TrainProgress, barWidth = 24): string {
   const fraction = progress.totalSteps > 0 ? Math.min(1, progress.step / progress.totalSteps) : 0;
   const filled = Math.round(fraction * barWidth);
-  const bar = filled >= barWidth ? '='.repeat(barWidth) : `${'='.repeat(Math.max(0, filled - 1))}${filled > 0 ? '>' : ''}${' '.repeat(barWidth - filled)}`;
+  const bar =
+    filled >= barWidth
+      ? "=".repeat(barWidth)
+      : `${"=".repeat(Math.max(0, filled - 1))}${filled > 0 ? ">" : ""}${" ".repeat(barWidth - filled)}`;
   return [
     `step ${progress.step}/${progress.totalSteps}`,
     `[${bar}]`,
@@ -35,5 +38,5 @@ export function formatProgressLine(progress: TrainProgress, barWidth = 24): stri
     `lr ${progress.lr.toExponential(2)}`,
     `${Math.round(progress.tokensPerSecond)} tok/s`,
     `ETA ${formatDuration(progress.etaSeconds)}`,
-  ].join(' ');
+  ].join(" ");
 }

@@ -1,7 +1,7 @@
-import { SeededRng } from '@llamats/core';
+import { SeededRng } from "@llamats/core";
 
 export { SeededRng };
-export type { RngState } from '@llamats/core';
+export type { RngState } from "@llamats/core";
 
 /** Mixes a seed and a salt (e.g. the epoch) into a new 32-bit seed, so each epoch's order is independent. */
 export function deriveSeed(seed: number, salt: number): number {

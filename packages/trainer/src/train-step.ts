@@ -1,7 +1,7 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { weightedCrossEntropySum } from './cross-entropy.js';
-import type { MicroBatch } from './micro-batches.js';
-import type { CausalLM } from './trainable-model.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { weightedCrossEntropySum } from "./cross-entropy.js";
+import type { MicroBatch } from "./micro-batches.js";
+import type { CausalLM } from "./trainable-model.js";
 
 export interface StepGradients {
   /** The step's loss on the device (summed token cross-entropy over all its micro-batches / its counted target tokens); the caller disposes it. */
@@ -17,7 +17,11 @@ export interface StepGradients {
  * Each micro-batch's loss is divided by the whole step's token count, so the sum over
  * micro-batches is the token-weighted mean of the step (not a mean of micro-batch means).
  */
-export function computeStepGradients(model: CausalLM, microBatches: readonly MicroBatch[], variables: ReadonlyMap<string, tf.Variable>): StepGradients {
+export function computeStepGradients(
+  model: CausalLM,
+  microBatches: readonly MicroBatch[],
+  variables: ReadonlyMap<string, tf.Variable>,
+): StepGradients {
   const targetTokens = microBatches.reduce((sum, b) => sum + b.targetTokens, 0);
   const names = [...variables.keys()];
   const varList = names.map((name) => variables.get(name) as tf.Variable);

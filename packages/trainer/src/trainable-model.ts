@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import type * as tf from "@tensorflow/tfjs-core";
 
 /** What a causal LM's forward returns (the contract of `@llamats/llama-model`). */
 export interface CausalLMOutput {
@@ -44,7 +44,7 @@ export interface PeftModelLike extends CausalLM {
 export interface CausalLMWithParameters extends CausalLM {
   namedParameters(): ReadonlyMap<string, tf.Variable>;
   trainableVariables(): tf.Variable[];
-  savePretrained(dir: string, options?: { dtype?: 'float32' }): Promise<void>;
+  savePretrained(dir: string, options?: { dtype?: "float32" }): Promise<void>;
 }
 
 /** LoRA fine-tuning: trains the adapter's variables and saves a PEFT adapter directory. */
@@ -53,7 +53,7 @@ export function loraTrainable(peft: PeftModelLike): TrainableModel {
     forward: (inputIds, options) => peft.forward(inputIds, options),
     namedTrainableVariables: () => peft.adapterVariables(),
     save: (dir) => peft.savePretrained(dir),
-    weightsFile: 'adapter_model.safetensors',
+    weightsFile: "adapter_model.safetensors",
     train: () => peft.train?.(),
     eval: () => peft.eval?.(),
   };
@@ -69,7 +69,7 @@ export function fullTrainable(model: CausalLMWithParameters): TrainableModel {
       for (const [name, variable] of model.namedParameters()) if (trainable.has(variable)) named.set(name, variable);
       return named;
     },
-    save: (dir) => model.savePretrained(dir, { dtype: 'float32' }),
-    weightsFile: 'model.safetensors',
+    save: (dir) => model.savePretrained(dir, { dtype: "float32" }),
+    weightsFile: "model.safetensors",
   };
 }

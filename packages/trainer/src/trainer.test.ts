@@ -1,18 +1,18 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LrSchedulerType } from './lr-schedule.js';
-import { isEvalMetrics, readMetricsLog, type MetricsEntry, type StepMetrics } from './metrics-log.js';
-import { TEST_BACKENDS, useBackend } from '@llamats/core/testing';
-import { TRAJECTORY, parseAdamW, readTensors, readTrajectory, type Trajectory } from './test-support/fixtures.js';
-import { tinyLoraModel, type LoadedTinyModel } from './test-support/tiny-models.js';
-import { Trainer, train } from './trainer.js';
-import type { TrainerOptions } from './trainer-options.js';
+import { mkdtemp, readdir, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { LrSchedulerType } from "./lr-schedule.js";
+import { isEvalMetrics, readMetricsLog, type MetricsEntry, type StepMetrics } from "./metrics-log.js";
+import { TEST_BACKENDS, useBackend } from "@llamats/core/testing";
+import { TRAJECTORY, parseAdamW, readTensors, readTrajectory, type Trajectory } from "./test-support/fixtures.js";
+import { tinyLoraModel, type LoadedTinyModel } from "./test-support/tiny-models.js";
+import { Trainer, train } from "./trainer.js";
+import type { TrainerOptions } from "./trainer-options.js";
 
 /** Trainer options taken from the trajectory's spec only, so another trajectory checks the same way. */
-function optionsFromSpec(trajectory: Trajectory): Omit<TrainerOptions, 'model' | 'outputDir'> {
+function optionsFromSpec(trajectory: Trajectory): Omit<TrainerOptions, "model" | "outputDir"> {
   const { spec } = trajectory;
   const adam = parseAdamW(spec.optimizer);
   return {
@@ -36,7 +36,12 @@ function optionsFromSpec(trajectory: Trajectory): Omit<TrainerOptions, 'model' |
 /** llama1-tiny + getPeftModel with the spec's LoRA settings, starting from adapter_init (the --init-adapter path). */
 async function loadModel(trajectory: Trajectory): Promise<LoadedTinyModel> {
   const { spec } = trajectory;
-  const lora = { r: spec.lora_r, alpha: spec.lora_alpha, dropout: spec.lora_dropout, targetModules: spec.target_modules };
+  const lora = {
+    r: spec.lora_r,
+    alpha: spec.lora_alpha,
+    dropout: spec.lora_dropout,
+    targetModules: spec.target_modules,
+  };
   return tinyLoraModel(lora, `${TRAJECTORY}/adapter_init.safetensors`);
 }
 
@@ -68,71 +73,87 @@ function worstLossDiff(got: readonly StepMetrics[], trajectory: Trajectory): num
 // The model is the real one: @llamats/llama-model's LlamaForCausalLM + @llamats/peft-lora's getPeftModel.
 // wasm and webgpu run the whole trajectory; the plain-JS cpu backend (~30x slower) runs its first steps,
 // stopped by an abort (the Ctrl-C path), and a resume that continues it.
-describe.each(TEST_BACKENDS.filter((b) => b !== 'cpu'))('Trainer on the lora-trajectory fixture (%s, whole run)', (backend) => {
-  let trajectory: Trajectory;
-  let root: string;
-  let fullRun: StepMetrics[] = [];
-  const numTensorsAfterStep: number[] = [];
+describe.each(TEST_BACKENDS.filter((b) => b !== "cpu"))(
+  "Trainer on the lora-trajectory fixture (%s, whole run)",
+  (backend) => {
+    let trajectory: Trajectory;
+    let root: string;
+    let fullRun: StepMetrics[] = [];
+    const numTensorsAfterStep: number[] = [];
 
-  beforeAll(async () => {
-    await useBackend(backend);
-    trajectory = await readTrajectory();
-    root = await mkdtemp(join(tmpdir(), `llamats-trainer-${backend}-`));
-  });
-  afterAll(async () => {
-    await rm(root, { recursive: true, force: true });
-  });
-
-  it('matches every step loss within 1e-4 and the final adapter within 1e-4', async () => {
-    const { model, dispose } = await loadModel(trajectory);
-    const outputDir = join(root, 'full');
-    const summary = await train({
-      ...optionsFromSpec(trajectory),
-      model,
-      outputDir,
-      saveSteps: 4,
-      onLog: () => numTensorsAfterStep.push(tf.memory().numTensors),
+    beforeAll(async () => {
+      await useBackend(backend);
+      trajectory = await readTrajectory();
+      root = await mkdtemp(join(tmpdir(), `llamats-trainer-${backend}-`));
     });
-    fullRun = stepsOf(await readMetricsLog(summary.metricsPath));
-    expect(fullRun.map((e) => e.step)).toEqual(trajectory.log.map((e) => e.step));
-    expect(worstLossDiff(fullRun, trajectory)).toBeLessThan(1e-4);
-    const finalAdapter = await readTensors(join(outputDir, 'adapter_model.safetensors'));
-    expect(maxAbsDiff(finalAdapter, await readTensors(`${TRAJECTORY}/adapter_final.safetensors`))).toBeLessThan(1e-4);
-    expect(summary.stoppedBy).toBe('completed');
-    expect(summary.steps).toBe(trajectory.log.length);
-    expect((await readdir(outputDir)).sort()).toEqual(
-      ['adapter_config.json', 'adapter_model.safetensors', 'checkpoint-12', 'checkpoint-4', 'checkpoint-8', 'loss_curve.svg', 'metrics.jsonl'].sort(),
-    );
-    dispose();
-  });
+    afterAll(async () => {
+      await rm(root, { recursive: true, force: true });
+    });
 
-  it('keeps tf.memory().numTensors flat across steps', () => {
-    expect(numTensorsAfterStep.length).toBe(trajectory.log.length);
-    expect(new Set(numTensorsAfterStep.slice(1)).size).toBe(1);
-  });
+    it("matches every step loss within 1e-4 and the final adapter within 1e-4", async () => {
+      const { model, dispose } = await loadModel(trajectory);
+      const outputDir = join(root, "full");
+      const summary = await train({
+        ...optionsFromSpec(trajectory),
+        model,
+        outputDir,
+        saveSteps: 4,
+        onLog: () => numTensorsAfterStep.push(tf.memory().numTensors),
+      });
+      fullRun = stepsOf(await readMetricsLog(summary.metricsPath));
+      expect(fullRun.map((e) => e.step)).toEqual(trajectory.log.map((e) => e.step));
+      expect(worstLossDiff(fullRun, trajectory)).toBeLessThan(1e-4);
+      const finalAdapter = await readTensors(join(outputDir, "adapter_model.safetensors"));
+      expect(maxAbsDiff(finalAdapter, await readTensors(`${TRAJECTORY}/adapter_final.safetensors`))).toBeLessThan(1e-4);
+      expect(summary.stoppedBy).toBe("completed");
+      expect(summary.steps).toBe(trajectory.log.length);
+      expect((await readdir(outputDir)).sort()).toEqual(
+        [
+          "adapter_config.json",
+          "adapter_model.safetensors",
+          "checkpoint-12",
+          "checkpoint-4",
+          "checkpoint-8",
+          "loss_curve.svg",
+          "metrics.jsonl",
+        ].sort(),
+      );
+      dispose();
+    });
 
-  it('resumed from checkpoint-4, reproduces steps 5… within 1e-6', async () => {
-    const { model, dispose } = await loadModel(trajectory);
-    const outputDir = join(root, 'resumed');
-    const summary = await train({ ...optionsFromSpec(trajectory), model, outputDir, resumeFromCheckpoint: join(root, 'full', 'checkpoint-4') });
-    const resumed = stepsOf(await readMetricsLog(summary.metricsPath));
-    expect(resumed.map((e) => e.step)).toEqual(fullRun.map((e) => e.step));
-    for (let i = 4; i < fullRun.length; i++) expect(Math.abs(resumed[i].loss - fullRun[i].loss)).toBeLessThan(1e-6);
-    const a = await readTensors(join(outputDir, 'adapter_model.safetensors'));
-    const b = await readTensors(join(root, 'full', 'adapter_model.safetensors'));
-    expect(maxAbsDiff(a, b)).toBeLessThan(1e-6);
-    dispose();
-  });
-});
+    it("keeps tf.memory().numTensors flat across steps", () => {
+      expect(numTensorsAfterStep.length).toBe(trajectory.log.length);
+      expect(new Set(numTensorsAfterStep.slice(1)).size).toBe(1);
+    });
 
-describe('Trainer on the lora-trajectory fixture (cpu, first steps)', () => {
+    it("resumed from checkpoint-4, reproduces steps 5… within 1e-6", async () => {
+      const { model, dispose } = await loadModel(trajectory);
+      const outputDir = join(root, "resumed");
+      const summary = await train({
+        ...optionsFromSpec(trajectory),
+        model,
+        outputDir,
+        resumeFromCheckpoint: join(root, "full", "checkpoint-4"),
+      });
+      const resumed = stepsOf(await readMetricsLog(summary.metricsPath));
+      expect(resumed.map((e) => e.step)).toEqual(fullRun.map((e) => e.step));
+      for (let i = 4; i < fullRun.length; i++) expect(Math.abs(resumed[i].loss - fullRun[i].loss)).toBeLessThan(1e-6);
+      const a = await readTensors(join(outputDir, "adapter_model.safetensors"));
+      const b = await readTensors(join(root, "full", "adapter_model.safetensors"));
+      expect(maxAbsDiff(a, b)).toBeLessThan(1e-6);
+      dispose();
+    });
+  },
+);
+
+describe("Trainer on the lora-trajectory fixture (cpu, first steps)", () => {
   let trajectory: Trajectory;
   let root: string;
 
   beforeAll(async () => {
-    await useBackend('cpu');
+    await useBackend("cpu");
     trajectory = await readTrajectory();
-    root = await mkdtemp(join(tmpdir(), 'llamats-trainer-cpu-'));
+    root = await mkdtemp(join(tmpdir(), "llamats-trainer-cpu-"));
   });
   afterAll(async () => {
     await rm(root, { recursive: true, force: true });
@@ -155,13 +176,13 @@ describe('Trainer on the lora-trajectory fixture (cpu, first steps)', () => {
     return summary;
   }
 
-  it('an abort after step 1 writes checkpoint-1; resuming it gives step 2 of the fixture', async () => {
-    const first = await runUntil(1, join(root, 'a'));
-    expect(first.stoppedBy).toBe('interrupted');
-    expect(first.lastCheckpoint).toBe(join(root, 'a', 'checkpoint-1'));
+  it("an abort after step 1 writes checkpoint-1; resuming it gives step 2 of the fixture", async () => {
+    const first = await runUntil(1, join(root, "a"));
+    expect(first.stoppedBy).toBe("interrupted");
+    expect(first.lastCheckpoint).toBe(join(root, "a", "checkpoint-1"));
     expect(first.savedTo).toBeNull();
     expect(worstLossDiff(stepsOf(await readMetricsLog(first.metricsPath)), trajectory)).toBeLessThan(1e-4);
-    const second = await runUntil(2, join(root, 'b'), first.lastCheckpoint as string);
+    const second = await runUntil(2, join(root, "b"), first.lastCheckpoint as string);
     const steps = stepsOf(await readMetricsLog(second.metricsPath));
     expect(steps.map((e) => e.step)).toEqual([1, 2]);
     expect(worstLossDiff(steps, trajectory)).toBeLessThan(1e-4);

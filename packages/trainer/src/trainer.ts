@@ -1,25 +1,25 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
-import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, writeFileAtomic } from '@llamats/core';
-import { AdamW } from './adamw.js';
-import { pruneCheckpoints, readCheckpoint, restoreWeights, writeCheckpoint } from './checkpoint.js';
-import { DataOrder } from './data-order.js';
-import { evaluate, type EvalResult } from './evaluate.js';
-import { clipByGlobalNorm } from './grad-clip.js';
-import { renderLossCurveSvg } from './loss-curve-svg.js';
-import { learningRateAt, warmupStepsFromRatio, type LrScheduleOptions } from './lr-schedule.js';
-import { MetricsLog, type EvalMetrics, type StepMetrics } from './metrics-log.js';
-import { buildMicroBatch, disposeMicroBatch, validateExamples } from './micro-batches.js';
-import { computeStepGradients } from './train-step.js';
-import { resolveTrainerOptions, type ResolvedTrainerOptions, type TrainerOptions } from './trainer-options.js';
-import type { TrainerState } from './trainer-state.js';
+import { randomBytes } from "node:crypto";
+import { mkdir, readdir, rename, rm } from "node:fs/promises";
+import { join } from "node:path";
+import * as tf from "@tensorflow/tfjs-core";
+import { ConfigError, writeFileAtomic } from "@llamats/core";
+import { AdamW } from "./adamw.js";
+import { pruneCheckpoints, readCheckpoint, restoreWeights, writeCheckpoint } from "./checkpoint.js";
+import { DataOrder } from "./data-order.js";
+import { evaluate, type EvalResult } from "./evaluate.js";
+import { clipByGlobalNorm } from "./grad-clip.js";
+import { renderLossCurveSvg } from "./loss-curve-svg.js";
+import { learningRateAt, warmupStepsFromRatio, type LrScheduleOptions } from "./lr-schedule.js";
+import { MetricsLog, type EvalMetrics, type StepMetrics } from "./metrics-log.js";
+import { buildMicroBatch, disposeMicroBatch, validateExamples } from "./micro-batches.js";
+import { computeStepGradients } from "./train-step.js";
+import { resolveTrainerOptions, type ResolvedTrainerOptions, type TrainerOptions } from "./trainer-options.js";
+import type { TrainerState } from "./trainer-state.js";
 
-export const METRICS_FILE = 'metrics.jsonl';
-export const LOSS_CURVE_FILE = 'loss_curve.svg';
+export const METRICS_FILE = "metrics.jsonl";
+export const LOSS_CURVE_FILE = "loss_curve.svg";
 
-export type StopReason = 'completed' | 'early_stopping' | 'interrupted';
+export type StopReason = "completed" | "early_stopping" | "interrupted";
 
 export interface TrainSummary {
   outputDir: string;
@@ -59,8 +59,8 @@ export class Trainer {
   constructor(options: TrainerOptions) {
     this.options = resolveTrainerOptions(options);
     const o = this.options;
-    validateExamples(o.trainData, 'trainData');
-    if (o.evalData) validateExamples(o.evalData, 'evalData');
+    validateExamples(o.trainData, "trainData");
+    if (o.evalData) validateExamples(o.evalData, "evalData");
     this.order = new DataOrder({
       exampleCount: o.trainData.length,
       microBatchSize: o.microBatchSize,
@@ -69,28 +69,50 @@ export class Trainer {
       seed: o.seed,
     });
     this.totalSteps = o.maxSteps > 0 ? o.maxSteps : Math.ceil(o.epochs * this.order.stepsPerEpoch);
-    if (this.totalSteps < 1) throw new ConfigError(`Nothing to do: epochs ${o.epochs} and maxSteps ${o.maxSteps} give 0 optimizer steps.`, { key: 'epochs' });
-    const warmupSteps = o.warmupSteps > 0 || o.warmupRatio === undefined ? o.warmupSteps : warmupStepsFromRatio(o.warmupRatio, this.totalSteps);
+    if (this.totalSteps < 1)
+      throw new ConfigError(`Nothing to do: epochs ${o.epochs} and maxSteps ${o.maxSteps} give 0 optimizer steps.`, {
+        key: "epochs",
+      });
+    const warmupSteps =
+      o.warmupSteps > 0 || o.warmupRatio === undefined
+        ? o.warmupSteps
+        : warmupStepsFromRatio(o.warmupRatio, this.totalSteps);
     this.schedule = { type: o.lrScheduler, learningRate: o.learningRate, warmupSteps, totalSteps: this.totalSteps };
     this.variables = o.model.namedTrainableVariables();
-    if (this.variables.size === 0) throw new ConfigError('The model has no trainable variables.', { key: 'model' });
+    if (this.variables.size === 0) throw new ConfigError("The model has no trainable variables.", { key: "model" });
   }
 
   private message(line: string): void {
     this.options.onMessage?.(line);
   }
 
-  private trainerState(step: number, epoch: number, stepInEpoch: number, metrics: MetricsLog, early: TrainerState['early_stopping']): TrainerState {
+  private trainerState(
+    step: number,
+    epoch: number,
+    stepInEpoch: number,
+    metrics: MetricsLog,
+    early: TrainerState["early_stopping"],
+  ): TrainerState {
     const o = this.options;
     return {
-      format: 'llamats-trainer-state',
+      format: "llamats-trainer-state",
       version: 1,
       global_step: step,
       data_position: { epoch, step_in_epoch: stepInEpoch },
       total_steps: this.totalSteps,
-      scheduler: { type: o.lrScheduler, learning_rate: o.learningRate, warmup_steps: this.schedule.warmupSteps, total_steps: this.totalSteps, last_step: step },
+      scheduler: {
+        type: o.lrScheduler,
+        learning_rate: o.learningRate,
+        warmup_steps: this.schedule.warmupSteps,
+        total_steps: this.totalSteps,
+        last_step: step,
+      },
       rng: { ...this.order.rngFor(epoch).getState(), epoch, shuffle: o.shuffle },
-      data: { train_examples: o.trainData.length, micro_batch_size: o.microBatchSize, gradient_accumulation_steps: o.gradientAccumulationSteps },
+      data: {
+        train_examples: o.trainData.length,
+        micro_batch_size: o.microBatchSize,
+        gradient_accumulation_steps: o.gradientAccumulationSteps,
+      },
       early_stopping: { ...early },
       log_history: [...metrics.all],
     };
@@ -99,12 +121,18 @@ export class Trainer {
   private checkResumable(state: TrainerState, dir: string): void {
     const o = this.options;
     const mismatches: string[] = [];
-    if (state.data.train_examples !== o.trainData.length) mismatches.push(`training examples ${state.data.train_examples} → ${o.trainData.length}`);
-    if (state.data.micro_batch_size !== o.microBatchSize) mismatches.push(`micro batch size ${state.data.micro_batch_size} → ${o.microBatchSize}`);
-    if (state.data.gradient_accumulation_steps !== o.gradientAccumulationSteps) mismatches.push(`accumulation ${state.data.gradient_accumulation_steps} → ${o.gradientAccumulationSteps}`);
-    if (state.rng.seed !== (o.seed >>> 0) && o.shuffle) mismatches.push(`seed ${state.rng.seed} → ${o.seed}`);
+    if (state.data.train_examples !== o.trainData.length)
+      mismatches.push(`training examples ${state.data.train_examples} → ${o.trainData.length}`);
+    if (state.data.micro_batch_size !== o.microBatchSize)
+      mismatches.push(`micro batch size ${state.data.micro_batch_size} → ${o.microBatchSize}`);
+    if (state.data.gradient_accumulation_steps !== o.gradientAccumulationSteps)
+      mismatches.push(`accumulation ${state.data.gradient_accumulation_steps} → ${o.gradientAccumulationSteps}`);
+    if (state.rng.seed !== o.seed >>> 0 && o.shuffle) mismatches.push(`seed ${state.rng.seed} → ${o.seed}`);
     if (mismatches.length) {
-      throw new ConfigError(`Cannot resume from ${dir} as the same run: ${mismatches.join(', ')}. Use the checkpoint's settings (or --init-adapter to start a new run from its weights).`, { key: 'resumeFromCheckpoint' });
+      throw new ConfigError(
+        `Cannot resume from ${dir} as the same run: ${mismatches.join(", ")}. Use the checkpoint's settings (or --init-adapter to start a new run from its weights).`,
+        { key: "resumeFromCheckpoint" },
+      );
     }
   }
 
@@ -112,7 +140,12 @@ export class Trainer {
   async train(): Promise<TrainSummary> {
     const o = this.options;
     await mkdir(o.outputDir, { recursive: true });
-    const optimizer = new AdamW(this.variables, { beta1: o.adamBeta1, beta2: o.adamBeta2, epsilon: o.adamEpsilon, weightDecay: o.weightDecay });
+    const optimizer = new AdamW(this.variables, {
+      beta1: o.adamBeta1,
+      beta2: o.adamBeta2,
+      epsilon: o.adamEpsilon,
+      weightDecay: o.weightDecay,
+    });
     this.optimizer = optimizer;
     const metricsPath = join(o.outputDir, METRICS_FILE);
     const lossCurvePath = join(o.outputDir, LOSS_CURVE_FILE);
@@ -120,7 +153,7 @@ export class Trainer {
     let epoch = 0;
     let stepInEpoch = 0;
     let metrics = new MetricsLog(metricsPath);
-    const early: TrainerState['early_stopping'] = { best_eval_loss: null, evals_without_improvement: 0 };
+    const early: TrainerState["early_stopping"] = { best_eval_loss: null, evals_without_improvement: 0 };
     if (o.resumeFromCheckpoint) {
       const loaded = await readCheckpoint(o.resumeFromCheckpoint);
       this.checkResumable(loaded.trainerState, loaded.dir);
@@ -129,13 +162,16 @@ export class Trainer {
       step = loaded.trainerState.global_step;
       ({ epoch, step_in_epoch: stepInEpoch } = loaded.trainerState.data_position);
       Object.assign(early, loaded.trainerState.early_stopping);
-      metrics = new MetricsLog(metricsPath, loaded.trainerState.log_history.filter((e) => e.step <= step));
+      metrics = new MetricsLog(
+        metricsPath,
+        loaded.trainerState.log_history.filter((e) => e.step <= step),
+      );
       await metrics.flush();
       this.message(`resumed from ${loaded.dir} at step ${step} (epoch ${epoch}, step ${stepInEpoch} of it)`);
     }
 
     o.model.train?.();
-    let stoppedBy: StopReason = 'completed';
+    let stoppedBy: StopReason = "completed";
     let lastCheckpoint: string | null = null;
     let lastCheckpointStep = -1;
     let lastEval: EvalResult | null = null;
@@ -160,10 +196,22 @@ export class Trainer {
 
     const runEval = async (): Promise<boolean> => {
       if (!o.evalData || o.evalData.length === 0) return false;
-      const result = await evaluate({ model: o.model, examples: o.evalData, batchSize: o.evalBatchSize, padId: o.padId, signal: o.signal });
+      const result = await evaluate({
+        model: o.model,
+        examples: o.evalData,
+        batchSize: o.evalBatchSize,
+        padId: o.padId,
+        signal: o.signal,
+      });
       lastEval = result;
       lastEvalStep = step;
-      const entry: EvalMetrics = { step, eval: true, loss: result.loss, perplexity: result.perplexity, tokens: result.tokens };
+      const entry: EvalMetrics = {
+        step,
+        eval: true,
+        loss: result.loss,
+        perplexity: result.perplexity,
+        tokens: result.tokens,
+      };
       await metrics.append(entry);
       o.onLog?.(entry);
       if (early.best_eval_loss === null || result.loss < early.best_eval_loss - o.earlyStoppingThreshold) {
@@ -177,12 +225,17 @@ export class Trainer {
 
     while (step < this.totalSteps) {
       if (o.signal?.aborted) {
-        stoppedBy = 'interrupted';
+        stoppedBy = "interrupted";
         break;
       }
       const t0 = performance.now();
       const lr = learningRateAt(this.schedule, step);
-      const batches = this.order.stepMicroBatches(epoch, stepInEpoch).map((indices) => buildMicroBatch(indices.map((i) => o.trainData[i]), o.padId));
+      const batches = this.order.stepMicroBatches(epoch, stepInEpoch).map((indices) =>
+        buildMicroBatch(
+          indices.map((i) => o.trainData[i]),
+          o.padId,
+        ),
+      );
       const stepInputTokens = batches.reduce((sum, b) => sum + b.inputTokens, 0);
       let gradNorm: number;
       let loss: number;
@@ -191,7 +244,10 @@ export class Trainer {
         const computed = computeStepGradients(o.model, batches, this.variables);
         targetTokens = computed.targetTokens;
         const names = [...computed.grads.keys()];
-        const clipped = clipByGlobalNorm(names.map((n) => computed.grads.get(n) as tf.Tensor), o.maxGradNorm);
+        const clipped = clipByGlobalNorm(
+          names.map((n) => computed.grads.get(n) as tf.Tensor),
+          o.maxGradNorm,
+        );
         for (const g of computed.grads.values()) g.dispose();
         const clippedByName = new Map(names.map((n, i) => [n, clipped.grads[i]]));
         optimizer.applyGradients(clippedByName, lr);
@@ -230,7 +286,8 @@ export class Trainer {
       };
       await metrics.append(entry);
       o.onLog?.(entry);
-      if (!Number.isFinite(loss)) this.message(`step ${step}: the loss is ${loss}; check the learning rate and the data`);
+      if (!Number.isFinite(loss))
+        this.message(`step ${step}: the loss is ${loss}; check the learning rate and the data`);
       o.onProgress?.({
         step,
         totalSteps: this.totalSteps,
@@ -245,16 +302,18 @@ export class Trainer {
       if (o.evalSteps > 0 && step % o.evalSteps === 0 && step < this.totalSteps) stopEarly = await runEval();
       if (o.saveSteps > 0 && step % o.saveSteps === 0 && step < this.totalSteps) await saveCheckpoint();
       if (stopEarly) {
-        stoppedBy = 'early_stopping';
-        this.message(`early stopping at step ${step}: no eval improvement in ${early.evals_without_improvement} evaluations (best ${early.best_eval_loss})`);
+        stoppedBy = "early_stopping";
+        this.message(
+          `early stopping at step ${step}: no eval improvement in ${early.evals_without_improvement} evaluations (best ${early.best_eval_loss})`,
+        );
         break;
       }
     }
 
     let savedTo: string | null = null;
-    if (stoppedBy !== 'interrupted' && lastEvalStep !== step && !o.signal?.aborted) await runEval();
+    if (stoppedBy !== "interrupted" && lastEvalStep !== step && !o.signal?.aborted) await runEval();
     if (lastCheckpointStep !== step) await saveCheckpoint();
-    if (stoppedBy !== 'interrupted') {
+    if (stoppedBy !== "interrupted") {
       await saveIntoDirectory(o.model, o.outputDir);
       savedTo = o.outputDir;
     }
@@ -286,8 +345,8 @@ export class Trainer {
 }
 
 /** Saves the model into a temp dir beside `dir`, then renames each file in: no file is ever half-written. */
-async function saveIntoDirectory(model: TrainerOptions['model'], dir: string): Promise<void> {
-  const tempDir = join(dir, `.final.tmp-${process.pid}-${randomBytes(4).toString('hex')}`);
+async function saveIntoDirectory(model: TrainerOptions["model"], dir: string): Promise<void> {
+  const tempDir = join(dir, `.final.tmp-${process.pid}-${randomBytes(4).toString("hex")}`);
   await mkdir(tempDir, { recursive: true });
   try {
     await model.save(tempDir);
@@ -306,4 +365,3 @@ export async function train(options: TrainerOptions): Promise<TrainSummary> {
     trainer.dispose();
   }
 }
-

@@ -1,8 +1,15 @@
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { ConfigError } from '@llamats/core';
-import { dedupByRouge, isAlpacaRecord, loadInstructionDataset, rougeL, syntheticInstructions, type RougeTokenizerName } from '@llamats/instruct-data';
-import type { CommandContext } from '../command.js';
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { ConfigError } from "@llamats/core";
+import {
+  dedupByRouge,
+  isAlpacaRecord,
+  loadInstructionDataset,
+  rougeL,
+  syntheticInstructions,
+  type RougeTokenizerName,
+} from "@llamats/instruct-data";
+import type { CommandContext } from "../command.js";
 
 export const DEDUP_BENCH_USAGE = `llamats bench dedup [--count 10000] [--data F] [--threshold 0.7] [--rouge-tokenizer rouge-score|unicode] [--seed S] [--json]
 
@@ -13,20 +20,32 @@ Uses --data's instructions when given, else --count seeded synthetic instruction
 export async function runDedupBench(args: string[], ctx: CommandContext): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { count: { type: 'string' }, data: { type: 'string' }, threshold: { type: 'string' }, 'rouge-tokenizer': { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' } },
+    options: {
+      count: { type: "string" },
+      data: { type: "string" },
+      threshold: { type: "string" },
+      "rouge-tokenizer": { type: "string" },
+      seed: { type: "string" },
+      json: { type: "boolean" },
+    },
     strict: true,
   });
   const threshold = values.threshold !== undefined ? Number(values.threshold) : 0.7;
-  if (!(threshold > 0 && threshold <= 1)) throw new ConfigError(`--threshold must be in (0, 1], found ${values.threshold}`, { key: 'threshold' });
-  const tokenizer = (values['rouge-tokenizer'] ?? 'rouge-score') as RougeTokenizerName;
-  if (tokenizer !== 'rouge-score' && tokenizer !== 'unicode') throw new ConfigError('--rouge-tokenizer must be rouge-score or unicode', { key: 'rouge-tokenizer' });
+  if (!(threshold > 0 && threshold <= 1))
+    throw new ConfigError(`--threshold must be in (0, 1], found ${values.threshold}`, { key: "threshold" });
+  const tokenizer = (values["rouge-tokenizer"] ?? "rouge-score") as RougeTokenizerName;
+  if (tokenizer !== "rouge-score" && tokenizer !== "unicode")
+    throw new ConfigError("--rouge-tokenizer must be rouge-score or unicode", { key: "rouge-tokenizer" });
   let texts: string[];
   if (values.data) {
     const { records } = await loadInstructionDataset({ path: resolve(ctx.cwd, values.data), skipInvalid: true });
     texts = records.filter(isAlpacaRecord).map((r) => r.instruction);
     if (values.count) texts = texts.slice(0, Number(values.count));
   } else {
-    texts = syntheticInstructions({ count: values.count ? Number(values.count) : 10_000, seed: values.seed ? Number(values.seed) : 1 });
+    texts = syntheticInstructions({
+      count: values.count ? Number(values.count) : 10_000,
+      seed: values.seed ? Number(values.seed) : 1,
+    });
   }
   const start = performance.now();
   const cpuStart = process.cpuUsage();
@@ -37,8 +56,20 @@ export async function runDedupBench(args: string[], ctx: CommandContext): Promis
   const cpuSeconds = (cpu.user + cpu.system) / 1e6;
   // A spot check that a reported duplicate really scores above the bar.
   const sample = result.duplicates[0];
-  const verified = sample ? rougeL(texts[sample.index] as string, sample.duplicateOf, { tokenizer }).fmeasure === sample.score : true;
-  const summary = { instructions: texts.length, kept: result.kept.length, duplicates: result.duplicates.length, seconds, cpuSeconds, instructionsPerSecond: texts.length / seconds, threshold, tokenizer, verified };
+  const verified = sample
+    ? rougeL(texts[sample.index] as string, sample.duplicateOf, { tokenizer }).fmeasure === sample.score
+    : true;
+  const summary = {
+    instructions: texts.length,
+    kept: result.kept.length,
+    duplicates: result.duplicates.length,
+    seconds,
+    cpuSeconds,
+    instructionsPerSecond: texts.length / seconds,
+    threshold,
+    tokenizer,
+    verified,
+  };
   if (values.json) ctx.stdout.write(`${JSON.stringify(summary)}\n`);
   else {
     ctx.stdout.write(

@@ -1,19 +1,19 @@
-import { parseArgs } from 'node:util';
-import { countGpuDispatches } from '@llamats/core';
-import { LlamaForCausalLM } from '@llamats/llama-model';
-import * as tf from '@tensorflow/tfjs-core';
-import type { CommandContext } from '../command.js';
-import { BACKEND_USAGE, cliWasmThreads, parseBackendOption } from '../backend-option.js';
-import { startBackend, warnTo } from '../start-backend.js';
-import { gpuDispatchLine } from './gpu-dispatch-line.js';
-import { runLlama2c, type Llama2cResult } from './llama2c.js';
+import { parseArgs } from "node:util";
+import { countGpuDispatches } from "@llamats/core";
+import { LlamaForCausalLM } from "@llamats/llama-model";
+import * as tf from "@tensorflow/tfjs-core";
+import type { CommandContext } from "../command.js";
+import { BACKEND_USAGE, cliWasmThreads, parseBackendOption } from "../backend-option.js";
+import { startBackend, warnTo } from "../start-backend.js";
+import { gpuDispatchLine } from "./gpu-dispatch-line.js";
+import { runLlama2c, type Llama2cResult } from "./llama2c.js";
 
 /** llama2.c (C, OpenMP, 2 threads), fp32, stories15M shape, batch 1, 256 tokens with a KV cache: shared/docs/anchors.md. */
 const LLAMA2C_TOKENS_PER_S = 211;
 
 /** llama2.c's stories15M: dim 288, 6 layers, 6 heads, ffn 768, vocab 32000, context 256 (positions 1024 so 256 new tokens fit). */
 const STORIES15M = {
-  model_type: 'llama',
+  model_type: "llama",
   vocab_size: 32000,
   hidden_size: 288,
   intermediate_size: 768,
@@ -37,7 +37,7 @@ checkout (git clone https://github.com/karpathy/llama2.c && make run, or make ru
 else against the ${LLAMA2C_TOKENS_PER_S} tokens/s of shared/docs/anchors.md (2 threads, this machine kind).
 
 Options:
-${BACKEND_USAGE.replace('default auto: fastest available', 'default wasm')}
+${BACKEND_USAGE.replace("default auto: fastest available", "default wasm")}
   --threads <n>      wasm threads, ours and llama2.c's OpenMP threads (default: every core; LLAMATS_WASM_THREADS)
   --llama2c <dir>    a built llama2.c checkout (its run binary and tokenizer.bin), run beside us
   --new-tokens <n>   tokens to generate per run (default 256)
@@ -69,31 +69,40 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
     args,
     strict: true,
     options: {
-      backend: { type: 'string' },
-      threads: { type: 'string' },
-      llama2c: { type: 'string' },
-      'new-tokens': { type: 'string', default: '256' },
-      repeat: { type: 'string', default: '3' },
-      sample: { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
+      backend: { type: "string" },
+      threads: { type: "string" },
+      llama2c: { type: "string" },
+      "new-tokens": { type: "string", default: "256" },
+      repeat: { type: "string", default: "3" },
+      sample: { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
     },
   });
   if (values.help) {
     ctx.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const newTokens = Number(values['new-tokens']);
+  const newTokens = Number(values["new-tokens"]);
   const repeat = Number(values.repeat);
   const threads = values.threads === undefined ? cliWasmThreads(ctx.env) : Number(values.threads);
   if (![newTokens, repeat, threads].every((n) => Number.isInteger(n) && n >= 1)) {
-    ctx.stderr.write('llamats bench generate: --new-tokens, --repeat and --threads must be whole numbers ≥ 1.\n');
+    ctx.stderr.write("llamats bench generate: --new-tokens, --repeat and --threads must be whole numbers ≥ 1.\n");
     return 2;
   }
-  const backend = await startBackend({ backend: values.backend === undefined ? 'wasm' : parseBackendOption(values.backend), wasmThreads: threads, warn: warnTo(ctx.stderr) });
+  const backend = await startBackend({
+    backend: values.backend === undefined ? "wasm" : parseBackendOption(values.backend),
+    wasmThreads: threads,
+    warn: warnTo(ctx.stderr),
+  });
   const model = LlamaForCausalLM.fromConfig(STORIES15M, { seed: 42 });
   try {
-    const options = { maxNewTokens: newTokens, eosTokenId: [] as number[], signal: ctx.signal, ...(values.sample ? { doSample: true, temperature: 1, topP: 0.9, seed: 1 } : {}) };
+    const options = {
+      maxNewTokens: newTokens,
+      eosTokenId: [] as number[],
+      signal: ctx.signal,
+      ...(values.sample ? { doSample: true, temperature: 1, topP: 0.9, seed: 1 } : {}),
+    };
     await model.generate([1], { ...options, maxNewTokens: 16 });
     const tensorsBefore = tf.memory().numTensors;
     const runs: { tokensPerS: number; cpuMsPerToken: number; dispatches: DecodeDispatches | null }[] = [];
@@ -104,31 +113,43 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
       const onToken = dispatches ? () => void marks.push(dispatches.count()) : undefined;
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
-      const [out] = await model.generate([1], { ...options, ...(onToken ? { onToken } : {}) }).finally(() => dispatches?.stop());
+      const [out] = await model
+        .generate([1], { ...options, ...(onToken ? { onToken } : {}) })
+        .finally(() => dispatches?.stop());
       const seconds = (performance.now() - t0) / 1000;
       const cpu = process.cpuUsage(cpu0);
       const produced = out.length - 1;
-      runs.push({ tokensPerS: produced / seconds, cpuMsPerToken: (cpu.user + cpu.system) / 1000 / produced, dispatches: dispatches ? decodeDispatches(marks) : null });
+      runs.push({
+        tokensPerS: produced / seconds,
+        cpuMsPerToken: (cpu.user + cpu.system) / 1000 / produced,
+        dispatches: dispatches ? decodeDispatches(marks) : null,
+      });
       if (!values.json) ctx.stderr.write(`run ${r + 1}/${repeat}: ${(produced / seconds).toFixed(1)} tokens/s\n`);
     }
     if (runs.length === 0) return 130;
     const best = fastest(runs);
-    let llama2c: Llama2cResult = { skipped: 'no --llama2c checkout given' };
+    let llama2c: Llama2cResult = { skipped: "no --llama2c checkout given" };
     if (values.llama2c !== undefined) {
       const tries: Llama2cResult[] = [];
       // Best of as many runs as ours, like ours.
-      for (let r = 0; r < repeat && !ctx.signal.aborted; r++) tries.push(await runLlama2c({ given: values.llama2c, cwd: ctx.cwd, model, newTokens, threads, signal: ctx.signal }));
-      const ran = tries.filter((t): t is Extract<Llama2cResult, { tokensPerS: number }> => 'tokensPerS' in t);
+      for (let r = 0; r < repeat && !ctx.signal.aborted; r++)
+        tries.push(
+          await runLlama2c({ given: values.llama2c, cwd: ctx.cwd, model, newTokens, threads, signal: ctx.signal }),
+        );
+      const ran = tries.filter((t): t is Extract<Llama2cResult, { tokensPerS: number }> => "tokensPerS" in t);
       llama2c = ran.length > 0 ? fastest(ran) : (tries[0] ?? llama2c);
-      if (!values.json && 'tokensPerS' in llama2c) ctx.stderr.write(`llama2.c (${llama2c.binary}, ${llama2c.threads} threads): best of ${ran.length}: ${llama2c.tokensPerS.toFixed(1)} tokens/s\n`);
+      if (!values.json && "tokensPerS" in llama2c)
+        ctx.stderr.write(
+          `llama2.c (${llama2c.binary}, ${llama2c.threads} threads): best of ${ran.length}: ${llama2c.tokensPerS.toFixed(1)} tokens/s\n`,
+        );
     }
-    const sameRun = 'tokensPerS' in llama2c ? llama2c.tokensPerS : null;
+    const sameRun = "tokensPerS" in llama2c ? llama2c.tokensPerS : null;
     const report = {
-      bench: 'generate',
-      shape: 'stories15M (dim 288, 6 layers, 6 heads, ffn 768, vocab 32000)',
+      bench: "generate",
+      shape: "stories15M (dim 288, 6 layers, 6 heads, ffn 768, vocab 32000)",
       backend: backend.backend,
       ...(backend.wasm ? { wasmThreads: backend.wasm.threads } : {}),
-      decoding: values.sample ? 'sample (temperature 1, top-p 0.9)' : 'greedy',
+      decoding: values.sample ? "sample (temperature 1, top-p 0.9)" : "greedy",
       newTokens,
       tokensPerS: Number(best.tokensPerS.toFixed(1)),
       cpuMsPerToken: Number(best.cpuMsPerToken.toFixed(2)),
@@ -143,14 +164,14 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
     if (values.json) ctx.stdout.write(`${JSON.stringify(report)}\n`);
     else {
       ctx.stdout.write(
-        `generate, ${report.shape}, ${report.backend}${backend.wasm ? ` (${backend.wasm.threads} thread${backend.wasm.threads > 1 ? 's' : ''})` : ''}, batch 1, ${newTokens} new tokens, ${report.decoding}:\n` +
+        `generate, ${report.shape}, ${report.backend}${backend.wasm ? ` (${backend.wasm.threads} thread${backend.wasm.threads > 1 ? "s" : ""})` : ""}, batch 1, ${newTokens} new tokens, ${report.decoding}:\n` +
           `  ${report.tokensPerS} tokens/s (${report.cpuMsPerToken} ms CPU per token)\n` +
           (sameRun === null
-            ? `  llama2.c in this run: not run (${'skipped' in llama2c ? llama2c.skipped : ''})\n`
+            ? `  llama2.c in this run: not run (${"skipped" in llama2c ? llama2c.skipped : ""})\n`
             : `  ${report.ratioToLlama2cSameRun}× llama2.c measured in this run (${sameRun.toFixed(1)} tokens/s, ${threads} threads, same weights)\n`) +
           `  ${report.ratioToLlama2cAnchor}× llama2.c's anchor (${LLAMA2C_TOKENS_PER_S} tokens/s, 2 threads, from shared/docs/anchors.md)\n` +
-          `  ${gpuDispatchLine({ perUnit: report.gpuDispatchesPerToken, unit: 'generated token', backend: backend.backend })}` +
-          `${report.gpuDispatchesFirstToken === null ? '' : ` (the first, with the prompt: ${report.gpuDispatchesFirstToken})`}\n`,
+          `  ${gpuDispatchLine({ perUnit: report.gpuDispatchesPerToken, unit: "generated token", backend: backend.backend })}` +
+          `${report.gpuDispatchesFirstToken === null ? "" : ` (the first, with the prompt: ${report.gpuDispatchesFirstToken})`}\n`,
       );
     }
     return 0;

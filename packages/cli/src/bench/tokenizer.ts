@@ -1,12 +1,12 @@
-import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
-import { ConfigError } from '@llamats/core';
-import { HfTokenizer, SentencePieceTokenizer, type Tokenizer } from '@llamats/tokenizer';
-import type { CommandContext } from '../command.js';
+import { execFile } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { dirname, join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import { parseArgs } from "node:util";
+import { ConfigError } from "@llamats/core";
+import { HfTokenizer, SentencePieceTokenizer, type Tokenizer } from "@llamats/tokenizer";
+import type { CommandContext } from "../command.js";
 
 export const TOKENIZER_BENCH_USAGE = `llamats bench tokenizer [--fixtures DIR] [--repeat 20] [--rounds 3] [--json]
 
@@ -29,8 +29,8 @@ interface Measurement {
 
 function findFixtures(cwd: string): string | undefined {
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
-    const candidate = join(dir, '..', 'shared', 'fixtures');
-    if (existsSync(join(candidate, 'tokenizer-sp', 'cases.json'))) return resolve(candidate);
+    const candidate = join(dir, "..", "shared", "fixtures");
+    if (existsSync(join(candidate, "tokenizer-sp", "cases.json"))) return resolve(candidate);
     if (dirname(dir) === dir) return undefined;
   }
 }
@@ -40,11 +40,11 @@ async function loadJsTokenizers(): Promise<JsTokenizerClass | undefined> {
   const pick = (mod: Record<string, unknown>): JsTokenizerClass | undefined =>
     (mod.Tokenizer ?? (mod.default as Record<string, unknown> | undefined)?.Tokenizer) as JsTokenizerClass | undefined;
   try {
-    return pick((await import('@huggingface/tokenizers' as string)) as Record<string, unknown>);
+    return pick((await import("@huggingface/tokenizers" as string)) as Record<string, unknown>);
   } catch {
     try {
-      const tokenizerPackage = createRequire(import.meta.url).resolve('@llamats/tokenizer/package.json');
-      const path = createRequire(tokenizerPackage).resolve('@huggingface/tokenizers');
+      const tokenizerPackage = createRequire(import.meta.url).resolve("@llamats/tokenizer/package.json");
+      const path = createRequire(tokenizerPackage).resolve("@huggingface/tokenizers");
       return pick((await import(pathToFileURL(path).href)) as Record<string, unknown>);
     } catch {
       return undefined;
@@ -62,17 +62,27 @@ function measure(name: string, lines: string[], rounds: number, encode: (line: s
   return { name, tokens, seconds, tokensPerSecond: tokens / seconds };
 }
 
-function runSentencePieceAnchor(fixtures: string): Promise<{ perLine: number; mismatch: number; version: string } | string> {
-  const script = join(fixtures, '..', 'bench', 'sp_speed.py');
+function runSentencePieceAnchor(
+  fixtures: string,
+): Promise<{ perLine: number; mismatch: number; version: string } | string> {
+  const script = join(fixtures, "..", "bench", "sp_speed.py");
   if (!existsSync(script)) return Promise.resolve(`no ${script}`);
   return new Promise((done) => {
-    execFile('/usr/bin/python3', [script, fixtures], { timeout: 300_000 }, (error, stdout, stderr) => {
+    execFile("/usr/bin/python3", [script, fixtures], { timeout: 300_000 }, (error, stdout, stderr) => {
       if (error) {
-        done(/No module named .sentencepiece/.test(stderr) ? 'python3-sentencepiece is not installed (apt-get install -y python3-sentencepiece)' : `sp_speed.py failed: ${stderr.trim().split('\n').pop()}`);
+        done(
+          /No module named .sentencepiece/.test(stderr)
+            ? "python3-sentencepiece is not installed (apt-get install -y python3-sentencepiece)"
+            : `sp_speed.py failed: ${stderr.trim().split("\n").pop()}`,
+        );
         return;
       }
       try {
-        const out = JSON.parse(stdout.trim().split('\n').pop()!) as { per_line_ktok_s: number; mismatch: number; anchor: string };
+        const out = JSON.parse(stdout.trim().split("\n").pop()!) as {
+          per_line_ktok_s: number;
+          mismatch: number;
+          anchor: string;
+        };
         done({ perLine: out.per_line_ktok_s * 1000, mismatch: out.mismatch, version: out.anchor });
       } catch {
         done(`could not read sp_speed.py output: ${stdout.slice(0, 200)}`);
@@ -85,34 +95,50 @@ function runSentencePieceAnchor(fixtures: string): Promise<{ perLine: number; mi
 export async function runTokenizerBench(args: string[], ctx: CommandContext): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { fixtures: { type: 'string' }, repeat: { type: 'string' }, rounds: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' } },
+    options: {
+      fixtures: { type: "string" },
+      repeat: { type: "string" },
+      rounds: { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean" },
+    },
     strict: true,
   });
   if (values.help) {
-    ctx.stdout.write(TOKENIZER_BENCH_USAGE + '\n');
+    ctx.stdout.write(TOKENIZER_BENCH_USAGE + "\n");
     return 0;
   }
   const fixtures = values.fixtures ? resolve(ctx.cwd, values.fixtures) : findFixtures(ctx.cwd);
-  if (!fixtures || !existsSync(join(fixtures, 'tokenizer-sp', 'cases.json'))) {
-    throw new ConfigError(`no tokenizer fixtures found${fixtures ? ` in ${fixtures}` : ' (looked for ../shared/fixtures above the current folder)'}; pass --fixtures DIR`, {
-      key: 'fixtures',
-    });
+  if (!fixtures || !existsSync(join(fixtures, "tokenizer-sp", "cases.json"))) {
+    throw new ConfigError(
+      `no tokenizer fixtures found${fixtures ? ` in ${fixtures}` : " (looked for ../shared/fixtures above the current folder)"}; pass --fixtures DIR`,
+      {
+        key: "fixtures",
+      },
+    );
   }
   const repeat = Number(values.repeat ?? 20);
   const rounds = Number(values.rounds ?? 3);
-  const readJson = (path: string): unknown => JSON.parse(readFileSync(join(fixtures, path), 'utf8'));
-  const texts = (readJson('tokenizer-sp/cases.json') as Array<{ text: string }>).map((c) => c.text);
+  const readJson = (path: string): unknown => JSON.parse(readFileSync(join(fixtures, path), "utf8"));
+  const texts = (readJson("tokenizer-sp/cases.json") as Array<{ text: string }>).map((c) => c.text);
   // Same text as sp_speed.py: the cases joined by newlines, repeated, then split into lines.
-  const lines = texts.join('\n').repeat(repeat).split('\n');
+  const lines = texts.join("\n").repeat(repeat).split("\n");
 
-  const sp = SentencePieceTokenizer.fromModelProto(new Uint8Array(readFileSync(join(fixtures, 'tokenizer-sp/tokenizer.model'))));
-  const spHfJson = readJson('tokenizer-sp-hf/tokenizer.json');
-  const byteLevelJson = readJson('tokenizer-bytelevel/tokenizer.json');
+  const sp = SentencePieceTokenizer.fromModelProto(
+    new Uint8Array(readFileSync(join(fixtures, "tokenizer-sp/tokenizer.model"))),
+  );
+  const spHfJson = readJson("tokenizer-sp-hf/tokenizer.json");
+  const byteLevelJson = readJson("tokenizer-bytelevel/tokenizer.json");
   const ours = (t: Tokenizer) => (line: string) => t.encode(line, { addSpecialTokens: false }).length;
   const results: Measurement[] = [
-    measure('llamats tokenizer.model (SentencePiece)', lines, rounds, ours(sp)),
-    measure('llamats tokenizer.json (tokenizer-sp-hf)', lines, rounds, ours(HfTokenizer.fromTokenizerJson(spHfJson))),
-    measure('llamats tokenizer.json (tokenizer-bytelevel)', lines, rounds, ours(HfTokenizer.fromTokenizerJson(byteLevelJson))),
+    measure("llamats tokenizer.model (SentencePiece)", lines, rounds, ours(sp)),
+    measure("llamats tokenizer.json (tokenizer-sp-hf)", lines, rounds, ours(HfTokenizer.fromTokenizerJson(spHfJson))),
+    measure(
+      "llamats tokenizer.json (tokenizer-bytelevel)",
+      lines,
+      rounds,
+      ours(HfTokenizer.fromTokenizerJson(byteLevelJson)),
+    ),
   ];
   const JsTokenizers = await loadJsTokenizers();
   const notes: string[] = [];
@@ -124,33 +150,44 @@ export async function runTokenizerBench(args: string[], ctx: CommandContext): Pr
         return Array.isArray(out) ? out.length : out.ids.length;
       };
     };
-    results.push(measure('@huggingface/tokenizers (tokenizer-sp-hf)', lines, rounds, js(spHfJson)));
-    results.push(measure('@huggingface/tokenizers (tokenizer-bytelevel)', lines, rounds, js(byteLevelJson)));
-  } else notes.push('@huggingface/tokenizers not found: install it to compare');
+    results.push(measure("@huggingface/tokenizers (tokenizer-sp-hf)", lines, rounds, js(spHfJson)));
+    results.push(measure("@huggingface/tokenizers (tokenizer-bytelevel)", lines, rounds, js(byteLevelJson)));
+  } else notes.push("@huggingface/tokenizers not found: install it to compare");
   const anchor = await runSentencePieceAnchor(fixtures);
-  if (typeof anchor === 'string') notes.push(`SentencePiece C++ skipped: ${anchor}`);
-  else results.push({ name: `${anchor.version} (C++, per line)`, tokens: 0, seconds: 0, tokensPerSecond: anchor.perLine });
+  if (typeof anchor === "string") notes.push(`SentencePiece C++ skipped: ${anchor}`);
+  else
+    results.push({ name: `${anchor.version} (C++, per line)`, tokens: 0, seconds: 0, tokensPerSecond: anchor.perLine });
 
   const rate = (name: string): number | undefined => results.find((r) => r.name.startsWith(name))?.tokensPerSecond;
   const ratio = (a: number | undefined, b: number | undefined): number | undefined => (a && b ? a / b : undefined);
   const ratios = {
-    sentencepieceModelVsSentencePieceCpp: ratio(rate('llamats tokenizer.model'), typeof anchor === 'string' ? undefined : anchor.perLine),
-    spHfJsonVsHuggingfaceTokenizers: ratio(rate('llamats tokenizer.json (tokenizer-sp-hf)'), rate('@huggingface/tokenizers (tokenizer-sp-hf)')),
-    byteLevelJsonVsHuggingfaceTokenizers: ratio(rate('llamats tokenizer.json (tokenizer-bytelevel)'), rate('@huggingface/tokenizers (tokenizer-bytelevel)')),
+    sentencepieceModelVsSentencePieceCpp: ratio(
+      rate("llamats tokenizer.model"),
+      typeof anchor === "string" ? undefined : anchor.perLine,
+    ),
+    spHfJsonVsHuggingfaceTokenizers: ratio(
+      rate("llamats tokenizer.json (tokenizer-sp-hf)"),
+      rate("@huggingface/tokenizers (tokenizer-sp-hf)"),
+    ),
+    byteLevelJsonVsHuggingfaceTokenizers: ratio(
+      rate("llamats tokenizer.json (tokenizer-bytelevel)"),
+      rate("@huggingface/tokenizers (tokenizer-bytelevel)"),
+    ),
   };
   if (values.json) {
-    ctx.stdout.write(JSON.stringify({ lines: lines.length, rounds, results, ratios, notes }, null, 2) + '\n');
+    ctx.stdout.write(JSON.stringify({ lines: lines.length, rounds, results, ratios, notes }, null, 2) + "\n");
     return 0;
   }
   ctx.stdout.write(`tokenizer encode, line by line: ${lines.length} lines × ${rounds} rounds\n`);
-  for (const r of results) ctx.stdout.write(`  ${r.name.padEnd(48)} ${(r.tokensPerSecond / 1e6).toFixed(2).padStart(7)} M tokens/s\n`);
+  for (const r of results)
+    ctx.stdout.write(`  ${r.name.padEnd(48)} ${(r.tokensPerSecond / 1e6).toFixed(2).padStart(7)} M tokens/s\n`);
   const show = (label: string, value: number | undefined): void => {
     if (value !== undefined) ctx.stdout.write(`  ${label.padEnd(48)} ${value.toFixed(2).padStart(7)} ×\n`);
   };
-  ctx.stdout.write('ratios (llamats / anchor, same run):\n');
-  show('tokenizer.model vs SentencePiece C++', ratios.sentencepieceModelVsSentencePieceCpp);
-  show('tokenizer-sp-hf vs @huggingface/tokenizers', ratios.spHfJsonVsHuggingfaceTokenizers);
-  show('tokenizer-bytelevel vs @huggingface/tokenizers', ratios.byteLevelJsonVsHuggingfaceTokenizers);
+  ctx.stdout.write("ratios (llamats / anchor, same run):\n");
+  show("tokenizer.model vs SentencePiece C++", ratios.sentencepieceModelVsSentencePieceCpp);
+  show("tokenizer-sp-hf vs @huggingface/tokenizers", ratios.spHfJsonVsHuggingfaceTokenizers);
+  show("tokenizer-bytelevel vs @huggingface/tokenizers", ratios.byteLevelJsonVsHuggingfaceTokenizers);
   for (const note of notes) ctx.stdout.write(`note: ${note}\n`);
   return 0;
 }

@@ -1,16 +1,24 @@
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import * as tf from '@tensorflow/tfjs-core';
-import { ConfigError, countGpuDispatches, registerGradients } from '@llamats/core';
-import { LlamaForCausalLM } from '@llamats/llama-model';
-import { getPeftModel } from '@llamats/peft-lora';
-import { AdamW, buildMicroBatch, computeStepGradients, disposeMicroBatch, loraTrainable, SeededRng, type TrainingExample } from '@llamats/trainer';
-import type { CommandContext } from '../command.js';
-import { BACKEND_USAGE, cliWasmThreads, parseBackendOption } from '../backend-option.js';
-import { pathExists } from '../path-exists.js';
-import { startBackend, warnTo } from '../start-backend.js';
-import { gpuDispatchLine } from './gpu-dispatch-line.js';
+import { execFile } from "node:child_process";
+import { resolve } from "node:path";
+import { parseArgs } from "node:util";
+import * as tf from "@tensorflow/tfjs-core";
+import { ConfigError, countGpuDispatches, registerGradients } from "@llamats/core";
+import { LlamaForCausalLM } from "@llamats/llama-model";
+import { getPeftModel } from "@llamats/peft-lora";
+import {
+  AdamW,
+  buildMicroBatch,
+  computeStepGradients,
+  disposeMicroBatch,
+  loraTrainable,
+  SeededRng,
+  type TrainingExample,
+} from "@llamats/trainer";
+import type { CommandContext } from "../command.js";
+import { BACKEND_USAGE, cliWasmThreads, parseBackendOption } from "../backend-option.js";
+import { pathExists } from "../path-exists.js";
+import { startBackend, warnTo } from "../start-backend.js";
+import { gpuDispatchLine } from "./gpu-dispatch-line.js";
 
 const USAGE = `llamats bench train [options]
 
@@ -32,7 +40,7 @@ Options:
   --threads <n>        wasm threads (default: every core, like PyTorch's 2 here; LLAMATS_WASM_THREADS)
   --no-torch           skip the PyTorch side
   --json               print one JSON object instead of text
-${BACKEND_USAGE.replace('default auto: fastest available', 'default wasm')}`;
+${BACKEND_USAGE.replace("default auto: fastest available", "default wasm")}`;
 
 interface BenchShape {
   dim: number;
@@ -56,34 +64,49 @@ function intOption(values: Record<string, unknown>, key: string, fallback: numbe
   const raw = values[key];
   if (raw === undefined) return fallback;
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`--${key} must be a positive whole number; got "${String(raw)}".`, { key });
+  if (!Number.isInteger(n) || n < 1)
+    throw new ConfigError(`--${key} must be a positive whole number; got "${String(raw)}".`, { key });
   return n;
 }
 
 async function findTorchScript(given: string | undefined, cwd: string): Promise<string | null> {
-  const candidates = given ? [resolve(cwd, given)] : [resolve(cwd, '../shared/bench/torch_cpu_lora.py'), resolve(cwd, 'shared/bench/torch_cpu_lora.py')];
+  const candidates = given
+    ? [resolve(cwd, given)]
+    : [resolve(cwd, "../shared/bench/torch_cpu_lora.py"), resolve(cwd, "shared/bench/torch_cpu_lora.py")];
   for (const path of candidates) if (await pathExists(path)) return path;
   return null;
 }
 
 /** Runs the PyTorch anchor; a string says why it did not run. */
-function runTorch(python: string, script: string, shape: BenchShape, steps: number, signal: AbortSignal): Promise<TorchResult | string> {
+function runTorch(
+  python: string,
+  script: string,
+  shape: BenchShape,
+  steps: number,
+  signal: AbortSignal,
+): Promise<TorchResult | string> {
   const args = [script, ...Object.entries({ ...shape, steps }).map(([k, v]) => `${k}=${v}`)];
   return new Promise((done) => {
-    execFile(python, args, { env: { ...process.env, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? '2' }, signal, maxBuffer: 1 << 20 }, (error, stdout, stderr) => {
-      if (error) {
-        const text = `${stderr}`;
-        if (/No module named 'torch'/.test(text)) return done(`python3 has no torch (Debian: apt-get install python3-torch libopenblas0-pthread)`);
-        if ((error as NodeJS.ErrnoException).code === 'ENOENT') return done(`${python} was not found`);
-        return done(`the PyTorch anchor failed: ${text.trim().split('\n').pop() ?? error.message}`);
-      }
-      const line = stdout.trim().split('\n').pop() ?? '';
-      try {
-        return done(JSON.parse(line) as TorchResult);
-      } catch {
-        return done(`the PyTorch anchor printed no JSON result (${line.slice(0, 200)})`);
-      }
-    });
+    execFile(
+      python,
+      args,
+      { env: { ...process.env, OMP_NUM_THREADS: process.env.OMP_NUM_THREADS ?? "2" }, signal, maxBuffer: 1 << 20 },
+      (error, stdout, stderr) => {
+        if (error) {
+          const text = `${stderr}`;
+          if (/No module named 'torch'/.test(text))
+            return done(`python3 has no torch (Debian: apt-get install python3-torch libopenblas0-pthread)`);
+          if ((error as NodeJS.ErrnoException).code === "ENOENT") return done(`${python} was not found`);
+          return done(`the PyTorch anchor failed: ${text.trim().split("\n").pop() ?? error.message}`);
+        }
+        const line = stdout.trim().split("\n").pop() ?? "";
+        try {
+          return done(JSON.parse(line) as TorchResult);
+        } catch {
+          return done(`the PyTorch anchor printed no JSON result (${line.slice(0, 200)})`);
+        }
+      },
+    );
   });
 }
 
@@ -95,7 +118,9 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
 
 function randomExamples(shape: BenchShape, seed: number): TrainingExample[] {
   const rng = new SeededRng(seed);
-  return Array.from({ length: shape.batch }, () => ({ input_ids: Array.from({ length: shape.seq }, () => rng.nextInt(shape.vocab)) }));
+  return Array.from({ length: shape.batch }, () => ({
+    input_ids: Array.from({ length: shape.seq }, () => rng.nextInt(shape.vocab)),
+  }));
 }
 
 /** `llamats bench train`: our LoRA step time on the stories15M shape vs PyTorch CPU, same run. */
@@ -104,23 +129,23 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
     args,
     strict: true,
     options: {
-      steps: { type: 'string' },
-      batch: { type: 'string' },
-      'micro-batch': { type: 'string' },
-      seq: { type: 'string' },
-      dim: { type: 'string' },
-      layers: { type: 'string' },
-      heads: { type: 'string' },
-      'kv-heads': { type: 'string' },
-      ffn: { type: 'string' },
-      vocab: { type: 'string' },
-      backend: { type: 'string' },
-      threads: { type: 'string' },
-      'torch-script': { type: 'string' },
-      python: { type: 'string' },
-      'no-torch': { type: 'boolean', default: false },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', default: false },
+      steps: { type: "string" },
+      batch: { type: "string" },
+      "micro-batch": { type: "string" },
+      seq: { type: "string" },
+      dim: { type: "string" },
+      layers: { type: "string" },
+      heads: { type: "string" },
+      "kv-heads": { type: "string" },
+      ffn: { type: "string" },
+      vocab: { type: "string" },
+      backend: { type: "string" },
+      threads: { type: "string" },
+      "torch-script": { type: "string" },
+      python: { type: "string" },
+      "no-torch": { type: "boolean", default: false },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
     },
   });
   if (values.help) {
@@ -128,32 +153,34 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
     return 0;
   }
   const shape: BenchShape = {
-    dim: intOption(values, 'dim', 288),
-    layers: intOption(values, 'layers', 6),
-    heads: intOption(values, 'heads', 6),
+    dim: intOption(values, "dim", 288),
+    layers: intOption(values, "layers", 6),
+    heads: intOption(values, "heads", 6),
     kvHeads: 0,
-    ffn: intOption(values, 'ffn', 768),
-    vocab: intOption(values, 'vocab', 32000),
-    seq: intOption(values, 'seq', 256),
-    batch: intOption(values, 'batch', 8),
+    ffn: intOption(values, "ffn", 768),
+    vocab: intOption(values, "vocab", 32000),
+    seq: intOption(values, "seq", 256),
+    batch: intOption(values, "batch", 8),
   };
-  shape.kvHeads = intOption(values, 'kv-heads', shape.heads);
-  const steps = intOption(values, 'steps', 3);
-  const microBatch = Math.min(shape.batch, intOption(values, 'micro-batch', 2));
+  shape.kvHeads = intOption(values, "kv-heads", shape.heads);
+  const steps = intOption(values, "steps", 3);
+  const microBatch = Math.min(shape.batch, intOption(values, "micro-batch", 2));
   const say = (line: string) => {
     if (!values.json) ctx.stderr.write(`${line}\n`);
   };
 
   const backend = await startBackend({
     warn: warnTo(ctx.stderr),
-    backend: values.backend === undefined ? 'wasm' : parseBackendOption(values.backend),
-    wasmThreads: intOption(values, 'threads', cliWasmThreads(ctx.env)),
+    backend: values.backend === undefined ? "wasm" : parseBackendOption(values.backend),
+    wasmThreads: intOption(values, "threads", cliWasmThreads(ctx.env)),
   });
   await registerGradients();
-  say(`backend ${backend.backend} (${backend.reason}${backend.wasm ? `, ${backend.wasm.threads} wasm thread(s)` : ''}); shape ${JSON.stringify(shape)}; micro-batch ${microBatch}; ${steps} timed steps after 1 warm-up`);
+  say(
+    `backend ${backend.backend} (${backend.reason}${backend.wasm ? `, ${backend.wasm.threads} wasm thread(s)` : ""}); shape ${JSON.stringify(shape)}; micro-batch ${microBatch}; ${steps} timed steps after 1 warm-up`,
+  );
   const model = LlamaForCausalLM.fromConfig(
     {
-      model_type: 'llama',
+      model_type: "llama",
       hidden_size: shape.dim,
       num_hidden_layers: shape.layers,
       num_attention_heads: shape.heads,
@@ -166,7 +193,11 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
     },
     { seed: 0 },
   );
-  const peft = getPeftModel(model, { r: 8, lora_alpha: 16, lora_dropout: 0, target_modules: ['q_proj', 'v_proj'] }, { seed: 0 });
+  const peft = getPeftModel(
+    model,
+    { r: 8, lora_alpha: 16, lora_dropout: 0, target_modules: ["q_proj", "v_proj"] },
+    { seed: 0 },
+  );
   const trainable = loraTrainable(peft);
   const variables = trainable.namedTrainableVariables();
   const optimizer = new AdamW(variables, { weightDecay: 0 });
@@ -196,7 +227,9 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
       tensorCounts.push(tf.memory().numTensors);
       rss.push(process.memoryUsage().rss);
       if (step > 0) stepTimes.push(ms);
-      say(`  ${step === 0 ? 'warm-up' : `step ${step}`}: ${(ms / 1000).toFixed(2)} s, loss ${lossValue.toFixed(4)}, ${Math.round((shape.batch * shape.seq * 1000) / ms)} tokens/s, ${tf.memory().numTensors} tensors, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB${stepDispatchCount === null ? '' : `, ${stepDispatchCount} GPU dispatches`}`);
+      say(
+        `  ${step === 0 ? "warm-up" : `step ${step}`}: ${(ms / 1000).toFixed(2)} s, loss ${lossValue.toFixed(4)}, ${Math.round((shape.batch * shape.seq * 1000) / ms)} tokens/s, ${tf.memory().numTensors} tensors, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB${stepDispatchCount === null ? "" : `, ${stepDispatchCount} GPU dispatches`}`,
+      );
     }
   } finally {
     dispatches?.stop();
@@ -204,34 +237,35 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
     model.dispose();
   }
   const meanMs = stepTimes.reduce((a, b) => a + b, 0) / stepTimes.length;
-  const dispatchesPerStep = stepDispatches.length > 0 ? stepDispatches.reduce((a, b) => a + b, 0) / stepDispatches.length : null;
+  const dispatchesPerStep =
+    stepDispatches.length > 0 ? stepDispatches.reduce((a, b) => a + b, 0) / stepDispatches.length : null;
   const ours = (shape.batch * shape.seq * 1000) / meanMs;
 
-  let torch: TorchResult | string = 'skipped (--no-torch)';
-  if (!values['no-torch'] && shape.kvHeads !== shape.heads) {
+  let torch: TorchResult | string = "skipped (--no-torch)";
+  if (!values["no-torch"] && shape.kvHeads !== shape.heads) {
     // The CPU anchor script has no grouped-query attention: its work would not be ours.
     torch = `skipped: shared/bench/torch_cpu_lora.py has no --kv-heads (it would run ${shape.heads} key/value heads, not ${shape.kvHeads})`;
-  } else if (!values['no-torch']) {
-    const script = await findTorchScript(values['torch-script'], ctx.cwd);
-    if (!script) torch = 'shared/bench/torch_cpu_lora.py was not found (give --torch-script)';
+  } else if (!values["no-torch"]) {
+    const script = await findTorchScript(values["torch-script"], ctx.cwd);
+    if (!script) torch = "shared/bench/torch_cpu_lora.py was not found (give --torch-script)";
     else {
       // pyenv's python3 often lacks Debian's python3-torch, which /usr/bin/python3 has.
-      for (const python of values.python ? [values.python] : ['python3', '/usr/bin/python3']) {
+      for (const python of values.python ? [values.python] : ["python3", "/usr/bin/python3"]) {
         say(`running the PyTorch anchor with ${python} …`);
         torch = await runTorch(python, script, shape, Math.max(steps, 3), ctx.signal);
-        if (typeof torch !== 'string') break;
+        if (typeof torch !== "string") break;
       }
     }
   }
   const result = {
-    bench: 'train',
+    bench: "train",
     backend: backend.backend,
     shape,
     steps,
     micro_batch: microBatch,
     ours: { tokens_per_s: ours, step_ms: meanMs },
-    torch: typeof torch === 'string' ? { skipped: torch } : torch,
-    ratio: typeof torch === 'string' ? null : ours / torch.train_tokens_per_s,
+    torch: typeof torch === "string" ? { skipped: torch } : torch,
+    ratio: typeof torch === "string" ? null : ours / torch.train_tokens_per_s,
     gpu_dispatches_per_step: dispatchesPerStep,
     memory: { num_tensors_per_step: tensorCounts, rss_mib_per_step: rss.map((r) => Math.round(r / 2 ** 20)) },
   };
@@ -239,9 +273,16 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
     ctx.stdout.write(`${JSON.stringify(result)}\n`);
     return 0;
   }
-  ctx.stdout.write(`llamats (${backend.backend}): ${ours.toFixed(0)} tokens/s (${(meanMs / 1000).toFixed(2)} s a step)\n`);
-  ctx.stdout.write(`${gpuDispatchLine({ perUnit: dispatchesPerStep, unit: 'optimizer step', backend: backend.backend })}\n`);
-  if (typeof torch === 'string') ctx.stdout.write(`PyTorch: not run — ${torch}\n`);
-  else ctx.stdout.write(`PyTorch (${torch.anchor}, ${torch.threads} threads): ${torch.train_tokens_per_s.toFixed(0)} tokens/s (${(torch.step_ms / 1000).toFixed(2)} s a step)\nratio llamats / PyTorch: ${(ours / torch.train_tokens_per_s).toFixed(3)}×\n`);
+  ctx.stdout.write(
+    `llamats (${backend.backend}): ${ours.toFixed(0)} tokens/s (${(meanMs / 1000).toFixed(2)} s a step)\n`,
+  );
+  ctx.stdout.write(
+    `${gpuDispatchLine({ perUnit: dispatchesPerStep, unit: "optimizer step", backend: backend.backend })}\n`,
+  );
+  if (typeof torch === "string") ctx.stdout.write(`PyTorch: not run — ${torch}\n`);
+  else
+    ctx.stdout.write(
+      `PyTorch (${torch.anchor}, ${torch.threads} threads): ${torch.train_tokens_per_s.toFixed(0)} tokens/s (${(torch.step_ms / 1000).toFixed(2)} s a step)\nratio llamats / PyTorch: ${(ours / torch.train_tokens_per_s).toFixed(3)}×\n`,
+    );
   return 0;
 }

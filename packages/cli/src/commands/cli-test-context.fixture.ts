@@ -1,6 +1,6 @@
 // Test helper: a CommandContext whose stdout/stderr are collected into strings.
-import { Writable } from 'node:stream';
-import type { CommandContext } from '../command.js';
+import { Writable } from "node:stream";
+import type { CommandContext } from "../command.js";
 
 export interface CapturedContext extends CommandContext {
   out(): string;
@@ -25,7 +25,7 @@ export function captureContext(env: NodeJS.ProcessEnv = {}): CapturedContext {
     env,
     cwd: process.cwd(),
     signal: new AbortController().signal,
-    out: () => out.join(''),
-    err: () => err.join(''),
+    out: () => out.join(""),
+    err: () => err.join(""),
   };
 }

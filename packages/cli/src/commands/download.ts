@@ -1,7 +1,7 @@
-import { parseArgs } from 'node:util';
-import { ConfigError, downloadRepo, hubSettingsFromEnv, type RepoType } from '@llamats/core';
-import type { Command, CommandContext } from '../command.js';
-import { createProgressBar } from '../progress-bar.js';
+import { parseArgs } from "node:util";
+import { ConfigError, downloadRepo, hubSettingsFromEnv, type RepoType } from "@llamats/core";
+import type { Command, CommandContext } from "../command.js";
+import { createProgressBar } from "../progress-bar.js";
 
 const USAGE = `llamats download <repo> [--revision <rev>] [--include <glob> ...] [--exclude <glob> ...]
                  [--repo-type model|dataset] [--offline]
@@ -20,13 +20,13 @@ Options:
 Environment: HF_TOKEN (gated/private repos), HF_HOME / HF_HUB_CACHE, HF_ENDPOINT, HF_HUB_OFFLINE.`;
 
 function repoType(value: string | undefined): RepoType {
-  if (value === undefined || value === 'model' || value === 'dataset') return value ?? 'model';
-  throw new ConfigError(`--repo-type must be model or dataset; got "${value}".`, { key: 'repo-type' });
+  if (value === undefined || value === "model" || value === "dataset") return value ?? "model";
+  throw new ConfigError(`--repo-type must be model or dataset; got "${value}".`, { key: "repo-type" });
 }
 
 export const command: Command = {
-  name: 'download',
-  summary: 'Download a model repository from the Hugging Face Hub into the shared cache',
+  name: "download",
+  summary: "Download a model repository from the Hugging Face Hub into the shared cache",
   usage: USAGE,
   async run(args: string[], ctx: CommandContext): Promise<number> {
     const { values, positionals } = parseArgs({
@@ -34,11 +34,11 @@ export const command: Command = {
       allowPositionals: true,
       strict: true,
       options: {
-        revision: { type: 'string' },
-        include: { type: 'string', multiple: true },
-        exclude: { type: 'string', multiple: true },
-        'repo-type': { type: 'string' },
-        offline: { type: 'boolean', default: false },
+        revision: { type: "string" },
+        include: { type: "string", multiple: true },
+        exclude: { type: "string", multiple: true },
+        "repo-type": { type: "string" },
+        offline: { type: "boolean", default: false },
       },
     });
     const [repo, ...extra] = positionals;
@@ -51,20 +51,23 @@ export const command: Command = {
     try {
       const result = await downloadRepo({
         repo,
-        repoType: repoType(values['repo-type']),
-        revision: values.revision ?? 'main',
+        repoType: repoType(values["repo-type"]),
+        revision: values.revision ?? "main",
         ...(values.include ? { include: values.include } : {}),
         ...(values.exclude ? { exclude: values.exclude } : {}),
         offline: values.offline || settings.offline,
         cacheDir: settings.cacheDir,
         hubUrl: settings.hubUrl,
         // '' (no token) rather than undefined, so the library does not fall back to process.env.
-        accessToken: settings.accessToken ?? '',
+        accessToken: settings.accessToken ?? "",
         signal: ctx.signal,
-        onProgress: (p) => bar.update(p.fileCount ? `[${p.fileIndex}/${p.fileCount}] ${p.file}` : p.file, p.loaded, p.total),
+        onProgress: (p) =>
+          bar.update(p.fileCount ? `[${p.fileIndex}/${p.fileCount}] ${p.file}` : p.file, p.loaded, p.total),
       });
       bar.done();
-      ctx.stderr.write(`${result.files.length} file${result.files.length === 1 ? '' : 's'} of ${repo} at commit ${result.commit.slice(0, 12)} in the cache.\n`);
+      ctx.stderr.write(
+        `${result.files.length} file${result.files.length === 1 ? "" : "s"} of ${repo} at commit ${result.commit.slice(0, 12)} in the cache.\n`,
+      );
       ctx.stdout.write(`${result.path}\n`);
       return 0;
     } finally {

@@ -1,43 +1,46 @@
-import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { openSafetensors } from '@llamats/core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../run-cli.js';
-import { captureContext } from './cli-test-context.fixture.js';
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { openSafetensors } from "@llamats/core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { runCli } from "../run-cli.js";
+import { captureContext } from "./cli-test-context.fixture.js";
 
 // The golden fixtures live with @llamats/peft-lora (copied unchanged from shared/fixtures; see its test-fixtures/README.md).
-const FIXTURES = fileURLToPath(new URL('../../../peft-lora/test-fixtures', import.meta.url));
+const FIXTURES = fileURLToPath(new URL("../../../peft-lora/test-fixtures", import.meta.url));
 
-describe('llamats merge', () => {
+describe("llamats merge", () => {
   let out: string;
   beforeAll(async () => {
-    out = await mkdtemp(join(tmpdir(), 'llamats-merge-'));
+    out = await mkdtemp(join(tmpdir(), "llamats-merge-"));
   });
   afterAll(async () => {
     await rm(out, { recursive: true, force: true });
   });
 
-  it('merges the PEFT fixture adapter into its base and prints where it wrote', async () => {
-    const ctx = captureContext({ HF_HUB_OFFLINE: '1', HF_HUB_CACHE: out });
-    const target = join(out, 'merged');
-    const code = await runCli(['merge', join(FIXTURES, 'llama1-tiny'), join(FIXTURES, 'llama1-tiny-lora'), '--out', target, '--backend', 'cpu'], ctx);
-    expect(ctx.err()).toContain('r=8, alpha=16');
+  it("merges the PEFT fixture adapter into its base and prints where it wrote", async () => {
+    const ctx = captureContext({ HF_HUB_OFFLINE: "1", HF_HUB_CACHE: out });
+    const target = join(out, "merged");
+    const code = await runCli(
+      ["merge", join(FIXTURES, "llama1-tiny"), join(FIXTURES, "llama1-tiny-lora"), "--out", target, "--backend", "cpu"],
+      ctx,
+    );
+    expect(ctx.err()).toContain("r=8, alpha=16");
     expect(code).toBe(0);
     expect(ctx.out()).toBe(`${target}\n`);
-    expect(existsSync(join(target, 'config.json'))).toBe(true);
-    expect(existsSync(join(target, 'tokenizer.json'))).toBe(true);
-    const reader = await openSafetensors(join(target, 'model.safetensors'));
-    expect(reader.names().some((name) => name.includes('lora'))).toBe(false);
-    expect(reader.info('model.layers.0.self_attn.q_proj.weight').shape).toEqual([64, 64]);
+    expect(existsSync(join(target, "config.json"))).toBe(true);
+    expect(existsSync(join(target, "tokenizer.json"))).toBe(true);
+    const reader = await openSafetensors(join(target, "model.safetensors"));
+    expect(reader.names().some((name) => name.includes("lora"))).toBe(false);
+    expect(reader.info("model.layers.0.self_attn.q_proj.weight").shape).toEqual([64, 64]);
     await reader.close();
   }, 60_000);
 
-  it('asks for --out', async () => {
+  it("asks for --out", async () => {
     const ctx = captureContext();
-    expect(await runCli(['merge', 'a', 'b'], ctx)).toBe(2);
-    expect(ctx.err()).toContain('--out');
+    expect(await runCli(["merge", "a", "b"], ctx)).toBe(2);
+    expect(ctx.err()).toContain("--out");
   });
 });

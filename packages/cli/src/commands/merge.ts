@@ -1,12 +1,12 @@
-import { readFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { hubSettingsFromEnv, resolveRepoFile, writeFileAtomic } from '@llamats/core';
-import { LlamaForCausalLM } from '@llamats/llama-model';
-import { PeftModel } from '@llamats/peft-lora';
-import { BACKEND_USAGE, parseBackendOption, cliWasmThreads } from '../backend-option.js';
-import type { Command, CommandContext } from '../command.js';
-import { startBackend, warnTo } from '../start-backend.js';
+import { readFile } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { hubSettingsFromEnv, resolveRepoFile, writeFileAtomic } from "@llamats/core";
+import { LlamaForCausalLM } from "@llamats/llama-model";
+import { PeftModel } from "@llamats/peft-lora";
+import { BACKEND_USAGE, parseBackendOption, cliWasmThreads } from "../backend-option.js";
+import type { Command, CommandContext } from "../command.js";
+import { startBackend, warnTo } from "../start-backend.js";
 
 const USAGE = `llamats merge <base> <adapter> --out <dir> [--backend <name>] [--revision <rev>] [--adapter-revision <rev>] [--offline]
 
@@ -25,11 +25,17 @@ Example:
   llamats merge huggyllama/llama-7b tloen/alpaca-lora-7b --out ./alpaca-7b-merged`;
 
 // Files beside the weights that make the merged folder a complete model repo.
-const COMPANION_FILES = ['generation_config.json', 'tokenizer.json', 'tokenizer.model', 'tokenizer_config.json', 'special_tokens_map.json'];
+const COMPANION_FILES = [
+  "generation_config.json",
+  "tokenizer.json",
+  "tokenizer.model",
+  "tokenizer_config.json",
+  "special_tokens_map.json",
+];
 
 export const command: Command = {
-  name: 'merge',
-  summary: 'Merge a LoRA adapter into its base model and save a plain model',
+  name: "merge",
+  summary: "Merge a LoRA adapter into its base model and save a plain model",
   usage: USAGE,
   async run(args: string[], ctx: CommandContext): Promise<number> {
     const { values, positionals } = parseArgs({
@@ -37,29 +43,45 @@ export const command: Command = {
       allowPositionals: true,
       strict: true,
       options: {
-        out: { type: 'string' },
-        backend: { type: 'string' },
-        revision: { type: 'string' },
-        'adapter-revision': { type: 'string' },
-        offline: { type: 'boolean', default: false },
+        out: { type: "string" },
+        backend: { type: "string" },
+        revision: { type: "string" },
+        "adapter-revision": { type: "string" },
+        offline: { type: "boolean", default: false },
       },
     });
     const [baseRef, adapterRef, ...extra] = positionals;
     if (!baseRef || !adapterRef || extra.length > 0 || !values.out) {
-      ctx.stderr.write('llamats merge: give a base model, an adapter and --out, e.g. `llamats merge ./llama ./my-adapter --out ./merged`.\n');
+      ctx.stderr.write(
+        "llamats merge: give a base model, an adapter and --out, e.g. `llamats merge ./llama ./my-adapter --out ./merged`.\n",
+      );
       return 2;
     }
     const out = resolve(ctx.cwd, values.out);
     const settings = hubSettingsFromEnv(ctx.env);
     const offline = values.offline || settings.offline;
-    const hub = { cacheDir: settings.cacheDir, hubUrl: settings.hubUrl, accessToken: settings.accessToken ?? '', offline, signal: ctx.signal };
-    const backend = await startBackend({ backend: parseBackendOption(values.backend), wasmThreads: cliWasmThreads(ctx.env), warn: warnTo(ctx.stderr) });
+    const hub = {
+      cacheDir: settings.cacheDir,
+      hubUrl: settings.hubUrl,
+      accessToken: settings.accessToken ?? "",
+      offline,
+      signal: ctx.signal,
+    };
+    const backend = await startBackend({
+      backend: parseBackendOption(values.backend),
+      wasmThreads: cliWasmThreads(ctx.env),
+      warn: warnTo(ctx.stderr),
+    });
     ctx.stderr.write(`backend: ${backend.backend}\n`);
 
-    const base = await LlamaForCausalLM.fromPretrained(baseRef, { ...(values.revision ? { revision: values.revision } : {}), offline, signal: ctx.signal });
+    const base = await LlamaForCausalLM.fromPretrained(baseRef, {
+      ...(values.revision ? { revision: values.revision } : {}),
+      offline,
+      signal: ctx.signal,
+    });
     const peft = await PeftModel.fromPretrained(base, adapterRef, {
       ...hub,
-      ...(values['adapter-revision'] ? { revision: values['adapter-revision'] } : {}),
+      ...(values["adapter-revision"] ? { revision: values["adapter-revision"] } : {}),
       logger: { warn: (message) => ctx.stderr.write(`warning: ${message}\n`) },
     });
     const { r, lora_alpha: alpha, use_rslora: rslora } = peft.config;
@@ -72,13 +94,18 @@ export const command: Command = {
     }
     const copied: string[] = [];
     for (const file of COMPANION_FILES) {
-      const path = await resolveRepoFile({ repo: baseRef, file, ...hub, ...(values.revision ? { revision: values.revision } : {}) }).catch(() => null);
+      const path = await resolveRepoFile({
+        repo: baseRef,
+        file,
+        ...hub,
+        ...(values.revision ? { revision: values.revision } : {}),
+      }).catch(() => null);
       if (path === null) continue;
       await writeFileAtomic(join(out, file), await readFile(path));
       copied.push(file);
     }
     ctx.stderr.write(
-      `Merged ${adapterRef} (r=${r}, alpha=${alpha}${rslora ? ', rsLoRA' : ''}, ${modules} modules) into ${baseRef}; wrote config.json, model.safetensors${copied.length ? `, ${copied.join(', ')}` : ''}.\n`,
+      `Merged ${adapterRef} (r=${r}, alpha=${alpha}${rslora ? ", rsLoRA" : ""}, ${modules} modules) into ${baseRef}; wrote config.json, model.safetensors${copied.length ? `, ${copied.join(", ")}` : ""}.\n`,
     );
     ctx.stdout.write(`${out}\n`);
     return 0;

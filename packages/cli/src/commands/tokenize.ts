@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
-import { ConfigError, hubSettingsFromEnv, isLocalPath } from '@llamats/core';
-import { loadTokenizer } from '@llamats/tokenizer';
-import type { Command, CommandContext } from '../command.js';
+import { readFile } from "node:fs/promises";
+import { isAbsolute, resolve } from "node:path";
+import { parseArgs } from "node:util";
+import { ConfigError, hubSettingsFromEnv, isLocalPath } from "@llamats/core";
+import { loadTokenizer } from "@llamats/tokenizer";
+import type { Command, CommandContext } from "../command.js";
 
 const USAGE = `llamats tokenize <model-dir | tokenizer file | repo> (--text T | --file F) [--json] [--pieces]
 
@@ -26,14 +26,14 @@ async function run(args: string[], ctx: CommandContext): Promise<number> {
     allowPositionals: true,
     strict: true,
     options: {
-      text: { type: 'string' },
-      file: { type: 'string' },
-      json: { type: 'boolean' },
-      pieces: { type: 'boolean' },
-      'no-special': { type: 'boolean' },
-      prefer: { type: 'string' },
-      revision: { type: 'string' },
-      offline: { type: 'boolean' },
+      text: { type: "string" },
+      file: { type: "string" },
+      json: { type: "boolean" },
+      pieces: { type: "boolean" },
+      "no-special": { type: "boolean" },
+      prefer: { type: "string" },
+      revision: { type: "string" },
+      offline: { type: "boolean" },
     },
   });
   const [source, ...extra] = positionals;
@@ -42,10 +42,12 @@ async function run(args: string[], ctx: CommandContext): Promise<number> {
     return 2;
   }
   const prefer = values.prefer;
-  if (prefer !== undefined && prefer !== 'tokenizer.json' && prefer !== 'tokenizer.model') {
-    throw new ConfigError(`--prefer must be tokenizer.json or tokenizer.model; found ${JSON.stringify(prefer)}`, { key: 'prefer' });
+  if (prefer !== undefined && prefer !== "tokenizer.json" && prefer !== "tokenizer.model") {
+    throw new ConfigError(`--prefer must be tokenizer.json or tokenizer.model; found ${JSON.stringify(prefer)}`, {
+      key: "prefer",
+    });
   }
-  const text = values.text ?? (await readFile(resolve(ctx.cwd, values.file!), 'utf8'));
+  const text = values.text ?? (await readFile(resolve(ctx.cwd, values.file!), "utf8"));
   const settings = hubSettingsFromEnv(ctx.env);
   const target = isLocalPath(source) && !isAbsolute(source) ? resolve(ctx.cwd, source) : source;
   const tokenizer = await loadTokenizer(target, {
@@ -55,24 +57,24 @@ async function run(args: string[], ctx: CommandContext): Promise<number> {
     cacheDir: settings.cacheDir,
     hubUrl: settings.hubUrl,
     // '' (no token) rather than undefined, so the library does not fall back to process.env.
-    accessToken: settings.accessToken ?? '',
+    accessToken: settings.accessToken ?? "",
     signal: ctx.signal,
   });
-  const ids = tokenizer.encode(text, { addSpecialTokens: !values['no-special'] });
+  const ids = tokenizer.encode(text, { addSpecialTokens: !values["no-special"] });
   const tokens = ids.map((id) => tokenizer.idToToken(id) ?? `<id ${id}>`);
   if (values.json) {
-    ctx.stdout.write(JSON.stringify({ ids, tokens, count: ids.length, decoded: tokenizer.decode(ids) }) + '\n');
+    ctx.stdout.write(JSON.stringify({ ids, tokens, count: ids.length, decoded: tokenizer.decode(ids) }) + "\n");
   } else if (values.pieces) {
-    ctx.stdout.write(tokens.map((t) => JSON.stringify(t)).join(' ') + '\n');
+    ctx.stdout.write(tokens.map((t) => JSON.stringify(t)).join(" ") + "\n");
   } else {
-    ctx.stdout.write(ids.join(' ') + '\n');
+    ctx.stdout.write(ids.join(" ") + "\n");
   }
   return 0;
 }
 
 export const command: Command = {
-  name: 'tokenize',
-  summary: 'Tokenize text with a tokenizer.model, tokenizer.json, model directory or Hub repo',
+  name: "tokenize",
+  summary: "Tokenize text with a tokenizer.model, tokenizer.json, model directory or Hub repo",
   usage: USAGE,
   run,
 };

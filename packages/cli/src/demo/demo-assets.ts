@@ -1,6 +1,6 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { ConfigError } from '@llamats/core';
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { ConfigError } from "@llamats/core";
 
 /** Where the embedded demo's files are: the base model and the instruction set. */
 export interface DemoAssets {
@@ -10,7 +10,7 @@ export interface DemoAssets {
 }
 
 // From src/demo/*.ts (tests) the assets sit beside this file; from the bundle in dist/ they are in ../src/demo/assets.
-const CANDIDATES = ['./assets/', '../src/demo/assets/'];
+const CANDIDATES = ["./assets/", "../src/demo/assets/"];
 
 /** Finds the embedded assets from the source tree or from the built package (its `files` include src/demo/assets). */
 export function locateDemoAssets(): DemoAssets {
@@ -25,7 +25,7 @@ export function locateDemoAssets(): DemoAssets {
     }
   }
   throw new ConfigError(
-    `The demo's embedded base model was not found (looked for base-model/config.json under ${CANDIDATES.join(' and ')} relative to ${fileURLToPath(import.meta.url)}). Reinstall @llamats/cli, or rebuild it with examples/pretrain-tiny-base.`,
-    { key: 'demo-assets' },
+    `The demo's embedded base model was not found (looked for base-model/config.json under ${CANDIDATES.join(" and ")} relative to ${fileURLToPath(import.meta.url)}). Reinstall @llamats/cli, or rebuild it with examples/pretrain-tiny-base.`,
+    { key: "demo-assets" },
   );
 }

@@ -1,5 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import { FormatError } from '@llamats/core';
+import { readFile } from "node:fs/promises";
+import { FormatError } from "@llamats/core";
 
 /** One demo instruction: an Alpaca record plus the family it was generated from. */
 export interface DemoItem {
@@ -11,8 +11,13 @@ export interface DemoItem {
 
 /** Reads an embedded Alpaca JSON file of demo items. */
 export async function readDemoItems(file: string): Promise<DemoItem[]> {
-  const parsed: unknown = JSON.parse(await readFile(file, 'utf8'));
-  if (!Array.isArray(parsed) || !parsed.every((r) => typeof r?.instruction === 'string' && typeof r?.output === 'string' && typeof r?.family === 'string')) {
+  const parsed: unknown = JSON.parse(await readFile(file, "utf8"));
+  if (
+    !Array.isArray(parsed) ||
+    !parsed.every(
+      (r) => typeof r?.instruction === "string" && typeof r?.output === "string" && typeof r?.family === "string",
+    )
+  ) {
     throw new FormatError(`${file}: expected an Alpaca JSON array of {instruction, input, output, family}.`, { file });
   }
   return parsed as DemoItem[];

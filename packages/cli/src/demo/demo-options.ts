@@ -1,6 +1,6 @@
-import { parseArgs } from 'node:util';
-import { resolve } from 'node:path';
-import { BACKEND_CHOICES, ConfigError, type BackendChoice } from '@llamats/core';
+import { parseArgs } from "node:util";
+import { resolve } from "node:path";
+import { BACKEND_CHOICES, ConfigError, type BackendChoice } from "@llamats/core";
 
 export interface DemoOptions {
   outDir: string;
@@ -23,7 +23,8 @@ export const QUICK_STEPS = 2;
 
 function positiveInteger(value: string, flag: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new ConfigError(`${flag} must be a positive integer, found "${value}".`, { key: flag });
+  if (!Number.isInteger(n) || n < 1)
+    throw new ConfigError(`${flag} must be a positive integer, found "${value}".`, { key: flag });
   return n;
 }
 
@@ -33,26 +34,28 @@ export function parseDemoOptions(args: string[], cwd: string): DemoOptions {
     args,
     strict: true,
     options: {
-      out: { type: 'string', default: './llamats-demo-out' },
-      steps: { type: 'string' },
-      backend: { type: 'string', default: 'auto' },
-      quick: { type: 'boolean', default: false },
-      seed: { type: 'string', default: '42' },
-      base: { type: 'string' },
+      out: { type: "string", default: "./llamats-demo-out" },
+      steps: { type: "string" },
+      backend: { type: "string", default: "auto" },
+      quick: { type: "boolean", default: false },
+      seed: { type: "string", default: "42" },
+      base: { type: "string" },
     },
   });
   const backend = values.backend as BackendChoice;
   if (!BACKEND_CHOICES.includes(backend)) {
-    throw new ConfigError(`--backend must be one of ${BACKEND_CHOICES.join(', ')}, found "${values.backend}".`, { key: '--backend' });
+    throw new ConfigError(`--backend must be one of ${BACKEND_CHOICES.join(", ")}, found "${values.backend}".`, {
+      key: "--backend",
+    });
   }
   const quick = values.quick ?? false;
   return {
-    outDir: resolve(cwd, values.out ?? './llamats-demo-out'),
+    outDir: resolve(cwd, values.out ?? "./llamats-demo-out"),
     baseModelDir: values.base !== undefined ? resolve(cwd, values.base) : undefined,
-    steps: values.steps !== undefined ? positiveInteger(values.steps, '--steps') : quick ? QUICK_STEPS : DEFAULT_STEPS,
+    steps: values.steps !== undefined ? positiveInteger(values.steps, "--steps") : quick ? QUICK_STEPS : DEFAULT_STEPS,
     backend,
     quick,
-    seed: positiveInteger(values.seed ?? '42', '--seed'),
+    seed: positiveInteger(values.seed ?? "42", "--seed"),
   };
 }
 

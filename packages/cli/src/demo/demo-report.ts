@@ -1,4 +1,4 @@
-import type { HeldOutAnswer } from './held-out-answers.js';
+import type { HeldOutAnswer } from "./held-out-answers.js";
 
 export interface HeldOutScore {
   exactMatch: number;
@@ -18,7 +18,7 @@ export function formatScore(label: string, score: HeldOutScore): string {
 }
 
 function quoted(text: string): string {
-  return text === '' ? '(empty)' : JSON.stringify(text.length > 70 ? `${text.slice(0, 67)}...` : text);
+  return text === "" ? "(empty)" : JSON.stringify(text.length > 70 ? `${text.slice(0, 67)}...` : text);
 }
 
 /** Held-out instructions side by side: the reference, the base model's answer, the fine-tuned answer. */
@@ -26,12 +26,12 @@ export function formatSideBySide(before: readonly HeldOutAnswer[], after: readon
   const lines: string[] = [];
   before.forEach((b, i) => {
     const a = after[i] as HeldOutAnswer;
-    lines.push(`  Instruction: ${b.item.instruction}${b.item.input ? `  Input: ${b.item.input}` : ''}`);
+    lines.push(`  Instruction: ${b.item.instruction}${b.item.input ? `  Input: ${b.item.input}` : ""}`);
     lines.push(`    expected: ${quoted(b.item.output)}`);
-    lines.push(`    before:   ${quoted(b.answer)} ${b.correct ? '✓' : '✗'}`);
-    lines.push(`    after:    ${quoted(a.answer)} ${a.correct ? '✓' : '✗'}`);
+    lines.push(`    before:   ${quoted(b.answer)} ${b.correct ? "✓" : "✗"}`);
+    lines.push(`    after:    ${quoted(a.answer)} ${a.correct ? "✓" : "✗"}`);
   });
-  return lines.join('\n');
+  return lines.join("\n");
 }
 
 /** Exact match per instruction family, before → after. */
@@ -45,7 +45,7 @@ export function formatPerFamily(before: readonly HeldOutAnswer[], after: readonl
       };
       return `  ${family.padEnd(16)} ${count(before).padStart(5)} → ${count(after)}`;
     })
-    .join('\n');
+    .join("\n");
 }
 
 /** What to do next: chat with the result, and the same recipe on a real Hub model on a GPU. */
@@ -53,13 +53,13 @@ export function nextStepsText(baseModelDir: string, adapterDir: string): string 
   return [
     'Chat with the fine-tuned model (greedy, as scored here; an instruction\'s input goes after "Input:"):',
     `  llamats chat ${JSON.stringify(baseModelDir)} --adapter ${JSON.stringify(adapterDir)} --temperature 0 --repetition-penalty 1`,
-    '  > Is this number even or odd? Input: 4817',
-    '',
-    'The same on a real base model from the Hugging Face Hub, on a GPU (alpaca-lora\'s recipe; see examples/alpaca-lora-tinyllama):',
-    '  npm i webgpu @tensorflow/tfjs-backend-webgpu',
-    '  llamats finetune --model TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T --data tatsu-lab/alpaca \\',
-    '    --backend webgpu --lora-r 8 --lora-alpha 16 --target-modules q_proj,v_proj \\',
-    '    --micro-batch-size 4 --batch-size 128 --epochs 3 --lr 3e-4 --cutoff-len 256 --out ./tinyllama-alpaca-lora',
-    '  llamats chat TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T --adapter ./tinyllama-alpaca-lora',
-  ].join('\n');
+    "  > Is this number even or odd? Input: 4817",
+    "",
+    "The same on a real base model from the Hugging Face Hub, on a GPU (alpaca-lora's recipe; see examples/alpaca-lora-tinyllama):",
+    "  npm i webgpu @tensorflow/tfjs-backend-webgpu",
+    "  llamats finetune --model TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T --data tatsu-lab/alpaca \\",
+    "    --backend webgpu --lora-r 8 --lora-alpha 16 --target-modules q_proj,v_proj \\",
+    "    --micro-batch-size 4 --batch-size 128 --epochs 3 --lr 3e-4 --cutoff-len 256 --out ./tinyllama-alpaca-lora",
+    "  llamats chat TinyLlama/TinyLlama-1.1B-intermediate-step-1431k-3T --adapter ./tinyllama-alpaca-lora",
+  ].join("\n");
 }

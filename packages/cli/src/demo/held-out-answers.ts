@@ -1,8 +1,11 @@
-import type { DemoItem } from './demo-data.js';
+import type { DemoItem } from "./demo-data.js";
 
 /** What greedy decoding needs from a model (LlamaForCausalLM and PeftModel both fit). */
 export interface GreedyGenerator {
-  generate(inputIds: number[][], options: { maxNewTokens: number; eosTokenId?: number | number[]; doSample?: boolean }): Promise<number[][]>;
+  generate(
+    inputIds: number[][],
+    options: { maxNewTokens: number; eosTokenId?: number | number[]; doSample?: boolean },
+  ): Promise<number[][]>;
 }
 
 /** What answering needs from a tokenizer. */
@@ -22,7 +25,7 @@ const MAX_NEW_TOKENS = 32;
 
 /** The response part of a generation: up to the next template header or blank line, trimmed. */
 export function cleanAnswer(text: string): string {
-  return text.split(/###|\n\n/)[0]?.trim() ?? '';
+  return text.split(/###|\n\n/)[0]?.trim() ?? "";
 }
 
 /** Greedy answers to each held-out prompt and whether each equals the reference exactly. */
@@ -35,8 +38,14 @@ export async function answerHeldOut(
   const answers: HeldOutAnswer[] = [];
   for (const item of items) {
     const promptIds = tokenizer.encode(promptOf(item));
-    const [generated] = await model.generate([promptIds], { maxNewTokens: MAX_NEW_TOKENS, eosTokenId: tokenizer.eosTokenId ?? undefined, doSample: false });
-    const answer = cleanAnswer(tokenizer.decode((generated ?? []).slice(promptIds.length), { skipSpecialTokens: true }));
+    const [generated] = await model.generate([promptIds], {
+      maxNewTokens: MAX_NEW_TOKENS,
+      eosTokenId: tokenizer.eosTokenId ?? undefined,
+      doSample: false,
+    });
+    const answer = cleanAnswer(
+      tokenizer.decode((generated ?? []).slice(promptIds.length), { skipSpecialTokens: true }),
+    );
     answers.push({ item, answer, correct: answer === item.output.trim() });
   }
   return answers;

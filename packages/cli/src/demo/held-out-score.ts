@@ -1,12 +1,18 @@
-import { evaluate, type TrainableModel, type TrainingExample } from '@llamats/trainer';
-import type { DemoItem } from './demo-data.js';
-import type { HeldOutScore } from './demo-report.js';
-import { responseTokenAccuracy } from './response-token-accuracy.js';
-import { answerHeldOut, exactMatch, type AnswerTokenizer, type GreedyGenerator, type HeldOutAnswer } from './held-out-answers.js';
+import { evaluate, type TrainableModel, type TrainingExample } from "@llamats/trainer";
+import type { DemoItem } from "./demo-data.js";
+import type { HeldOutScore } from "./demo-report.js";
+import { responseTokenAccuracy } from "./response-token-accuracy.js";
+import {
+  answerHeldOut,
+  exactMatch,
+  type AnswerTokenizer,
+  type GreedyGenerator,
+  type HeldOutAnswer,
+} from "./held-out-answers.js";
 
 export interface ScoreOptions {
   generator: GreedyGenerator;
-  lossModel: Pick<TrainableModel, 'forward'>;
+  lossModel: Pick<TrainableModel, "forward">;
   tokenizer: AnswerTokenizer;
   items: readonly DemoItem[];
   /** The same items tokenized with labels on the response only. */
@@ -23,13 +29,20 @@ export async function scoreHeldOut(options: ScoreOptions): Promise<{ score: Held
     forward: (inputIds, forwardOptions) => options.lossModel.forward(inputIds, forwardOptions),
     namedTrainableVariables: () => new Map(),
     save: async () => {},
-    weightsFile: '',
+    weightsFile: "",
   };
   const loss = await evaluate({ model: lossModel, examples: options.examples, batchSize: 16, padId: options.padId });
   const tokenAccuracy = await responseTokenAccuracy(lossModel, options.examples, options.padId);
   const correct = answers.filter((a) => a.correct).length;
   return {
-    score: { exactMatch: exactMatch(answers), correct, total: answers.length, tokenAccuracy, loss: loss.loss, perplexity: loss.perplexity },
+    score: {
+      exactMatch: exactMatch(answers),
+      correct,
+      total: answers.length,
+      tokenAccuracy,
+      loss: loss.loss,
+      perplexity: loss.perplexity,
+    },
     answers,
   };
 }

@@ -1,10 +1,14 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { buildMicroBatch, disposeMicroBatch, type TrainableModel, type TrainingExample } from '@llamats/trainer';
+import * as tf from "@tensorflow/tfjs-core";
+import { buildMicroBatch, disposeMicroBatch, type TrainableModel, type TrainingExample } from "@llamats/trainer";
 
 const BATCH = 16;
 
 /** Teacher-forced next-token accuracy on the response tokens: how often greedy decoding's next pick is the reference's. */
-export async function responseTokenAccuracy(model: Pick<TrainableModel, 'forward'>, examples: readonly TrainingExample[], padId: number): Promise<number> {
+export async function responseTokenAccuracy(
+  model: Pick<TrainableModel, "forward">,
+  examples: readonly TrainingExample[],
+  padId: number,
+): Promise<number> {
   let correct = 0;
   let total = 0;
   for (let i = 0; i < examples.length; i += BATCH) {
@@ -13,7 +17,7 @@ export async function responseTokenAccuracy(model: Pick<TrainableModel, 'forward
       const logits = model.forward(batch.inputIds, { attentionMask: batch.attentionMask }).logits;
       const vocab = logits.shape[2];
       const predicted = tf.argMax(tf.reshape(logits, [-1, vocab]), 1);
-      return tf.sum(tf.mul(tf.cast(tf.equal(predicted, batch.targets), 'float32'), batch.weights));
+      return tf.sum(tf.mul(tf.cast(tf.equal(predicted, batch.targets), "float32"), batch.weights));
     });
     correct += (await hits.data())[0] as number;
     total += batch.targetTokens;

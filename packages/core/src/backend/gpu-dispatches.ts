@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { LlamatsError } from '../errors.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { LlamatsError } from "../errors.js";
 
 /** Compute dispatches the WebGPU backend recorded since the counter started. */
 export interface GpuDispatchCounter {
@@ -26,16 +26,18 @@ const hooks = new WeakMap<object, Hook>();
  * the count is a WebGPU measure (cpu and wasm run kernels as plain function calls).
  */
 export function countGpuDispatches(): GpuDispatchCounter | null {
-  if (tf.getBackend() !== 'webgpu') return null;
+  if (tf.getBackend() !== "webgpu") return null;
   const backend = tf.backend() as unknown as { recordAndSubmit?: RecordAndSubmit };
   const original = backend.recordAndSubmit;
-  if (typeof original !== 'function') {
-    throw new LlamatsError('Cannot count GPU dispatches: this @tensorflow/tfjs-backend-webgpu has no recordAndSubmit (llamats expects 4.x).');
+  if (typeof original !== "function") {
+    throw new LlamatsError(
+      "Cannot count GPU dispatches: this @tensorflow/tfjs-backend-webgpu has no recordAndSubmit (llamats expects 4.x).",
+    );
   }
   let hook = hooks.get(backend);
   if (!hook) {
     const tallies = new Set<{ n: number }>();
-    hook = { tallies, own: Object.prototype.hasOwnProperty.call(backend, 'recordAndSubmit') ? original : undefined };
+    hook = { tallies, own: Object.prototype.hasOwnProperty.call(backend, "recordAndSubmit") ? original : undefined };
     backend.recordAndSubmit = function countedRecordAndSubmit(this: unknown, ...args: unknown[]) {
       const result = original.apply(this, args);
       // Counted after the call: one that throws dispatched nothing.

@@ -1,12 +1,17 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { BackendUnavailableError } from '../errors.js';
-import { attempt } from './attempts.js';
-import { BACKEND_HINTS } from './hints.js';
-import { BACKEND_CHOICES, type BackendInfo, type BackendName, type InitBackendOptions } from './types.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { BackendUnavailableError } from "../errors.js";
+import { attempt } from "./attempts.js";
+import { BACKEND_HINTS } from "./hints.js";
+import { BACKEND_CHOICES, type BackendInfo, type BackendName, type InitBackendOptions } from "./types.js";
 
-const AUTO_ORDER: readonly BackendName[] = ['tensorflow', 'webgpu', 'wasm', 'cpu'];
+const AUTO_ORDER: readonly BackendName[] = ["tensorflow", "webgpu", "wasm", "cpu"];
 
-function infoFrom(backend: BackendName, reason: string, result: Omit<BackendInfo, 'backend' | 'reason'>, log?: (line: string) => void): BackendInfo {
+function infoFrom(
+  backend: BackendName,
+  reason: string,
+  result: Omit<BackendInfo, "backend" | "reason">,
+  log?: (line: string) => void,
+): BackendInfo {
   const info: BackendInfo = { backend, reason };
   if (result.wasm?.note) log?.(`backend ${backend}: ${result.wasm.note}`);
   if (result.adapter) info.adapter = result.adapter;
@@ -22,23 +27,26 @@ function infoFrom(backend: BackendName, reason: string, result: Omit<BackendInfo
  * the faster ones; a backend named explicitly that cannot start throws a BackendUnavailableError saying what to install.
  */
 export async function initBackend(options: InitBackendOptions = {}): Promise<BackendInfo> {
-  const choice = options.backend ?? 'auto';
+  const choice = options.backend ?? "auto";
   // Production mode: no debug checks, and no "install tfjs-node" banner printed on the cpu backend's first use.
-  if (options.production ?? true) tf.env().set('PROD', true);
+  if (options.production ?? true) tf.env().set("PROD", true);
   if (!BACKEND_CHOICES.includes(choice)) {
-    throw new BackendUnavailableError(`Unknown backend "${choice}"; choose one of ${BACKEND_CHOICES.join(', ')}.`, {
+    throw new BackendUnavailableError(`Unknown backend "${choice}"; choose one of ${BACKEND_CHOICES.join(", ")}.`, {
       backend: String(choice),
-      hint: `Use one of ${BACKEND_CHOICES.join(', ')}.`,
+      hint: `Use one of ${BACKEND_CHOICES.join(", ")}.`,
     });
   }
-  if (choice !== 'auto') {
+  if (choice !== "auto") {
     const result = await attempt(choice, options);
     if (!result.ok) {
-      options.log?.(`backend ${choice}: ${result.why}${result.detail ? ` (${result.detail})` : ''}`);
-      throw new BackendUnavailableError(`The "${choice}" backend is not available here: ${result.why}. ${BACKEND_HINTS[choice]}`, {
-        backend: choice,
-        hint: BACKEND_HINTS[choice],
-      });
+      options.log?.(`backend ${choice}: ${result.why}${result.detail ? ` (${result.detail})` : ""}`);
+      throw new BackendUnavailableError(
+        `The "${choice}" backend is not available here: ${result.why}. ${BACKEND_HINTS[choice]}`,
+        {
+          backend: choice,
+          hint: BACKEND_HINTS[choice],
+        },
+      );
     }
     options.log?.(`backend ${choice}: requested by name`);
     return infoFrom(choice, `${choice} requested by name`, result, options.log);
@@ -47,22 +55,22 @@ export async function initBackend(options: InitBackendOptions = {}): Promise<Bac
   for (const name of AUTO_ORDER) {
     const result = await attempt(name, options, true);
     if (result.ok) {
-      const reason = [...passedOver, `using ${name}`].join('; ');
+      const reason = [...passedOver, `using ${name}`].join("; ");
       options.log?.(`backend ${name}: ${reason}`);
       return infoFrom(name, reason, result, options.log);
     }
     passedOver.push(result.why);
-    options.log?.(`backend ${name}: ${result.why}${result.detail ? ` (${result.detail})` : ''}`);
+    options.log?.(`backend ${name}: ${result.why}${result.detail ? ` (${result.detail})` : ""}`);
   }
-  throw new BackendUnavailableError(`No tensor backend could start: ${passedOver.join('; ')}. ${BACKEND_HINTS.wasm}`, {
-    backend: 'auto',
+  throw new BackendUnavailableError(`No tensor backend could start: ${passedOver.join("; ")}. ${BACKEND_HINTS.wasm}`, {
+    backend: "auto",
     hint: BACKEND_HINTS.wasm,
   });
 }
 
 /** Registers every gradient tfjs knows; call where training starts (importing tfjs-core alone registers none). */
 export async function registerGradients(): Promise<void> {
-  await import('@tensorflow/tfjs-core/dist/register_all_gradients.js');
+  await import("@tensorflow/tfjs-core/dist/register_all_gradients.js");
 }
 
 /**
@@ -73,7 +81,7 @@ export function releaseBackend(): void {
   const webgpu = tf.engine().registry.webgpu as { device?: { destroy?: () => void } } | undefined;
   if (!webgpu) return;
   try {
-    tf.removeBackend('webgpu');
+    tf.removeBackend("webgpu");
   } finally {
     webgpu.device?.destroy?.();
   }

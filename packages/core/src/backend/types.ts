@@ -1,6 +1,6 @@
-export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
-export type BackendChoice = 'auto' | BackendName;
-export const BACKEND_CHOICES: readonly BackendChoice[] = ['auto', 'tensorflow', 'webgpu', 'wasm', 'cpu'];
+export type BackendName = "tensorflow" | "webgpu" | "wasm" | "cpu";
+export type BackendChoice = "auto" | BackendName;
+export const BACKEND_CHOICES: readonly BackendChoice[] = ["auto", "tensorflow", "webgpu", "wasm", "cpu"];
 
 export interface WasmInfo {
   /** Threads XNNPACK runs on (`wasmThreads`, default 1). */

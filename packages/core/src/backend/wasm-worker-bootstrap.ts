@@ -1,5 +1,5 @@
 /** Message a bootstrapped pthread worker posts when its script could not start; the main thread turns it into a fallback. */
-export const WORKER_FAILED = 'llamats:wasm-worker-failed';
+export const WORKER_FAILED = "llamats:wasm-worker-failed";
 
 /**
  * Runs (with `eval: true`) in each pthread worker of tfjs-backend-wasm's threaded build in Node, in place of the

@@ -1,7 +1,7 @@
-import { spawnSync } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { hasVulkanLoader } from './vulkan-loader.js';
+import { spawnSync } from "node:child_process";
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import { hasVulkanLoader } from "./vulkan-loader.js";
 
 /** What Dawn reports about the adapter it would use, read in a child process so its native warnings stay there. */
 export interface WebgpuAdapterProbe {
@@ -34,8 +34,8 @@ process.exit(0);
 /** A software rasterizer's adapter, by the flags and names Dawn passes on. */
 export function isSoftwareAdapter(info: Record<string, string>, fallback: boolean): boolean {
   if (fallback) return true;
-  const text = `${info.architecture ?? ''} ${info.description ?? ''} ${info.device ?? ''}`.toLowerCase();
-  return info.architecture === 'software' || /llvmpipe|lavapipe|swiftshader/.test(text);
+  const text = `${info.architecture ?? ""} ${info.description ?? ""} ${info.device ?? ""}`.toLowerCase();
+  return info.architecture === "software" || /llvmpipe|lavapipe|swiftshader/.test(text);
 }
 
 let cached: WebgpuProbeResult | undefined;
@@ -54,26 +54,35 @@ export function probeWebgpuAdapter(options: { timeoutMs?: number } = {}): Webgpu
 function runProbe(timeoutMs: number): WebgpuProbeResult {
   let entry: string;
   try {
-    entry = createRequire(import.meta.url).resolve('webgpu');
+    entry = createRequire(import.meta.url).resolve("webgpu");
   } catch (error) {
-    return { ok: false, why: 'webgpu (Dawn) package not installed', detail: error instanceof Error ? error.message.split('\n')[0] : String(error) };
+    return {
+      ok: false,
+      why: "webgpu (Dawn) package not installed",
+      detail: error instanceof Error ? error.message.split("\n")[0] : String(error),
+    };
   }
-  if (!hasVulkanLoader()) return { ok: false, why: 'no WebGPU adapter (no Vulkan driver: libvulkan.so.1 not found)' };
-  const child = spawnSync(process.execPath, ['--input-type=module', '-e', PROBE_SCRIPT, pathToFileURL(entry).href], {
-    encoding: 'utf8',
+  if (!hasVulkanLoader()) return { ok: false, why: "no WebGPU adapter (no Vulkan driver: libvulkan.so.1 not found)" };
+  const child = spawnSync(process.execPath, ["--input-type=module", "-e", PROBE_SCRIPT, pathToFileURL(entry).href], {
+    encoding: "utf8",
     timeout: timeoutMs,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ["ignore", "pipe", "pipe"],
   });
   if (process.env.LLAMATS_DEBUG && child.stderr) process.stderr.write(child.stderr);
-  const line = (child.stdout ?? '').trim().split('\n').pop() ?? '';
-  let parsed: { adapter: (Omit<WebgpuAdapterProbe, 'software'> & { fallback: boolean }) | null } | undefined;
+  const line = (child.stdout ?? "").trim().split("\n").pop() ?? "";
+  let parsed: { adapter: (Omit<WebgpuAdapterProbe, "software"> & { fallback: boolean }) | null } | undefined;
   try {
     parsed = JSON.parse(line) as typeof parsed;
   } catch {
-    const why = child.error ? `Dawn did not answer (${child.error.message})` : 'Dawn failed to start';
-    return { ok: false, why, detail: (child.stderr ?? '').trim().split('\n').slice(-1)[0] };
+    const why = child.error ? `Dawn did not answer (${child.error.message})` : "Dawn failed to start";
+    return { ok: false, why, detail: (child.stderr ?? "").trim().split("\n").slice(-1)[0] };
   }
-  if (!parsed?.adapter) return { ok: false, why: 'no WebGPU adapter (Vulkan found no usable GPU)', detail: (child.stderr ?? '').trim().split('\n')[0] };
+  if (!parsed?.adapter)
+    return {
+      ok: false,
+      why: "no WebGPU adapter (Vulkan found no usable GPU)",
+      detail: (child.stderr ?? "").trim().split("\n")[0],
+    };
   const { fallback, ...rest } = parsed.adapter;
   return { ok: true, adapter: { ...rest, software: isSoftwareAdapter(rest.info, fallback) } };
 }

@@ -1,8 +1,8 @@
-import { copyFile, mkdir, readFile, rm, stat, symlink, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
-import { writeFileAtomic } from '../atomic-write.js';
-import { repoFolderName } from './repo-id.js';
-import type { RepoType } from './types.js';
+import { copyFile, mkdir, readFile, rm, stat, symlink, writeFile } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import { writeFileAtomic } from "../atomic-write.js";
+import { repoFolderName } from "./repo-id.js";
+import type { RepoType } from "./types.js";
 
 export const COMMIT_SHA = /^[0-9a-f]{40}$/;
 
@@ -19,30 +19,30 @@ export class RepoCache {
   }
 
   blobPath(etag: string): string {
-    return join(this.root, 'blobs', etag);
+    return join(this.root, "blobs", etag);
   }
 
   snapshotDir(commit: string): string {
-    return join(this.root, 'snapshots', commit);
+    return join(this.root, "snapshots", commit);
   }
 
   snapshotFile(commit: string, file: string): string {
-    return join(this.snapshotDir(commit), ...file.split('/'));
+    return join(this.snapshotDir(commit), ...file.split("/"));
   }
 
   private refPath(revision: string): string {
-    return join(this.root, 'refs', ...revision.split('/'));
+    return join(this.root, "refs", ...revision.split("/"));
   }
 
   private noExistPath(commit: string, file: string): string {
-    return join(this.root, '.no_exist', commit, ...file.split('/'));
+    return join(this.root, ".no_exist", commit, ...file.split("/"));
   }
 
   /** The commit a revision points at in the cache: a sha itself, or what `refs/<revision>` holds. */
   async commitFor(revision: string): Promise<string | null> {
     if (COMMIT_SHA.test(revision)) return (await exists(this.snapshotDir(revision))) ? revision : null;
     try {
-      const sha = (await readFile(this.refPath(revision), 'utf8')).trim();
+      const sha = (await readFile(this.refPath(revision), "utf8")).trim();
       return COMMIT_SHA.test(sha) ? sha : null;
     } catch {
       return null;
@@ -52,7 +52,7 @@ export class RepoCache {
   async writeRef(revision: string, commit: string): Promise<void> {
     if (revision === commit) return;
     const path = this.refPath(revision);
-    const current = await readFile(path, 'utf8').catch(() => '');
+    const current = await readFile(path, "utf8").catch(() => "");
     if (current.trim() !== commit) await writeFileAtomic(path, commit);
   }
 
@@ -69,7 +69,7 @@ export class RepoCache {
   async markMissing(commit: string, file: string): Promise<void> {
     const path = this.noExistPath(commit, file);
     await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, '');
+    await writeFile(path, "");
   }
 
   /** Points `snapshots/<commit>/<file>` at `blobs/<etag>` with a relative symlink (a copy where links are not allowed). */
@@ -82,7 +82,7 @@ export class RepoCache {
       await symlink(relative(dirname(pointer), blob), pointer);
     } catch (error) {
       // Another download of the same file linked it first: fine. Where symlinks are not allowed (Windows): copy.
-      if ((error as NodeJS.ErrnoException).code === 'EEXIST' && (await exists(pointer))) return pointer;
+      if ((error as NodeJS.ErrnoException).code === "EEXIST" && (await exists(pointer))) return pointer;
       await copyFile(blob, pointer);
     }
     return pointer;
@@ -98,4 +98,3 @@ export async function exists(path: string): Promise<boolean> {
     return false;
   }
 }
-

@@ -1,14 +1,14 @@
-import { readdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import { listFiles, type ListFileEntry } from '@huggingface/hub';
-import { HubError } from '../errors.js';
-import { exists } from './cache-layout.js';
-import { fetchIntoCache } from './fetch-into-cache.js';
-import { isNetworkFailure, toHubError } from './hub-errors.js';
-import { offlineMiss, openSession, type HubSession } from './hub-session.js';
-import { matchesAnyGlob } from './glob.js';
-import { resolveCommit } from './resolve-commit.js';
-import type { HubOptions } from './types.js';
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { listFiles, type ListFileEntry } from "@huggingface/hub";
+import { HubError } from "../errors.js";
+import { exists } from "./cache-layout.js";
+import { fetchIntoCache } from "./fetch-into-cache.js";
+import { isNetworkFailure, toHubError } from "./hub-errors.js";
+import { offlineMiss, openSession, type HubSession } from "./hub-session.js";
+import { matchesAnyGlob } from "./glob.js";
+import { resolveCommit } from "./resolve-commit.js";
+import type { HubOptions } from "./types.js";
 
 export interface DownloadRepoOptions extends HubOptions {
   /** A Hub repo id such as "org/name". */
@@ -27,10 +27,12 @@ export interface DownloadedRepo {
   files: string[];
 }
 
-const wanted = (options: DownloadRepoOptions) => (path: string): boolean =>
-  matchesAnyGlob(path, options.include) && !(options.exclude?.length && matchesAnyGlob(path, options.exclude));
+const wanted =
+  (options: DownloadRepoOptions) =>
+  (path: string): boolean =>
+    matchesAnyGlob(path, options.include) && !(options.exclude?.length && matchesAnyGlob(path, options.exclude));
 
-async function listSnapshot(dir: string, prefix = ''): Promise<string[]> {
+async function listSnapshot(dir: string, prefix = ""): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(join(dir, prefix), { withFileTypes: true })) {
     const path = prefix ? `${prefix}/${entry.name}` : entry.name;
@@ -43,10 +45,14 @@ async function listSnapshot(dir: string, prefix = ''): Promise<string[]> {
 async function fromCache(session: HubSession, options: DownloadRepoOptions): Promise<DownloadedRepo> {
   const commit = await session.cache.commitFor(session.revision);
   const path = commit ? session.cache.snapshotDir(commit) : null;
-  if (!commit || !path || !(await exists(path))) throw offlineMiss(session, `${session.repo} at revision "${session.revision}" is not`);
+  if (!commit || !path || !(await exists(path)))
+    throw offlineMiss(session, `${session.repo} at revision "${session.revision}" is not`);
   const files = (await listSnapshot(path)).filter(wanted(options)).sort();
   if (options.include?.length && files.length === 0) {
-    throw offlineMiss(session, `no file of ${session.repo}@${session.revision} matching ${options.include.join(', ')} is`);
+    throw offlineMiss(
+      session,
+      `no file of ${session.repo}@${session.revision} matching ${options.include.join(", ")} is`,
+    );
   }
   return { path, commit, files };
 }
@@ -62,7 +68,7 @@ async function listRemote(session: HubSession, commit: string): Promise<ListFile
       fetch: session.fetch,
       ...(session.accessToken ? { accessToken: session.accessToken } : {}),
     })) {
-      if (entry.type === 'file') entries.push(entry);
+      if (entry.type === "file") entries.push(entry);
     }
   } catch (error) {
     throw toHubError(error, session.ctx);
@@ -87,13 +93,18 @@ export async function downloadRepo(options: DownloadRepoOptions): Promise<Downlo
   }
   const entries = (await listRemote(session, commit)).filter((e) => wanted(options)(e.path));
   if (options.include?.length && entries.length === 0) {
-    throw new HubError(`No file of ${session.repo} at revision "${session.revision}" matches ${options.include.join(', ')}.`);
+    throw new HubError(
+      `No file of ${session.repo} at revision "${session.revision}" matches ${options.include.join(", ")}.`,
+    );
   }
   const files: string[] = [];
   for (const [i, entry] of entries.entries()) {
     const etag = entry.lfs?.oid ?? entry.xetHash ?? entry.oid;
     const known = etag ? { etag, size: entry.lfs?.size ?? entry.size } : undefined;
-    const path = await fetchIntoCache(session, commit, entry.path, known, { fileIndex: i + 1, fileCount: entries.length });
+    const path = await fetchIntoCache(session, commit, entry.path, known, {
+      fileIndex: i + 1,
+      fileCount: entries.length,
+    });
     if (path) files.push(entry.path);
   }
   return { path: session.cache.snapshotDir(commit), commit, files: files.sort() };

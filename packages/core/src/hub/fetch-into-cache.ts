@@ -1,8 +1,8 @@
-import { pathsInfo } from '@huggingface/hub';
-import { downloadBlob, type FileIdentity } from './download-blob.js';
-import { toHubError } from './hub-errors.js';
-import type { HubSession } from './hub-session.js';
-import type { HubProgress } from './types.js';
+import { pathsInfo } from "@huggingface/hub";
+import { downloadBlob, type FileIdentity } from "./download-blob.js";
+import { toHubError } from "./hub-errors.js";
+import type { HubSession } from "./hub-session.js";
+import type { HubProgress } from "./types.js";
 
 /** The Hub's identity of one file at a commit, or null when the repo has no such file. */
 async function identify(session: HubSession, commit: string, file: string): Promise<FileIdentity | null> {
@@ -19,7 +19,7 @@ async function identify(session: HubSession, commit: string, file: string): Prom
   } catch (error) {
     throw toHubError(error, { ...session.ctx, file });
   }
-  const entry = entries.find((e) => e.path === file && e.type === 'file');
+  const entry = entries.find((e) => e.path === file && e.type === "file");
   if (!entry) return null;
   // The same etag choice as huggingface_hub: the LFS sha256 where there is one, else the git blob id.
   const etag = entry.lfs?.oid ?? entry.xetHash ?? entry.oid;
@@ -36,7 +36,7 @@ export async function fetchIntoCache(
   commit: string,
   file: string,
   known?: FileIdentity,
-  position?: Pick<HubProgress, 'fileIndex' | 'fileCount'>,
+  position?: Pick<HubProgress, "fileIndex" | "fileCount">,
 ): Promise<string | null> {
   const cached = await session.cache.cachedFile(commit, file);
   if (cached) return cached;

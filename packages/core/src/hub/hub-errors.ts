@@ -1,7 +1,7 @@
-import { HubApiError } from '@huggingface/hub';
-import { HubError } from '../errors.js';
-import { repoPageUrl } from './repo-id.js';
-import type { RepoType } from './types.js';
+import { HubApiError } from "@huggingface/hub";
+import { HubError } from "../errors.js";
+import { repoPageUrl } from "./repo-id.js";
+import type { RepoType } from "./types.js";
 
 export interface RequestContext {
   repo: string;
@@ -14,17 +14,17 @@ export interface RequestContext {
 }
 
 function what(ctx: RequestContext): string {
-  const kind = ctx.repoType === 'dataset' ? 'dataset' : 'model';
-  return `${ctx.file ? `${ctx.file} of ` : ''}${kind} ${ctx.repo} (revision "${ctx.revision}")`;
+  const kind = ctx.repoType === "dataset" ? "dataset" : "model";
+  return `${ctx.file ? `${ctx.file} of ` : ""}${kind} ${ctx.repo} (revision "${ctx.revision}")`;
 }
 
 export function isAbort(error: unknown): boolean {
-  return error instanceof Error && (error.name === 'AbortError' || error.name === 'TimeoutError');
+  return error instanceof Error && (error.name === "AbortError" || error.name === "TimeoutError");
 }
 
 /** A fetch that got no HTTP answer at all (refused, DNS, reset): undici throws TypeError("fetch failed"). */
 function isConnectionError(error: unknown): boolean {
-  return error instanceof TypeError && error.message === 'fetch failed';
+  return error instanceof TypeError && error.message === "fetch failed";
 }
 
 /** True for a HubError made from a failure to reach the Hub (the cache may still serve the file). */
@@ -38,27 +38,36 @@ export function toHubError(error: unknown, ctx: RequestContext): unknown {
   const page = repoPageUrl(ctx.hubUrl, ctx.repo, ctx.repoType);
   if (error instanceof HubApiError) {
     const status = error.statusCode;
-    const said = error.message.split('. URL:')[0];
+    const said = error.message.split(". URL:")[0];
     if (status === 401 || status === 403) {
       const advice = ctx.hasToken
         ? `The access token (HF_TOKEN) was refused: check that it has read access, and accept the terms on the repo's page, ${page}.`
         : `It is gated or private: set HF_TOKEN to a Hugging Face access token (https://huggingface.co/settings/tokens), and accept the model's terms on its page, ${page}.`;
-      return new HubError(`The Hub refused access (HTTP ${status}) to ${what(ctx)}. ${advice} (The Hub said: ${said})`, {
-        statusCode: status,
-        url: error.url,
-        cause: error,
-      });
+      return new HubError(
+        `The Hub refused access (HTTP ${status}) to ${what(ctx)}. ${advice} (The Hub said: ${said})`,
+        {
+          statusCode: status,
+          url: error.url,
+          cause: error,
+        },
+      );
     }
     if (status === 404) {
       return new HubError(
-        `The Hub has no ${what(ctx)} (HTTP 404: ${said}). Check the repo id and revision${ctx.hasToken ? '' : '; a private repo also needs HF_TOKEN'}.`,
+        `The Hub has no ${what(ctx)} (HTTP 404: ${said}). Check the repo id and revision${ctx.hasToken ? "" : "; a private repo also needs HF_TOKEN"}.`,
         { statusCode: status, url: error.url, cause: error },
       );
     }
-    return new HubError(`The Hub answered HTTP ${status} for ${what(ctx)}: ${said}`, { statusCode: status, url: error.url, cause: error });
+    return new HubError(`The Hub answered HTTP ${status} for ${what(ctx)}: ${said}`, {
+      statusCode: status,
+      url: error.url,
+      cause: error,
+    });
   }
   if (error instanceof TypeError && /access token must start with/.test(error.message)) {
-    return new HubError(`The access token (HF_TOKEN) is malformed: Hugging Face tokens start with "hf_".`, { cause: error });
+    return new HubError(`The access token (HF_TOKEN) is malformed: Hugging Face tokens start with "hf_".`, {
+      cause: error,
+    });
   }
   if (isConnectionError(error)) {
     const reason = ((error as Error).cause as Error | undefined)?.message ?? (error as Error).message;
@@ -68,5 +77,8 @@ export function toHubError(error: unknown, ctx: RequestContext): unknown {
     );
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new HubError(`Downloading ${what(ctx)} from ${ctx.hubUrl} failed: ${message}`, { url: ctx.hubUrl, cause: error });
+  return new HubError(`Downloading ${what(ctx)} from ${ctx.hubUrl} failed: ${message}`, {
+    url: ctx.hubUrl,
+    cause: error,
+  });
 }

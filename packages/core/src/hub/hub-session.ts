@@ -1,9 +1,9 @@
-import { HubError } from '../errors.js';
-import { RepoCache } from './cache-layout.js';
-import type { RequestContext } from './hub-errors.js';
-import { isRepoId } from './repo-id.js';
-import { hubSettingsFromEnv } from './settings.js';
-import type { HubOptions, HubProgress, RepoType } from './types.js';
+import { HubError } from "../errors.js";
+import { RepoCache } from "./cache-layout.js";
+import type { RequestContext } from "./hub-errors.js";
+import { isRepoId } from "./repo-id.js";
+import { hubSettingsFromEnv } from "./settings.js";
+import type { HubOptions, HubProgress, RepoType } from "./types.js";
 
 /** Everything one Hub call needs, with options left out filled from the environment. */
 export interface HubSession {
@@ -27,11 +27,13 @@ export function openSession(repo: string, options: HubOptions): HubSession {
     throw new HubError(`"${repo}" is not a Hub repo id (expected "org/name") nor an existing local folder.`);
   }
   // Environment defaults are read only for what the caller left out.
-  const needsEnv = [options.cacheDir, options.hubUrl, options.offline, options.accessToken].some((v) => v === undefined);
+  const needsEnv = [options.cacheDir, options.hubUrl, options.offline, options.accessToken].some(
+    (v) => v === undefined,
+  );
   const env = needsEnv ? hubSettingsFromEnv() : undefined;
-  const repoType = options.repoType ?? 'model';
-  const revision = options.revision ?? 'main';
-  const hubUrl = (options.hubUrl ?? env?.hubUrl ?? 'https://huggingface.co').replace(/\/+$/, '');
+  const repoType = options.repoType ?? "model";
+  const revision = options.revision ?? "main";
+  const hubUrl = (options.hubUrl ?? env?.hubUrl ?? "https://huggingface.co").replace(/\/+$/, "");
   const accessToken = options.accessToken ?? env?.accessToken;
   const cacheDir = options.cacheDir ?? (env?.cacheDir as string);
   const baseFetch = options.fetch ?? fetch;
@@ -55,8 +57,8 @@ export function openSession(repo: string, options: HubOptions): HubSession {
 
 /** The error for a cache miss in offline mode: names the repo, revision and file, and how to fill the cache. */
 export function offlineMiss(session: HubSession, detail: string): HubError {
-  const rev = session.revision === 'main' ? '' : ` --revision ${session.revision}`;
-  const type = session.repoType === 'dataset' ? ' --repo-type dataset' : '';
+  const rev = session.revision === "main" ? "" : ` --revision ${session.revision}`;
+  const type = session.repoType === "dataset" ? " --repo-type dataset" : "";
   return new HubError(
     `Offline mode (HF_HUB_OFFLINE=1 or offline: true): ${detail} in the cache ${session.cacheDir}. ` +
       `Download it once while online: \`llamats download ${session.repo}${rev}${type}\`.`,

@@ -1,13 +1,13 @@
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { ConfigError } from '../errors.js';
-import { COMMIT_SHA } from './cache-layout.js';
-import { fetchIntoCache } from './fetch-into-cache.js';
-import { isNetworkFailure } from './hub-errors.js';
-import { offlineMiss, openSession, type HubSession } from './hub-session.js';
-import { expandLocalPath, isLocalPath } from './repo-id.js';
-import { resolveCommit } from './resolve-commit.js';
-import type { HubOptions } from './types.js';
+import { stat } from "node:fs/promises";
+import { join } from "node:path";
+import { ConfigError } from "../errors.js";
+import { COMMIT_SHA } from "./cache-layout.js";
+import { fetchIntoCache } from "./fetch-into-cache.js";
+import { isNetworkFailure } from "./hub-errors.js";
+import { offlineMiss, openSession, type HubSession } from "./hub-session.js";
+import { expandLocalPath, isLocalPath } from "./repo-id.js";
+import { resolveCommit } from "./resolve-commit.js";
+import type { HubOptions } from "./types.js";
 
 export interface ResolveRepoFileOptions extends HubOptions {
   /** A local folder, or a Hub repo id such as "org/name". */
@@ -20,9 +20,12 @@ async function localFile(dir: string, file: string): Promise<string | null> {
   const folder = expandLocalPath(dir);
   const info = await stat(folder).catch(() => null);
   if (!info?.isDirectory()) {
-    throw new ConfigError(`${dir} is not a folder${info ? '' : ' (it does not exist)'}; give a model folder or a Hub repo id such as "org/name".`, {
-      key: 'repo',
-    });
+    throw new ConfigError(
+      `${dir} is not a folder${info ? "" : " (it does not exist)"}; give a model folder or a Hub repo id such as "org/name".`,
+      {
+        key: "repo",
+      },
+    );
   }
   const path = join(folder, file);
   return (await stat(path).catch(() => null))?.isFile() ? path : null;

@@ -1,4 +1,4 @@
-export type RepoType = 'model' | 'dataset';
+export type RepoType = "model" | "dataset";
 
 /** One progress report while a file downloads. */
 export interface HubProgress {

@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { WasmKernels } from './wasm-kernels.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { WasmKernels } from "./wasm-kernels.js";
 
 interface BackendLike {
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
@@ -27,7 +27,7 @@ function batchMatMul(args: KernelArgs): tf.TensorInfo {
   const batchA = product(outerA);
   const batchB = product(outerB);
   const simpleBroadcast = sameDims(outerA, outerB) || batchA === 1 || batchB === 1;
-  if (!kernels || a.dtype !== 'float32' || b.dtype !== 'float32' || !simpleBroadcast) {
+  if (!kernels || a.dtype !== "float32" || b.dtype !== "float32" || !simpleBroadcast) {
     return originals.get(tf.BatchMatMul)!.kernelFunc(args as never) as tf.TensorInfo;
   }
   const ra = a.shape.length;
@@ -37,11 +37,13 @@ function batchMatMul(args: KernelArgs): tf.TensorInfo {
   const kb = transposeB ? b.shape[rb - 1] : b.shape[rb - 2];
   const n = transposeB ? b.shape[rb - 2] : b.shape[rb - 1];
   if (k !== kb) {
-    throw new Error(`Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`);
+    throw new Error(
+      `Error in matMul: inner shapes (${k}) and (${kb}) of Tensors with shapes ${a.shape} and ${b.shape} and transposeA=${transposeA} and transposeB=${transposeB} must match.`,
+    );
   }
   const outer = batchA >= batchB ? outerA : outerB;
   const batch = Math.max(batchA, batchB);
-  const out = args.backend.makeOutput([...outer, m, n], 'float32');
+  const out = args.backend.makeOutput([...outer, m, n], "float32");
   kernels.gemm({
     a: kernels.offsetOf(a),
     b: kernels.offsetOf(b),
@@ -63,8 +65,8 @@ function batchMatMul(args: KernelArgs): tf.TensorInfo {
 function exp(args: KernelArgs): tf.TensorInfo {
   const { x } = args.inputs as { x: tf.TensorInfo };
   const kernels = WasmKernels.get();
-  if (!kernels || x.dtype !== 'float32') return originals.get(tf.Exp)!.kernelFunc(args as never) as tf.TensorInfo;
-  const out = args.backend.makeOutput([...x.shape], 'float32');
+  if (!kernels || x.dtype !== "float32") return originals.get(tf.Exp)!.kernelFunc(args as never) as tf.TensorInfo;
+  const out = args.backend.makeOutput([...x.shape], "float32");
   const size = product(x.shape);
   if (size > 0) kernels.exp(kernels.offsetOf(x), kernels.offsetOf(out), size);
   return out;
@@ -79,10 +81,14 @@ function identity(args: KernelArgs): tf.TensorInfo {
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 }
 
-const REPLACEMENTS: Record<string, (args: KernelArgs) => tf.TensorInfo> = { [tf.BatchMatMul]: batchMatMul, [tf.Exp]: exp, [tf.Identity]: identity };
+const REPLACEMENTS: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
+  [tf.BatchMatMul]: batchMatMul,
+  [tf.Exp]: exp,
+  [tf.Identity]: identity,
+};
 
 // Softmax cross-entropy moved to src/ops (one op on cpu, wasm and webgpu); the old name stays for callers.
-export { fusedCrossEntropy } from '../ops/softmax-cross-entropy.js';
+export { fusedCrossEntropy } from "../ops/softmax-cross-entropy.js";
 
 /**
  * Puts llamats' kernels in place of tfjs-backend-wasm's BatchMatMul (its batched and transposed cases run a
@@ -91,18 +97,18 @@ export { fusedCrossEntropy } from '../ops/softmax-cross-entropy.js';
 export function installWasmKernels(): void {
   for (const [name, kernelFunc] of Object.entries(REPLACEMENTS)) {
     if (originals.has(name)) continue;
-    const original = tf.getKernel(name, 'wasm');
+    const original = tf.getKernel(name, "wasm");
     if (!original) continue;
     originals.set(name, original);
-    tf.unregisterKernel(name, 'wasm');
-    tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as unknown as tf.KernelFunc });
+    tf.unregisterKernel(name, "wasm");
+    tf.registerKernel({ kernelName: name, backendName: "wasm", kernelFunc: kernelFunc as unknown as tf.KernelFunc });
   }
 }
 
 /** Restores tfjs-backend-wasm's own kernels. */
 export function uninstallWasmKernels(): void {
   for (const [name, original] of originals) {
-    tf.unregisterKernel(name, 'wasm');
+    tf.unregisterKernel(name, "wasm");
     tf.registerKernel(original);
   }
   originals.clear();

@@ -1,5 +1,5 @@
-import { Worker } from 'node:worker_threads';
-import { LlamatsError } from '../errors.js';
+import { Worker } from "node:worker_threads";
+import { LlamatsError } from "../errors.js";
 
 /** Control words at the start of the shared block: [0] job generation, [1] jobs finished, [2] jobs failed, [3] spins. */
 const GENERATION = 0;
@@ -69,7 +69,10 @@ export class KernelThreads {
     this.jobs = new Float64Array(control, 16);
     this.words[3] = SPINS;
     for (let slot = 0; slot < this.size - 1; slot++) {
-      const worker = new Worker(WORKER_SOURCE, { eval: true, workerData: { memory, module, control, slot, names, generation: 0 } });
+      const worker = new Worker(WORKER_SOURCE, {
+        eval: true,
+        workerData: { memory, module, control, slot, names, generation: 0 },
+      });
       // Never keeps the process alive; idle workers sleep in Atomics.wait.
       worker.unref();
       this.workers.push(worker);
@@ -96,7 +99,7 @@ export class KernelThreads {
     }
     // Workers without a job this round get an empty one (argument count 0 is never valid: mark skip).
     for (let t = others + 1; t < this.size; t++) {
-      this.jobs[(t - 1) * SLOT] = this.names.indexOf('noop');
+      this.jobs[(t - 1) * SLOT] = this.names.indexOf("noop");
       this.jobs[(t - 1) * SLOT + 1] = 0;
     }
     Atomics.store(this.words, FINISHED, 0);
@@ -113,7 +116,9 @@ export class KernelThreads {
     }
     if (Atomics.load(this.words, FAILED) > 0) {
       Atomics.store(this.words, FAILED, 0);
-      throw new LlamatsError(`A llamats wasm kernel (${name}) failed on a worker thread; run with LLAMATS_WASM_KERNELS=0 to use tfjs-backend-wasm's own kernels.`);
+      throw new LlamatsError(
+        `A llamats wasm kernel (${name}) failed on a worker thread; run with LLAMATS_WASM_KERNELS=0 to use tfjs-backend-wasm's own kernels.`,
+      );
     }
   }
 

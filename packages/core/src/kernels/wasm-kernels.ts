@@ -1,8 +1,13 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { LlamatsError } from '../errors.js';
-import { DECODE_SPINS, KernelThreads, SPINS } from './kernel-threads.js';
-import { setFlagsFromString } from 'node:v8';
-import { KERNELS_FMA_WASM_BASE64, KERNELS_SHARED_FMA_WASM_BASE64, KERNELS_SHARED_WASM_BASE64, KERNELS_WASM_BASE64 } from './kernels-binary.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { LlamatsError } from "../errors.js";
+import { DECODE_SPINS, KernelThreads, SPINS } from "./kernel-threads.js";
+import { setFlagsFromString } from "node:v8";
+import {
+  KERNELS_FMA_WASM_BASE64,
+  KERNELS_SHARED_FMA_WASM_BASE64,
+  KERNELS_SHARED_WASM_BASE64,
+  KERNELS_WASM_BASE64,
+} from "./kernels-binary.js";
 
 /** The parts of tfjs-backend-wasm's backend object the kernels use. */
 interface WasmBackendLike {
@@ -18,19 +23,19 @@ interface WasmBackendLike {
 }
 
 type KernelName =
-  | 'gemm'
-  | 'rms_norm'
-  | 'rms_norm_grad_x'
-  | 'rms_scales'
-  | 'rms_norm_grad_w'
-  | 'rope'
-  | 'rope_rotate'
-  | 'attend'
-  | 'silu_mul'
-  | 'swiglu_grad'
-  | 'exp_n'
-  | 'cross_entropy'
-  | 'noop';
+  | "gemm"
+  | "rms_norm"
+  | "rms_norm_grad_x"
+  | "rms_scales"
+  | "rms_norm_grad_w"
+  | "rope"
+  | "rope_rotate"
+  | "attend"
+  | "silu_mul"
+  | "swiglu_grad"
+  | "exp_n"
+  | "cross_entropy"
+  | "noop";
 type Exports = Record<KernelName, (...args: number[]) => void>;
 
 /** Floats of packing scratch per thread: one K block × 8 columns (matches KC in the C source). */
@@ -43,14 +48,15 @@ const MIN_THREADED_MACS = 1 << 16;
  * V8 behind a flag, which we turn on, since it only adds instructions), else without. LLAMATS_WASM_FMA=0 opts out.
  */
 function compileKernels(shared: boolean): { module: WebAssembly.Module; fma: boolean } {
-  const plain = () => new WebAssembly.Module(Buffer.from(shared ? KERNELS_SHARED_WASM_BASE64 : KERNELS_WASM_BASE64, 'base64'));
-  if (process.env.LLAMATS_WASM_FMA === '0') return { module: plain(), fma: false };
-  const fmaBytes = Buffer.from(shared ? KERNELS_SHARED_FMA_WASM_BASE64 : KERNELS_FMA_WASM_BASE64, 'base64');
+  const plain = () =>
+    new WebAssembly.Module(Buffer.from(shared ? KERNELS_SHARED_WASM_BASE64 : KERNELS_WASM_BASE64, "base64"));
+  if (process.env.LLAMATS_WASM_FMA === "0") return { module: plain(), fma: false };
+  const fmaBytes = Buffer.from(shared ? KERNELS_SHARED_FMA_WASM_BASE64 : KERNELS_FMA_WASM_BASE64, "base64");
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       return { module: new WebAssembly.Module(fmaBytes), fma: true };
     } catch {
-      if (attempt === 0) setFlagsFromString('--experimental-wasm-relaxed-simd');
+      if (attempt === 0) setFlagsFromString("--experimental-wasm-relaxed-simd");
     }
   }
   return { module: plain(), fma: false };
@@ -93,7 +99,10 @@ export function splitGemm(batch: number, m: number, n: number, k: number, thread
   if (threads <= 1 || batch * m * n * k < MIN_THREADED_MACS) return [whole];
   if (batch >= threads) {
     const cuts = even(batch, threads, 1);
-    return cuts.slice(1).map((to, t) => [cuts[t], to, 0, m, 0, n] as GemmShare).filter((s) => s[1] > s[0]);
+    return cuts
+      .slice(1)
+      .map((to, t) => [cuts[t], to, 0, m, 0, n] as GemmShare)
+      .filter((s) => s[1] > s[0]);
   }
   const shares: GemmShare[] = [];
   for (let b = 0; b < batch; b++) {
@@ -127,12 +136,15 @@ export class WasmKernels {
    * 'decode' while a caller hands out many short jobs in a row (token-by-token generation): threads then spin
    * longer for the next job instead of sleeping. Set it back to 'default' after.
    */
-  pace: 'default' | 'decode' = 'default';
+  pace: "default" | "decode" = "default";
 
   private constructor(private readonly backend: WasmBackendLike) {
     const shared = backend.wasm.wasmMemory;
     const memory = shared ?? backend.wasm.asm?.memory;
-    if (!memory) throw new LlamatsError('This tfjs-backend-wasm exposes no wasm memory, so llamats kernels cannot run on it; pass wasmKernels: false to initBackend (or set LLAMATS_WASM_KERNELS=0).');
+    if (!memory)
+      throw new LlamatsError(
+        "This tfjs-backend-wasm exposes no wasm memory, so llamats kernels cannot run on it; pass wasmKernels: false to initBackend (or set LLAMATS_WASM_KERNELS=0).",
+      );
     const { module, fma } = compileKernels(shared !== undefined);
     this.fma = fma;
     this.exports = new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as Exports;
@@ -144,7 +156,7 @@ export class WasmKernels {
 
   /** The kernels for the active backend when it is tfjs-backend-wasm, built once per backend; else null. */
   static get(): WasmKernels | null {
-    if (tf.getBackend() !== 'wasm') return null;
+    if (tf.getBackend() !== "wasm") return null;
     const backend = tf.backend() as unknown as WasmBackendLike;
     let kernels = WasmKernels.byBackend.get(backend);
     if (!kernels) {
@@ -157,7 +169,10 @@ export class WasmKernels {
   /** Byte offset of a tensor's data in the wasm heap. */
   offsetOf(tensor: tf.TensorInfo): number {
     const entry = this.backend.dataIdMap.get(tensor.dataId);
-    if (!entry) throw new LlamatsError('A tensor given to a llamats wasm kernel does not live on the wasm backend (was it made under another backend?).');
+    if (!entry)
+      throw new LlamatsError(
+        "A tensor given to a llamats wasm kernel does not live on the wasm backend (was it made under another backend?).",
+      );
     return entry.memoryOffset;
   }
 
@@ -170,7 +185,8 @@ export class WasmKernels {
   }
 
   private parallel(name: keyof Exports, shares: number[][]): void {
-    if (this.pool && shares.length > 1) this.pool.run(name, this.exports[name], shares, this.pace === 'decode' ? DECODE_SPINS : SPINS);
+    if (this.pool && shares.length > 1)
+      this.pool.run(name, this.exports[name], shares, this.pace === "decode" ? DECODE_SPINS : SPINS);
     else for (const args of shares) this.exports[name](...args);
   }
 
@@ -179,8 +195,24 @@ export class WasmKernels {
     if (g.batch === 0 || g.m === 0 || g.n === 0) return;
     const shares = splitGemm(g.batch, g.m, g.n, g.k, this.threads);
     this.parallel(
-      'gemm',
-      shares.map((s, t) => [g.a, g.b, g.c, g.m, g.n, g.k, +g.transposeA, +g.transposeB, g.strideA, g.strideB, g.strideC, ...s, +(g.accumulate ?? false), g.ldc ?? 0, this.panels[t]]),
+      "gemm",
+      shares.map((s, t) => [
+        g.a,
+        g.b,
+        g.c,
+        g.m,
+        g.n,
+        g.k,
+        +g.transposeA,
+        +g.transposeB,
+        g.strideA,
+        g.strideB,
+        g.strideC,
+        ...s,
+        +(g.accumulate ?? false),
+        g.ldc ?? 0,
+        this.panels[t],
+      ]),
     );
   }
 
@@ -188,7 +220,7 @@ export class WasmKernels {
   rmsNorm(x: number, w: number, out: number, rows: number, dim: number, eps: number): void {
     const cuts = this.cuts(rows, rows * dim);
     this.parallel(
-      'rms_norm',
+      "rms_norm",
       cuts.slice(1).map((to, t) => [x + cuts[t] * dim * 4, w, out + cuts[t] * dim * 4, to - cuts[t], dim, eps]),
     );
   }
@@ -197,8 +229,18 @@ export class WasmKernels {
   rmsNormGradX(x: number, w: number, dy: number, dx: number, rows: number, dim: number, eps: number): void {
     const cuts = this.cuts(rows, 2 * rows * dim);
     this.parallel(
-      'rms_norm_grad_x',
-      cuts.slice(1).map((to, t) => [x + cuts[t] * dim * 4, w, dy + cuts[t] * dim * 4, dx + cuts[t] * dim * 4, to - cuts[t], dim, eps]),
+      "rms_norm_grad_x",
+      cuts
+        .slice(1)
+        .map((to, t) => [
+          x + cuts[t] * dim * 4,
+          w,
+          dy + cuts[t] * dim * 4,
+          dx + cuts[t] * dim * 4,
+          to - cuts[t],
+          dim,
+          eps,
+        ]),
     );
   }
 
@@ -207,9 +249,15 @@ export class WasmKernels {
     const scales = this.malloc(Math.max(rows, 1) * 4);
     try {
       const rowCuts = this.cuts(rows, rows * dim);
-      this.parallel('rms_scales', rowCuts.slice(1).map((to, t) => [x, scales, dim, eps, rowCuts[t], to]));
+      this.parallel(
+        "rms_scales",
+        rowCuts.slice(1).map((to, t) => [x, scales, dim, eps, rowCuts[t], to]),
+      );
       const colCuts = this.cuts(dim, rows * dim, 4);
-      this.parallel('rms_norm_grad_w', colCuts.slice(1).map((to, t) => [x, dy, scales, dw, rows, dim, colCuts[t], to]));
+      this.parallel(
+        "rms_norm_grad_w",
+        colCuts.slice(1).map((to, t) => [x, dy, scales, dw, rows, dim, colCuts[t], to]),
+      );
     } finally {
       this.free(scales);
     }
@@ -224,24 +272,81 @@ export class WasmKernels {
    * RoPE as an op: out = x · cos + rotate_half(x) · sin for x [batch, heads, seq, d], tables [tableBatch (1 or batch),
    * seq, d]; `transposed` applies the inverse rotation (the gradient).
    */
-  ropeRotate(o: { x: number; cos: number; sin: number; out: number; batch: number; heads: number; seq: number; d: number; tableBatch: number; transposed: boolean }): void {
+  ropeRotate(o: {
+    x: number;
+    cos: number;
+    sin: number;
+    out: number;
+    batch: number;
+    heads: number;
+    seq: number;
+    d: number;
+    tableBatch: number;
+    transposed: boolean;
+  }): void {
     const vectors = o.batch * o.heads * o.seq;
     const cuts = this.cuts(vectors, vectors * o.d);
     const perBatchTable = o.tableBatch === 1 ? 0 : 1;
     this.parallel(
-      'rope_rotate',
-      cuts.slice(1).map((to, t) => [o.x, o.cos, o.sin, o.out, o.d, o.seq, o.heads * o.seq, perBatchTable, +o.transposed, cuts[t], to]),
+      "rope_rotate",
+      cuts
+        .slice(1)
+        .map((to, t) => [
+          o.x,
+          o.cos,
+          o.sin,
+          o.out,
+          o.d,
+          o.seq,
+          o.heads * o.seq,
+          perBatchTable,
+          +o.transposed,
+          cuts[t],
+          to,
+        ]),
     );
   }
 
   /** Single-query attention over a [batch, kvHeads, capacity, d] cache for batch × heads pairs; mask optional (0). */
-  attend(o: { q: number; qStride: number; keys: number; values: number; out: number; mask: number; batch: number; heads: number; kvHeads: number; d: number; capacity: number; length: number; scale: number }): void {
+  attend(o: {
+    q: number;
+    qStride: number;
+    keys: number;
+    values: number;
+    out: number;
+    mask: number;
+    batch: number;
+    heads: number;
+    kvHeads: number;
+    d: number;
+    capacity: number;
+    length: number;
+    scale: number;
+  }): void {
     const pairs = o.batch * o.heads;
     const cuts = this.cuts(pairs, o.length * o.d * pairs);
     const scratch = this.scoreScratch(o.length, cuts.length - 1);
     this.parallel(
-      'attend',
-      cuts.slice(1).map((to, t) => [o.q, o.qStride, o.keys, o.values, o.out, o.mask, o.heads, o.kvHeads, o.d, o.capacity, o.length, o.scale, cuts[t], to, scratch + t * o.length * 4]),
+      "attend",
+      cuts
+        .slice(1)
+        .map((to, t) => [
+          o.q,
+          o.qStride,
+          o.keys,
+          o.values,
+          o.out,
+          o.mask,
+          o.heads,
+          o.kvHeads,
+          o.d,
+          o.capacity,
+          o.length,
+          o.scale,
+          cuts[t],
+          to,
+          scratch + t * o.length * 4,
+        ]),
     );
   }
 
@@ -249,8 +354,18 @@ export class WasmKernels {
   siluMul(gateUp: number, out: number, rows: number, ffn: number): void {
     const cuts = this.cuts(rows, rows * ffn);
     this.parallel(
-      'silu_mul',
-      cuts.slice(1).map((to, t) => [gateUp + cuts[t] * 8 * ffn, gateUp + cuts[t] * 8 * ffn + ffn * 4, out + cuts[t] * 4 * ffn, to - cuts[t], ffn, 2 * ffn, ffn]),
+      "silu_mul",
+      cuts
+        .slice(1)
+        .map((to, t) => [
+          gateUp + cuts[t] * 8 * ffn,
+          gateUp + cuts[t] * 8 * ffn + ffn * 4,
+          out + cuts[t] * 4 * ffn,
+          to - cuts[t],
+          ffn,
+          2 * ffn,
+          ffn,
+        ]),
     );
   }
 
@@ -258,7 +373,7 @@ export class WasmKernels {
   swiglu(gate: number, up: number, out: number, n: number): void {
     const cuts = this.cuts(n, n, 4);
     this.parallel(
-      'silu_mul',
+      "silu_mul",
       cuts.slice(1).map((to, t) => [gate + cuts[t] * 4, up + cuts[t] * 4, out + cuts[t] * 4, 1, to - cuts[t], 0, 0]),
     );
   }
@@ -271,8 +386,10 @@ export class WasmKernels {
     const cuts = this.cuts(o.n, o.n, 4);
     const at = (ptr: number, t: number) => (ptr === 0 ? 0 : ptr + cuts[t] * 4);
     this.parallel(
-      'swiglu_grad',
-      cuts.slice(1).map((to, t) => [at(o.gate, t), at(o.up, t), at(o.dy, t), at(o.dgate, t), at(o.dup, t), to - cuts[t]]),
+      "swiglu_grad",
+      cuts
+        .slice(1)
+        .map((to, t) => [at(o.gate, t), at(o.up, t), at(o.dy, t), at(o.dgate, t), at(o.dup, t), to - cuts[t]]),
     );
   }
 
@@ -280,7 +397,7 @@ export class WasmKernels {
   exp(x: number, out: number, n: number): void {
     const cuts = this.cuts(n, n, 4);
     this.parallel(
-      'exp_n',
+      "exp_n",
       cuts.slice(1).map((to, t) => [x + cuts[t] * 4, out + cuts[t] * 4, to - cuts[t]]),
     );
   }
@@ -291,10 +408,19 @@ export class WasmKernels {
    * computed again). A negative target marks a row not counted: 0 loss, 0 gradient, no work. Offsets in bytes; 0 for
    * the buffers not used.
    */
-  crossEntropy(o: { logits: number; targets: number; nll: number; dy: number; grad: number; lse?: number; rows: number; vocab: number }): void {
+  crossEntropy(o: {
+    logits: number;
+    targets: number;
+    nll: number;
+    dy: number;
+    grad: number;
+    lse?: number;
+    rows: number;
+    vocab: number;
+  }): void {
     const cuts = this.cuts(o.rows, o.rows * o.vocab);
     this.parallel(
-      'cross_entropy',
+      "cross_entropy",
       cuts.slice(1).map((to, t) => [o.logits, o.targets, o.nll, o.dy, o.grad, o.lse ?? 0, o.vocab, cuts[t], to]),
     );
   }

@@ -1,4 +1,4 @@
-import { at, copyFloats, type Buf, type HostMath } from './host-math.js';
+import { at, copyFloats, type Buf, type HostMath } from "./host-math.js";
 
 /** The attention problem as the kernels see it: GQA groups of `groups · sq` query rows per (batch, kv head) pair. */
 export interface AttentionDims {
@@ -23,7 +23,12 @@ export interface AttentionBufs {
 }
 
 /** dims from tensor shapes: q [b, h, sq, d], k [b, kvh, sk, d], mask [mb, 1, sq, sk] or none. */
-export function attentionDims(q: readonly number[], k: readonly number[], mask: readonly number[] | null, scale: number): AttentionDims {
+export function attentionDims(
+  q: readonly number[],
+  k: readonly number[],
+  mask: readonly number[] | null,
+  scale: number,
+): AttentionDims {
   return { batch: q[0], heads: q[1], kvHeads: k[1], sq: q[2], sk: k[2], d: q[3], maskBatch: mask ? mask[0] : 0, scale };
 }
 
@@ -45,28 +50,49 @@ const groupRows = (dims: AttentionDims) => (dims.heads / dims.kvHeads) * dims.sq
 /** (batch, kv head) pairs per chunk: as many as fit SCRATCH_FLOATS, at least one. */
 function chunkPairs(dims: AttentionDims): number {
   const perPair = groupRows(dims) * dims.sk;
-  return Math.min(dims.batch * dims.kvHeads, Math.max(1, Math.floor((dims.chunkFloats ?? SCRATCH_FLOATS) / Math.max(1, perPair))));
+  return Math.min(
+    dims.batch * dims.kvHeads,
+    Math.max(1, Math.floor((dims.chunkFloats ?? SCRATCH_FLOATS) / Math.max(1, perPair))),
+  );
 }
 
 /** One chunk's scratch: scores [rows, sk], 1/Σ per row, a [rows, d] side (q · scale, then dO · 1/Σ), and last the backward's dS [rows, sk]. */
-function scratchLayout(dims: AttentionDims, scratch: Buf): { scores: Buf; inv: Buf; side: Buf; grad: Buf; forwardFloats: number; backwardFloats: number } {
+function scratchLayout(
+  dims: AttentionDims,
+  scratch: Buf,
+): { scores: Buf; inv: Buf; side: Buf; grad: Buf; forwardFloats: number; backwardFloats: number } {
   const rows = chunkPairs(dims) * groupRows(dims);
   const square = rows * dims.sk;
   const forwardFloats = square + rows + rows * dims.d;
-  return { scores: scratch, inv: at(scratch, square), side: at(scratch, square + rows), grad: at(scratch, forwardFloats), forwardFloats, backwardFloats: forwardFloats + square };
+  return {
+    scores: scratch,
+    inv: at(scratch, square),
+    side: at(scratch, square + rows),
+    grad: at(scratch, forwardFloats),
+    forwardFloats,
+    backwardFloats: forwardFloats + square,
+  };
 }
 
 /** Scratch floats the forward or backward needs: taken by the caller before any heap view (allocating can grow, and so replace, the wasm heap). */
-export function scratchFloats(dims: AttentionDims, pass: 'forward' | 'backward'): number {
+export function scratchFloats(dims: AttentionDims, pass: "forward" | "backward"): number {
   const layout = scratchLayout(dims, { array: new Float32Array(0), offset: 0 });
-  return pass === 'forward' ? layout.forwardFloats : layout.backwardFloats;
+  return pass === "forward" ? layout.forwardFloats : layout.backwardFloats;
 }
 
 /**
  * Scores of the pairs [p0, p0 + n): the mask copied under each group's rows, then (q · scale)·kᵀ added by one
  * accumulating matmul (no pass of JS over the scores for the scale and mask).
  */
-function computeScores(bufs: AttentionBufs, dims: AttentionDims, p0: number, n: number, scores: Buf, qScaled: Buf, math: HostMath): void {
+function computeScores(
+  bufs: AttentionBufs,
+  dims: AttentionDims,
+  p0: number,
+  n: number,
+  scores: Buf,
+  qScaled: Buf,
+  math: HostMath,
+): void {
   const { sq, sk, d } = dims;
   const rows = groupRows(dims);
   const q = at(bufs.q, p0 * rows * d);
@@ -81,7 +107,18 @@ function computeScores(bufs: AttentionBufs, dims: AttentionDims, p0: number, n: 
     }
   }
   const k = at(bufs.k, p0 * sk * d);
-  math.gemm(qScaled, k, scores, { m: rows, n: sk, k: d, transposeA: false, transposeB: true, batch: n, strideA: rows * d, strideB: sk * d, strideC: rows * sk, accumulate: mask !== null });
+  math.gemm(qScaled, k, scores, {
+    m: rows,
+    n: sk,
+    k: d,
+    transposeA: false,
+    transposeB: true,
+    batch: n,
+    strideA: rows * d,
+    strideB: sk * d,
+    strideC: rows * sk,
+    accumulate: mask !== null,
+  });
 }
 
 /** Each of `count` score rows minus its max, floored at EXP_FLOOR; a row of all -Infinity stays (−∞ − −∞ is NaN). */
@@ -118,7 +155,14 @@ function rowInverseSums(e: Buf, inv: Buf, count: number, sk: number): void {
  * Unnormalised weights E = exp(score − row max) of the pairs [p0, p0 + n) in `scores`, and 1/Σ per row in `inv`:
  * P = E · inv is never written out; the callers scale the [rows, d] side instead.
  */
-function weights(bufs: AttentionBufs, dims: AttentionDims, p0: number, n: number, buffers: ReturnType<typeof scratchLayout>, math: HostMath): void {
+function weights(
+  bufs: AttentionBufs,
+  dims: AttentionDims,
+  p0: number,
+  n: number,
+  buffers: ReturnType<typeof scratchLayout>,
+  math: HostMath,
+): void {
   const count = n * groupRows(dims);
   computeScores(bufs, dims, p0, n, buffers.scores, buffers.side, math);
   shiftRows(buffers.scores, count, dims.sk);
@@ -135,7 +179,13 @@ function scaleRows(x: Buf, inv: Buf, out: Buf, count: number, d: number): void {
 }
 
 /** Forward: out [b, h, sq, d] = softmax(q·kᵀ · scale + mask) · v, a chunk of (batch, kv head) pairs at a time. */
-export function attentionForward(bufs: AttentionBufs, out: Buf, dims: AttentionDims, math: HostMath, scratch: Buf): void {
+export function attentionForward(
+  bufs: AttentionBufs,
+  out: Buf,
+  dims: AttentionDims,
+  math: HostMath,
+  scratch: Buf,
+): void {
   const { sk, d } = dims;
   const rows = groupRows(dims);
   const pairs = dims.batch * dims.kvHeads;
@@ -145,13 +195,33 @@ export function attentionForward(bufs: AttentionBufs, out: Buf, dims: AttentionD
     const n = Math.min(chunk, pairs - p0);
     const o = at(out, p0 * rows * d);
     weights(bufs, dims, p0, n, buffers, math);
-    math.gemm(buffers.scores, at(bufs.v, p0 * sk * d), o, { m: rows, n: d, k: sk, transposeA: false, transposeB: false, batch: n, strideA: rows * sk, strideB: sk * d, strideC: rows * d });
+    math.gemm(buffers.scores, at(bufs.v, p0 * sk * d), o, {
+      m: rows,
+      n: d,
+      k: sk,
+      transposeA: false,
+      transposeB: false,
+      batch: n,
+      strideA: rows * sk,
+      strideB: sk * d,
+      strideC: rows * d,
+    });
     scaleRows(o, buffers.inv, o, n * rows, d);
   }
 }
 
 /** dS = E · inv ∘ (dP − D) · scale in place of dP, with D[row] = dO[row] · O[row]. */
-function scoreGradRows(e: Buf, inv: Buf, dp: Buf, dO: Buf, o: Buf, count: number, sk: number, d: number, scale: number): void {
+function scoreGradRows(
+  e: Buf,
+  inv: Buf,
+  dp: Buf,
+  dO: Buf,
+  o: Buf,
+  count: number,
+  sk: number,
+  d: number,
+  scale: number,
+): void {
   for (let r = 0; r < count; r++) {
     let dot = 0;
     for (let c = 0; c < d; c++) dot += dO.array[dO.offset + r * d + c] * o.array[o.offset + r * d + c];
@@ -169,7 +239,13 @@ function scoreGradRows(e: Buf, inv: Buf, dp: Buf, dO: Buf, o: Buf, count: number
  * made them, then dV = Pᵀ·dO (as Eᵀ·(dO · inv)), dP = dO·Vᵀ, dS = P ∘ (dP − rowsum(dO ∘ O)) · scale, dQ = dS·K,
  * dK = dSᵀ·Q. dK and dV sum over the query heads of their group by the shape of the matmuls (its rows are contiguous).
  */
-export function attentionBackward(bufs: AttentionBufs & { o: Buf; dy: Buf }, grads: { dq: Buf; dk: Buf; dv: Buf }, dims: AttentionDims, math: HostMath, scratch: Buf): void {
+export function attentionBackward(
+  bufs: AttentionBufs & { o: Buf; dy: Buf },
+  grads: { dq: Buf; dk: Buf; dv: Buf },
+  dims: AttentionDims,
+  math: HostMath,
+  scratch: Buf,
+): void {
   const gemm = math.gemm;
   const { sk, d } = dims;
   const rows = groupRows(dims);
@@ -185,13 +261,41 @@ export function attentionBackward(bufs: AttentionBufs & { o: Buf; dy: Buf }, gra
     const dO = at(bufs.dy, p0 * rows * d);
     // Per pair: scores and their gradient [rows, sk]; q, dO, dq [rows, d]; k, v, dk, dv [sk, d].
     const byPair = { batch: n, transposeB: false };
-    const toKeys = { ...byPair, m: sk, n: d, k: rows, transposeA: true, strideA: rows * sk, strideB: rows * d, strideC: sk * d };
+    const toKeys = {
+      ...byPair,
+      m: sk,
+      n: d,
+      k: rows,
+      transposeA: true,
+      strideA: rows * sk,
+      strideB: rows * d,
+      strideC: sk * d,
+    };
     weights(bufs, dims, p0, n, buffers, math);
     scaleRows(dO, inv, side, n * rows, d);
     gemm(e, side, at(grads.dv, p0 * sk * d), toKeys);
-    gemm(dO, v, dp, { ...byPair, m: rows, n: sk, k: d, transposeA: false, transposeB: true, strideA: rows * d, strideB: sk * d, strideC: rows * sk });
+    gemm(dO, v, dp, {
+      ...byPair,
+      m: rows,
+      n: sk,
+      k: d,
+      transposeA: false,
+      transposeB: true,
+      strideA: rows * d,
+      strideB: sk * d,
+      strideC: rows * sk,
+    });
     scoreGradRows(e, inv, dp, dO, at(bufs.o, p0 * rows * d), n * rows, sk, d, dims.scale);
-    gemm(dp, k, at(grads.dq, p0 * rows * d), { ...byPair, m: rows, n: d, k: sk, transposeA: false, strideA: rows * sk, strideB: sk * d, strideC: rows * d });
+    gemm(dp, k, at(grads.dq, p0 * rows * d), {
+      ...byPair,
+      m: rows,
+      n: d,
+      k: sk,
+      transposeA: false,
+      strideA: rows * sk,
+      strideB: sk * d,
+      strideC: rows * d,
+    });
     gemm(dp, q, at(grads.dk, p0 * sk * d), toKeys);
   }
 }

@@ -1,21 +1,27 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { wasmKernelsInstalled } from '../kernels/install-kernels.js';
-import { WasmKernels } from '../kernels/wasm-kernels.js';
-import { attentionBackward, attentionDims, attentionForward, scratchFloats, type AttentionDims } from './attention.host.js';
-import { webgpuAttention, webgpuAttentionGrad } from './attention.webgpu.js';
-import { heapView, type WasmBackendLike } from './host-kernel.js';
-import { JS_MATH, type Buf, type HostMath } from './host-math.js';
-import type { KernelArgs, LlamatsOp } from './kernel-types.js';
-import { registerLlamatsOp } from './register-op.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { wasmKernelsInstalled } from "../kernels/install-kernels.js";
+import { WasmKernels } from "../kernels/wasm-kernels.js";
+import {
+  attentionBackward,
+  attentionDims,
+  attentionForward,
+  scratchFloats,
+  type AttentionDims,
+} from "./attention.host.js";
+import { webgpuAttention, webgpuAttentionGrad } from "./attention.webgpu.js";
+import { heapView, type WasmBackendLike } from "./host-kernel.js";
+import { JS_MATH, type Buf, type HostMath } from "./host-math.js";
+import type { KernelArgs, LlamatsOp } from "./kernel-types.js";
+import { registerLlamatsOp } from "./register-op.js";
 
 /** q [b, h, sq, d], k and v [b, kvh, sk, d] → softmax(q·kᵀ · scale) · v [b, h, sq, d]; attrs { scale }. */
-export const ATTENTION = 'LlamatsAttention';
+export const ATTENTION = "LlamatsAttention";
 /** The same with an additive mask [b or 1, 1, sq, sk] (a second name: tfjs saves a gradient's inputs by name). */
-export const ATTENTION_MASKED = 'LlamatsAttentionMasked';
+export const ATTENTION_MASKED = "LlamatsAttentionMasked";
 /** q, k, v, (mask), o (the forward's output), dy → [dq, dk, dv]; attrs { scale }. */
-export const ATTENTION_GRAD = 'LlamatsAttentionGrad';
+export const ATTENTION_GRAD = "LlamatsAttentionGrad";
 
-type Infos = Record<'q' | 'k' | 'v' | 'o' | 'dy', tf.TensorInfo> & { mask?: tf.TensorInfo };
+type Infos = Record<"q" | "k" | "v" | "o" | "dy", tf.TensorInfo> & { mask?: tf.TensorInfo };
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
@@ -39,8 +45,9 @@ function forwardCall(args: KernelArgs): HostCall {
   return {
     reads: { q, k, v, ...(mask ? { mask } : {}) },
     writes: [[...q.shape]],
-    scratch: scratchFloats(dims, 'forward'),
-    run: (b, [out], scratch, math) => attentionForward({ q: b.q, k: b.k, v: b.v, mask: b.mask ?? null }, out, dims, math, scratch),
+    scratch: scratchFloats(dims, "forward"),
+    run: (b, [out], scratch, math) =>
+      attentionForward({ q: b.q, k: b.k, v: b.v, mask: b.mask ?? null }, out, dims, math, scratch),
   };
 }
 
@@ -50,8 +57,15 @@ function backwardCall(args: KernelArgs): HostCall {
   return {
     reads: { q, k, v, o, dy, ...(mask ? { mask } : {}) },
     writes: [[...q.shape], [...k.shape], [...k.shape]],
-    scratch: scratchFloats(dims, 'backward'),
-    run: (b, [dq, dk, dv], scratch, math) => attentionBackward({ q: b.q, k: b.k, v: b.v, mask: b.mask ?? null, o: b.o, dy: b.dy }, { dq, dk, dv }, dims, math, scratch),
+    scratch: scratchFloats(dims, "backward"),
+    run: (b, [dq, dk, dv], scratch, math) =>
+      attentionBackward(
+        { q: b.q, k: b.k, v: b.v, mask: b.mask ?? null, o: b.o, dy: b.dy },
+        { dq, dk, dv },
+        dims,
+        math,
+        scratch,
+      ),
   };
 }
 
@@ -70,10 +84,16 @@ function cpuKernel(call: (args: KernelArgs) => HostCall): tf.KernelFunc {
     const backend = args.backend as CpuBackendLike;
     const c = call(args);
     const bufs: Record<string, Buf> = {};
-    for (const [name, info] of Object.entries(c.reads)) bufs[name] = { array: backend.data.get(info.dataId).values as Float32Array, offset: 0 };
+    for (const [name, info] of Object.entries(c.reads))
+      bufs[name] = { array: backend.data.get(info.dataId).values as Float32Array, offset: 0 };
     const outputs = c.writes.map((shape) => new Float32Array(size(shape)));
-    c.run(bufs, outputs.map((array) => ({ array, offset: 0 })), { array: new Float32Array(c.scratch), offset: 0 }, JS_MATH);
-    return single(c.writes.map((shape, i) => backend.makeTensorInfo(shape, 'float32', outputs[i])));
+    c.run(
+      bufs,
+      outputs.map((array) => ({ array, offset: 0 })),
+      { array: new Float32Array(c.scratch), offset: 0 },
+      JS_MATH,
+    );
+    return single(c.writes.map((shape, i) => backend.makeTensorInfo(shape, "float32", outputs[i])));
   }) as unknown as tf.KernelFunc;
 }
 
@@ -93,12 +113,13 @@ function wasmKernel(call: (args: KernelArgs) => HostCall): tf.KernelFunc {
   return ((args: KernelArgs) => {
     const backend = args.backend as WasmBackendLike;
     const c = call(args);
-    const outputs = c.writes.map((shape) => backend.makeOutput(shape, 'float32'));
+    const outputs = c.writes.map((shape) => backend.makeOutput(shape, "float32"));
     const empty = [...Object.values(c.reads), ...outputs].some((info) => size(info.shape) === 0);
     const kernels = wasmKernelsInstalled() && !empty ? WasmKernels.get() : null;
     if (!kernels) {
       const bufs: Record<string, Buf> = {};
-      for (const [name, info] of Object.entries(c.reads)) bufs[name] = { array: heapView(backend, info) as Float32Array, offset: 0 };
+      for (const [name, info] of Object.entries(c.reads))
+        bufs[name] = { array: heapView(backend, info) as Float32Array, offset: 0 };
       const outs = outputs.map((info) => ({ array: heapView(backend, info) as Float32Array, offset: 0 }));
       c.run(bufs, outs, { array: new Float32Array(c.scratch), offset: 0 }, JS_MATH);
       return single(outputs);
@@ -126,7 +147,15 @@ export function repeatHeads(t: tf.Tensor, heads: number): tf.Tensor {
 }
 
 /** d(loss)/d(mask) from tfjs ops (the mask is a constant in a model, so this runs only when a test asks): Σ_heads P ∘ (dP − D). */
-function maskGradient(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask: tf.Tensor, o: tf.Tensor, dy: tf.Tensor, scale: number): tf.Tensor {
+function maskGradient(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  mask: tf.Tensor,
+  o: tf.Tensor,
+  dy: tf.Tensor,
+  scale: number,
+): tf.Tensor {
   const heads = q.shape[1]!;
   const probs = tf.softmax(tf.add(tf.mul(tf.matMul(q, repeatHeads(k, heads), false, true), scale), mask));
   const dp = tf.matMul(dy, repeatHeads(v, heads), false, true);
@@ -142,14 +171,16 @@ function maskGradient(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask: tf.Tensor,
 function gradient(kernelName: string, masked: boolean): tf.GradConfig {
   return {
     kernelName,
-    inputsToSave: masked ? ['q', 'k', 'v', 'mask'] : ['q', 'k', 'v'],
+    inputsToSave: masked ? ["q", "k", "v", "mask"] : ["q", "k", "v"],
     outputsToSave: [true],
     gradFunc: (dy, saved, attrs) => {
       const [q, k, v] = saved;
       const mask = masked ? saved[3] : null;
       const o = saved[saved.length - 1];
       const g = dy as tf.Tensor;
-      const [dq, dk, dv] = tf.engine().runKernel(ATTENTION_GRAD, { q, k, v, o, dy: g, ...(mask ? { mask } : {}) }, attrs) as tf.Tensor[];
+      const [dq, dk, dv] = tf
+        .engine()
+        .runKernel(ATTENTION_GRAD, { q, k, v, o, dy: g, ...(mask ? { mask } : {}) }, attrs) as tf.Tensor[];
       const grads: Record<string, () => tf.Tensor> = { q: () => dq, k: () => dk, v: () => dv };
       if (mask) grads.mask = () => maskGradient(q, k, v, mask, o, g, attrs.scale as number);
       return grads;
@@ -157,13 +188,22 @@ function gradient(kernelName: string, masked: boolean): tf.GradConfig {
   };
 }
 
-const forward = { cpu: cpuKernel(forwardCall), wasm: wasmKernel(forwardCall), webgpu: webgpuAttention as unknown as tf.KernelFunc };
+const forward = {
+  cpu: cpuKernel(forwardCall),
+  wasm: wasmKernel(forwardCall),
+  webgpu: webgpuAttention as unknown as tf.KernelFunc,
+};
 
 export const attentionOp: LlamatsOp = {
   kernels: [
     { name: ATTENTION, ...forward },
     { name: ATTENTION_MASKED, ...forward },
-    { name: ATTENTION_GRAD, cpu: cpuKernel(backwardCall), wasm: wasmKernel(backwardCall), webgpu: webgpuAttentionGrad as unknown as tf.KernelFunc },
+    {
+      name: ATTENTION_GRAD,
+      cpu: cpuKernel(backwardCall),
+      wasm: wasmKernel(backwardCall),
+      webgpu: webgpuAttentionGrad as unknown as tf.KernelFunc,
+    },
   ],
   gradients: [gradient(ATTENTION, false), gradient(ATTENTION_MASKED, true)],
 };

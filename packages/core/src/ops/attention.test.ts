@@ -1,12 +1,12 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { TEST_BACKENDS, useBackend } from '../backend/test-backends.js';
-import { ShapeMismatchError } from '../errors.js';
-import { installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled } from '../kernels/install-kernels.js';
-import { attention, attentionReference } from './attention.js';
-import { ATTENTION, ATTENTION_GRAD, ATTENTION_MASKED, ensureAttentionKernels } from './attention.kernels.js';
-import { KERNEL_BACKENDS } from './registry.js';
-import { compareWithReference, maxScaledDiff, randomValues, valueAndGrads } from './test-support.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { TEST_BACKENDS, useBackend } from "../backend/test-backends.js";
+import { ShapeMismatchError } from "../errors.js";
+import { installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled } from "../kernels/install-kernels.js";
+import { attention, attentionReference } from "./attention.js";
+import { ATTENTION, ATTENTION_GRAD, ATTENTION_MASKED, ensureAttentionKernels } from "./attention.kernels.js";
+import { KERNEL_BACKENDS } from "./registry.js";
+import { compareWithReference, maxScaledDiff, randomValues, valueAndGrads } from "./test-support.js";
 
 const TOLERANCE = 1e-5;
 /** HF's additive value for a hidden key (float32 min), as llama-model's masks use. */
@@ -22,12 +22,12 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { name: 'GQA prefill, causal with left padding', dims: [2, 4, 2, 5, 5, 8], padding: [0, 2] },
-  { name: 'KV cache step (sq 1, sk 7), GQA, padding', dims: [2, 4, 2, 1, 7, 8], padding: [3, 0] },
-  { name: 'odd sizes, MQA, no mask', dims: [1, 3, 1, 3, 11, 5], padding: null },
-  { name: 'shared causal mask over the batch, past keys', dims: [2, 2, 2, 3, 6, 6], padding: [0], sharedMask: true },
-  { name: 'more keys than a workgroup (sk 300)', dims: [1, 2, 1, 2, 300, 4], padding: [1] },
-  { name: 'head size past a workgroup (d 300)', dims: [1, 2, 2, 2, 3, 300], padding: null },
+  { name: "GQA prefill, causal with left padding", dims: [2, 4, 2, 5, 5, 8], padding: [0, 2] },
+  { name: "KV cache step (sq 1, sk 7), GQA, padding", dims: [2, 4, 2, 1, 7, 8], padding: [3, 0] },
+  { name: "odd sizes, MQA, no mask", dims: [1, 3, 1, 3, 11, 5], padding: null },
+  { name: "shared causal mask over the batch, past keys", dims: [2, 2, 2, 3, 6, 6], padding: [0], sharedMask: true },
+  { name: "more keys than a workgroup (sk 300)", dims: [1, 2, 1, 2, 300, 4], padding: [1] },
+  { name: "head size past a workgroup (d 300)", dims: [1, 2, 2, 2, 3, 300], padding: null },
 ];
 
 /** Causal mask for queries at the last sq of sk positions, with `pad[b]` leading keys hidden; a query always sees itself. */
@@ -63,28 +63,29 @@ async function compareCase(c: Case, seed: number): Promise<{ value: number; grad
   return diff;
 }
 
-describe('attention kernels', () => {
-  it('are registered for cpu, wasm and webgpu before any backend starts, with a gradient for both forward names', () => {
+describe("attention kernels", () => {
+  it("are registered for cpu, wasm and webgpu before any backend starts, with a gradient for both forward names", () => {
     ensureAttentionKernels();
     ensureAttentionKernels();
-    for (const name of [ATTENTION, ATTENTION_MASKED, ATTENTION_GRAD]) for (const backend of KERNEL_BACKENDS) expect(tf.getKernel(name, backend), `${name} on ${backend}`).toBeDefined();
+    for (const name of [ATTENTION, ATTENTION_MASKED, ATTENTION_GRAD])
+      for (const backend of KERNEL_BACKENDS) expect(tf.getKernel(name, backend), `${name} on ${backend}`).toBeDefined();
     for (const name of [ATTENTION, ATTENTION_MASKED]) expect(tf.getGradient(name)).toBeDefined();
   });
 });
 
 // Lavapipe compiles each WGSL program on the CPU: generous time on webgpu.
-describe.each(TEST_BACKENDS)('attention on %s', { timeout: 120_000 }, (backend) => {
+describe.each(TEST_BACKENDS)("attention on %s", { timeout: 120_000 }, (backend) => {
   beforeAll(() => useBackend(backend));
 
-  it('matches matMul + mask + softmax + matMul (K/V repeated for GQA) in value and in dq, dk, dv', async () => {
+  it("matches matMul + mask + softmax + matMul (K/V repeated for GQA) in value and in dq, dk, dv", async () => {
     for (const [i, c] of CASES.entries()) {
       const diff = await compareCase(c, 10 * i + 1);
       expect(diff.value, `${c.name}: value`).toBeLessThan(TOLERANCE);
-      diff.grads.forEach((g, j) => expect(g, `${c.name}: d${'qkv'[j]}`).toBeLessThan(TOLERANCE));
+      diff.grads.forEach((g, j) => expect(g, `${c.name}: d${"qkv"[j]}`).toBeLessThan(TOLERANCE));
     }
   });
 
-  it('takes a scale, and gives the mask its gradient when asked', async () => {
+  it("takes a scale, and gives the mask its gradient when asked", async () => {
     const c = CASES[0];
     const { q, k, v, mask } = tensors(c, 7);
     // A soft mask (not ±float-min), so its gradient is informative.
@@ -98,33 +99,49 @@ describe.each(TEST_BACKENDS)('attention on %s', { timeout: 120_000 }, (backend) 
     tf.dispose([q, k, v, mask!, soft]);
   });
 
-  it('a fully masked row: float-min weighs its keys uniformly (as torch), -Infinity gives 0; no NaN either way', async () => {
+  it("a fully masked row: float-min weighs its keys uniformly (as torch), -Infinity gives 0; no NaN either way", async () => {
     const [b, h, sq, sk, d] = [1, 2, 3, 4, 4];
     const q = tf.tensor4d(randomValues(b * h * sq * d, 3), [b, h, sq, d]);
     const k = tf.tensor4d(randomValues(b * h * sk * d, 4), [b, h, sk, d]);
     const v = tf.tensor4d(randomValues(b * h * sk * d, 5), [b, h, sk, d]);
-    const firstRowMasked = (value: number) => tf.tensor4d(Float32Array.from({ length: sq * sk }, (_, i) => (i < sk ? value : 0)), [1, 1, sq, sk]);
+    const firstRowMasked = (value: number) =>
+      tf.tensor4d(
+        Float32Array.from({ length: sq * sk }, (_, i) => (i < sk ? value : 0)),
+        [1, 1, sq, sk],
+      );
     const [floatMin, minusInf, large] = [MASKED, -Infinity, -1e30].map(firstRowMasked);
-    const run = (mask: tf.Tensor4D) => valueAndGrads((x, y, z) => attention(x as tf.Tensor4D, y as tf.Tensor4D, z as tf.Tensor4D, mask), [q, k, v]);
+    const run = (mask: tf.Tensor4D) =>
+      valueAndGrads((x, y, z) => attention(x as tf.Tensor4D, y as tf.Tensor4D, z as tf.Tensor4D, mask), [q, k, v]);
     // The reference sees the same uniform row through -1e30 (tfjs's own softmax gives NaN for all-float-min rows on webgpu).
-    const want = await valueAndGrads((x, y, z) => attentionReference(x as tf.Tensor4D, y as tf.Tensor4D, z as tf.Tensor4D, large, 0.5), [q, k, v]);
+    const want = await valueAndGrads(
+      (x, y, z) => attentionReference(x as tf.Tensor4D, y as tf.Tensor4D, z as tf.Tensor4D, large, 0.5),
+      [q, k, v],
+    );
     const uniform = await run(floatMin);
     expect(maxScaledDiff(uniform.value, want.value)).toBeLessThan(TOLERANCE);
-    uniform.grads.forEach((g, i) => expect(maxScaledDiff(g, want.grads[i]), `d${'qkv'[i]}`).toBeLessThan(TOLERANCE));
+    uniform.grads.forEach((g, i) => expect(maxScaledDiff(g, want.grads[i]), `d${"qkv"[i]}`).toBeLessThan(TOLERANCE));
     const zero = await run(minusInf);
     for (const values of [zero.value, ...zero.grads]) expect(values.every(Number.isFinite)).toBe(true);
     for (let head = 0; head < h; head++) {
       const row = head * sq * d;
       expect(Array.from(zero.value.subarray(row, row + d))).toEqual(new Array(d).fill(0));
       // The other rows do not see row 0's mask.
-      expect(maxScaledDiff(zero.value.subarray(row + d, row + sq * d), want.value.subarray(row + d, row + sq * d))).toBeLessThan(TOLERANCE);
+      expect(
+        maxScaledDiff(zero.value.subarray(row + d, row + sq * d), want.value.subarray(row + d, row + sq * d)),
+      ).toBeLessThan(TOLERANCE);
     }
     tf.dispose([q, k, v, floatMin, minusInf, large]);
   });
 
-  it('keeps tf.memory() flat, and names the tensor whose shape does not fit', async () => {
+  it("keeps tf.memory() flat, and names the tensor whose shape does not fit", async () => {
     const { q, k, v, mask } = tensors(CASES[1], 5);
-    const step = async () => (await valueAndGrads((a, b, c) => attention(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor4D, mask), [q, k, v])).grads[0][0];
+    const step = async () =>
+      (
+        await valueAndGrads(
+          (a, b, c) => attention(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor4D, mask),
+          [q, k, v],
+        )
+      ).grads[0][0];
     await step();
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) await step();
@@ -137,16 +154,17 @@ describe.each(TEST_BACKENDS)('attention on %s', { timeout: 120_000 }, (backend) 
     tf.dispose([q, k, v, mask!, three, short]);
   });
 
-  if (backend === 'wasm') it('wasm: the JS matmul (no llamats SIMD kernels) matches too', async () => {
-    expect(wasmKernelsInstalled()).toBe(true); // so the tests above ran llamats' SIMD gemm
-    uninstallWasmKernels();
-    try {
-      for (const c of [CASES[0], CASES[1]]) {
-        const diff = await compareCase(c, 3);
-        expect(Math.max(diff.value, ...diff.grads)).toBeLessThan(TOLERANCE);
+  if (backend === "wasm")
+    it("wasm: the JS matmul (no llamats SIMD kernels) matches too", async () => {
+      expect(wasmKernelsInstalled()).toBe(true); // so the tests above ran llamats' SIMD gemm
+      uninstallWasmKernels();
+      try {
+        for (const c of [CASES[0], CASES[1]]) {
+          const diff = await compareCase(c, 3);
+          expect(Math.max(diff.value, ...diff.grads)).toBeLessThan(TOLERANCE);
+        }
+      } finally {
+        installWasmKernels();
       }
-    } finally {
-      installWasmKernels();
-    }
-  });
+    });
 });

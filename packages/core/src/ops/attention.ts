@@ -1,7 +1,7 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { ShapeMismatchError } from '../errors.js';
-import { ATTENTION, ATTENTION_MASKED, ensureAttentionKernels, repeatHeads } from './attention.kernels.js';
-import { hasLlamatsKernel } from './registry.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { ShapeMismatchError } from "../errors.js";
+import { ATTENTION, ATTENTION_MASKED, ensureAttentionKernels, repeatHeads } from "./attention.kernels.js";
+import { hasLlamatsKernel } from "./registry.js";
 
 export interface AttentionOptions {
   /** Multiplies q·kᵀ before the mask is added (default 1/√headDim). */
@@ -14,18 +14,47 @@ function shapeError(message: string, tensor: string, expected: number[], found: 
 
 /** q [b, h, sq, d], k and v [b, kvh, sk, d] with h a multiple of kvh, mask [b or 1, 1, sq, sk]; all float32. */
 function check(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask: tf.Tensor | null): void {
-  for (const [name, t] of [['q', q], ['k', k], ['v', v]] as const) {
-    if (t.rank !== 4 || t.dtype !== 'float32') throw shapeError(`${name} must be float32 [batch, heads, seq, headDim], found ${t.dtype} [${t.shape}].`, name, [], t.shape);
+  for (const [name, t] of [
+    ["q", q],
+    ["k", k],
+    ["v", v],
+  ] as const) {
+    if (t.rank !== 4 || t.dtype !== "float32")
+      throw shapeError(
+        `${name} must be float32 [batch, heads, seq, headDim], found ${t.dtype} [${t.shape}].`,
+        name,
+        [],
+        t.shape,
+      );
   }
   const [b, h, sq, d] = q.shape;
   const [, kvh, sk] = k.shape;
   const kv = [b, kvh, sk, d];
   if (k.shape[0] !== b || k.shape[3] !== d || kvh === 0 || h % kvh !== 0) {
-    throw shapeError(`k must be [${b}, kvHeads, keys, ${d}] with kvHeads dividing the ${h} query heads (GQA), found [${k.shape}] for q [${q.shape}].`, 'k', kv, k.shape);
+    throw shapeError(
+      `k must be [${b}, kvHeads, keys, ${d}] with kvHeads dividing the ${h} query heads (GQA), found [${k.shape}] for q [${q.shape}].`,
+      "k",
+      kv,
+      k.shape,
+    );
   }
-  if (v.shape.some((n, i) => n !== kv[i])) throw shapeError(`v must have k's shape [${kv}], found [${v.shape}].`, 'v', kv, v.shape);
-  if (mask && (mask.rank !== 4 || mask.dtype !== 'float32' || (mask.shape[0] !== 1 && mask.shape[0] !== b) || mask.shape[1] !== 1 || mask.shape[2] !== sq || mask.shape[3] !== sk)) {
-    throw shapeError(`mask must be additive float32 [${b} or 1, 1, ${sq}, ${sk}] (queries × keys), found ${mask.dtype} [${mask.shape}].`, 'mask', [b, 1, sq, sk], mask.shape);
+  if (v.shape.some((n, i) => n !== kv[i]))
+    throw shapeError(`v must have k's shape [${kv}], found [${v.shape}].`, "v", kv, v.shape);
+  if (
+    mask &&
+    (mask.rank !== 4 ||
+      mask.dtype !== "float32" ||
+      (mask.shape[0] !== 1 && mask.shape[0] !== b) ||
+      mask.shape[1] !== 1 ||
+      mask.shape[2] !== sq ||
+      mask.shape[3] !== sk)
+  ) {
+    throw shapeError(
+      `mask must be additive float32 [${b} or 1, 1, ${sq}, ${sk}] (queries × keys), found ${mask.dtype} [${mask.shape}].`,
+      "mask",
+      [b, 1, sq, sk],
+      mask.shape,
+    );
   }
 }
 
@@ -36,17 +65,33 @@ function check(q: tf.Tensor, k: tf.Tensor, v: tf.Tensor, mask: tf.Tensor | null)
  * gives 0, not NaN. One llamats kernel on cpu, wasm and webgpu; its gradient (dq, dk, dv) one more, recomputing the
  * softmax from q and k, so no [sq, sk] tensor is kept between forward and backward.
  */
-export function attention(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4D | null, options: AttentionOptions = {}): tf.Tensor4D {
+export function attention(
+  q: tf.Tensor4D,
+  k: tf.Tensor4D,
+  v: tf.Tensor4D,
+  mask: tf.Tensor4D | null,
+  options: AttentionOptions = {},
+): tf.Tensor4D {
   check(q, k, v, mask);
   const scale = options.scale ?? 1 / Math.sqrt(q.shape[3]);
   ensureAttentionKernels();
   if (!hasLlamatsKernel(ATTENTION)) return attentionReference(q, k, v, mask, scale);
   // Two kernel names: tfjs saves a gradient's inputs by name, and an absent mask cannot be saved.
-  return (mask ? tf.engine().runKernel(ATTENTION_MASKED, { q, k, v, mask }, { scale }) : tf.engine().runKernel(ATTENTION, { q, k, v }, { scale })) as tf.Tensor4D;
+  return (
+    mask
+      ? tf.engine().runKernel(ATTENTION_MASKED, { q, k, v, mask }, { scale })
+      : tf.engine().runKernel(ATTENTION, { q, k, v }, { scale })
+  ) as tf.Tensor4D;
 }
 
 /** The same from plain tfjs ops (K/V repeated for GQA): the fallback on backends without llamats kernels, and the tests' reference. */
-export function attentionReference(q: tf.Tensor4D, k: tf.Tensor4D, v: tf.Tensor4D, mask: tf.Tensor4D | null, scale: number): tf.Tensor4D {
+export function attentionReference(
+  q: tf.Tensor4D,
+  k: tf.Tensor4D,
+  v: tf.Tensor4D,
+  mask: tf.Tensor4D | null,
+  scale: number,
+): tf.Tensor4D {
   return tf.tidy(() => {
     const heads = q.shape[1];
     const scores = tf.mul(tf.matMul(q, repeatHeads(k, heads), false, true), scale);

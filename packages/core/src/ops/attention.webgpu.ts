@@ -1,19 +1,19 @@
-import type * as tf from '@tensorflow/tfjs-core';
-import { attentionDims, type AttentionDims } from './attention.host.js';
-import type { KernelArgs } from './kernel-types.js';
-import { ROW_THREADS, disposeIntermediate, rowProgram, runProgram, type UniformValue } from './webgpu-program.js';
+import type * as tf from "@tensorflow/tfjs-core";
+import { attentionDims, type AttentionDims } from "./attention.host.js";
+import type { KernelArgs } from "./kernel-types.js";
+import { ROW_THREADS, disposeIntermediate, rowProgram, runProgram, type UniformValue } from "./webgpu-program.js";
 
-type Inputs = Record<'q' | 'k' | 'v' | 'o' | 'dy', tf.TensorInfo> & { mask?: tf.TensorInfo };
+type Inputs = Record<"q" | "k" | "v" | "o" | "dy", tf.TensorInfo> & { mask?: tf.TensorInfo };
 
 function uniforms(dims: AttentionDims, rows: number): UniformValue[] {
   return [
-    { name: 'rows', type: 'i32', value: rows },
-    { name: 'heads', type: 'i32', value: dims.heads },
-    { name: 'kvHeads', type: 'i32', value: dims.kvHeads },
-    { name: 'sq', type: 'i32', value: dims.sq },
-    { name: 'sk', type: 'i32', value: dims.sk },
-    { name: 'maskBatch', type: 'i32', value: dims.maskBatch },
-    { name: 'scale', type: 'f32', value: dims.scale },
+    { name: "rows", type: "i32", value: rows },
+    { name: "heads", type: "i32", value: dims.heads },
+    { name: "kvHeads", type: "i32", value: dims.kvHeads },
+    { name: "sq", type: "i32", value: dims.sq },
+    { name: "sk", type: "i32", value: dims.sk },
+    { name: "maskBatch", type: "i32", value: dims.maskBatch },
+    { name: "scale", type: "f32", value: dims.scale },
   ];
 }
 
@@ -31,7 +31,7 @@ var<workgroup> rowB : array<f32, D>;
 
 // The additive mask for query i of batch b at key j (0 without a mask).
 fn maskAt(b : i32, i : i32, j : i32) -> f32 {
-  ${masked ? 'return mask[(select(b, 0, uniforms.maskBatch == 1) * uniforms.sq + i) * uniforms.sk + j];' : 'return 0.0;'}
+  ${masked ? "return mask[(select(b, 0, uniforms.maskBatch == 1) * uniforms.sq + i) * uniforms.sk + j];" : "return 0.0;"}
 }
 
 // The score of the query row cached in rowA against key row j (its first float at keyRow).
@@ -104,7 +104,7 @@ function tiledSum(count: string, weight: string, source: (rowIndex: string) => s
       let c = tid + cc * ${ROW_THREADS};
       if (c < D) {
         var a = acc[cc];
-        for (var u = 0; u < n; u = u + 1) { a = a + tile[u] * ${source('(t0 + u)')}; }
+        for (var u = 0; u < n; u = u + 1) { a = a + tile[u] * ${source("(t0 + u)")}; }
         acc[cc] = a;
       }
     }
@@ -125,7 +125,7 @@ const WRITE_ACC = `
 
 /** softmax(q·kᵀ · scale + mask) · v per query row; a row of all -Infinity gets zero weights (inv = 0, no 0 · ∞). */
 const FORWARD_BODY = `${QUERY_ROW}${ROW_STATS}
-  ${tiledSum('uniforms.sk', 'w = exp(cachedQueryScore(kBase + t * D, b, i, t) - rowMax) * inv;', (u) => `v[kBase + ${u} * D + c]`)}
+  ${tiledSum("uniforms.sk", "w = exp(cachedQueryScore(kBase + t * D, b, i, t) - rowMax) * inv;", (u) => `v[kBase + ${u} * D + c]`)}
 ${WRITE_ACC}`;
 
 /**
@@ -151,7 +151,7 @@ const GRAD_Q_BODY = `${QUERY_ROW}
   let inv = stats[r * 3 + 1];
   let rowDot = stats[r * 3 + 2];
   ${tiledSum(
-    'uniforms.sk',
+    "uniforms.sk",
     `let p = exp(cachedQueryScore(kBase + t * D, b, i, t) - rowMax) * inv;
      var dp = 0.0;
      for (var c = 0; c < D; c = c + 1) { dp = dp + rowB[c] * v[kBase + t * D + c]; }
@@ -170,7 +170,7 @@ const GROUP_PROB = `
 /** dk[row] = Σ over the group's query rows of dS · q (GQA: every query head of the group adds in). */
 const GRAD_K_BODY = `${KEY_ROW}
   ${tiledSum(
-    'groupRows',
+    "groupRows",
     `${GROUP_PROB}
      var dp = 0.0;
      for (var c = 0; c < D; c = c + 1) { dp = dp + dy[qr * D + c] * rowB[c]; }
@@ -181,7 +181,7 @@ ${WRITE_ACC}`;
 
 /** dv[row] = Σ over the group's query rows of P · dO. */
 const GRAD_V_BODY = `${KEY_ROW}
-  ${tiledSum('groupRows', `${GROUP_PROB}\n     w = p;`, (u) => `dy[(q0 + ${u}) * D + c]`)}
+  ${tiledSum("groupRows", `${GROUP_PROB}\n     w = p;`, (u) => `dy[(q0 + ${u}) * D + c]`)}
 ${WRITE_ACC}`;
 
 function dimsOf(args: KernelArgs): AttentionDims {
@@ -190,13 +190,21 @@ function dimsOf(args: KernelArgs): AttentionDims {
 }
 
 /** Runs one body as a row program: one workgroup per row, `perRow` floats written per row. */
-function run(args: KernelArgs, name: string, body: string, inputs: string[], rows: number, perRow: number, extra: Record<string, tf.TensorInfo> = {}): tf.TensorInfo {
+function run(
+  args: KernelArgs,
+  name: string,
+  body: string,
+  inputs: string[],
+  rows: number,
+  perRow: number,
+  extra: Record<string, tf.TensorInfo> = {},
+): tf.TensorInfo {
   const all = { ...(args.inputs as Inputs), ...extra } as Record<string, tf.TensorInfo>;
   const masked = all.mask !== undefined;
-  const names = masked ? [...inputs, 'mask'] : inputs;
+  const names = masked ? [...inputs, "mask"] : inputs;
   const dims = dimsOf(args);
   const program = rowProgram({
-    key: `attention_${name}_${dims.d}_${masked ? 'masked' : 'plain'}`,
+    key: `attention_${name}_${dims.d}_${masked ? "masked" : "plain"}`,
     rows,
     outputSize: rows * perRow,
     inputs: names,
@@ -204,7 +212,12 @@ function run(args: KernelArgs, name: string, body: string, inputs: string[], row
     prelude: prelude(dims.d, masked),
     body,
   });
-  return runProgram(args.backend, program, names.map((n) => all[n]), [rows * perRow]);
+  return runProgram(
+    args.backend,
+    program,
+    names.map((n) => all[n]),
+    [rows * perRow],
+  );
 }
 
 function withShape(info: tf.TensorInfo, shape: readonly number[]): tf.TensorInfo {
@@ -215,7 +228,7 @@ function withShape(info: tf.TensorInfo, shape: readonly number[]): tf.TensorInfo
 export function webgpuAttention(args: KernelArgs): tf.TensorInfo {
   const { q } = args.inputs as Inputs;
   const rows = q.shape[0] * q.shape[1] * q.shape[2];
-  return withShape(run(args, 'fwd', FORWARD_BODY, ['q', 'k', 'v'], rows, q.shape[3]), q.shape);
+  return withShape(run(args, "fwd", FORWARD_BODY, ["q", "k", "v"], rows, q.shape[3]), q.shape);
 }
 
 /** Four dispatches: per-row softmax statistics and dO·O, then dq (per query row), dk and dv (per key row). */
@@ -223,11 +236,11 @@ export function webgpuAttentionGrad(args: KernelArgs): tf.TensorInfo[] {
   const { q, k } = args.inputs as Inputs;
   const queryRows = q.shape[0] * q.shape[1] * q.shape[2];
   const keyRows = k.shape[0] * k.shape[1] * k.shape[2];
-  const stats = run(args, 'stats', STATS_BODY, ['q', 'k', 'o', 'dy'], queryRows, 3);
+  const stats = run(args, "stats", STATS_BODY, ["q", "k", "o", "dy"], queryRows, 3);
   const extra = { stats };
-  const dq = run(args, 'dq', GRAD_Q_BODY, ['q', 'k', 'v', 'dy', 'stats'], queryRows, q.shape[3], extra);
-  const dk = run(args, 'dk', GRAD_K_BODY, ['q', 'k', 'v', 'dy', 'stats'], keyRows, k.shape[3], extra);
-  const dv = run(args, 'dv', GRAD_V_BODY, ['q', 'k', 'v', 'dy', 'stats'], keyRows, k.shape[3], extra);
+  const dq = run(args, "dq", GRAD_Q_BODY, ["q", "k", "v", "dy", "stats"], queryRows, q.shape[3], extra);
+  const dk = run(args, "dk", GRAD_K_BODY, ["q", "k", "v", "dy", "stats"], keyRows, k.shape[3], extra);
+  const dv = run(args, "dv", GRAD_V_BODY, ["q", "k", "v", "dy", "stats"], keyRows, k.shape[3], extra);
   disposeIntermediate(args.backend, stats);
   return [withShape(dq, q.shape), withShape(dk, k.shape), withShape(dv, k.shape)];
 }

@@ -1,13 +1,13 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { countGpuDispatches } from '../backend/gpu-dispatches.js';
-import { attention } from './attention.js';
-import { TEST_BACKENDS, useBackend } from '../backend/test-backends.js';
-import { rmsNorm } from './rms-norm.js';
-import { rope } from './rope.js';
-import { softmaxCrossEntropy } from './softmax-cross-entropy.js';
-import { swiglu } from './swiglu.js';
-import { randomValues } from './test-support.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { countGpuDispatches } from "../backend/gpu-dispatches.js";
+import { attention } from "./attention.js";
+import { TEST_BACKENDS, useBackend } from "../backend/test-backends.js";
+import { rmsNorm } from "./rms-norm.js";
+import { rope } from "./rope.js";
+import { softmaxCrossEntropy } from "./softmax-cross-entropy.js";
+import { swiglu } from "./swiglu.js";
+import { randomValues } from "./test-support.js";
 
 /** GPU dispatches of f's forward alone, and of forward plus the gradients of `xs` (with dy given, so no ones fill). */
 async function dispatches(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[]): Promise<[number, number]> {
@@ -26,33 +26,40 @@ async function dispatches(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[])
 }
 
 // The fusion each op exists for, counted: a regression to many small tfjs ops shows here first.
-describe.each(TEST_BACKENDS.filter((b) => b === 'webgpu'))('GPU dispatches per op on webgpu (forward, backward)', () => {
-  beforeAll(() => useBackend('webgpu'));
+describe.each(TEST_BACKENDS.filter((b) => b === "webgpu"))(
+  "GPU dispatches per op on webgpu (forward, backward)",
+  () => {
+    beforeAll(() => useBackend("webgpu"));
 
-  it('cross-entropy 2 / 1, rmsNorm 1 / 1 + 2 (dx, dweight), swiglu 1 / 1 + 1, rope 1 / 1', async () => {
-    const logits = tf.tensor2d(randomValues(5 * 300, 1), [5, 300]);
-    const targets = tf.tensor1d([3, -100, 299, 0, 7], 'int32');
-    const x = tf.tensor2d(randomValues(6 * 40, 2), [6, 40]);
-    const weight = tf.tensor1d(randomValues(40, 3));
-    const up = tf.tensor2d(randomValues(6 * 40, 6), [6, 40]);
-    const q = tf.tensor4d(randomValues(2 * 3 * 4 * 8, 4), [2, 3, 4, 8]);
-    const table = tf.tensor3d(randomValues(4 * 8, 5), [1, 4, 8]);
-    expect(await dispatches((l) => softmaxCrossEntropy(l as tf.Tensor2D, targets), [logits])).toEqual([2, 1]);
-    expect(await dispatches((a) => rmsNorm(a, weight, 1e-6), [x])).toEqual([1, 1]);
-    expect(await dispatches((a, w) => rmsNorm(a, w, 1e-6), [x, weight])).toEqual([1, 3]);
-    expect(await dispatches((g, u) => swiglu(g, u), [x, up])).toEqual([1, 2]);
-    expect(await dispatches((a) => rope(a as tf.Tensor4D, table, table), [q])).toEqual([1, 1]);
-    tf.dispose([logits, targets, x, weight, up, q, table]);
-  });
+    it("cross-entropy 2 / 1, rmsNorm 1 / 1 + 2 (dx, dweight), swiglu 1 / 1 + 1, rope 1 / 1", async () => {
+      const logits = tf.tensor2d(randomValues(5 * 300, 1), [5, 300]);
+      const targets = tf.tensor1d([3, -100, 299, 0, 7], "int32");
+      const x = tf.tensor2d(randomValues(6 * 40, 2), [6, 40]);
+      const weight = tf.tensor1d(randomValues(40, 3));
+      const up = tf.tensor2d(randomValues(6 * 40, 6), [6, 40]);
+      const q = tf.tensor4d(randomValues(2 * 3 * 4 * 8, 4), [2, 3, 4, 8]);
+      const table = tf.tensor3d(randomValues(4 * 8, 5), [1, 4, 8]);
+      expect(await dispatches((l) => softmaxCrossEntropy(l as tf.Tensor2D, targets), [logits])).toEqual([2, 1]);
+      expect(await dispatches((a) => rmsNorm(a, weight, 1e-6), [x])).toEqual([1, 1]);
+      expect(await dispatches((a, w) => rmsNorm(a, w, 1e-6), [x, weight])).toEqual([1, 3]);
+      expect(await dispatches((g, u) => swiglu(g, u), [x, up])).toEqual([1, 2]);
+      expect(await dispatches((a) => rope(a as tf.Tensor4D, table, table), [q])).toEqual([1, 1]);
+      tf.dispose([logits, targets, x, weight, up, q, table]);
+    });
 
-  it('attention 1 / 4 (softmax statistics, dq, dk, dv), masked GQA or not', async () => {
-    const q = tf.tensor4d(randomValues(2 * 4 * 3 * 8, 7), [2, 4, 3, 8]);
-    // k and v distinct: one tensor as both would add its two gradients (one more dispatch, not the op's).
-    const k = tf.tensor4d(randomValues(2 * 2 * 5 * 8, 8), [2, 2, 5, 8]);
-    const v = tf.tensor4d(randomValues(2 * 2 * 5 * 8, 10), [2, 2, 5, 8]);
-    const mask = tf.tensor4d(randomValues(2 * 3 * 5, 9), [2, 1, 3, 5]);
-    expect(await dispatches((a, b, c) => attention(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor4D, mask), [q, k, v])).toEqual([1, 4]);
-    expect(await dispatches((a, b, c) => attention(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor4D, null), [q, k, v])).toEqual([1, 4]);
-    tf.dispose([q, k, v, mask]);
-  }, 120_000);
-});
+    it("attention 1 / 4 (softmax statistics, dq, dk, dv), masked GQA or not", async () => {
+      const q = tf.tensor4d(randomValues(2 * 4 * 3 * 8, 7), [2, 4, 3, 8]);
+      // k and v distinct: one tensor as both would add its two gradients (one more dispatch, not the op's).
+      const k = tf.tensor4d(randomValues(2 * 2 * 5 * 8, 8), [2, 2, 5, 8]);
+      const v = tf.tensor4d(randomValues(2 * 2 * 5 * 8, 10), [2, 2, 5, 8]);
+      const mask = tf.tensor4d(randomValues(2 * 3 * 5, 9), [2, 1, 3, 5]);
+      expect(
+        await dispatches((a, b, c) => attention(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor4D, mask), [q, k, v]),
+      ).toEqual([1, 4]);
+      expect(
+        await dispatches((a, b, c) => attention(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor4D, null), [q, k, v]),
+      ).toEqual([1, 4]);
+      tf.dispose([q, k, v, mask]);
+    }, 120_000);
+  },
+);

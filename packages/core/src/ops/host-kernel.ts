@@ -1,5 +1,5 @@
-import type * as tf from '@tensorflow/tfjs-core';
-import type { KernelArgs } from './kernel-types.js';
+import type * as tf from "@tensorflow/tfjs-core";
+import type { KernelArgs } from "./kernel-types.js";
 
 /** A tensor's data as the kernel loops see it: float32 or int32 elements in row-major order. */
 export type HostArray = Float32Array | Int32Array;
@@ -34,7 +34,11 @@ function size(shape: readonly number[]): number {
 }
 
 /** The named inputs, checked present (tfjs passes whatever the caller of runKernel gave). */
-export function namedInputs(inputs: tf.NamedTensorInfoMap, names: readonly string[], kernel: string): Record<string, tf.TensorInfo> {
+export function namedInputs(
+  inputs: tf.NamedTensorInfoMap,
+  names: readonly string[],
+  kernel: string,
+): Record<string, tf.TensorInfo> {
   const out: Record<string, tf.TensorInfo> = {};
   for (const name of names) {
     const info = inputs[name];
@@ -59,7 +63,7 @@ export function cpuKernelFunc(name: string, kernel: HostKernel): tf.KernelFunc {
     const shapes = kernel.outputShapes(infos, attrs);
     const outputs = shapes.map((shape) => new Float32Array(size(shape)));
     kernel.run(views, outputs, infos, attrs);
-    return single(shapes.map((shape, i) => backend.makeTensorInfo(shape, 'float32', outputs[i])));
+    return single(shapes.map((shape, i) => backend.makeTensorInfo(shape, "float32", outputs[i])));
   }) as unknown as tf.KernelFunc;
 }
 
@@ -72,7 +76,7 @@ export function wasmKernelFunc(name: string, kernel: HostKernel): tf.KernelFunc 
     const backend = args.backend as WasmBackendLike;
     const attrs = args.attrs ?? {};
     const infos = namedInputs(args.inputs, kernel.inputs, name);
-    const outputs = kernel.outputShapes(infos, attrs).map((shape) => backend.makeOutput(shape, 'float32'));
+    const outputs = kernel.outputShapes(infos, attrs).map((shape) => backend.makeOutput(shape, "float32"));
     const views: HostInputs = {};
     for (const [key, info] of Object.entries(infos)) views[key] = heapView(backend, info);
     const outViews = outputs.map((info) => heapView(backend, info) as Float32Array);
@@ -83,6 +87,6 @@ export function wasmKernelFunc(name: string, kernel: HostKernel): tf.KernelFunc 
 
 /** A float32 or int32 view of a tensor on the wasm heap (empty tensors have no memory of their own). */
 export function heapView(backend: WasmBackendLike, info: tf.TensorInfo): HostArray {
-  if (size(info.shape) === 0) return info.dtype === 'int32' ? new Int32Array(0) : new Float32Array(0);
+  if (size(info.shape) === 0) return info.dtype === "int32" ? new Int32Array(0) : new Float32Array(0);
   return backend.typedArrayFromHeap(info) as HostArray;
 }

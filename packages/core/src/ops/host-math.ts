@@ -1,4 +1,4 @@
-import type { GemmArgs } from '../kernels/wasm-kernels.js';
+import type { GemmArgs } from "../kernels/wasm-kernels.js";
 
 /** A matrix operand: floats of `array` from `offset` (wasm: views of one heap; cpu: each tensor's own array). */
 export interface Buf {
@@ -7,7 +7,7 @@ export interface Buf {
 }
 
 /** c[i] (+)= op(a[i]) · op(b[i]) for `batch` matrices: the wasm gemm's shape arguments, without its heap offsets. */
-export type BatchedGemm = Omit<GemmArgs, 'a' | 'b' | 'c' | 'ldc'>;
+export type BatchedGemm = Omit<GemmArgs, "a" | "b" | "c" | "ldc">;
 
 /** The matmul and in-place exp a host kernel runs on: llamats' SIMD kernels on the wasm heap, or JS_MATH's loops. */
 export interface HostMath {

@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import type * as tf from "@tensorflow/tfjs-core";
 
 /** One kernel name with its implementation on each backend llamats writes kernels for. */
 export interface LlamatsKernel {

@@ -1,12 +1,12 @@
-import * as tf from '@tensorflow/tfjs-core';
-import type { LlamatsOp } from './kernel-types.js';
-import { rmsNormOp } from './rms-norm.kernels.js';
-import { ropeOp } from './rope.kernels.js';
-import { softmaxCrossEntropyOp } from './softmax-cross-entropy.kernels.js';
-import { swigluOp } from './swiglu.kernels.js';
+import * as tf from "@tensorflow/tfjs-core";
+import type { LlamatsOp } from "./kernel-types.js";
+import { rmsNormOp } from "./rms-norm.kernels.js";
+import { ropeOp } from "./rope.kernels.js";
+import { softmaxCrossEntropyOp } from "./softmax-cross-entropy.kernels.js";
+import { swigluOp } from "./swiglu.kernels.js";
 
 /** The backends llamats' kernels are written for; others (tensorflow) run each op's plain-tfjs reference. */
-export const KERNEL_BACKENDS = ['cpu', 'wasm', 'webgpu'] as const;
+export const KERNEL_BACKENDS = ["cpu", "wasm", "webgpu"] as const;
 
 // Read when called, not at load: kernels/install-kernels re-exports fusedCrossEntropy from here, a module cycle
 // in which bundlers may evaluate this file before the op definitions.
@@ -25,7 +25,8 @@ export function ensureLlamatsKernels(): void {
   for (const op of allOps()) {
     for (const kernel of op.kernels) {
       for (const backendName of KERNEL_BACKENDS) {
-        if (!tf.getKernel(kernel.name, backendName)) tf.registerKernel({ kernelName: kernel.name, backendName, kernelFunc: kernel[backendName] });
+        if (!tf.getKernel(kernel.name, backendName))
+          tf.registerKernel({ kernelName: kernel.name, backendName, kernelFunc: kernel[backendName] });
       }
     }
     for (const gradient of op.gradients) if (!tf.getGradient(gradient.kernelName)) tf.registerGradient(gradient);

@@ -1,16 +1,16 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { wasmKernelsInstalled } from '../kernels/install-kernels.js';
-import { WasmKernels } from '../kernels/wasm-kernels.js';
-import { cpuKernelFunc, namedInputs, wasmKernelFunc, type HostKernel, type WasmBackendLike } from './host-kernel.js';
-import type { KernelArgs, LlamatsOp } from './kernel-types.js';
-import { webgpuRmsNorm, webgpuRmsNormGradWeight, webgpuRmsNormGradX } from './rms-norm.webgpu.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { wasmKernelsInstalled } from "../kernels/install-kernels.js";
+import { WasmKernels } from "../kernels/wasm-kernels.js";
+import { cpuKernelFunc, namedInputs, wasmKernelFunc, type HostKernel, type WasmBackendLike } from "./host-kernel.js";
+import type { KernelArgs, LlamatsOp } from "./kernel-types.js";
+import { webgpuRmsNorm, webgpuRmsNormGradWeight, webgpuRmsNormGradX } from "./rms-norm.webgpu.js";
 
 /** x [..., hidden], weight [hidden] → x · rsqrt(mean(x²) + eps) · weight; attrs { eps }. */
-export const RMS_NORM = 'LlamatsRmsNorm';
+export const RMS_NORM = "LlamatsRmsNorm";
 /** x, weight, dy → dx; attrs { eps }. */
-export const RMS_NORM_GRAD_X = 'LlamatsRmsNormGradX';
+export const RMS_NORM_GRAD_X = "LlamatsRmsNormGradX";
 /** x, dy → dweight [hidden] (summed over rows); attrs { eps }. */
-export const RMS_NORM_GRAD_WEIGHT = 'LlamatsRmsNormGradWeight';
+export const RMS_NORM_GRAD_WEIGHT = "LlamatsRmsNormGradWeight";
 
 /** 1 / sqrt(mean(x[row]²) + eps). */
 function rowScale(x: Float32Array, row: number, hidden: number, eps: number): number {
@@ -28,7 +28,14 @@ export function rmsNormRows(x: Float32Array, w: Float32Array, y: Float32Array, h
 }
 
 /** dx = scale · w · dy − x · scale³ · mean(dy · w · x), per row. */
-export function rmsNormGradXRows(x: Float32Array, w: Float32Array, dy: Float32Array, dx: Float32Array, hidden: number, eps: number): void {
+export function rmsNormGradXRows(
+  x: Float32Array,
+  w: Float32Array,
+  dy: Float32Array,
+  dx: Float32Array,
+  hidden: number,
+  eps: number,
+): void {
   for (let row = 0; row < x.length; row += hidden) {
     const scale = rowScale(x, row, hidden, eps);
     let dot = 0;
@@ -39,7 +46,13 @@ export function rmsNormGradXRows(x: Float32Array, w: Float32Array, dy: Float32Ar
 }
 
 /** dw[i] = Σ_rows dy · x · scale. */
-export function rmsNormGradWeightRows(x: Float32Array, dy: Float32Array, dw: Float32Array, hidden: number, eps: number): void {
+export function rmsNormGradWeightRows(
+  x: Float32Array,
+  dy: Float32Array,
+  dw: Float32Array,
+  hidden: number,
+  eps: number,
+): void {
   const sums = new Float64Array(hidden);
   for (let row = 0; row < x.length; row += hidden) {
     const scale = rowScale(x, row, hidden, eps);
@@ -52,21 +65,24 @@ const eps = (attrs: tf.NamedAttrMap) => attrs.eps as number;
 const hiddenOf = (infos: Record<string, tf.TensorInfo>) => infos.x.shape[infos.x.shape.length - 1];
 
 const forwardHost: HostKernel = {
-  inputs: ['x', 'weight'],
+  inputs: ["x", "weight"],
   outputShapes: ({ x }) => [[...x.shape]],
-  run: ({ x, weight }, [y], infos, attrs) => rmsNormRows(x as Float32Array, weight as Float32Array, y, hiddenOf(infos), eps(attrs)),
+  run: ({ x, weight }, [y], infos, attrs) =>
+    rmsNormRows(x as Float32Array, weight as Float32Array, y, hiddenOf(infos), eps(attrs)),
 };
 
 const gradXHost: HostKernel = {
-  inputs: ['x', 'weight', 'dy'],
+  inputs: ["x", "weight", "dy"],
   outputShapes: ({ x }) => [[...x.shape]],
-  run: ({ x, weight, dy }, [dx], infos, attrs) => rmsNormGradXRows(x as Float32Array, weight as Float32Array, dy as Float32Array, dx, hiddenOf(infos), eps(attrs)),
+  run: ({ x, weight, dy }, [dx], infos, attrs) =>
+    rmsNormGradXRows(x as Float32Array, weight as Float32Array, dy as Float32Array, dx, hiddenOf(infos), eps(attrs)),
 };
 
 const gradWeightHost: HostKernel = {
-  inputs: ['x', 'dy'],
+  inputs: ["x", "dy"],
   outputShapes: (infos) => [[hiddenOf(infos)]],
-  run: ({ x, dy }, [dw], infos, attrs) => rmsNormGradWeightRows(x as Float32Array, dy as Float32Array, dw, hiddenOf(infos), eps(attrs)),
+  run: ({ x, dy }, [dw], infos, attrs) =>
+    rmsNormGradWeightRows(x as Float32Array, dy as Float32Array, dw, hiddenOf(infos), eps(attrs)),
 };
 
 /** llamats' SIMD kernels (kernels/llamats-kernels.c) when installed, else null (the JS loops run). */
@@ -75,7 +91,18 @@ function cKernels(): WasmKernels | null {
 }
 
 /** On wasm: a row-wise C kernel (rows split over the kernel threads) when llamats' kernels are installed, else the JS loop over the heap. */
-function wasmRowKernel(name: string, host: HostKernel, run: (kernels: WasmKernels, ptr: Record<string, number>, out: number, rows: number, hidden: number, eps: number) => void): tf.KernelFunc {
+function wasmRowKernel(
+  name: string,
+  host: HostKernel,
+  run: (
+    kernels: WasmKernels,
+    ptr: Record<string, number>,
+    out: number,
+    rows: number,
+    hidden: number,
+    eps: number,
+  ) => void,
+): tf.KernelFunc {
   const plain = wasmKernelFunc(name, host);
   return ((args: KernelArgs) => {
     const kernels = cKernels();
@@ -83,7 +110,7 @@ function wasmRowKernel(name: string, host: HostKernel, run: (kernels: WasmKernel
     const hidden = hiddenOf(infos);
     const size = infos.x.shape.reduce((a, b) => a * b, 1);
     if (!kernels || size === 0) return plain(args as never);
-    const out = (args.backend as WasmBackendLike).makeOutput(host.outputShapes(infos, args.attrs ?? {})[0], 'float32');
+    const out = (args.backend as WasmBackendLike).makeOutput(host.outputShapes(infos, args.attrs ?? {})[0], "float32");
     const ptr: Record<string, number> = {};
     for (const [key, info] of Object.entries(infos)) ptr[key] = kernels.offsetOf(info);
     run(kernels, ptr, kernels.offsetOf(out), size / hidden, hidden, eps(args.attrs!));
@@ -91,14 +118,20 @@ function wasmRowKernel(name: string, host: HostKernel, run: (kernels: WasmKernel
   }) as unknown as tf.KernelFunc;
 }
 
-const wasmForward = wasmRowKernel(RMS_NORM, forwardHost, (k, p, out, rows, hidden, e) => k.rmsNorm(p.x, p.weight, out, rows, hidden, e));
-const wasmGradX = wasmRowKernel(RMS_NORM_GRAD_X, gradXHost, (k, p, out, rows, hidden, e) => k.rmsNormGradX(p.x, p.weight, p.dy, out, rows, hidden, e));
-const wasmGradWeight = wasmRowKernel(RMS_NORM_GRAD_WEIGHT, gradWeightHost, (k, p, out, rows, hidden, e) => k.rmsNormGradWeight(p.x, p.dy, out, rows, hidden, e));
+const wasmForward = wasmRowKernel(RMS_NORM, forwardHost, (k, p, out, rows, hidden, e) =>
+  k.rmsNorm(p.x, p.weight, out, rows, hidden, e),
+);
+const wasmGradX = wasmRowKernel(RMS_NORM_GRAD_X, gradXHost, (k, p, out, rows, hidden, e) =>
+  k.rmsNormGradX(p.x, p.weight, p.dy, out, rows, hidden, e),
+);
+const wasmGradWeight = wasmRowKernel(RMS_NORM_GRAD_WEIGHT, gradWeightHost, (k, p, out, rows, hidden, e) =>
+  k.rmsNormGradWeight(p.x, p.dy, out, rows, hidden, e),
+);
 
 /** dx and dweight as separate kernels: frozen norm weights (LoRA) never pay for the column sums. */
 const gradient: tf.GradConfig = {
   kernelName: RMS_NORM,
-  inputsToSave: ['x', 'weight'],
+  inputsToSave: ["x", "weight"],
   gradFunc: (dy, saved, attrs) => {
     const [x, weight] = saved;
     return {
@@ -110,8 +143,18 @@ const gradient: tf.GradConfig = {
 
 export const rmsNormOp: LlamatsOp = {
   kernels: [
-    { name: RMS_NORM, cpu: cpuKernelFunc(RMS_NORM, forwardHost), wasm: wasmForward, webgpu: webgpuRmsNorm as unknown as tf.KernelFunc },
-    { name: RMS_NORM_GRAD_X, cpu: cpuKernelFunc(RMS_NORM_GRAD_X, gradXHost), wasm: wasmGradX, webgpu: webgpuRmsNormGradX as unknown as tf.KernelFunc },
+    {
+      name: RMS_NORM,
+      cpu: cpuKernelFunc(RMS_NORM, forwardHost),
+      wasm: wasmForward,
+      webgpu: webgpuRmsNorm as unknown as tf.KernelFunc,
+    },
+    {
+      name: RMS_NORM_GRAD_X,
+      cpu: cpuKernelFunc(RMS_NORM_GRAD_X, gradXHost),
+      wasm: wasmGradX,
+      webgpu: webgpuRmsNormGradX as unknown as tf.KernelFunc,
+    },
     {
       name: RMS_NORM_GRAD_WEIGHT,
       cpu: cpuKernelFunc(RMS_NORM_GRAD_WEIGHT, gradWeightHost),

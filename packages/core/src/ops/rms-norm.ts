@@ -1,7 +1,7 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { ShapeMismatchError } from '../errors.js';
-import { hasLlamatsKernel } from './registry.js';
-import { RMS_NORM } from './rms-norm.kernels.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { ShapeMismatchError } from "../errors.js";
+import { hasLlamatsKernel } from "./registry.js";
+import { RMS_NORM } from "./rms-norm.kernels.js";
 
 /**
  * HF's LlamaRMSNorm over the last axis: x · rsqrt(mean(x²) + eps) · weight, in float32. One llamats kernel on cpu,
@@ -9,12 +9,21 @@ import { RMS_NORM } from './rms-norm.kernels.js';
  */
 export function rmsNorm(x: tf.Tensor, weight: tf.Tensor, eps: number): tf.Tensor {
   const hidden = x.shape[x.rank - 1];
-  if (x.rank < 1 || x.dtype !== 'float32' || weight.rank !== 1 || weight.shape[0] !== hidden || weight.dtype !== 'float32') {
-    throw new ShapeMismatchError(`rmsNorm: expected float32 x [..., hidden] and weight [hidden], found x ${x.dtype} [${x.shape}] and weight ${weight.dtype} [${weight.shape}].`, {
-      tensor: 'weight',
-      expected: [hidden],
-      found: weight.shape,
-    });
+  if (
+    x.rank < 1 ||
+    x.dtype !== "float32" ||
+    weight.rank !== 1 ||
+    weight.shape[0] !== hidden ||
+    weight.dtype !== "float32"
+  ) {
+    throw new ShapeMismatchError(
+      `rmsNorm: expected float32 x [..., hidden] and weight [hidden], found x ${x.dtype} [${x.shape}] and weight ${weight.dtype} [${weight.shape}].`,
+      {
+        tensor: "weight",
+        expected: [hidden],
+        found: weight.shape,
+      },
+    );
   }
   if (!hasLlamatsKernel(RMS_NORM)) return rmsNormReference(x, weight, eps);
   return tf.engine().runKernel(RMS_NORM, { x, weight }, { eps }) as tf.Tensor;

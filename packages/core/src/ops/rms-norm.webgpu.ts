@@ -1,6 +1,13 @@
-import type * as tf from '@tensorflow/tfjs-core';
-import type { KernelArgs } from './kernel-types.js';
-import { ROW_THREADS, disposeIntermediate, elementwiseProgram, rowProgram, runProgram, type UniformValue } from './webgpu-program.js';
+import type * as tf from "@tensorflow/tfjs-core";
+import type { KernelArgs } from "./kernel-types.js";
+import {
+  ROW_THREADS,
+  disposeIntermediate,
+  elementwiseProgram,
+  rowProgram,
+  runProgram,
+  type UniformValue,
+} from "./webgpu-program.js";
 
 type Inputs = { x: tf.TensorInfo; weight: tf.TensorInfo; dy: tf.TensorInfo };
 
@@ -13,9 +20,9 @@ function rowsAndHidden(x: tf.TensorInfo): [number, number] {
 
 function uniforms(rows: number, hidden: number, eps: number): UniformValue[] {
   return [
-    { name: 'rows', type: 'i32', value: rows },
-    { name: 'cols', type: 'i32', value: hidden },
-    { name: 'eps', type: 'f32', value: eps },
+    { name: "rows", type: "i32", value: rows },
+    { name: "cols", type: "i32", value: hidden },
+    { name: "eps", type: "f32", value: eps },
   ];
 }
 
@@ -59,7 +66,14 @@ const GRAD_WEIGHT_BODY = `
 export function webgpuRmsNorm(args: KernelArgs): tf.TensorInfo {
   const { x, weight } = args.inputs as Inputs;
   const [rows, hidden] = rowsAndHidden(x);
-  const program = rowProgram({ key: 'rms_norm', rows, outputSize: rows * hidden, inputs: ['x', 'weight'], uniforms: uniforms(rows, hidden, args.attrs!.eps as number), body: FORWARD_BODY });
+  const program = rowProgram({
+    key: "rms_norm",
+    rows,
+    outputSize: rows * hidden,
+    inputs: ["x", "weight"],
+    uniforms: uniforms(rows, hidden, args.attrs!.eps as number),
+    body: FORWARD_BODY,
+  });
   return runProgram(args.backend, program, [x, weight], [...x.shape]);
 }
 
@@ -67,7 +81,14 @@ export function webgpuRmsNorm(args: KernelArgs): tf.TensorInfo {
 export function webgpuRmsNormGradX(args: KernelArgs): tf.TensorInfo {
   const { x, weight, dy } = args.inputs as Inputs;
   const [rows, hidden] = rowsAndHidden(x);
-  const program = rowProgram({ key: 'rms_norm_dx', rows, outputSize: rows * hidden, inputs: ['x', 'weight', 'dy'], uniforms: uniforms(rows, hidden, args.attrs!.eps as number), body: GRAD_X_BODY });
+  const program = rowProgram({
+    key: "rms_norm_dx",
+    rows,
+    outputSize: rows * hidden,
+    inputs: ["x", "weight", "dy"],
+    uniforms: uniforms(rows, hidden, args.attrs!.eps as number),
+    body: GRAD_X_BODY,
+  });
   return runProgram(args.backend, program, [x, weight, dy], [...x.shape]);
 }
 
@@ -76,8 +97,19 @@ export function webgpuRmsNormGradWeight(args: KernelArgs): tf.TensorInfo {
   const { x, dy } = args.inputs as Inputs;
   const [rows, hidden] = rowsAndHidden(x);
   const values = uniforms(rows, hidden, args.attrs!.eps as number);
-  const scale = runProgram(args.backend, rowProgram({ key: 'rms_norm_scale', rows, outputSize: rows, inputs: ['x'], uniforms: values, body: SCALE_BODY }), [x], [rows]);
-  const program = elementwiseProgram({ key: 'rms_norm_dw', outputSize: hidden, inputs: ['x', 'dy', 'rowScale'], uniforms: values, body: GRAD_WEIGHT_BODY });
+  const scale = runProgram(
+    args.backend,
+    rowProgram({ key: "rms_norm_scale", rows, outputSize: rows, inputs: ["x"], uniforms: values, body: SCALE_BODY }),
+    [x],
+    [rows],
+  );
+  const program = elementwiseProgram({
+    key: "rms_norm_dw",
+    outputSize: hidden,
+    inputs: ["x", "dy", "rowScale"],
+    uniforms: values,
+    body: GRAD_WEIGHT_BODY,
+  });
   const dw = runProgram(args.backend, program, [x, dy, scale], [hidden]);
   disposeIntermediate(args.backend, scale);
   return dw;

@@ -1,21 +1,29 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { wasmKernelsInstalled } from '../kernels/install-kernels.js';
-import { WasmKernels } from '../kernels/wasm-kernels.js';
-import { cpuKernelFunc, wasmKernelFunc, type HostKernel, type WasmBackendLike } from './host-kernel.js';
-import type { KernelArgs, LlamatsOp } from './kernel-types.js';
-import { webgpuRope, webgpuRopeGrad } from './rope.webgpu.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { wasmKernelsInstalled } from "../kernels/install-kernels.js";
+import { WasmKernels } from "../kernels/wasm-kernels.js";
+import { cpuKernelFunc, wasmKernelFunc, type HostKernel, type WasmBackendLike } from "./host-kernel.js";
+import type { KernelArgs, LlamatsOp } from "./kernel-types.js";
+import { webgpuRope, webgpuRopeGrad } from "./rope.webgpu.js";
 
 /** x [batch, heads, seq, dim], cosTable and sinTable [1 or batch, seq, dim] → x · cos + rotate_half(x) · sin. */
-export const ROPE = 'LlamatsRope';
+export const ROPE = "LlamatsRope";
 /** dy, cosTable, sinTable → dx: the transposed rotation, dy · cos + rotate_half_ᵀ(dy · sin). */
-export const ROPE_GRAD = 'LlamatsRopeGrad';
+export const ROPE_GRAD = "LlamatsRopeGrad";
 
 /**
  * HF's rotate-half rotary embedding: the two halves (a, b) of every vector become (a·cos − b·sin, b·cos + a·sin),
  * with cos/sin read per position (and per batch row when the tables have one). `transposed` runs the gradient:
  * (a, b) → (a·cos + b·sin', b·cos' − a·sin), reading sin at the partner's column.
  */
-export function ropeVectors(x: Float32Array, cos: Float32Array, sin: Float32Array, out: Float32Array, shape: readonly number[], tableBatch: number, transposed: boolean): void {
+export function ropeVectors(
+  x: Float32Array,
+  cos: Float32Array,
+  sin: Float32Array,
+  out: Float32Array,
+  shape: readonly number[],
+  tableBatch: number,
+  transposed: boolean,
+): void {
   const [batch, heads, seq, dim] = shape;
   const half = dim / 2;
   for (let b = 0; b < batch; b++) {
@@ -39,17 +47,25 @@ export function ropeVectors(x: Float32Array, cos: Float32Array, sin: Float32Arra
   }
 }
 
-function host(input: 'x' | 'dy', transposed: boolean): HostKernel {
+function host(input: "x" | "dy", transposed: boolean): HostKernel {
   return {
-    inputs: [input, 'cosTable', 'sinTable'],
+    inputs: [input, "cosTable", "sinTable"],
     outputShapes: (infos) => [[...infos[input].shape]],
     run: (views, [out], infos) =>
-      ropeVectors(views[input] as Float32Array, views.cosTable as Float32Array, views.sinTable as Float32Array, out, infos[input].shape, infos.cosTable.shape[0], transposed),
+      ropeVectors(
+        views[input] as Float32Array,
+        views.cosTable as Float32Array,
+        views.sinTable as Float32Array,
+        out,
+        infos[input].shape,
+        infos.cosTable.shape[0],
+        transposed,
+      ),
   };
 }
 
 /** On wasm: llamats' SIMD kernel (vectors split over the kernel threads) when installed, else the JS loop over the heap. */
-function wasmRope(name: string, input: 'x' | 'dy', transposed: boolean): tf.KernelFunc {
+function wasmRope(name: string, input: "x" | "dy", transposed: boolean): tf.KernelFunc {
   const plain = wasmKernelFunc(name, host(input, transposed));
   return ((args: KernelArgs) => {
     const kernels = wasmKernelsInstalled() ? WasmKernels.get() : null;
@@ -57,7 +73,7 @@ function wasmRope(name: string, input: 'x' | 'dy', transposed: boolean): tf.Kern
     const { cosTable, sinTable } = args.inputs as { cosTable: tf.TensorInfo; sinTable: tf.TensorInfo };
     const [batch, heads, seq, d] = x.shape;
     if (!kernels || batch * heads * seq * d === 0) return plain(args as never);
-    const out = (args.backend as WasmBackendLike).makeOutput([...x.shape], 'float32');
+    const out = (args.backend as WasmBackendLike).makeOutput([...x.shape], "float32");
     kernels.ropeRotate({
       x: kernels.offsetOf(x),
       cos: kernels.offsetOf(cosTable),
@@ -90,7 +106,7 @@ function toTable(t: tf.Tensor, tableBatch: number): tf.Tensor {
 /** dx is one kernel; the tables (constants in a model) get theirs from tfjs ops, only when asked for. */
 const gradient: tf.GradConfig = {
   kernelName: ROPE,
-  inputsToSave: ['x', 'cosTable', 'sinTable'],
+  inputsToSave: ["x", "cosTable", "sinTable"],
   gradFunc: (dy, saved) => {
     const [x, cosTable, sinTable] = saved;
     const g = dy as tf.Tensor;
@@ -104,8 +120,18 @@ const gradient: tf.GradConfig = {
 
 export const ropeOp: LlamatsOp = {
   kernels: [
-    { name: ROPE, cpu: cpuKernelFunc(ROPE, host('x', false)), wasm: wasmRope(ROPE, 'x', false), webgpu: webgpuRope as unknown as tf.KernelFunc },
-    { name: ROPE_GRAD, cpu: cpuKernelFunc(ROPE_GRAD, host('dy', true)), wasm: wasmRope(ROPE_GRAD, 'dy', true), webgpu: webgpuRopeGrad as unknown as tf.KernelFunc },
+    {
+      name: ROPE,
+      cpu: cpuKernelFunc(ROPE, host("x", false)),
+      wasm: wasmRope(ROPE, "x", false),
+      webgpu: webgpuRope as unknown as tf.KernelFunc,
+    },
+    {
+      name: ROPE_GRAD,
+      cpu: cpuKernelFunc(ROPE_GRAD, host("dy", true)),
+      wasm: wasmRope(ROPE_GRAD, "dy", true),
+      webgpu: webgpuRopeGrad as unknown as tf.KernelFunc,
+    },
   ],
   gradients: [gradient],
 };

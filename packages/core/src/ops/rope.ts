@@ -1,19 +1,26 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { ShapeMismatchError } from '../errors.js';
-import { hasLlamatsKernel } from './registry.js';
-import { ROPE } from './rope.kernels.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { ShapeMismatchError } from "../errors.js";
+import { hasLlamatsKernel } from "./registry.js";
+import { ROPE } from "./rope.kernels.js";
 
 /** cos/sin tables as [1 or batch, seq, dim]: any leading dims (HF's [batch, 1, seq, dim] included) multiply to 1 or batch. */
 function tableShape(x: tf.Tensor4D, table: tf.Tensor, name: string): [number, number, number] {
   const [batch, , seq, dim] = x.shape;
   const lead = table.shape.slice(0, -2).reduce((a, b) => a * b, 1);
-  const fits = table.rank >= 2 && table.shape[table.rank - 2] === seq && table.shape[table.rank - 1] === dim && (lead === 1 || lead === batch);
-  if (!fits || table.dtype !== 'float32') {
-    throw new ShapeMismatchError(`rope: ${name} must be float32 [${batch} or 1, ${seq}, ${dim}] (or [batch, 1, seq, dim]) for x [${x.shape}], found ${table.dtype} [${table.shape}].`, {
-      tensor: name,
-      expected: [batch, seq, dim],
-      found: table.shape,
-    });
+  const fits =
+    table.rank >= 2 &&
+    table.shape[table.rank - 2] === seq &&
+    table.shape[table.rank - 1] === dim &&
+    (lead === 1 || lead === batch);
+  if (!fits || table.dtype !== "float32") {
+    throw new ShapeMismatchError(
+      `rope: ${name} must be float32 [${batch} or 1, ${seq}, ${dim}] (or [batch, 1, seq, dim]) for x [${x.shape}], found ${table.dtype} [${table.shape}].`,
+      {
+        tensor: name,
+        expected: [batch, seq, dim],
+        found: table.shape,
+      },
+    );
   }
   return [lead, seq, dim];
 }
@@ -24,13 +31,21 @@ function tableShape(x: tf.Tensor4D, table: tf.Tensor, name: string): [number, nu
  * rotation, one more.
  */
 export function rope(x: tf.Tensor4D, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor4D {
-  if (x.dtype !== 'float32' || x.shape[3] % 2 !== 0) {
-    throw new ShapeMismatchError(`rope: x must be float32 [batch, heads, seq, headDim] with an even headDim, found ${x.dtype} [${x.shape}].`, { tensor: 'x', found: x.shape });
+  if (x.dtype !== "float32" || x.shape[3] % 2 !== 0) {
+    throw new ShapeMismatchError(
+      `rope: x must be float32 [batch, heads, seq, headDim] with an even headDim, found ${x.dtype} [${x.shape}].`,
+      { tensor: "x", found: x.shape },
+    );
   }
-  const shape = tableShape(x, cos, 'cos');
-  tableShape(x, sin, 'sin');
+  const shape = tableShape(x, cos, "cos");
+  tableShape(x, sin, "sin");
   if (!hasLlamatsKernel(ROPE)) return ropeReference(x, cos, sin);
-  return tf.tidy(() => tf.engine().runKernel(ROPE, { x, cosTable: tf.reshape(cos, shape), sinTable: tf.reshape(sin, shape) }) as tf.Tensor4D);
+  return tf.tidy(
+    () =>
+      tf
+        .engine()
+        .runKernel(ROPE, { x, cosTable: tf.reshape(cos, shape), sinTable: tf.reshape(sin, shape) }) as tf.Tensor4D,
+  );
 }
 
 /** The same from plain tfjs ops: the fallback on backends without llamats kernels, and the tests' reference. */

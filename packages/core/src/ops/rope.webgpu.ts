@@ -1,6 +1,6 @@
-import type * as tf from '@tensorflow/tfjs-core';
-import type { KernelArgs } from './kernel-types.js';
-import { elementwiseProgram, runProgram } from './webgpu-program.js';
+import type * as tf from "@tensorflow/tfjs-core";
+import type { KernelArgs } from "./kernel-types.js";
+import { elementwiseProgram, runProgram } from "./webgpu-program.js";
 
 /** Where a thread's element sits: column i of vector `vec`, and the start of its position's table row. */
 const COORDS = `
@@ -27,19 +27,19 @@ const GRAD_BODY = `${COORDS}
   setOutputAtIndex(index, dy[index] * cosTable[t + i] + rotated);
 `;
 
-function run(args: KernelArgs, input: 'x' | 'dy', key: string, body: string): tf.TensorInfo {
-  const inputs = args.inputs as Record<'x' | 'dy' | 'cosTable' | 'sinTable', tf.TensorInfo>;
+function run(args: KernelArgs, input: "x" | "dy", key: string, body: string): tf.TensorInfo {
+  const inputs = args.inputs as Record<"x" | "dy" | "cosTable" | "sinTable", tf.TensorInfo>;
   const { shape } = inputs[input];
   const [, heads, seq, dim] = shape;
   const program = elementwiseProgram({
     key,
     outputSize: shape.reduce((a, b) => a * b, 1),
-    inputs: [input, 'cosTable', 'sinTable'],
+    inputs: [input, "cosTable", "sinTable"],
     uniforms: [
-      { name: 'heads', type: 'i32', value: heads },
-      { name: 'seq', type: 'i32', value: seq },
-      { name: 'dim', type: 'i32', value: dim },
-      { name: 'tableBatch', type: 'i32', value: inputs.cosTable.shape[0] },
+      { name: "heads", type: "i32", value: heads },
+      { name: "seq", type: "i32", value: seq },
+      { name: "dim", type: "i32", value: dim },
+      { name: "tableBatch", type: "i32", value: inputs.cosTable.shape[0] },
     ],
     body,
   });
@@ -48,10 +48,10 @@ function run(args: KernelArgs, input: 'x' | 'dy', key: string, body: string): tf
 
 /** One elementwise dispatch. */
 export function webgpuRope(args: KernelArgs): tf.TensorInfo {
-  return run(args, 'x', 'rope', FORWARD_BODY);
+  return run(args, "x", "rope", FORWARD_BODY);
 }
 
 /** One elementwise dispatch. */
 export function webgpuRopeGrad(args: KernelArgs): tf.TensorInfo {
-  return run(args, 'dy', 'rope_grad', GRAD_BODY);
+  return run(args, "dy", "rope_grad", GRAD_BODY);
 }

@@ -1,14 +1,14 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { wasmKernelsInstalled } from '../kernels/install-kernels.js';
-import { WasmKernels } from '../kernels/wasm-kernels.js';
-import { cpuKernelFunc, heapView, wasmKernelFunc, type HostKernel, type WasmBackendLike } from './host-kernel.js';
-import type { KernelArgs, LlamatsOp } from './kernel-types.js';
-import { webgpuCrossEntropy, webgpuCrossEntropyGrad } from './softmax-cross-entropy.webgpu.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { wasmKernelsInstalled } from "../kernels/install-kernels.js";
+import { WasmKernels } from "../kernels/wasm-kernels.js";
+import { cpuKernelFunc, heapView, wasmKernelFunc, type HostKernel, type WasmBackendLike } from "./host-kernel.js";
+import type { KernelArgs, LlamatsOp } from "./kernel-types.js";
+import { webgpuCrossEntropy, webgpuCrossEntropyGrad } from "./softmax-cross-entropy.webgpu.js";
 
 /** logits [rows, vocab], targets [rows] int32 → [nll [rows], logsumexp [rows]]; attrs { ignoreIndex }. */
-export const SOFTMAX_CROSS_ENTROPY = 'LlamatsSoftmaxCrossEntropy';
+export const SOFTMAX_CROSS_ENTROPY = "LlamatsSoftmaxCrossEntropy";
 /** logits, targets, lse [rows], dy [rows] → (softmax − onehot(target)) · dy [rows, vocab]; attrs { ignoreIndex }. */
-export const SOFTMAX_CROSS_ENTROPY_GRAD = 'LlamatsSoftmaxCrossEntropyGrad';
+export const SOFTMAX_CROSS_ENTROPY_GRAD = "LlamatsSoftmaxCrossEntropyGrad";
 
 /** A row counts when its target is not the ignore index; a counted target outside [0, vocab) makes the row NaN. */
 function inVocab(target: number, vocab: number): boolean {
@@ -16,7 +16,14 @@ function inVocab(target: number, vocab: number): boolean {
 }
 
 /** nll[r] = logsumexp(x[r]) − x[r, target[r]]; 0 for ignored rows, NaN for targets outside the vocabulary. */
-export function crossEntropyRows(x: Float32Array, targets: Int32Array, nll: Float32Array, lse: Float32Array, vocab: number, ignore: number): void {
+export function crossEntropyRows(
+  x: Float32Array,
+  targets: Int32Array,
+  nll: Float32Array,
+  lse: Float32Array,
+  vocab: number,
+  ignore: number,
+): void {
   for (let r = 0; r < targets.length; r++) {
     const row = r * vocab;
     let max = -Infinity;
@@ -31,7 +38,15 @@ export function crossEntropyRows(x: Float32Array, targets: Int32Array, nll: Floa
 }
 
 /** grad[r] = (exp(x[r] − lse[r]) − onehot(target[r])) · dy[r]; zero rows for ignored targets. */
-export function crossEntropyGradRows(x: Float32Array, targets: Int32Array, lse: Float32Array, dy: Float32Array, grad: Float32Array, vocab: number, ignore: number): void {
+export function crossEntropyGradRows(
+  x: Float32Array,
+  targets: Int32Array,
+  lse: Float32Array,
+  dy: Float32Array,
+  grad: Float32Array,
+  vocab: number,
+  ignore: number,
+): void {
   for (let r = 0; r < targets.length; r++) {
     const row = r * vocab;
     const t = targets[r];
@@ -47,17 +62,32 @@ export function crossEntropyGradRows(x: Float32Array, targets: Int32Array, lse: 
 }
 
 const forwardHost: HostKernel = {
-  inputs: ['logits', 'targets'],
+  inputs: ["logits", "targets"],
   outputShapes: ({ logits }) => [[logits.shape[0]], [logits.shape[0]]],
   run: ({ logits, targets }, [nll, lse], infos, attrs) =>
-    crossEntropyRows(logits as Float32Array, targets as Int32Array, nll, lse, infos.logits.shape[1], attrs.ignoreIndex as number),
+    crossEntropyRows(
+      logits as Float32Array,
+      targets as Int32Array,
+      nll,
+      lse,
+      infos.logits.shape[1],
+      attrs.ignoreIndex as number,
+    ),
 };
 
 const backwardHost: HostKernel = {
-  inputs: ['logits', 'targets', 'lse', 'dy'],
+  inputs: ["logits", "targets", "lse", "dy"],
   outputShapes: ({ logits }) => [[...logits.shape]],
   run: ({ logits, targets, lse, dy }, [grad], infos, attrs) =>
-    crossEntropyGradRows(logits as Float32Array, targets as Int32Array, lse as Float32Array, dy as Float32Array, grad, infos.logits.shape[1], attrs.ignoreIndex as number),
+    crossEntropyGradRows(
+      logits as Float32Array,
+      targets as Int32Array,
+      lse as Float32Array,
+      dy as Float32Array,
+      grad,
+      infos.logits.shape[1],
+      attrs.ignoreIndex as number,
+    ),
 };
 
 /** llamats' SIMD kernel (kernels/llamats-kernels.c) when installed; it indexes rows by target, so we give it in-vocabulary ones. */
@@ -69,9 +99,16 @@ function cKernels(): WasmKernels | null {
  * Targets the C kernel may index with, in scratch at byte offset `at`: −1 for ignored rows (the kernel skips them:
  * 0 loss, 0 gradient), column 0 for counted ones outside the vocabulary (made NaN by the caller).
  */
-function writeKernelTargets(kernels: WasmKernels, at: number, targets: Int32Array, vocab: number, ignore: number): void {
+function writeKernelTargets(
+  kernels: WasmKernels,
+  at: number,
+  targets: Int32Array,
+  vocab: number,
+  ignore: number,
+): void {
   const out = new Int32Array(kernels.heapF32().buffer, at, targets.length);
-  for (let r = 0; r < targets.length; r++) out[r] = targets[r] === ignore ? -1 : inVocab(targets[r], vocab) ? targets[r] : 0;
+  for (let r = 0; r < targets.length; r++)
+    out[r] = targets[r] === ignore ? -1 : inVocab(targets[r], vocab) ? targets[r] : 0;
 }
 
 const hostForward = wasmKernelFunc(SOFTMAX_CROSS_ENTROPY, forwardHost);
@@ -84,12 +121,21 @@ function wasmForward(args: KernelArgs): tf.TensorInfo[] {
   if (!kernels || rows === 0 || vocab === 0) return hostForward(args as never) as tf.TensorInfo[];
   const ignore = args.attrs!.ignoreIndex as number;
   const backend = args.backend as WasmBackendLike;
-  const nll = backend.makeOutput([rows], 'float32');
-  const lse = backend.makeOutput([rows], 'float32');
+  const nll = backend.makeOutput([rows], "float32");
+  const lse = backend.makeOutput([rows], "float32");
   const scratch = kernels.malloc(rows * 4);
   try {
     writeKernelTargets(kernels, scratch, heapView(backend, targets) as Int32Array, vocab, ignore);
-    kernels.crossEntropy({ logits: kernels.offsetOf(logits), targets: scratch, nll: kernels.offsetOf(nll), lse: kernels.offsetOf(lse), dy: 0, grad: 0, rows, vocab });
+    kernels.crossEntropy({
+      logits: kernels.offsetOf(logits),
+      targets: scratch,
+      nll: kernels.offsetOf(nll),
+      lse: kernels.offsetOf(lse),
+      dy: 0,
+      grad: 0,
+      rows,
+      vocab,
+    });
     const t = heapView(backend, targets);
     const n = heapView(backend, nll);
     for (let r = 0; r < rows; r++) if (t[r] !== ignore && !inVocab(t[r], vocab)) n[r] = NaN;
@@ -101,12 +147,17 @@ function wasmForward(args: KernelArgs): tf.TensorInfo[] {
 
 function wasmBackward(args: KernelArgs): tf.TensorInfo {
   const kernels = cKernels();
-  const { logits, targets, lse, dy } = args.inputs as { logits: tf.TensorInfo; targets: tf.TensorInfo; lse: tf.TensorInfo; dy: tf.TensorInfo };
+  const { logits, targets, lse, dy } = args.inputs as {
+    logits: tf.TensorInfo;
+    targets: tf.TensorInfo;
+    lse: tf.TensorInfo;
+    dy: tf.TensorInfo;
+  };
   const [rows, vocab] = logits.shape;
   if (!kernels || rows === 0 || vocab === 0) return hostBackward(args as never) as tf.TensorInfo;
   const ignore = args.attrs!.ignoreIndex as number;
   const backend = args.backend as WasmBackendLike;
-  const grad = backend.makeOutput([rows, vocab], 'float32');
+  const grad = backend.makeOutput([rows, vocab], "float32");
   // Kernel targets, then dy with NaN for out-of-vocabulary rows; the forward's logsumexp saves a pass over the logits.
   const scratch = kernels.malloc(rows * 8);
   try {
@@ -115,7 +166,16 @@ function wasmBackward(args: KernelArgs): tf.TensorInfo {
     const d = heapView(backend, dy);
     const masked = new Float32Array(kernels.heapF32().buffer, scratch + rows * 4, rows);
     for (let r = 0; r < rows; r++) masked[r] = t[r] === ignore || inVocab(t[r], vocab) ? d[r] : NaN;
-    kernels.crossEntropy({ logits: kernels.offsetOf(logits), targets: scratch, nll: 0, dy: scratch + rows * 4, grad: kernels.offsetOf(grad), lse: kernels.offsetOf(lse), rows, vocab });
+    kernels.crossEntropy({
+      logits: kernels.offsetOf(logits),
+      targets: scratch,
+      nll: 0,
+      dy: scratch + rows * 4,
+      grad: kernels.offsetOf(grad),
+      lse: kernels.offsetOf(lse),
+      rows,
+      vocab,
+    });
   } finally {
     kernels.free(scratch);
   }
@@ -125,13 +185,14 @@ function wasmBackward(args: KernelArgs): tf.TensorInfo {
 /** d(nll)/d(logits) in one kernel from the saved logsumexp; targets get no gradient. */
 const gradient: tf.GradConfig = {
   kernelName: SOFTMAX_CROSS_ENTROPY,
-  inputsToSave: ['logits', 'targets'],
+  inputsToSave: ["logits", "targets"],
   outputsToSave: [false, true],
   gradFunc: (dy, saved, attrs) => {
     const [logits, targets, lse] = saved;
     const dNll = Array.isArray(dy) ? dy[0] : dy;
     return {
-      logits: () => tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY_GRAD, { logits, targets, lse, dy: dNll }, attrs) as tf.Tensor,
+      logits: () =>
+        tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY_GRAD, { logits, targets, lse, dy: dNll }, attrs) as tf.Tensor,
       targets: () => tf.zeros(targets.shape),
     };
   },

@@ -1,29 +1,35 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { TEST_BACKENDS, useBackend } from '../backend/test-backends.js';
-import { installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled } from '../kernels/install-kernels.js';
-import { softmaxCrossEntropy, softmaxCrossEntropyReference } from './softmax-cross-entropy.js';
-import { compareWithReference, randomValues, valueAndGrads } from './test-support.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { TEST_BACKENDS, useBackend } from "../backend/test-backends.js";
+import { installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled } from "../kernels/install-kernels.js";
+import { softmaxCrossEntropy, softmaxCrossEntropyReference } from "./softmax-cross-entropy.js";
+import { compareWithReference, randomValues, valueAndGrads } from "./test-support.js";
 
 const TOLERANCE = 1e-5;
 
 /** Logits with a few extreme values, targets with ignored rows (-100) and both ends of the vocabulary. */
-function problem(rows: number, vocab: number, seed: number): { logits: tf.Tensor2D; targets: tf.Tensor1D; weights: tf.Tensor1D; targetList: number[] } {
+function problem(
+  rows: number,
+  vocab: number,
+  seed: number,
+): { logits: tf.Tensor2D; targets: tf.Tensor1D; weights: tf.Tensor1D; targetList: number[] } {
   const values = randomValues(rows * vocab, seed, 20);
   if (rows > 3) {
     values[3 * vocab + 10] = 1e4;
     values[2 * vocab + 1] = -1e4;
   }
-  const targetList = Array.from({ length: rows }, (_, r) => (r % 3 === 1 ? -100 : r === 0 ? vocab - 1 : (r * 37) % vocab));
+  const targetList = Array.from({ length: rows }, (_, r) =>
+    r % 3 === 1 ? -100 : r === 0 ? vocab - 1 : (r * 37) % vocab,
+  );
   return {
     logits: tf.tensor2d(values, [rows, vocab]),
-    targets: tf.tensor1d(targetList, 'int32'),
+    targets: tf.tensor1d(targetList, "int32"),
     weights: tf.tensor1d(Array.from({ length: rows }, (_, r) => 0.5 + r)),
     targetList,
   };
 }
 
-describe.each(TEST_BACKENDS)('softmaxCrossEntropy on %s', (backend) => {
+describe.each(TEST_BACKENDS)("softmaxCrossEntropy on %s", (backend) => {
   beforeAll(() => useBackend(backend));
 
   async function compare(rows: number, vocab: number, seed: number): Promise<{ value: number; grads: number[] }> {
@@ -37,15 +43,20 @@ describe.each(TEST_BACKENDS)('softmaxCrossEntropy on %s', (backend) => {
     return diff;
   }
 
-  it('matches logSoftmax + one-hot in value and gradients (rows not a multiple of the workgroup, vocab past it)', async () => {
-    for (const [rows, vocab] of [[7, 1000], [67, 37], [1, 2], [3, 32000]] as const) {
+  it("matches logSoftmax + one-hot in value and gradients (rows not a multiple of the workgroup, vocab past it)", async () => {
+    for (const [rows, vocab] of [
+      [7, 1000],
+      [67, 37],
+      [1, 2],
+      [3, 32000],
+    ] as const) {
       const diff = await compare(rows, vocab, rows + vocab);
       expect(diff.value, `${rows}×${vocab} value`).toBeLessThan(TOLERANCE);
       for (const g of diff.grads) expect(g, `${rows}×${vocab} gradient`).toBeLessThan(TOLERANCE);
     }
   });
 
-  it('gives ignored rows exactly 0 loss and 0 gradient, and NaN to a target outside the vocabulary', async () => {
+  it("gives ignored rows exactly 0 loss and 0 gradient, and NaN to a target outside the vocabulary", async () => {
     const { logits, targets, targetList } = problem(6, 300, 3);
     const { value, grads } = await valueAndGrads((l) => softmaxCrossEntropy(l as tf.Tensor2D, targets), [logits]);
     for (let r = 0; r < 6; r++) {
@@ -57,7 +68,7 @@ describe.each(TEST_BACKENDS)('softmaxCrossEntropy on %s', (backend) => {
         expect(value[r]).toBeGreaterThan(0);
       }
     }
-    const bad = tf.tensor1d([5, 300, -1, -100, 7, 0], 'int32');
+    const bad = tf.tensor1d([5, 300, -1, -100, 7, 0], "int32");
     const nll = softmaxCrossEntropy(logits, bad, { ignoreIndex: 7 });
     const got = Array.from(await nll.data());
     expect(got.map((v) => Number.isNaN(v))).toEqual([false, true, true, true, false, false]);
@@ -65,13 +76,16 @@ describe.each(TEST_BACKENDS)('softmaxCrossEntropy on %s', (backend) => {
     tf.dispose([logits, targets, bad, nll]);
   });
 
-  it('handles zero rows and keeps tf.memory() flat', async () => {
-    const empty = softmaxCrossEntropy(tf.zeros([0, 10]) as tf.Tensor2D, tf.zeros([0], 'int32') as tf.Tensor1D);
+  it("handles zero rows and keeps tf.memory() flat", async () => {
+    const empty = softmaxCrossEntropy(tf.zeros([0, 10]) as tf.Tensor2D, tf.zeros([0], "int32") as tf.Tensor1D);
     expect(empty.shape).toEqual([0]);
     tf.dispose(empty);
     const { logits, targets, weights } = problem(5, 70, 4);
     const step = async () => {
-      const { value, grads } = await valueAndGrads((l, w) => softmaxCrossEntropy(l as tf.Tensor2D, targets, { weights: w as tf.Tensor1D }), [logits, weights]);
+      const { value, grads } = await valueAndGrads(
+        (l, w) => softmaxCrossEntropy(l as tf.Tensor2D, targets, { weights: w as tf.Tensor1D }),
+        [logits, weights],
+      );
       return value[0] + grads[0][0];
     };
     await step();
@@ -81,15 +95,16 @@ describe.each(TEST_BACKENDS)('softmaxCrossEntropy on %s', (backend) => {
     tf.dispose([logits, targets, weights]);
   });
 
-  if (backend === 'wasm') it('wasm: the JS loop (no llamats SIMD kernels) matches too', async () => {
-    expect(wasmKernelsInstalled()).toBe(true); // so the test above ran llamats' SIMD path
-    uninstallWasmKernels();
-    try {
-      const diff = await compare(7, 1000, 11);
-      expect(diff.value).toBeLessThan(TOLERANCE);
-      for (const g of diff.grads) expect(g).toBeLessThan(TOLERANCE);
-    } finally {
-      installWasmKernels();
-    }
-  });
+  if (backend === "wasm")
+    it("wasm: the JS loop (no llamats SIMD kernels) matches too", async () => {
+      expect(wasmKernelsInstalled()).toBe(true); // so the test above ran llamats' SIMD path
+      uninstallWasmKernels();
+      try {
+        const diff = await compare(7, 1000, 11);
+        expect(diff.value).toBeLessThan(TOLERANCE);
+        for (const g of diff.grads) expect(g).toBeLessThan(TOLERANCE);
+      } finally {
+        installWasmKernels();
+      }
+    });
 });

@@ -1,6 +1,6 @@
-import type * as tf from '@tensorflow/tfjs-core';
-import type { KernelArgs } from './kernel-types.js';
-import { ROW_THREADS, elementwiseProgram, rowProgram, runProgram } from './webgpu-program.js';
+import type * as tf from "@tensorflow/tfjs-core";
+import type { KernelArgs } from "./kernel-types.js";
+import { ROW_THREADS, elementwiseProgram, rowProgram, runProgram } from "./webgpu-program.js";
 
 type Inputs = { logits: tf.TensorInfo; targets: tf.TensorInfo; lse: tf.TensorInfo; dy: tf.TensorInfo };
 
@@ -51,24 +51,24 @@ export function webgpuCrossEntropy(args: KernelArgs): tf.TensorInfo[] {
   const [rows, cols] = logits.shape;
   const ignoreIndex = args.attrs!.ignoreIndex as number;
   const lseProgram = rowProgram({
-    key: 'ce_lse',
+    key: "ce_lse",
     rows,
     outputSize: rows,
-    inputs: ['logits'],
+    inputs: ["logits"],
     uniforms: [
-      { name: 'rows', type: 'i32', value: rows },
-      { name: 'cols', type: 'i32', value: cols },
+      { name: "rows", type: "i32", value: rows },
+      { name: "cols", type: "i32", value: cols },
     ],
     body: LSE_BODY,
   });
   const lse = runProgram(args.backend, lseProgram, [logits], [rows]);
   const nllProgram = elementwiseProgram({
-    key: 'ce_nll',
+    key: "ce_nll",
     outputSize: rows,
-    inputs: ['logits', 'targets', 'lse'],
+    inputs: ["logits", "targets", "lse"],
     uniforms: [
-      { name: 'cols', type: 'i32', value: cols },
-      { name: 'ignoreIndex', type: 'i32', value: ignoreIndex },
+      { name: "cols", type: "i32", value: cols },
+      { name: "ignoreIndex", type: "i32", value: ignoreIndex },
     ],
     body: NLL_BODY,
   });
@@ -81,12 +81,12 @@ export function webgpuCrossEntropyGrad(args: KernelArgs): tf.TensorInfo {
   const { logits, targets, lse, dy } = args.inputs as Inputs;
   const [rows, cols] = logits.shape;
   const program = elementwiseProgram({
-    key: 'ce_grad',
+    key: "ce_grad",
     outputSize: rows * cols,
-    inputs: ['logits', 'targets', 'lse', 'dy'],
+    inputs: ["logits", "targets", "lse", "dy"],
     uniforms: [
-      { name: 'cols', type: 'i32', value: cols },
-      { name: 'ignoreIndex', type: 'i32', value: args.attrs!.ignoreIndex as number },
+      { name: "cols", type: "i32", value: cols },
+      { name: "ignoreIndex", type: "i32", value: args.attrs!.ignoreIndex as number },
     ],
     body: GRAD_BODY,
   });

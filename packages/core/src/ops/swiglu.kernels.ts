@@ -1,18 +1,18 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { wasmKernelsInstalled } from '../kernels/install-kernels.js';
-import { WasmKernels } from '../kernels/wasm-kernels.js';
-import { cpuKernelFunc, wasmKernelFunc, type HostKernel, type WasmBackendLike } from './host-kernel.js';
-import type { KernelArgs, LlamatsOp } from './kernel-types.js';
-import { webgpuSwiglu, webgpuSwigluGradGate, webgpuSwigluGradUp } from './swiglu.webgpu.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { wasmKernelsInstalled } from "../kernels/install-kernels.js";
+import { WasmKernels } from "../kernels/wasm-kernels.js";
+import { cpuKernelFunc, wasmKernelFunc, type HostKernel, type WasmBackendLike } from "./host-kernel.js";
+import type { KernelArgs, LlamatsOp } from "./kernel-types.js";
+import { webgpuSwiglu, webgpuSwigluGradGate, webgpuSwigluGradUp } from "./swiglu.webgpu.js";
 
 /** gate, up (same shape) → silu(gate) · up. */
-export const SWIGLU = 'LlamatsSwiglu';
+export const SWIGLU = "LlamatsSwiglu";
 /** gate, up, dy → dgate = dy · up · silu'(gate). */
-export const SWIGLU_GRAD_GATE = 'LlamatsSwigluGradGate';
+export const SWIGLU_GRAD_GATE = "LlamatsSwigluGradGate";
 /** gate, dy → dup = dy · silu(gate). */
-export const SWIGLU_GRAD_UP = 'LlamatsSwigluGradUp';
+export const SWIGLU_GRAD_UP = "LlamatsSwigluGradUp";
 /** gate, up, dy → [dgate, dup] in one pass: the gradient on wasm with llamats' kernels installed. */
-export const SWIGLU_GRAD = 'LlamatsSwigluGrad';
+export const SWIGLU_GRAD = "LlamatsSwigluGrad";
 
 function sigmoid(g: number): number {
   return 1 / (1 + Math.exp(-g));
@@ -24,7 +24,12 @@ export function swigluElements(gate: Float32Array, up: Float32Array, y: Float32A
 }
 
 /** dgate = dy · u · s · (1 + g · (1 − s)), with s = sigmoid(g): the derivative of g · s. */
-export function swigluGradGateElements(gate: Float32Array, up: Float32Array, dy: Float32Array, dgate: Float32Array): void {
+export function swigluGradGateElements(
+  gate: Float32Array,
+  up: Float32Array,
+  dy: Float32Array,
+  dgate: Float32Array,
+): void {
   for (let i = 0; i < gate.length; i++) {
     const s = sigmoid(gate[i]);
     dgate[i] = dy[i] * up[i] * s * (1 + gate[i] * (1 - s));
@@ -37,25 +42,26 @@ export function swigluGradUpElements(gate: Float32Array, dy: Float32Array, dup: 
 }
 
 const forwardHost: HostKernel = {
-  inputs: ['gate', 'up'],
+  inputs: ["gate", "up"],
   outputShapes: ({ gate }) => [[...gate.shape]],
   run: ({ gate, up }, [y]) => swigluElements(gate as Float32Array, up as Float32Array, y),
 };
 
 const gradGateHost: HostKernel = {
-  inputs: ['gate', 'up', 'dy'],
+  inputs: ["gate", "up", "dy"],
   outputShapes: ({ gate }) => [[...gate.shape]],
-  run: ({ gate, up, dy }, [dgate]) => swigluGradGateElements(gate as Float32Array, up as Float32Array, dy as Float32Array, dgate),
+  run: ({ gate, up, dy }, [dgate]) =>
+    swigluGradGateElements(gate as Float32Array, up as Float32Array, dy as Float32Array, dgate),
 };
 
 const gradUpHost: HostKernel = {
-  inputs: ['gate', 'dy'],
+  inputs: ["gate", "dy"],
   outputShapes: ({ gate }) => [[...gate.shape]],
   run: ({ gate, dy }, [dup]) => swigluGradUpElements(gate as Float32Array, dy as Float32Array, dup),
 };
 
 const gradBothHost: HostKernel = {
-  inputs: ['gate', 'up', 'dy'],
+  inputs: ["gate", "up", "dy"],
   outputShapes: ({ gate }) => [[...gate.shape], [...gate.shape]],
   run: ({ gate, up, dy }, [dgate, dup]) => {
     swigluGradGateElements(gate as Float32Array, up as Float32Array, dy as Float32Array, dgate);
@@ -82,7 +88,7 @@ function wasmForward(args: KernelArgs): tf.TensorInfo {
   const { gate, up } = args.inputs as { gate: tf.TensorInfo; up: tf.TensorInfo };
   const size = sizeOf(gate);
   if (!kernels || size === 0) return hostForward(args as never) as tf.TensorInfo;
-  const out = (args.backend as WasmBackendLike).makeOutput([...gate.shape], 'float32');
+  const out = (args.backend as WasmBackendLike).makeOutput([...gate.shape], "float32");
   kernels.swiglu(kernels.offsetOf(gate), kernels.offsetOf(up), kernels.offsetOf(out), size);
   return out;
 }
@@ -95,8 +101,8 @@ function wasmGrad(wants: { dgate: boolean; dup: boolean }, host: tf.KernelFunc):
     const n = sizeOf(gate);
     if (!kernels || n === 0) return host(args as never);
     const backend = args.backend as WasmBackendLike;
-    const dgate = wants.dgate ? backend.makeOutput([...gate.shape], 'float32') : null;
-    const dup = wants.dup ? backend.makeOutput([...gate.shape], 'float32') : null;
+    const dgate = wants.dgate ? backend.makeOutput([...gate.shape], "float32") : null;
+    const dup = wants.dup ? backend.makeOutput([...gate.shape], "float32") : null;
     const at = (info: tf.TensorInfo | null | undefined) => (info ? kernels.offsetOf(info) : 0);
     kernels.swigluGrad({ gate: at(gate), up: at(dgate && up), dy: at(dy), dgate: at(dgate), dup: at(dup), n });
     const outputs = [dgate, dup].filter((o): o is tf.TensorInfo => o !== null);
@@ -120,7 +126,7 @@ function webgpuSwigluGradBoth(args: KernelArgs): tf.TensorInfo[] {
  */
 const gradient: tf.GradConfig = {
   kernelName: SWIGLU,
-  inputsToSave: ['gate', 'up'],
+  inputsToSave: ["gate", "up"],
   gradFunc: (dy, saved) => {
     const [gate, up] = saved;
     if (cKernels()) {
@@ -136,10 +142,30 @@ const gradient: tf.GradConfig = {
 
 export const swigluOp: LlamatsOp = {
   kernels: [
-    { name: SWIGLU, cpu: cpuKernelFunc(SWIGLU, forwardHost), wasm: wasmForward as unknown as tf.KernelFunc, webgpu: webgpuSwiglu as unknown as tf.KernelFunc },
-    { name: SWIGLU_GRAD_GATE, cpu: cpuKernelFunc(SWIGLU_GRAD_GATE, gradGateHost), wasm: wasmGradGate, webgpu: webgpuSwigluGradGate as unknown as tf.KernelFunc },
-    { name: SWIGLU_GRAD_UP, cpu: cpuKernelFunc(SWIGLU_GRAD_UP, gradUpHost), wasm: wasmGradUp, webgpu: webgpuSwigluGradUp as unknown as tf.KernelFunc },
-    { name: SWIGLU_GRAD, cpu: cpuKernelFunc(SWIGLU_GRAD, gradBothHost), wasm: wasmGradBoth, webgpu: webgpuSwigluGradBoth as unknown as tf.KernelFunc },
+    {
+      name: SWIGLU,
+      cpu: cpuKernelFunc(SWIGLU, forwardHost),
+      wasm: wasmForward as unknown as tf.KernelFunc,
+      webgpu: webgpuSwiglu as unknown as tf.KernelFunc,
+    },
+    {
+      name: SWIGLU_GRAD_GATE,
+      cpu: cpuKernelFunc(SWIGLU_GRAD_GATE, gradGateHost),
+      wasm: wasmGradGate,
+      webgpu: webgpuSwigluGradGate as unknown as tf.KernelFunc,
+    },
+    {
+      name: SWIGLU_GRAD_UP,
+      cpu: cpuKernelFunc(SWIGLU_GRAD_UP, gradUpHost),
+      wasm: wasmGradUp,
+      webgpu: webgpuSwigluGradUp as unknown as tf.KernelFunc,
+    },
+    {
+      name: SWIGLU_GRAD,
+      cpu: cpuKernelFunc(SWIGLU_GRAD, gradBothHost),
+      wasm: wasmGradBoth,
+      webgpu: webgpuSwigluGradBoth as unknown as tf.KernelFunc,
+    },
   ],
   gradients: [gradient],
 };

@@ -1,18 +1,18 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { TEST_BACKENDS, useBackend } from '../backend/test-backends.js';
-import { ShapeMismatchError } from '../errors.js';
-import { installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled } from '../kernels/install-kernels.js';
-import { swiglu, swigluReference } from './swiglu.js';
-import { SWIGLU_GRAD, SWIGLU_GRAD_GATE, SWIGLU_GRAD_UP } from './swiglu.kernels.js';
-import { compareWithReference, maxScaledDiff, randomValues, valueAndGrads } from './test-support.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { TEST_BACKENDS, useBackend } from "../backend/test-backends.js";
+import { ShapeMismatchError } from "../errors.js";
+import { installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled } from "../kernels/install-kernels.js";
+import { swiglu, swigluReference } from "./swiglu.js";
+import { SWIGLU_GRAD, SWIGLU_GRAD_GATE, SWIGLU_GRAD_UP } from "./swiglu.kernels.js";
+import { compareWithReference, maxScaledDiff, randomValues, valueAndGrads } from "./test-support.js";
 
 const TOLERANCE = 1e-5;
 
 /** Sizes that are not multiples of 4 or of the workgroup. */
 const SHAPES: number[][] = [[3, 5, 37], [1001], [2, 3, 7, 11]];
 
-describe.each(TEST_BACKENDS)('swiglu on %s', (backend) => {
+describe.each(TEST_BACKENDS)("swiglu on %s", (backend) => {
   beforeAll(() => useBackend(backend));
 
   async function compareAll(): Promise<void> {
@@ -30,13 +30,21 @@ describe.each(TEST_BACKENDS)('swiglu on %s', (backend) => {
     }
   }
 
-  it('matches silu(gate) · up in value, dgate and dup', compareAll);
+  it("matches silu(gate) · up in value, dgate and dup", compareAll);
 
-  it('matches in each gradient alone (the other input held constant)', async () => {
+  it("matches in each gradient alone (the other input held constant)", async () => {
     const gate = tf.tensor(randomValues(3 * 37, 7, 8), [3, 37]);
     const up = tf.tensor(randomValues(3 * 37, 8, 3), [3, 37]);
-    const gateOnly = await compareWithReference((g) => swiglu(g, up), (g) => swigluReference(g, up), [gate]);
-    const upOnly = await compareWithReference((u) => swiglu(gate, u), (u) => swigluReference(gate, u), [up]);
+    const gateOnly = await compareWithReference(
+      (g) => swiglu(g, up),
+      (g) => swigluReference(g, up),
+      [gate],
+    );
+    const upOnly = await compareWithReference(
+      (u) => swiglu(gate, u),
+      (u) => swigluReference(gate, u),
+      [up],
+    );
     expect(Math.max(gateOnly.value, ...gateOnly.grads, ...upOnly.grads)).toBeLessThan(TOLERANCE);
     tf.dispose([gate, up]);
   });
@@ -51,24 +59,27 @@ describe.each(TEST_BACKENDS)('swiglu on %s', (backend) => {
     tf.dispose([gate, up, dy, dgate, dup, gateAlone, upAlone]);
   }
 
-  it('the one-pass gradient kernel gives what the per-input kernels give', compareGradientKernels);
+  it("the one-pass gradient kernel gives what the per-input kernels give", compareGradientKernels);
 
-  if (backend === 'wasm') it('wasm: the JS loop (no llamats SIMD kernels) matches too', async () => {
-    expect(wasmKernelsInstalled()).toBe(true); // so the test above ran llamats' SIMD path
-    uninstallWasmKernels();
-    try {
-      await compareAll();
-      await compareGradientKernels();
-    } finally {
-      installWasmKernels();
-    }
-  });
+  if (backend === "wasm")
+    it("wasm: the JS loop (no llamats SIMD kernels) matches too", async () => {
+      expect(wasmKernelsInstalled()).toBe(true); // so the test above ran llamats' SIMD path
+      uninstallWasmKernels();
+      try {
+        await compareAll();
+        await compareGradientKernels();
+      } finally {
+        installWasmKernels();
+      }
+    });
 
-  it('keeps tf.memory() flat and rejects mismatched shapes', async () => {
+  it("keeps tf.memory() flat and rejects mismatched shapes", async () => {
     const gate = tf.tensor(randomValues(70, 3), [7, 10]);
     const up = tf.tensor(randomValues(70, 4), [7, 10]);
     // Both gradients, then one alone (the one-pass kernel's other output must not outlive the backward pass).
-    const step = async () => (await valueAndGrads(swiglu, [gate, up])).grads[1][0] + (await valueAndGrads((g) => swiglu(g, up), [gate])).grads[0][0];
+    const step = async () =>
+      (await valueAndGrads(swiglu, [gate, up])).grads[1][0] +
+      (await valueAndGrads((g) => swiglu(g, up), [gate])).grads[0][0];
     await step();
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) await step();

@@ -1,6 +1,6 @@
-import type * as tf from '@tensorflow/tfjs-core';
-import type { KernelArgs } from './kernel-types.js';
-import { elementwiseProgram, runProgram } from './webgpu-program.js';
+import type * as tf from "@tensorflow/tfjs-core";
+import type { KernelArgs } from "./kernel-types.js";
+import { elementwiseProgram, runProgram } from "./webgpu-program.js";
 
 type Inputs = { gate: tf.TensorInfo; up: tf.TensorInfo; dy: tf.TensorInfo };
 
@@ -15,22 +15,37 @@ function run(args: KernelArgs, key: string, names: (keyof Inputs)[], body: strin
   const { shape } = inputs.gate;
   const size = shape.reduce((a, b) => a * b, 1);
   const program = elementwiseProgram({ key, outputSize: size, inputs: names, prelude: SIGMOID_WGSL, body });
-  return runProgram(args.backend, program, names.map((n) => inputs[n]), [...shape]);
+  return runProgram(
+    args.backend,
+    program,
+    names.map((n) => inputs[n]),
+    [...shape],
+  );
 }
 
 export function webgpuSwiglu(args: KernelArgs): tf.TensorInfo {
-  return run(args, 'swiglu', ['gate', 'up'], 'let g = gate[index]; setOutputAtIndex(index, g * sigmoidOf(g) * up[index]);');
+  return run(
+    args,
+    "swiglu",
+    ["gate", "up"],
+    "let g = gate[index]; setOutputAtIndex(index, g * sigmoidOf(g) * up[index]);",
+  );
 }
 
 export function webgpuSwigluGradGate(args: KernelArgs): tf.TensorInfo {
   return run(
     args,
-    'swiglu_dgate',
-    ['gate', 'up', 'dy'],
-    'let g = gate[index]; let s = sigmoidOf(g); setOutputAtIndex(index, dy[index] * up[index] * s * (1.0 + g * (1.0 - s)));',
+    "swiglu_dgate",
+    ["gate", "up", "dy"],
+    "let g = gate[index]; let s = sigmoidOf(g); setOutputAtIndex(index, dy[index] * up[index] * s * (1.0 + g * (1.0 - s)));",
   );
 }
 
 export function webgpuSwigluGradUp(args: KernelArgs): tf.TensorInfo {
-  return run(args, 'swiglu_dup', ['gate', 'dy'], 'let g = gate[index]; setOutputAtIndex(index, dy[index] * g * sigmoidOf(g));');
+  return run(
+    args,
+    "swiglu_dup",
+    ["gate", "dy"],
+    "let g = gate[index]; setOutputAtIndex(index, dy[index] * g * sigmoidOf(g));",
+  );
 }

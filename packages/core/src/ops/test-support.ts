@@ -1,5 +1,5 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { SeededRng } from '../seeded-rng.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { SeededRng } from "../seeded-rng.js";
 
 /** Uniform values in [-scale, scale) from a fixed seed. */
 export function randomValues(count: number, seed: number, scale = 1): Float32Array {
@@ -19,11 +19,18 @@ export function maxScaledDiff(a: ArrayLike<number>, b: ArrayLike<number>): numbe
 }
 
 /** f(xs) and the gradients of sum(f(xs) · cotangent) with a fixed random cotangent, read asynchronously (webgpu cannot read synchronously in Node). */
-export async function valueAndGrads(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], seed = 99): Promise<{ value: Float32Array; grads: Float32Array[] }> {
+export async function valueAndGrads(
+  f: (...xs: tf.Tensor[]) => tf.Tensor,
+  xs: tf.Tensor[],
+  seed = 99,
+): Promise<{ value: Float32Array; grads: Float32Array[] }> {
   const value = tf.tidy(() => f(...xs));
   const cotangent = tf.tensor(randomValues(value.size, seed), value.shape);
   const grads = tf.tidy(() => tf.grads((...ys: tf.Tensor[]) => tf.sum(tf.mul(f(...ys), cotangent)))(xs));
-  const out = { value: (await value.data()) as Float32Array, grads: await Promise.all(grads.map(async (g) => (await g.data()) as Float32Array)) };
+  const out = {
+    value: (await value.data()) as Float32Array,
+    grads: await Promise.all(grads.map(async (g) => (await g.data()) as Float32Array)),
+  };
   tf.dispose([value, cotangent, ...grads]);
   return out;
 }
@@ -36,5 +43,8 @@ export async function compareWithReference(
 ): Promise<{ value: number; grads: number[] }> {
   const got = await valueAndGrads(f, xs);
   const want = await valueAndGrads(reference, xs);
-  return { value: maxScaledDiff(got.value, want.value), grads: got.grads.map((g, i) => maxScaledDiff(g, want.grads[i])) };
+  return {
+    value: maxScaledDiff(got.value, want.value),
+    grads: got.grads.map((g, i) => maxScaledDiff(g, want.grads[i])),
+  };
 }

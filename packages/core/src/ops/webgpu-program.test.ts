@@ -1,15 +1,15 @@
-import * as tf from '@tensorflow/tfjs-core';
-import { beforeAll, describe, expect, it } from 'vitest';
-import { TEST_BACKENDS, useBackend } from '../backend/test-backends.js';
-import { rmsNorm, rmsNormReference } from './rms-norm.js';
-import { swiglu, swigluReference } from './swiglu.js';
-import { maxScaledDiff, randomValues } from './test-support.js';
+import * as tf from "@tensorflow/tfjs-core";
+import { beforeAll, describe, expect, it } from "vitest";
+import { TEST_BACKENDS, useBackend } from "../backend/test-backends.js";
+import { rmsNorm, rmsNormReference } from "./rms-norm.js";
+import { swiglu, swigluReference } from "./swiglu.js";
+import { maxScaledDiff, randomValues } from "./test-support.js";
 
 // WebGPU allows 65535 workgroups per dimension; tfjs folds larger dispatches into y and z, which the programs must undo.
-describe.each(TEST_BACKENDS.filter((b) => b === 'webgpu'))('webgpu programs past 65535 workgroups', () => {
-  beforeAll(() => useBackend('webgpu'));
+describe.each(TEST_BACKENDS.filter((b) => b === "webgpu"))("webgpu programs past 65535 workgroups", () => {
+  beforeAll(() => useBackend("webgpu"));
 
-  it('elementwise (swiglu over 64 · 65536 + 5 elements) and per-row (rmsNorm over 65539 rows)', async () => {
+  it("elementwise (swiglu over 64 · 65536 + 5 elements) and per-row (rmsNorm over 65539 rows)", async () => {
     const n = 64 * 65536 + 5;
     const gate = tf.tensor1d(randomValues(n, 1, 4));
     const up = tf.tensor1d(randomValues(n, 2));

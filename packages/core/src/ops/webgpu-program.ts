@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import type * as tf from "@tensorflow/tfjs-core";
 
 /** Threads of a row program's workgroup (one workgroup per row); 256 is WebGPU's guaranteed minimum limit. */
 export const ROW_THREADS = 256;
@@ -8,7 +8,7 @@ export const ELEMENT_THREADS = 64;
 /** A scalar uniform: its WGSL name and type, and its value for this run. */
 export interface UniformValue {
   name: string;
-  type: 'i32' | 'f32';
+  type: "i32" | "f32";
   value: number;
 }
 
@@ -37,7 +37,7 @@ export interface WebgpuBackendLike {
     program: WebgpuProgram,
     inputs: tf.TensorInfo[],
     outputDtype: tf.DataType,
-    uniforms?: { type: 'float32' | 'int32'; data: number[] }[],
+    uniforms?: { type: "float32" | "int32"; data: number[] }[],
   ): tf.TensorInfo;
   disposeData(dataId: tf.DataId): boolean;
 }
@@ -96,7 +96,7 @@ function program(spec: ProgramSpec, threads: number, workgroups: number, code: s
     variableNames: spec.inputs,
     workgroupSize: [threads, 1, 1],
     size: true,
-    ...(uniforms.length ? { uniforms: uniforms.map((u) => `${u.name} : ${u.type},`).join(' ') } : {}),
+    ...(uniforms.length ? { uniforms: uniforms.map((u) => `${u.name} : ${u.type},`).join(" ") } : {}),
     getUserCode: () => code,
     uniformValues: uniforms,
   };
@@ -110,7 +110,7 @@ function program(spec: ProgramSpec, threads: number, workgroups: number, code: s
 export function rowProgram(spec: ProgramSpec & { rows: number }): WebgpuProgram {
   const code = `
 ${WORKGROUP_REDUCE_WGSL}
-${spec.prelude ?? ''}
+${spec.prelude ?? ""}
 fn main(index : i32) {
   let row = index / ${ROW_THREADS};
   let tid = i32(localIndex);
@@ -123,7 +123,7 @@ fn main(index : i32) {
 /** One thread per output element: the body runs for `index` in [0, uniforms.size). */
 export function elementwiseProgram(spec: ProgramSpec): WebgpuProgram {
   const code = `
-${spec.prelude ?? ''}
+${spec.prelude ?? ""}
 fn main(index : i32) {
   if (index < uniforms.size) {
     ${spec.body}
@@ -138,9 +138,17 @@ function flat(info: tf.TensorInfo): tf.TensorInfo {
 }
 
 /** Runs a program on flat views of `inputs`; the result (float32, on the GPU) gets `shape`. */
-export function runProgram(backend: unknown, program: WebgpuProgram, inputs: tf.TensorInfo[], shape: number[]): tf.TensorInfo {
-  const uniforms = program.uniformValues.map((u) => ({ type: u.type === 'f32' ? ('float32' as const) : ('int32' as const), data: [u.value] }));
-  const out = (backend as WebgpuBackendLike).runWebGPUProgram(program, inputs.map(flat), 'float32', uniforms);
+export function runProgram(
+  backend: unknown,
+  program: WebgpuProgram,
+  inputs: tf.TensorInfo[],
+  shape: number[],
+): tf.TensorInfo {
+  const uniforms = program.uniformValues.map((u) => ({
+    type: u.type === "f32" ? ("float32" as const) : ("int32" as const),
+    data: [u.value],
+  }));
+  const out = (backend as WebgpuBackendLike).runWebGPUProgram(program, inputs.map(flat), "float32", uniforms);
   return { dataId: out.dataId, shape, dtype: out.dtype };
 }
 

@@ -1,7 +1,7 @@
 // bitsandbytes' blockwise 8-bit quantization with its signed dynamic map (quantize_blockwise /
 // dequantize_blockwise, CUDA kernel semantics). QLoRA's double quantization stores NF4's absmax this way.
-import { ValidationError } from '../errors.js';
-import { blockAbsmax, flushSubnormal, reciprocalScale } from './cuda-float.js';
+import { ValidationError } from "../errors.js";
+import { blockAbsmax, flushSubnormal, reciprocalScale } from "./cuda-float.js";
 
 /** Block sizes bitsandbytes' 8-bit blockwise kernels take. */
 export const BLOCKWISE_8BIT_BLOCK_SIZES = [64, 128, 256, 512, 1024, 2048, 4096] as const;
@@ -53,11 +53,14 @@ export interface Blockwise8BitQuantized {
  * bitsandbytes' `quantize_blockwise` (CUDA kernel semantics): each block is scaled by the float32 reciprocal of its
  * absmax and each value goes to the code its binary search over `code` lands on (`searchCode`).
  */
-export function quantizeBlockwise8Bit(values: Float32Array, options: Blockwise8BitOptions = {}): Blockwise8BitQuantized {
+export function quantizeBlockwise8Bit(
+  values: Float32Array,
+  options: Blockwise8BitOptions = {},
+): Blockwise8BitQuantized {
   const blockSize = options.blockSize ?? 4096;
   const code = options.code ?? DYNAMIC_8BIT_MAP;
-  checkBlockSize(blockSize, 'quantizeBlockwise8Bit');
-  checkCode(code, 'quantizeBlockwise8Bit');
+  checkBlockSize(blockSize, "quantizeBlockwise8Bit");
+  checkCode(code, "quantizeBlockwise8Bit");
   const n = values.length;
   const blocks = Math.ceil(n / blockSize);
   const quantized = new Uint8Array(n);
@@ -82,19 +85,22 @@ export function dequantizeBlockwise8Bit(
   const blockSize = options.blockSize ?? 4096;
   const code = options.code ?? DYNAMIC_8BIT_MAP;
   const length = options.length ?? quantized.length;
-  checkBlockSize(blockSize, 'dequantizeBlockwise8Bit');
-  checkCode(code, 'dequantizeBlockwise8Bit');
+  checkBlockSize(blockSize, "dequantizeBlockwise8Bit");
+  checkCode(code, "dequantizeBlockwise8Bit");
   if (quantized.length !== length) {
-    throw new ValidationError(`dequantizeBlockwise8Bit: expected ${length} code bytes, found ${quantized.length}`, { location: 'quantized' });
+    throw new ValidationError(`dequantizeBlockwise8Bit: expected ${length} code bytes, found ${quantized.length}`, {
+      location: "quantized",
+    });
   }
   if (absmax.length !== Math.ceil(length / blockSize)) {
     throw new ValidationError(
       `dequantizeBlockwise8Bit: ${length} values in blocks of ${blockSize} need ${Math.ceil(length / blockSize)} absmax values, found ${absmax.length}`,
-      { location: 'absmax' },
+      { location: "absmax" },
     );
   }
   const out = new Float32Array(length);
-  for (let i = 0; i < length; i++) out[i] = flushSubnormal(Math.fround(code[quantized[i]] * absmax[(i / blockSize) | 0]));
+  for (let i = 0; i < length; i++)
+    out[i] = flushSubnormal(Math.fround(code[quantized[i]] * absmax[(i / blockSize) | 0]));
   return out;
 }
 
@@ -130,14 +136,19 @@ export function searchCode(code: Float32Array, x: number): number {
 
 function checkBlockSize(blockSize: number, where: string): void {
   if (!(BLOCKWISE_8BIT_BLOCK_SIZES as readonly number[]).includes(blockSize)) {
-    throw new ValidationError(`${where}: blockSize must be one of ${BLOCKWISE_8BIT_BLOCK_SIZES.join(', ')} (as bitsandbytes), found ${blockSize}`, {
-      location: 'blockSize',
-    });
+    throw new ValidationError(
+      `${where}: blockSize must be one of ${BLOCKWISE_8BIT_BLOCK_SIZES.join(", ")} (as bitsandbytes), found ${blockSize}`,
+      {
+        location: "blockSize",
+      },
+    );
   }
 }
 
 function checkCode(code: Float32Array, where: string): void {
   if (code.length !== 256) {
-    throw new ValidationError(`${where}: the code map must have 256 values, found ${code.length}`, { location: 'code' });
+    throw new ValidationError(`${where}: the code map must have 256 values, found ${code.length}`, {
+      location: "code",
+    });
   }
 }

@@ -1,8 +1,8 @@
 // NF4 (QLoRA's 4-bit NormalFloat) blockwise quantization, byte for byte as bitsandbytes' CUDA kernels
 // (quantize_4bit / dequantize_4bit with quant_type="nf4", optionally compress_statistics=True).
-import { ValidationError } from '../errors.js';
-import { blockAbsmax, flushSubnormal, reciprocalScale } from './cuda-float.js';
-import { DYNAMIC_8BIT_MAP, dequantizeBlockwise8Bit, quantizeBlockwise8Bit } from './dynamic-8bit.js';
+import { ValidationError } from "../errors.js";
+import { blockAbsmax, flushSubnormal, reciprocalScale } from "./cuda-float.js";
+import { DYNAMIC_8BIT_MAP, dequantizeBlockwise8Bit, quantizeBlockwise8Bit } from "./dynamic-8bit.js";
 
 /** The 16 NF4 code values, in code-index order (bitsandbytes' `nf4_dequantization_lut`; all exact float32). */
 export const NF4_CODE: Float32Array = Float32Array.of(
@@ -29,7 +29,10 @@ export const NF4_CODE: Float32Array = Float32Array.of(
  * float32 rounding of their midpoint. A scaled value goes to code k+1 only when strictly greater than threshold k,
  * so a value exactly at a midpoint takes the lower code.
  */
-export const NF4_THRESHOLDS: Float32Array = Float32Array.from({ length: 15 }, (_, k) => (NF4_CODE[k] + NF4_CODE[k + 1]) / 2);
+export const NF4_THRESHOLDS: Float32Array = Float32Array.from(
+  { length: 15 },
+  (_, k) => (NF4_CODE[k] + NF4_CODE[k + 1]) / 2,
+);
 
 const [T0, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13, T14] = NF4_THRESHOLDS;
 
@@ -79,12 +82,18 @@ export interface Nf4QuantizeOptions {
  * get code 7 (back as 0·Infinity = NaN) and the infinities code 0 (back as −Infinity); a block of NaN only has absmax
  * −FLT_MAX; subnormals count as 0 (the kernels are built with fast math, which flushes them).
  */
-export function quantizeNf4(values: Float32Array, options: Nf4QuantizeOptions & { doubleQuant: true }): Nf4Quantized<Nf4NestedAbsmax>;
-export function quantizeNf4(values: Float32Array, options?: Nf4QuantizeOptions & { doubleQuant?: false }): Nf4Quantized<Float32Array>;
+export function quantizeNf4(
+  values: Float32Array,
+  options: Nf4QuantizeOptions & { doubleQuant: true },
+): Nf4Quantized<Nf4NestedAbsmax>;
+export function quantizeNf4(
+  values: Float32Array,
+  options?: Nf4QuantizeOptions & { doubleQuant?: false },
+): Nf4Quantized<Float32Array>;
 export function quantizeNf4(values: Float32Array, options?: Nf4QuantizeOptions): Nf4Quantized;
 export function quantizeNf4(values: Float32Array, options: Nf4QuantizeOptions = {}): Nf4Quantized {
   const blockSize = options.blockSize ?? 64;
-  checkNf4BlockSize(blockSize, 'quantizeNf4');
+  checkNf4BlockSize(blockSize, "quantizeNf4");
   const n = values.length;
   const blocks = Math.ceil(n / blockSize);
   const packed = new Uint8Array((n + 1) >> 1);
@@ -100,7 +109,8 @@ export function quantizeNf4(values: Float32Array, options: Nf4QuantizeOptions = 
     if (max >= NO_FLUSH_ABSMAX) {
       // |x| ≤ absmax: a subnormal x scales to under 2^-26 in magnitude, code 7 whether flushed or not.
       for (let i = start; i < pairsEnd; i += 2) {
-        packed[i >> 1] = (nf4Bucketed(Math.fround(values[i] * scale)) << 4) | nf4Bucketed(Math.fround(values[i + 1] * scale));
+        packed[i >> 1] =
+          (nf4Bucketed(Math.fround(values[i] * scale)) << 4) | nf4Bucketed(Math.fround(values[i + 1] * scale));
       }
     } else {
       for (let i = start; i < pairsEnd; i += 2) {
@@ -109,7 +119,9 @@ export function quantizeNf4(values: Float32Array, options: Nf4QuantizeOptions = 
       }
     }
     // An odd last value pairs with the kernel's zero padding, which is scaled and quantized like any value.
-    if (pairsEnd < end) packed[pairsEnd >> 1] = (nf4Index(Math.fround(flushSubnormal(values[pairsEnd]) * scale)) << 4) | nf4Index(0 * scale);
+    if (pairsEnd < end)
+      packed[pairsEnd >> 1] =
+        (nf4Index(Math.fround(flushSubnormal(values[pairsEnd]) * scale)) << 4) | nf4Index(0 * scale);
   }
   if (!options.doubleQuant) return { packed, absmax, blockSize, length: n };
   return { packed, absmax: quantizeAbsmax(absmax), blockSize, length: n };
@@ -123,24 +135,36 @@ export interface Nf4DequantizeOptions {
 }
 
 /** The inverse of quantizeNf4, as bitsandbytes' `dequantize_4bit` computes it: NF4_CODE[q] · absmax in float32. */
-export function dequantizeNf4(packed: Uint8Array, absmax: Float32Array | Nf4NestedAbsmax, options: Nf4DequantizeOptions): Float32Array {
+export function dequantizeNf4(
+  packed: Uint8Array,
+  absmax: Float32Array | Nf4NestedAbsmax,
+  options: Nf4DequantizeOptions,
+): Float32Array {
   const blockSize = options.blockSize ?? 64;
   const { length } = options;
-  checkNf4BlockSize(blockSize, 'dequantizeNf4');
+  checkNf4BlockSize(blockSize, "dequantizeNf4");
   if (!Number.isSafeInteger(length) || length < 0) {
-    throw new ValidationError(`dequantizeNf4: length must be a non-negative integer, found ${length}`, { location: 'length' });
+    throw new ValidationError(`dequantizeNf4: length must be a non-negative integer, found ${length}`, {
+      location: "length",
+    });
   }
   if (packed.length !== (length + 1) >> 1) {
-    throw new ValidationError(`dequantizeNf4: ${length} values need ${(length + 1) >> 1} packed bytes, found ${packed.length}`, {
-      location: 'packed',
-    });
+    throw new ValidationError(
+      `dequantizeNf4: ${length} values need ${(length + 1) >> 1} packed bytes, found ${packed.length}`,
+      {
+        location: "packed",
+      },
+    );
   }
   const blocks = Math.ceil(length / blockSize);
   const scales = absmax instanceof Float32Array ? absmax : dequantizeAbsmax(absmax);
   if (scales.length !== blocks) {
-    throw new ValidationError(`dequantizeNf4: ${length} values in blocks of ${blockSize} need ${blocks} absmax values, found ${scales.length}`, {
-      location: 'absmax',
-    });
+    throw new ValidationError(
+      `dequantizeNf4: ${length} values in blocks of ${blockSize} need ${blocks} absmax values, found ${scales.length}`,
+      {
+        location: "absmax",
+      },
+    );
   }
   const out = new Float32Array(length);
   const table = new Float32Array(16);
@@ -215,12 +239,21 @@ function quantizeAbsmax(absmax: Float32Array): Nf4NestedAbsmax {
   const centred = new Float32Array(absmax.length);
   for (let i = 0; i < absmax.length; i++) centred[i] = absmax[i] - offset;
   const nested = quantizeBlockwise8Bit(centred, { blockSize: NF4_NESTED_BLOCK_SIZE });
-  return { quantized: nested.quantized, absmax: nested.absmax, offset, blockSize: NF4_NESTED_BLOCK_SIZE, code: DYNAMIC_8BIT_MAP.slice() };
+  return {
+    quantized: nested.quantized,
+    absmax: nested.absmax,
+    offset,
+    blockSize: NF4_NESTED_BLOCK_SIZE,
+    code: DYNAMIC_8BIT_MAP.slice(),
+  };
 }
 
 /** bitsandbytes' dequantize_4bit for a nested state: dequantize_blockwise(absmax) + offset, in float32. */
 function dequantizeAbsmax(nested: Nf4NestedAbsmax): Float32Array {
-  const absmax = dequantizeBlockwise8Bit(nested.quantized, nested.absmax, { blockSize: nested.blockSize, code: nested.code });
+  const absmax = dequantizeBlockwise8Bit(nested.quantized, nested.absmax, {
+    blockSize: nested.blockSize,
+    code: nested.code,
+  });
   const offset = Math.fround(nested.offset);
   for (let i = 0; i < absmax.length; i++) absmax[i] += offset;
   return absmax;
@@ -228,8 +261,11 @@ function dequantizeAbsmax(nested: Nf4NestedAbsmax): Float32Array {
 
 function checkNf4BlockSize(blockSize: number, where: string): void {
   if (!(NF4_BLOCK_SIZES as readonly number[]).includes(blockSize)) {
-    throw new ValidationError(`${where}: blockSize must be one of ${NF4_BLOCK_SIZES.join(', ')} (as bitsandbytes), found ${blockSize}`, {
-      location: 'blockSize',
-    });
+    throw new ValidationError(
+      `${where}: blockSize must be one of ${NF4_BLOCK_SIZES.join(", ")} (as bitsandbytes), found ${blockSize}`,
+      {
+        location: "blockSize",
+      },
+    );
   }
 }

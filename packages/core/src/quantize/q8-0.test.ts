@@ -1,8 +1,8 @@
-import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../errors.js';
-import { floatToHalf, halfToFloat } from '../safetensors/dtypes.js';
-import { Q8_0_BLOCK_BYTES, dequantizeQ8_0, quantizeQ8_0 } from './q8-0.js';
-import { streamValues } from './quantize.fixture.js';
+import { describe, expect, it } from "vitest";
+import { ValidationError } from "../errors.js";
+import { floatToHalf, halfToFloat } from "../safetensors/dtypes.js";
+import { Q8_0_BLOCK_BYTES, dequantizeQ8_0, quantizeQ8_0 } from "./q8-0.js";
+import { streamValues } from "./quantize.fixture.js";
 
 const block = (...head: number[]) => {
   const v = new Float32Array(32);
@@ -16,7 +16,9 @@ const qs = (bytes: Uint8Array, b = 0) => Array.from(new Int8Array(bytes.buffer, 
 const finiteHalves = (() => {
   const list: { h: number; v: number }[] = [];
   for (let h = 0; h < 0x10000; h++) if ((h & 0x7c00) !== 0x7c00) list.push({ h, v: halfToFloat(h) });
-  return list.sort((a, b) => a.v - b.v || a.h - b.h).filter((e, i, a) => i === 0 || e.v !== a[i - 1].v || !Object.is(e.v, 0));
+  return list
+    .sort((a, b) => a.v - b.v || a.h - b.h)
+    .filter((e, i, a) => i === 0 || e.v !== a[i - 1].v || !Object.is(e.v, 0));
 })();
 function nearestEvenHalf(x: number): number {
   if (Math.abs(x) >= 65520) return x > 0 ? 0x7c00 : 0xfc00; // past the midpoint of 65504 and 2^16
@@ -33,9 +35,22 @@ function nearestEvenHalf(x: number): number {
   return pick.h;
 }
 
-describe('floatToHalf (the fp16 conversion of the Q8_0 scale)', () => {
-  it('rounds to nearest even everywhere, as ggml’s GGML_FP32_TO_FP16 and torch’s .half() do', () => {
-    const xs = [0, -0, 65504, 65519.996, 65520, -65520, 2 ** -24, 2 ** -25, 3 * 2 ** -26, 2 ** -14, 1 + 2 ** -11, 1 + 3 * 2 ** -11];
+describe("floatToHalf (the fp16 conversion of the Q8_0 scale)", () => {
+  it("rounds to nearest even everywhere, as ggml’s GGML_FP32_TO_FP16 and torch’s .half() do", () => {
+    const xs = [
+      0,
+      -0,
+      65504,
+      65519.996,
+      65520,
+      -65520,
+      2 ** -24,
+      2 ** -25,
+      3 * 2 ** -26,
+      2 ** -14,
+      1 + 2 ** -11,
+      1 + 3 * 2 ** -11,
+    ];
     const random = streamValues({ seed: 21, length: 100_000, scale: 1, outlierEvery: 0, outlierScale: 1 });
     for (let i = 0; i < random.length; i++) xs.push(Math.fround(random[i] * 2 ** ((i % 44) - 28))); // subnormal to overflow
     const wrong = xs.filter((x) => floatToHalf(x) !== nearestEvenHalf(Math.fround(x)));
@@ -43,8 +58,8 @@ describe('floatToHalf (the fp16 conversion of the Q8_0 scale)', () => {
   });
 });
 
-describe('quantizeQ8_0', () => {
-  it('writes 34-byte blocks: fp16 d = amax/127 (little-endian), then 32 int8', () => {
+describe("quantizeQ8_0", () => {
+  it("writes 34-byte blocks: fp16 d = amax/127 (little-endian), then 32 int8", () => {
     const bytes = quantizeQ8_0(block(127, 2.5, -2.5, 0.5, -0.5, 126.5, -126.5, 1.5, -1.5, 0.4));
     expect(bytes.length).toBe(Q8_0_BLOCK_BYTES);
     expect(d16(bytes)).toBe(0x3c00); // d = 1
@@ -52,19 +67,19 @@ describe('quantizeQ8_0', () => {
     expect(qs(bytes).slice(0, 11)).toEqual([127, 3, -3, 1, -1, 127, -127, 2, -2, 0, 0]);
   });
 
-  it('takes amax from a negative value too; q = round(x · (1/d))', () => {
+  it("takes amax from a negative value too; q = round(x · (1/d))", () => {
     const bytes = quantizeQ8_0(block(-254, 3, -3, 1, -1, 5));
     expect(halfToFloat(d16(bytes))).toBe(2);
     expect(qs(bytes).slice(0, 6)).toEqual([-127, 2, -2, 1, -1, 3]); // 1.5 → 2, −1.5 → −2, 0.5 → 1, 2.5 → 3
   });
 
-  it('a block of zeros: d = 0 and id = 0 (no division by zero)', () => {
+  it("a block of zeros: d = 0 and id = 0 (no division by zero)", () => {
     const bytes = quantizeQ8_0(new Float32Array(32));
     expect(bytes.every((b) => b === 0)).toBe(true);
     expect(dequantizeQ8_0(bytes, 32).every((v) => v === 0)).toBe(true);
   });
 
-  it('a length that is not a multiple of 32 is padded with zeros and cut back on dequantize', () => {
+  it("a length that is not a multiple of 32 is padded with zeros and cut back on dequantize", () => {
     const values = Float32Array.from({ length: 33 }, (_, i) => i - 16);
     const bytes = quantizeQ8_0(values);
     expect(bytes.length).toBe(2 * Q8_0_BLOCK_BYTES);
@@ -73,7 +88,7 @@ describe('quantizeQ8_0', () => {
     expect(dequantizeQ8_0(bytes, 33).length).toBe(33);
   });
 
-  it('round-trips within d/2 plus the fp16 rounding of d (|q| ≤ 127 times it) per element', () => {
+  it("round-trips within d/2 plus the fp16 rounding of d (|q| ≤ 127 times it) per element", () => {
     const values = streamValues({ seed: 22, length: 32 * 500 + 7, scale: 0.03, outlierEvery: 41, outlierScale: 30 });
     const bytes = quantizeQ8_0(values);
     const back = dequantizeQ8_0(bytes, values.length);
@@ -89,7 +104,7 @@ describe('quantizeQ8_0', () => {
     expect(worst).toBeLessThanOrEqual(1);
   });
 
-  it('rejects NaN, ±Infinity and values too large for an fp16 scale, naming the value', () => {
+  it("rejects NaN, ±Infinity and values too large for an fp16 scale, naming the value", () => {
     expect(() => quantizeQ8_0(Float32Array.of(1, 2, Number.NaN))).toThrow(/value 2 is NaN/);
     const inf = new Float32Array(40);
     inf[35] = -Infinity;
@@ -99,7 +114,7 @@ describe('quantizeQ8_0', () => {
     expect(() => quantizeQ8_0(Float32Array.of(65520 * 127))).toThrow(/fp16 scale/);
   });
 
-  it('dequantizeQ8_0 checks the byte count against the length', () => {
+  it("dequantizeQ8_0 checks the byte count against the length", () => {
     expect(() => dequantizeQ8_0(new Uint8Array(34), 33)).toThrow(/2 blocks/);
     expect(() => dequantizeQ8_0(new Uint8Array(34), -1)).toThrow(ValidationError);
   });

@@ -1,7 +1,7 @@
 // GGUF's Q8_0: blocks of 32 values as an fp16 scale and 32 int8, bit-identical to llama.cpp's reference quantizer
 // (quantize_row_q8_0_ref, which `llama-quantize` and ggml_quantize_chunk use), so a GGUF writer can copy the bytes.
-import { ValidationError } from '../errors.js';
-import { floatToHalf, halfToFloat } from '../safetensors/dtypes.js';
+import { ValidationError } from "../errors.js";
+import { floatToHalf, halfToFloat } from "../safetensors/dtypes.js";
 
 /** Values per Q8_0 block (ggml's QK8_0). */
 export const Q8_0_BLOCK_SIZE = 32;
@@ -32,9 +32,12 @@ export function quantizeQ8_0(values: Float32Array): Uint8Array {
     const id = d !== 0 ? Math.fround(1 / d) : 0;
     const half = floatToHalf(d);
     if ((half & 0x7fff) === 0x7c00) {
-      throw new ValidationError(`quantizeQ8_0: block ${b} (values ${start}..${end - 1}) has max |x| = ${amax}, beyond Q8_0's fp16 scale (d = ${d})`, {
-        location: `values[${start}..${end - 1}]`,
-      });
+      throw new ValidationError(
+        `quantizeQ8_0: block ${b} (values ${start}..${end - 1}) has max |x| = ${amax}, beyond Q8_0's fp16 scale (d = ${d})`,
+        {
+          location: `values[${start}..${end - 1}]`,
+        },
+      );
     }
     const at = b * Q8_0_BLOCK_BYTES;
     out[at] = half & 0xff;
@@ -53,19 +56,26 @@ export function quantizeQ8_0(values: Float32Array): Uint8Array {
 function throwNonFinite(values: Float32Array, start: number, end: number): never {
   let i = start;
   while (i < end - 1 && Number.isFinite(values[i])) i++;
-  throw new ValidationError(`quantizeQ8_0: value ${i} is ${values[i]}; Q8_0 holds finite values only`, { location: `values[${i}]` });
+  throw new ValidationError(`quantizeQ8_0: value ${i} is ${values[i]}; Q8_0 holds finite values only`, {
+    location: `values[${i}]`,
+  });
 }
 
 /** The inverse of quantizeQ8_0 (ggml's dequantize_row_q8_0): q · d, exact in float32. */
 export function dequantizeQ8_0(bytes: Uint8Array, length: number): Float32Array {
   if (!Number.isSafeInteger(length) || length < 0) {
-    throw new ValidationError(`dequantizeQ8_0: length must be a non-negative integer, found ${length}`, { location: 'length' });
+    throw new ValidationError(`dequantizeQ8_0: length must be a non-negative integer, found ${length}`, {
+      location: "length",
+    });
   }
   const blocks = Math.ceil(length / Q8_0_BLOCK_SIZE);
   if (bytes.length !== blocks * Q8_0_BLOCK_BYTES) {
-    throw new ValidationError(`dequantizeQ8_0: ${length} values need ${blocks} blocks of ${Q8_0_BLOCK_BYTES} bytes (${blocks * Q8_0_BLOCK_BYTES}), found ${bytes.length} bytes`, {
-      location: 'bytes',
-    });
+    throw new ValidationError(
+      `dequantizeQ8_0: ${length} values need ${blocks} blocks of ${Q8_0_BLOCK_BYTES} bytes (${blocks * Q8_0_BLOCK_BYTES}), found ${bytes.length} bytes`,
+      {
+        location: "bytes",
+      },
+    );
   }
   const qs = new Int8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float32Array(length);

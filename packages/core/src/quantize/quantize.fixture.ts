@@ -1,8 +1,8 @@
 // Inputs of the reference fixtures in test-fixtures/quantize/ (made by its generate.py), reproduced bit for bit.
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
-export const FIXTURE_DIR = fileURLToPath(new URL('../../test-fixtures/quantize/', import.meta.url));
+export const FIXTURE_DIR = fileURLToPath(new URL("../../test-fixtures/quantize/", import.meta.url));
 
 export interface StreamSpec {
   seed: number;
@@ -54,7 +54,7 @@ export interface FixtureFile {
 
 export interface FixtureCase {
   name: string;
-  kind: 'nf4' | 'blockwise8' | 'q8_0';
+  kind: "nf4" | "blockwise8" | "q8_0";
   blockSize?: number;
   length: number;
   inputs: { stream: StreamSpec } | { bits: string };
@@ -76,9 +76,9 @@ export interface FixtureManifest {
 }
 
 export function fixtureManifest(): FixtureManifest {
-  return JSON.parse(readFileSync(FIXTURE_DIR + 'manifest.json', 'utf8')) as FixtureManifest;
+  return JSON.parse(readFileSync(FIXTURE_DIR + "manifest.json", "utf8")) as FixtureManifest;
 }
 
 export function caseInputs(c: FixtureCase): Float32Array {
-  return 'stream' in c.inputs ? streamValues(c.inputs.stream) : float32FromBits(c.inputs.bits);
+  return "stream" in c.inputs ? streamValues(c.inputs.stream) : float32FromBits(c.inputs.bits);
 }

@@ -18,7 +18,7 @@ export const DTYPE_BYTES = {
 export type SafetensorsDtype = keyof typeof DTYPE_BYTES;
 
 export function isSafetensorsDtype(value: unknown): value is SafetensorsDtype {
-  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(DTYPE_BYTES, value);
+  return typeof value === "string" && Object.prototype.hasOwnProperty.call(DTYPE_BYTES, value);
 }
 
 const f32Scratch = new Float32Array(1);
@@ -67,17 +67,18 @@ export function bytesToFloat32(bytes: Uint8Array, dtype: SafetensorsDtype): Floa
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out = new Float32Array(count);
   switch (dtype) {
-    case 'F32':
-      if (bytes.byteOffset % 4 === 0) return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
+    case "F32":
+      if (bytes.byteOffset % 4 === 0)
+        return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
       for (let i = 0; i < count; i++) out[i] = view.getFloat32(i * 4, true);
       return out;
-    case 'F64':
+    case "F64":
       for (let i = 0; i < count; i++) out[i] = view.getFloat64(i * 8, true);
       return out;
-    case 'F16':
+    case "F16":
       for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));
       return out;
-    case 'BF16': {
+    case "BF16": {
       const bits = new Uint32Array(out.buffer);
       for (let i = 0; i < count; i++) bits[i] = view.getUint16(i * 2, true) << 16;
       return out;
@@ -107,29 +108,29 @@ export type TensorData =
 export function bytesToTypedArray(bytes: Uint8Array, dtype: SafetensorsDtype): TensorData {
   const copy = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
   switch (dtype) {
-    case 'F32':
+    case "F32":
       return new Float32Array(copy);
-    case 'F64':
+    case "F64":
       return new Float64Array(copy);
-    case 'F16':
-    case 'BF16':
+    case "F16":
+    case "BF16":
       return bytesToFloat32(bytes, dtype);
-    case 'I64':
+    case "I64":
       return new BigInt64Array(copy);
-    case 'U64':
+    case "U64":
       return new BigUint64Array(copy);
-    case 'I32':
+    case "I32":
       return new Int32Array(copy);
-    case 'U32':
+    case "U32":
       return new Uint32Array(copy);
-    case 'I16':
+    case "I16":
       return new Int16Array(copy);
-    case 'U16':
+    case "U16":
       return new Uint16Array(copy);
-    case 'I8':
+    case "I8":
       return new Int8Array(copy);
-    case 'U8':
-    case 'BOOL':
+    case "U8":
+    case "BOOL":
       return new Uint8Array(copy);
   }
 }

@@ -1,26 +1,26 @@
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
-import { openSafetensors } from './reader.js';
-import { rawTensorView } from './raw-file.fixture.js';
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { openSafetensors } from "./reader.js";
+import { rawTensorView } from "./raw-file.fixture.js";
 
 const fixture = (path: string): string => fileURLToPath(new URL(`../../test-fixtures/${path}`, import.meta.url));
 
 const PROJECTIONS: Record<string, [number, number]> = {
-  'self_attn.q_proj': [64, 64],
-  'self_attn.k_proj': [64, 64],
-  'self_attn.v_proj': [64, 64],
-  'self_attn.o_proj': [64, 64],
-  'mlp.gate_proj': [172, 64],
-  'mlp.up_proj': [172, 64],
-  'mlp.down_proj': [64, 172],
+  "self_attn.q_proj": [64, 64],
+  "self_attn.k_proj": [64, 64],
+  "self_attn.v_proj": [64, 64],
+  "self_attn.o_proj": [64, 64],
+  "mlp.gate_proj": [172, 64],
+  "mlp.up_proj": [172, 64],
+  "mlp.down_proj": [64, 172],
 };
 
 function expectedModelShapes(): Map<string, number[]> {
   const shapes = new Map<string, number[]>([
-    ['model.embed_tokens.weight', [2000, 64]],
-    ['lm_head.weight', [2000, 64]],
-    ['model.norm.weight', [64]],
+    ["model.embed_tokens.weight", [2000, 64]],
+    ["lm_head.weight", [2000, 64]],
+    ["model.norm.weight", [64]],
   ]);
   for (const layer of [0, 1]) {
     shapes.set(`model.layers.${layer}.input_layernorm.weight`, [64]);
@@ -46,10 +46,10 @@ async function expectReadsExactly(path: string, shapes: Map<string, number[]>): 
   const bytes = new Uint8Array(await readFile(path));
   const reader = await openSafetensors(path);
   try {
-    expect(reader.metadata).toEqual({ format: 'pt' });
+    expect(reader.metadata).toEqual({ format: "pt" });
     expect(reader.names().sort()).toEqual([...shapes.keys()].sort());
     for (const [name, shape] of shapes) {
-      expect(reader.info(name), name).toEqual({ dtype: 'F32', shape, file: path });
+      expect(reader.info(name), name).toEqual({ dtype: "F32", shape, file: path });
       const values = await reader.readFloat32(name);
       const raw = rawTensorView(bytes, name);
       expect(values.length).toBe(shape.reduce((a, b) => a * b, 1));
@@ -64,18 +64,18 @@ async function expectReadsExactly(path: string, shapes: Map<string, number[]>): 
   }
 }
 
-describe('fixtures written by Python are read exactly', () => {
-  it('llama1-tiny/model.safetensors: names, shapes, dtypes and values', async () => {
-    await expectReadsExactly(fixture('llama1-tiny/model.safetensors'), expectedModelShapes());
+describe("fixtures written by Python are read exactly", () => {
+  it("llama1-tiny/model.safetensors: names, shapes, dtypes and values", async () => {
+    await expectReadsExactly(fixture("llama1-tiny/model.safetensors"), expectedModelShapes());
   });
 
-  it('llama1-tiny-lora/adapter_model.safetensors: PEFT keys, shapes and values', async () => {
-    await expectReadsExactly(fixture('llama1-tiny-lora/adapter_model.safetensors'), expectedAdapterShapes());
+  it("llama1-tiny-lora/adapter_model.safetensors: PEFT keys, shapes and values", async () => {
+    await expectReadsExactly(fixture("llama1-tiny-lora/adapter_model.safetensors"), expectedAdapterShapes());
   });
 
-  it('the fixture values are not trivially zero (so the comparison means something)', async () => {
-    const reader = await openSafetensors(fixture('llama1-tiny-lora/adapter_model.safetensors'));
-    const b = await reader.readFloat32('base_model.model.model.layers.1.mlp.down_proj.lora_B.weight');
+  it("the fixture values are not trivially zero (so the comparison means something)", async () => {
+    const reader = await openSafetensors(fixture("llama1-tiny-lora/adapter_model.safetensors"));
+    const b = await reader.readFloat32("base_model.model.model.layers.1.mlp.down_proj.lora_B.weight");
     await reader.close();
     expect(b.some((v) => v !== 0)).toBe(true);
   });

@@ -1,5 +1,5 @@
-import { SafetensorsError } from '../errors.js';
-import { DTYPE_BYTES, isSafetensorsDtype, type SafetensorsDtype } from './dtypes.js';
+import { SafetensorsError } from "../errors.js";
+import { DTYPE_BYTES, isSafetensorsDtype, type SafetensorsDtype } from "./dtypes.js";
 
 /** Largest JSON header we accept: real headers are well under a few MB even for 100k tensors. */
 export const MAX_HEADER_BYTES = 100 * 1024 * 1024;
@@ -46,15 +46,18 @@ export function parseHeader(file: string, json: string, headerLength: number, fi
   } catch (cause) {
     throw new SafetensorsError(`${file}: the header is not valid JSON (${(cause as Error).message}).`, { file, cause });
   }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new SafetensorsError(`${file}: the header must be a JSON object, found ${Array.isArray(raw) ? 'an array' : typeof raw}.`, { file });
+  if (raw === null || typeof raw !== "object" || Array.isArray(raw)) {
+    throw new SafetensorsError(
+      `${file}: the header must be a JSON object, found ${Array.isArray(raw) ? "an array" : typeof raw}.`,
+      { file },
+    );
   }
   const dataStart = 8 + headerLength;
   const dataLength = fileSize - dataStart;
   const tensors = new Map<string, TensorEntry>();
   let metadata: Record<string, string> = {};
   for (const [name, value] of Object.entries(raw as Record<string, unknown>)) {
-    if (name === '__metadata__') {
+    if (name === "__metadata__") {
       metadata = parseMetadata(file, value);
       continue;
     }
@@ -65,12 +68,13 @@ export function parseHeader(file: string, json: string, headerLength: number, fi
 }
 
 function parseMetadata(file: string, value: unknown): Record<string, string> {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) {
     throw new SafetensorsError(`${file}: "__metadata__" must be an object of strings.`, { file });
   }
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value)) {
-    if (typeof v !== 'string') throw new SafetensorsError(`${file}: "__metadata__.${k}" must be a string, found ${typeof v}.`, { file });
+    if (typeof v !== "string")
+      throw new SafetensorsError(`${file}: "__metadata__.${k}" must be a string, found ${typeof v}.`, { file });
     out[k] = v;
   }
   return out;
@@ -80,9 +84,10 @@ function parseEntry(file: string, name: string, value: unknown, dataLength: numb
   const fail = (what: string): never => {
     throw new SafetensorsError(`${file}: tensor "${name}": ${what}`, { file, tensor: name });
   };
-  if (value === null || typeof value !== 'object') fail('its header entry is not an object.');
+  if (value === null || typeof value !== "object") fail("its header entry is not an object.");
   const { dtype, shape, data_offsets: offsets } = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-  if (!isSafetensorsDtype(dtype)) fail(`unknown dtype ${JSON.stringify(dtype)} (expected one of ${Object.keys(DTYPE_BYTES).join(', ')}).`);
+  if (!isSafetensorsDtype(dtype))
+    fail(`unknown dtype ${JSON.stringify(dtype)} (expected one of ${Object.keys(DTYPE_BYTES).join(", ")}).`);
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     fail(`shape must be a list of non-negative integers, found ${JSON.stringify(shape)}.`);
   }
@@ -91,11 +96,14 @@ function parseEntry(file: string, name: string, value: unknown, dataLength: numb
   }
   const [begin, end] = offsets as [number, number];
   if (end < begin) fail(`data_offsets [${begin}, ${end}] end before they begin.`);
-  if (end > dataLength) fail(`data_offsets [${begin}, ${end}] run past the end of the data section (${dataLength} bytes); the file is truncated.`);
+  if (end > dataLength)
+    fail(
+      `data_offsets [${begin}, ${end}] run past the end of the data section (${dataLength} bytes); the file is truncated.`,
+    );
   const dims = shape as number[];
   const expectedBytes = dims.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype as SafetensorsDtype];
   if (end - begin !== expectedBytes) {
-    fail(`shape [${dims.join(', ')}] of ${dtype} needs ${expectedBytes} bytes, but data_offsets span ${end - begin}.`);
+    fail(`shape [${dims.join(", ")}] of ${dtype} needs ${expectedBytes} bytes, but data_offsets span ${end - begin}.`);
   }
   return { name, dtype: dtype as SafetensorsDtype, shape: dims, begin, end };
 }

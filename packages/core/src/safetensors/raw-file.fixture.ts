@@ -1,7 +1,7 @@
 // Test helper: builds safetensors bytes by hand (not with our writer), so tests can corrupt any part.
-import { mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { mkdtemp, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export interface RawFileParts {
   /** The JSON header as an object, or a raw string (for invalid JSON). */
@@ -13,14 +13,14 @@ export interface RawFileParts {
 }
 
 export function rawSafetensors(parts: RawFileParts): Uint8Array {
-  const json = typeof parts.header === 'string' ? parts.header : JSON.stringify(parts.header);
-  const headerBytes = Buffer.from(json, 'utf8');
+  const json = typeof parts.header === "string" ? parts.header : JSON.stringify(parts.header);
+  const headerBytes = Buffer.from(json, "utf8");
   const prefix = Buffer.alloc(8);
   prefix.writeBigUInt64LE(parts.headerLength ?? BigInt(headerBytes.byteLength), 0);
   return Buffer.concat([prefix, headerBytes, parts.data ?? new Uint8Array(0)]);
 }
 
-export async function tempDir(prefix = 'llamats-st-'): Promise<string> {
+export async function tempDir(prefix = "llamats-st-"): Promise<string> {
   return mkdtemp(join(tmpdir(), prefix));
 }
 
@@ -34,7 +34,7 @@ export async function writeRaw(dir: string, name: string, parts: RawFileParts): 
 export function rawTensorView(file: Uint8Array, name: string): { dtype: string; shape: number[]; view: DataView } {
   const outer = new DataView(file.buffer, file.byteOffset, file.byteLength);
   const headerLength = Number(outer.getBigUint64(0, true));
-  const header = JSON.parse(Buffer.from(file.subarray(8, 8 + headerLength)).toString('utf8')) as Record<
+  const header = JSON.parse(Buffer.from(file.subarray(8, 8 + headerLength)).toString("utf8")) as Record<
     string,
     { dtype: string; shape: number[]; data_offsets: [number, number] }
   >;

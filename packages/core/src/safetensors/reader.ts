@@ -1,8 +1,8 @@
-import { access, open, readFile, type FileHandle } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
-import { SafetensorsError } from '../errors.js';
-import { bytesToFloat32, bytesToTypedArray, type SafetensorsDtype, type TensorData } from './dtypes.js';
-import { checkHeaderLength, parseHeader, type TensorEntry } from './header.js';
+import { access, open, readFile, type FileHandle } from "node:fs/promises";
+import { dirname, join } from "node:path";
+import { SafetensorsError } from "../errors.js";
+import { bytesToFloat32, bytesToTypedArray, type SafetensorsDtype, type TensorData } from "./dtypes.js";
+import { checkHeaderLength, parseHeader, type TensorEntry } from "./header.js";
 
 export interface TensorInfo {
   dtype: SafetensorsDtype;
@@ -43,19 +43,22 @@ class SingleFile {
   static async open(path: string): Promise<SingleFile> {
     let handle: FileHandle;
     try {
-      handle = await open(path, 'r');
+      handle = await open(path, "r");
     } catch (cause) {
       throw new SafetensorsError(`${path}: cannot open (${(cause as Error).message}).`, { file: path, cause });
     }
     try {
       const { size } = await handle.stat();
-      if (size < 8) throw new SafetensorsError(`${path}: ${size} bytes is too short for a safetensors file (needs at least 8).`, { file: path });
+      if (size < 8)
+        throw new SafetensorsError(`${path}: ${size} bytes is too short for a safetensors file (needs at least 8).`, {
+          file: path,
+        });
       const prefix = Buffer.alloc(8);
       await handle.read(prefix, 0, 8, 0);
       const headerLength = checkHeaderLength(path, prefix.readBigUInt64LE(0), size);
       const headerBytes = Buffer.alloc(headerLength);
       await handle.read(headerBytes, 0, headerLength, 8);
-      const header = parseHeader(path, headerBytes.toString('utf8'), headerLength, size);
+      const header = parseHeader(path, headerBytes.toString("utf8"), headerLength, size);
       return new SingleFile(path, handle, header.dataStart, header.tensors, header.metadata);
     } catch (error) {
       await handle.close();
@@ -70,7 +73,10 @@ class SingleFile {
     while (done < length) {
       const { bytesRead } = await this.handle.read(bytes, done, length - done, this.dataStart + entry.begin + done);
       if (bytesRead === 0) {
-        throw new SafetensorsError(`${this.path}: tensor "${entry.name}": the file ended before its data did.`, { file: this.path, tensor: entry.name });
+        throw new SafetensorsError(`${this.path}: tensor "${entry.name}": the file ended before its data did.`, {
+          file: this.path,
+          tensor: entry.name,
+        });
       }
       done += bytesRead;
     }
@@ -101,18 +107,23 @@ class Reader implements SafetensorsReader {
 
   private async entry(name: string): Promise<{ shard: SingleFile; entry: TensorEntry }> {
     const file = this.location.get(name);
-    if (!file) throw new SafetensorsError(`${this.path}: no tensor named "${name}".`, { file: this.path, tensor: name });
+    if (!file)
+      throw new SafetensorsError(`${this.path}: no tensor named "${name}".`, { file: this.path, tensor: name });
     const shard = await this.openShard(file);
     const entry = shard.tensors.get(name);
     if (!entry) {
-      throw new SafetensorsError(`${file}: the index says it holds tensor "${name}", but it does not.`, { file, tensor: name });
+      throw new SafetensorsError(`${file}: the index says it holds tensor "${name}", but it does not.`, {
+        file,
+        tensor: name,
+      });
     }
     return { shard, entry };
   }
 
   info(name: string): TensorInfo {
     const info = this.infos.get(name);
-    if (!info) throw new SafetensorsError(`${this.path}: no tensor named "${name}".`, { file: this.path, tensor: name });
+    if (!info)
+      throw new SafetensorsError(`${this.path}: no tensor named "${name}".`, { file: this.path, tensor: name });
     return info;
   }
 
@@ -126,12 +137,16 @@ class Reader implements SafetensorsReader {
 
   async read(name: string): Promise<LoadedTensor> {
     const { shard, entry } = await this.entry(name);
-    return { dtype: entry.dtype, shape: entry.shape, data: bytesToTypedArray(await shard.readBytes(entry), entry.dtype) };
+    return {
+      dtype: entry.dtype,
+      shape: entry.shape,
+      data: bytesToTypedArray(await shard.readBytes(entry), entry.dtype),
+    };
   }
 
   async close(): Promise<void> {
     const shards = await Promise.allSettled(this.opened.values());
-    await Promise.all(shards.map((s) => (s.status === 'fulfilled' ? s.value.close() : undefined)));
+    await Promise.all(shards.map((s) => (s.status === "fulfilled" ? s.value.close() : undefined)));
     this.opened.clear();
   }
 }
@@ -150,7 +165,7 @@ export async function openSafetensors(path: string): Promise<SafetensorsReader> 
     }
     return shard;
   };
-  if (!path.endsWith('.json')) {
+  if (!path.endsWith(".json")) {
     const single = await openShard(path);
     const location = new Map([...single.tensors.keys()].map((n) => [n, path] as const));
     const reader = new Reader(path, single.metadata, location, openShard, opened);
@@ -171,7 +186,10 @@ export async function openSafetensors(path: string): Promise<SafetensorsReader> 
     }
     for (const [name, file] of location) {
       if (!reader.infos.has(name)) {
-        throw new SafetensorsError(`${path}: the index maps tensor "${name}" to ${file}, which does not hold it.`, { file, tensor: name });
+        throw new SafetensorsError(`${path}: the index maps tensor "${name}" to ${file}, which does not hold it.`, {
+          file,
+          tensor: name,
+        });
       }
     }
   } catch (error) {
@@ -181,29 +199,42 @@ export async function openSafetensors(path: string): Promise<SafetensorsReader> 
   return reader;
 }
 
-async function readIndex(path: string): Promise<{ weightMap: Record<string, string>; metadata: Record<string, string> }> {
+async function readIndex(
+  path: string,
+): Promise<{ weightMap: Record<string, string>; metadata: Record<string, string> }> {
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = await readFile(path, "utf8");
   } catch (cause) {
-    throw new SafetensorsError(`${path}: cannot read the shard index (${(cause as Error).message}).`, { file: path, cause });
+    throw new SafetensorsError(`${path}: cannot read the shard index (${(cause as Error).message}).`, {
+      file: path,
+      cause,
+    });
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (cause) {
-    throw new SafetensorsError(`${path}: the shard index is not valid JSON (${(cause as Error).message}).`, { file: path, cause });
+    throw new SafetensorsError(`${path}: the shard index is not valid JSON (${(cause as Error).message}).`, {
+      file: path,
+      cause,
+    });
   }
   const weightMap = (raw as { weight_map?: unknown } | null)?.weight_map;
-  if (weightMap === null || typeof weightMap !== 'object' || Array.isArray(weightMap)) {
-    throw new SafetensorsError(`${path}: the shard index needs a "weight_map" object of tensor name → shard file.`, { file: path });
+  if (weightMap === null || typeof weightMap !== "object" || Array.isArray(weightMap)) {
+    throw new SafetensorsError(`${path}: the shard index needs a "weight_map" object of tensor name → shard file.`, {
+      file: path,
+    });
   }
   for (const [name, shard] of Object.entries(weightMap)) {
-    if (typeof shard !== 'string' || shard.includes('/') || shard.includes('\\')) {
-      throw new SafetensorsError(`${path}: "weight_map.${name}" must be a shard file name in the same folder, found ${JSON.stringify(shard)}.`, {
-        file: path,
-        tensor: name,
-      });
+    if (typeof shard !== "string" || shard.includes("/") || shard.includes("\\")) {
+      throw new SafetensorsError(
+        `${path}: "weight_map.${name}" must be a shard file name in the same folder, found ${JSON.stringify(shard)}.`,
+        {
+          file: path,
+          tensor: name,
+        },
+      );
     }
   }
   const meta = (raw as { metadata?: Record<string, unknown> }).metadata ?? {};
@@ -218,7 +249,10 @@ async function checkShardExists(indexPath: string, file: string, location: Map<s
     await access(file);
   } catch {
     const held = [...location].filter(([, f]) => f === file).map(([name]) => name);
-    const more = held.length > 1 ? ` and ${held.length - 1} more` : '';
-    throw new SafetensorsError(`${indexPath}: shard ${file} (holding "${held[0]}"${more}) is missing.`, { file, tensor: held[0] });
+    const more = held.length > 1 ? ` and ${held.length - 1} more` : "";
+    throw new SafetensorsError(`${indexPath}: shard ${file} (holding "${held[0]}"${more}) is missing.`, {
+      file,
+      tensor: held[0],
+    });
   }
 }

@@ -1,13 +1,13 @@
 // A small stand-in for the Hugging Face Hub on 127.0.0.1, speaking the endpoints @huggingface/hub calls,
 // for offline tests of downloads (here and in other packages, via `@llamats/core/testing`).
-import { createHash } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createHash } from "node:crypto";
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
 
 export interface MockRepo {
   /** "org/name". */
   id: string;
-  type?: 'model' | 'dataset';
+  type?: "model" | "dataset";
   /** Repo path → contents. */
   files: Record<string, string | Uint8Array>;
   /** Answers 401 without a token and 403 with a token not in `tokens`. */
@@ -57,111 +57,161 @@ const LFS_EXTENSIONS = /\.(safetensors|bin|model|pt|gguf|parquet)$/;
 
 function store(repo: MockRepo): StoredRepo {
   const files = new Map<string, StoredFile>();
-  const commit = createHash('sha1').update(repo.id);
+  const commit = createHash("sha1").update(repo.id);
   for (const [path, contents] of Object.entries(repo.files)) {
-    const bytes = typeof contents === 'string' ? new TextEncoder().encode(contents) : contents;
+    const bytes = typeof contents === "string" ? new TextEncoder().encode(contents) : contents;
     const lfs = LFS_EXTENSIONS.test(path);
     const etag = lfs
-      ? createHash('sha256').update(bytes).digest('hex')
-      : createHash('sha1').update(`blob ${bytes.byteLength}\0`).update(bytes).digest('hex');
+      ? createHash("sha256").update(bytes).digest("hex")
+      : createHash("sha1").update(`blob ${bytes.byteLength}\0`).update(bytes).digest("hex");
     files.set(path, { bytes, lfs, etag });
     commit.update(path).update(etag);
   }
-  return { repo, sha: commit.digest('hex'), files };
+  return { repo, sha: commit.digest("hex"), files };
 }
 
 function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
+  res.writeHead(status, { "Content-Type": "application/json", ...headers });
   res.end(JSON.stringify(body));
 }
 
 function fileEntry(path: string, file: StoredFile, sha: string, expand: boolean): Record<string, unknown> {
-  const entry: Record<string, unknown> = { type: 'file', path, size: file.bytes.byteLength, oid: file.lfs ? createHash('sha1').update(path).digest('hex') : file.etag };
+  const entry: Record<string, unknown> = {
+    type: "file",
+    path,
+    size: file.bytes.byteLength,
+    oid: file.lfs ? createHash("sha1").update(path).digest("hex") : file.etag,
+  };
   if (file.lfs) entry.lfs = { oid: file.etag, size: file.bytes.byteLength, pointerSize: 134 };
-  if (expand) entry.lastCommit = { id: sha, title: 'Upload', date: '2024-01-01T00:00:00.000Z' };
+  if (expand) entry.lastCommit = { id: sha, title: "Upload", date: "2024-01-01T00:00:00.000Z" };
   return entry;
 }
 
 async function bodyOf(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8');
+  return Buffer.concat(chunks).toString("utf8");
 }
 
 /** Starts the mock Hub on a free port of 127.0.0.1. */
 export async function startMockHub(options: { repos: MockRepo[] }): Promise<MockHub> {
-  const repos = new Map(options.repos.map((r) => [`${r.type ?? 'model'}:${r.id}`, store(r)]));
+  const repos = new Map(options.repos.map((r) => [`${r.type ?? "model"}:${r.id}`, store(r)]));
   const requests: MockRequest[] = [];
 
   // Returns true when the request was refused (gated repo without an accepted token).
   const refused = (stored: StoredRepo, req: IncomingMessage, res: ServerResponse): boolean => {
     if (!stored.repo.gated) return false;
-    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? "")?.[1];
     if (!token) {
-      json(res, 401, { error: `Access to model ${stored.repo.id} is restricted. You must have access to it and be authenticated to access it. Please log in.` }, { 'X-Error-Code': 'GatedRepo' });
+      json(
+        res,
+        401,
+        {
+          error: `Access to model ${stored.repo.id} is restricted. You must have access to it and be authenticated to access it. Please log in.`,
+        },
+        { "X-Error-Code": "GatedRepo" },
+      );
       return true;
     }
-    if (!(stored.repo.tokens ?? ['hf_allowed']).includes(token)) {
-      json(res, 403, { error: `Access to model ${stored.repo.id} is restricted and you are not in the authorized list.` }, { 'X-Error-Code': 'GatedRepo' });
+    if (!(stored.repo.tokens ?? ["hf_allowed"]).includes(token)) {
+      json(
+        res,
+        403,
+        { error: `Access to model ${stored.repo.id} is restricted and you are not in the authorized list.` },
+        { "X-Error-Code": "GatedRepo" },
+      );
       return true;
     }
     return false;
   };
-  const revisionOk = (stored: StoredRepo, rev: string): boolean => rev === 'main' || rev === stored.sha || (stored.repo.refs ?? []).includes(rev);
+  const revisionOk = (stored: StoredRepo, rev: string): boolean =>
+    rev === "main" || rev === stored.sha || (stored.repo.refs ?? []).includes(rev);
 
   const server = createServer((req, res) => {
     void (async () => {
-      const url = new URL(req.url ?? '/', 'http://127.0.0.1');
-      requests.push({ method: req.method ?? 'GET', url: req.url ?? '/', range: req.headers.range, authorization: req.headers.authorization });
-      const api = /^\/api\/(models|datasets)\/([^/]+\/[^/]+)\/(revision|paths-info|tree)(?:\/(.*))?$/.exec(url.pathname);
+      const url = new URL(req.url ?? "/", "http://127.0.0.1");
+      requests.push({
+        method: req.method ?? "GET",
+        url: req.url ?? "/",
+        range: req.headers.range,
+        authorization: req.headers.authorization,
+      });
+      const api = /^\/api\/(models|datasets)\/([^/]+\/[^/]+)\/(revision|paths-info|tree)(?:\/(.*))?$/.exec(
+        url.pathname,
+      );
       const resolve = /^\/(datasets\/)?([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(url.pathname);
-      const type = api ? (api[1] === 'datasets' ? 'dataset' : 'model') : resolve?.[1] ? 'dataset' : 'model';
+      const type = api ? (api[1] === "datasets" ? "dataset" : "model") : resolve?.[1] ? "dataset" : "model";
       const id = api?.[2] ?? resolve?.[2];
       const stored = id ? repos.get(`${type}:${id}`) : undefined;
-      if (!id || (!api && !resolve)) return json(res, 404, { error: 'Not found' });
-      if (!stored) return json(res, 404, { error: 'Repository not found' }, { 'X-Error-Code': 'RepoNotFound' });
+      if (!id || (!api && !resolve)) return json(res, 404, { error: "Not found" });
+      if (!stored) return json(res, 404, { error: "Repository not found" }, { "X-Error-Code": "RepoNotFound" });
       if (refused(stored, req, res)) return;
-      const rev = decodeURIComponent((api ? api[4] : resolve?.[3]) ?? 'main');
-      if (!revisionOk(stored, rev)) return json(res, 404, { error: `Invalid rev id: ${rev}` }, { 'X-Error-Code': 'RevisionNotFound' });
-      if (api?.[3] === 'revision') {
+      const rev = decodeURIComponent((api ? api[4] : resolve?.[3]) ?? "main");
+      if (!revisionOk(stored, rev))
+        return json(res, 404, { error: `Invalid rev id: ${rev}` }, { "X-Error-Code": "RevisionNotFound" });
+      if (api?.[3] === "revision") {
         return json(res, 200, {
-          _id: `id-${stored.sha.slice(0, 8)}`, id: stored.repo.id, sha: stored.sha, private: false, gated: stored.repo.gated ? 'manual' : false,
-          downloads: 0, likes: 0, lastModified: '2024-01-01T00:00:00.000Z',
+          _id: `id-${stored.sha.slice(0, 8)}`,
+          id: stored.repo.id,
+          sha: stored.sha,
+          private: false,
+          gated: stored.repo.gated ? "manual" : false,
+          downloads: 0,
+          likes: 0,
+          lastModified: "2024-01-01T00:00:00.000Z",
           siblings: [...stored.files.keys()].map((rfilename) => ({ rfilename })),
         });
       }
-      if (api?.[3] === 'paths-info') {
+      if (api?.[3] === "paths-info") {
         const body = JSON.parse(await bodyOf(req)) as { paths: string[]; expand?: boolean };
         const found = body.paths.filter((p) => stored.files.has(p));
-        return json(res, 200, found.map((p) => fileEntry(p, stored.files.get(p) as StoredFile, stored.sha, Boolean(body.expand))));
+        return json(
+          res,
+          200,
+          found.map((p) => fileEntry(p, stored.files.get(p) as StoredFile, stored.sha, Boolean(body.expand))),
+        );
       }
-      if (api?.[3] === 'tree') {
-        return json(res, 200, [...stored.files].map(([p, f]) => fileEntry(p, f, stored.sha, false)));
+      if (api?.[3] === "tree") {
+        return json(
+          res,
+          200,
+          [...stored.files].map(([p, f]) => fileEntry(p, f, stored.sha, false)),
+        );
       }
-      const path = decodeURIComponent(resolve?.[4] ?? '');
+      const path = decodeURIComponent(resolve?.[4] ?? "");
       const file = stored.files.get(path);
-      if (!file) return json(res, 404, { error: 'Entry not found' }, { 'X-Error-Code': 'EntryNotFound', 'X-Repo-Commit': stored.sha });
+      if (!file)
+        return json(
+          res,
+          404,
+          { error: "Entry not found" },
+          { "X-Error-Code": "EntryNotFound", "X-Repo-Commit": stored.sha },
+        );
       const size = file.bytes.byteLength;
       const served = stored.repo.corrupt?.includes(path) ? file.bytes.map((b, i) => (i === 0 ? b ^ 1 : b)) : file.bytes;
       const headers: Record<string, string> = {
-        'Content-Type': 'application/octet-stream',
-        'Accept-Ranges': 'bytes',
+        "Content-Type": "application/octet-stream",
+        "Accept-Ranges": "bytes",
         ETag: `"${file.etag}"`,
-        'X-Repo-Commit': stored.sha,
+        "X-Repo-Commit": stored.sha,
       };
-      if (file.lfs) Object.assign(headers, { 'X-Linked-Etag': `"${file.etag}"`, 'X-Linked-Size': String(size) });
-      const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
+      if (file.lfs) Object.assign(headers, { "X-Linked-Etag": `"${file.etag}"`, "X-Linked-Size": String(size) });
+      const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? "");
       if (range) {
         const start = Number(range[1]);
         const end = Math.min(range[2] ? Number(range[2]) : size - 1, size - 1);
-        res.writeHead(206, { ...headers, 'Content-Range': `bytes ${start}-${end}/${size}`, 'Content-Length': String(end - start + 1) });
-        return res.end(req.method === 'HEAD' ? undefined : served.subarray(start, end + 1));
+        res.writeHead(206, {
+          ...headers,
+          "Content-Range": `bytes ${start}-${end}/${size}`,
+          "Content-Length": String(end - start + 1),
+        });
+        return res.end(req.method === "HEAD" ? undefined : served.subarray(start, end + 1));
       }
-      res.writeHead(200, { ...headers, 'Content-Length': String(size) });
-      res.end(req.method === 'HEAD' ? undefined : served);
+      res.writeHead(200, { ...headers, "Content-Length": String(size) });
+      res.end(req.method === "HEAD" ? undefined : served);
     })().catch((error: unknown) => json(res, 500, { error: String(error) }));
   });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  await new Promise<void>((done) => server.listen(0, "127.0.0.1", done));
   const { port } = server.address() as AddressInfo;
   const find = (repo: string): StoredRepo => {
     const stored = repos.get(`model:${repo}`) ?? repos.get(`dataset:${repo}`);
@@ -177,7 +227,8 @@ export async function startMockHub(options: { repos: MockRepo[] }): Promise<Mock
       if (!stored) throw new Error(`mock hub repo ${repo} has no ${file}`);
       return stored.etag;
     },
-    contentRequests: () => requests.filter((r) => r.method === 'GET' && r.url.includes('/resolve/') && r.range !== 'bytes=0-0'),
+    contentRequests: () =>
+      requests.filter((r) => r.method === "GET" && r.url.includes("/resolve/") && r.range !== "bytes=0-0"),
     close: () =>
       new Promise<void>((done) => {
         server.closeAllConnections();

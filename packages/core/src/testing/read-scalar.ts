@@ -1,4 +1,4 @@
-import type * as tf from '@tensorflow/tfjs-core';
+import type * as tf from "@tensorflow/tfjs-core";
 
 /** The first value of a tensor, read asynchronously (the only way on WebGPU), then disposes the tensor. */
 export async function readScalar(tensor: tf.Tensor): Promise<number> {

@@ -1,4 +1,4 @@
-import { halfToFloat } from '../safetensors/dtypes.js';
+import { halfToFloat } from "../safetensors/dtypes.js";
 
 // All 65536 float16 values as float32, built on first use: a lookup is ~17× faster than decoding each value,
 // which dominated loading float16 checkpoints (75 s of 76 s for 1.1B parameters).

@@ -1,18 +1,18 @@
 // What a torch.save pickle may build: storages (stand-ins for `archive/data/<key>` entries) and tensor views on them.
-import type { SafetensorsDtype } from '../safetensors/dtypes.js';
+import type { SafetensorsDtype } from "../safetensors/dtypes.js";
 
 /** torch's legacy typed-storage classes, as torch.save names them in persistent ids, with their element types. */
 export const STORAGE_DTYPES: Readonly<Record<string, SafetensorsDtype>> = {
-  FloatStorage: 'F32',
-  HalfStorage: 'F16',
-  BFloat16Storage: 'BF16',
-  DoubleStorage: 'F64',
-  LongStorage: 'I64',
-  IntStorage: 'I32',
-  ShortStorage: 'I16',
-  CharStorage: 'I8',
-  ByteStorage: 'U8',
-  BoolStorage: 'BOOL',
+  FloatStorage: "F32",
+  HalfStorage: "F16",
+  BFloat16Storage: "BF16",
+  DoubleStorage: "F64",
+  LongStorage: "I64",
+  IntStorage: "I32",
+  ShortStorage: "I16",
+  CharStorage: "I8",
+  ByteStorage: "U8",
+  BoolStorage: "BOOL",
 };
 
 /** A storage named by a persistent id `('storage', torch.<Type>Storage, key, location, numel)`. */

@@ -1,12 +1,12 @@
 // The globals torch.save writes for a state dict, and what each means here. Everything else (os.system, builtins.eval,
 // torch.storage._load_from_bytes, which unpickles again, …) is refused by the unpickler before it is interpreted.
-import { FormatError } from '../errors.js';
-import { STORAGE_DTYPES, TorchStorage, TorchTensor } from './torch-objects.js';
-import { PickleGlobal, PickleTuple, type UnpicklePolicy } from './unpickler.js';
+import { FormatError } from "../errors.js";
+import { STORAGE_DTYPES, TorchStorage, TorchTensor } from "./torch-objects.js";
+import { PickleGlobal, PickleTuple, type UnpicklePolicy } from "./unpickler.js";
 
-const ORDERED_DICT = 'collections.OrderedDict';
-const REBUILD_TENSOR = 'torch._utils._rebuild_tensor_v2';
-const REBUILD_PARAMETER = 'torch._utils._rebuild_parameter';
+const ORDERED_DICT = "collections.OrderedDict";
+const REBUILD_TENSOR = "torch._utils._rebuild_tensor_v2";
+const REBUILD_PARAMETER = "torch._utils._rebuild_parameter";
 
 /** The allowlist: ordered dicts, tensor and parameter rebuilding, and the typed storage classes. */
 export const TORCH_ALLOWED_GLOBALS: ReadonlySet<string> = new Set([
@@ -17,7 +17,7 @@ export const TORCH_ALLOWED_GLOBALS: ReadonlySet<string> = new Set([
 ]);
 
 function isIndex(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+  return typeof value === "number" && Number.isSafeInteger(value) && value >= 0;
 }
 
 function indexTuple(value: unknown): number[] | null {
@@ -34,12 +34,17 @@ export function torchPicklePolicy(file: string, label = file): UnpicklePolicy {
 
   const rebuildTensor = (args: readonly unknown[], offset: number): TorchTensor => {
     const [storage, storageOffset, size, stride] = args;
-    if (args.length < 6 || args.length > 7) fail(offset, `${REBUILD_TENSOR} takes 6 or 7 arguments, found ${args.length}`);
-    if (!(storage instanceof TorchStorage)) return fail(offset, `${REBUILD_TENSOR} needs a storage (a persistent id) as its first argument`);
+    if (args.length < 6 || args.length > 7)
+      fail(offset, `${REBUILD_TENSOR} takes 6 or 7 arguments, found ${args.length}`);
+    if (!(storage instanceof TorchStorage))
+      return fail(offset, `${REBUILD_TENSOR} needs a storage (a persistent id) as its first argument`);
     const shape = indexTuple(size);
     const strides = indexTuple(stride);
     if (!isIndex(storageOffset) || !shape || !strides || shape.length !== strides.length) {
-      return fail(offset, `${REBUILD_TENSOR} needs an offset and size and stride tuples of the same length, of non-negative integers`);
+      return fail(
+        offset,
+        `${REBUILD_TENSOR} needs an offset and size and stride tuples of the same length, of non-negative integers`,
+      );
     }
     return new TorchTensor(storage, storageOffset, shape, strides);
   };
@@ -48,7 +53,8 @@ export function torchPicklePolicy(file: string, label = file): UnpicklePolicy {
     const map = new Map<unknown, unknown>();
     if (args.length === 0) return map;
     const [items] = args;
-    if (args.length !== 1 || !Array.isArray(items)) return fail(offset, `${ORDERED_DICT} takes nothing or a list of (key, value) pairs`);
+    if (args.length !== 1 || !Array.isArray(items))
+      return fail(offset, `${ORDERED_DICT} takes nothing or a list of (key, value) pairs`);
     for (const item of items) {
       const pair = item instanceof PickleTuple ? item.items : Array.isArray(item) ? item : null;
       if (!pair || pair.length !== 2) return fail(offset, `${ORDERED_DICT} takes (key, value) pairs`);
@@ -67,7 +73,8 @@ export function torchPicklePolicy(file: string, label = file): UnpicklePolicy {
           return rebuildTensor(args, offset);
         case REBUILD_PARAMETER:
           // (data, requires_grad, backward_hooks): a Parameter is its data here.
-          if (args.length !== 3 || !(args[0] instanceof TorchTensor)) return fail(offset, `${REBUILD_PARAMETER} needs (tensor, requires_grad, hooks)`);
+          if (args.length !== 3 || !(args[0] instanceof TorchTensor))
+            return fail(offset, `${REBUILD_PARAMETER} needs (tensor, requires_grad, hooks)`);
           return args[0];
         default:
           return fail(offset, `${callable.qualifiedName} is allowed only as a storage type, not called`);
@@ -76,14 +83,26 @@ export function torchPicklePolicy(file: string, label = file): UnpicklePolicy {
     persistentLoad(pid: unknown, offset: number): TorchStorage {
       const items = pid instanceof PickleTuple ? pid.items : [];
       const [tag, type, key, , numel] = items;
-      const dtype = type instanceof PickleGlobal && type.module === 'torch' && Object.hasOwn(STORAGE_DTYPES, type.name) ? STORAGE_DTYPES[type.name] : undefined;
-      if (items.length !== 5 || tag !== 'storage' || !dtype || typeof key !== 'string' || typeof items[3] !== 'string' || !isIndex(numel)) {
+      const dtype =
+        type instanceof PickleGlobal && type.module === "torch" && Object.hasOwn(STORAGE_DTYPES, type.name)
+          ? STORAGE_DTYPES[type.name]
+          : undefined;
+      if (
+        items.length !== 5 ||
+        tag !== "storage" ||
+        !dtype ||
+        typeof key !== "string" ||
+        typeof items[3] !== "string" ||
+        !isIndex(numel)
+      ) {
         return fail(offset, "a persistent id must be ('storage', torch.<Type>Storage, key, location, numel)");
       }
-      if (!/^[A-Za-z0-9_.-]+$/.test(key)) return fail(offset, `storage key ${JSON.stringify(key)} is not a plain entry name`);
+      if (!/^[A-Za-z0-9_.-]+$/.test(key))
+        return fail(offset, `storage key ${JSON.stringify(key)} is not a plain entry name`);
       const known = storages.get(key);
       if (known) {
-        if (known.dtype !== dtype || known.numel !== numel) fail(offset, `storage "${key}" is named twice with different types or sizes`);
+        if (known.dtype !== dtype || known.numel !== numel)
+          fail(offset, `storage "${key}" is named twice with different types or sizes`);
         return known;
       }
       const storage = new TorchStorage(dtype, key, numel);
@@ -93,7 +112,7 @@ export function torchPicklePolicy(file: string, label = file): UnpicklePolicy {
     build(target: unknown, state: unknown, offset: number): void {
       // OrderedDict state is its instance dict (a state dict's `_metadata`): kept out, it is not a tensor.
       if (target instanceof Map && (state instanceof Map || state === null)) return;
-      fail(offset, 'BUILD is only accepted on an ordered dict');
+      fail(offset, "BUILD is only accepted on an ordered dict");
     },
   };
 }

@@ -1,6 +1,6 @@
 // Test helper: writes torch.save-shaped zip checkpoints and pickles byte by byte (not with our reader's code),
 // so tests can make shared storages, strided views, deflated or zip64 archives, and hostile pickles.
-import { crc32, deflateRawSync } from 'node:zlib';
+import { crc32, deflateRawSync } from "node:zlib";
 
 /** Emits pickle opcodes the way CPython's protocol-2 pickler does for a state dict. */
 export class PickleWriter {
@@ -12,7 +12,7 @@ export class PickleWriter {
   }
 
   text(s: string): this {
-    return this.raw(...Buffer.from(s, 'latin1'));
+    return this.raw(...Buffer.from(s, "latin1"));
   }
 
   proto(version = 2): this {
@@ -24,7 +24,7 @@ export class PickleWriter {
   }
 
   str(s: string): this {
-    const bytes = Buffer.from(s, 'utf8');
+    const bytes = Buffer.from(s, "utf8");
     const length = Buffer.alloc(4);
     length.writeUInt32LE(bytes.byteLength);
     return this.raw(0x58, ...length, ...bytes);
@@ -81,20 +81,31 @@ function rowMajor(shape: number[]): number[] {
 
 /** A state-dict pickle as torch.save writes it (protocol 2, OrderedDict, _rebuild_tensor_v2, persistent storage ids). */
 export function stateDictPickle(tensors: FixtureTensor[], options: { metadata?: boolean } = {}): Uint8Array {
-  const w = new PickleWriter().proto(2).global('collections', 'OrderedDict').raw(0x71, 0, 0x29, 0x52, 0x71, 1).mark();
+  const w = new PickleWriter().proto(2).global("collections", "OrderedDict").raw(0x71, 0, 0x29, 0x52, 0x71, 1).mark();
   for (const t of tensors) {
     w.str(t.name);
-    if (t.parameter) w.global('torch._utils', '_rebuild_parameter').mark();
-    w.global('torch._utils', '_rebuild_tensor_v2').mark();
-    w.mark().str('storage').global('torch', t.storageType).str(t.key).str('cpu').int(t.storageNumel).raw(0x74, 0x51);
-    w.int(t.offset ?? 0).tuple(t.shape).tuple(t.stride ?? rowMajor(t.shape));
-    w.raw(0x89).global('collections', 'OrderedDict').raw(0x29, 0x52).raw(0x74, 0x52);
-    if (t.parameter) w.raw(0x89).global('collections', 'OrderedDict').raw(0x29, 0x52).raw(0x74, 0x52);
+    if (t.parameter) w.global("torch._utils", "_rebuild_parameter").mark();
+    w.global("torch._utils", "_rebuild_tensor_v2").mark();
+    w.mark().str("storage").global("torch", t.storageType).str(t.key).str("cpu").int(t.storageNumel).raw(0x74, 0x51);
+    w.int(t.offset ?? 0)
+      .tuple(t.shape)
+      .tuple(t.stride ?? rowMajor(t.shape));
+    w.raw(0x89).global("collections", "OrderedDict").raw(0x29, 0x52).raw(0x74, 0x52);
+    if (t.parameter) w.raw(0x89).global("collections", "OrderedDict").raw(0x29, 0x52).raw(0x74, 0x52);
   }
   w.raw(0x75);
   if (options.metadata) {
     // state_dict()._metadata: {'_metadata': OrderedDict([('', {'version': 1})])} set by BUILD.
-    w.raw(0x7d).str('_metadata').global('collections', 'OrderedDict').raw(0x29, 0x52).mark().str('').raw(0x7d).str('version').int(1).raw(0x73);
+    w.raw(0x7d)
+      .str("_metadata")
+      .global("collections", "OrderedDict")
+      .raw(0x29, 0x52)
+      .mark()
+      .str("")
+      .raw(0x7d)
+      .str("version")
+      .int(1)
+      .raw(0x73);
     w.raw(0x75).raw(0x73).raw(0x62);
   }
   return w.raw(0x2e).bytes();
@@ -120,7 +131,7 @@ export function zipArchive(entries: ZipFileEntry[], options: ZipOptions = {}): U
   let offset = 0;
   const z64 = options.zip64 === true;
   for (const entry of entries) {
-    const name = Buffer.from(entry.name, 'utf8');
+    const name = Buffer.from(entry.name, "utf8");
     const body = options.deflate ? deflateRawSync(entry.data) : Buffer.from(entry.data);
     const crc = crc32(entry.data);
     let pad = 0;
@@ -197,8 +208,9 @@ export function torchCheckpoint(
   options: ZipOptions & { byteorder?: string | null } = {},
 ): Uint8Array {
   const entries: ZipFileEntry[] = [{ name: `${folder}/data.pkl`, data: pickle }];
-  if (options.byteorder !== null) entries.push({ name: `${folder}/byteorder`, data: Buffer.from(options.byteorder ?? 'little') });
+  if (options.byteorder !== null)
+    entries.push({ name: `${folder}/byteorder`, data: Buffer.from(options.byteorder ?? "little") });
   for (const [key, data] of Object.entries(storages)) entries.push({ name: `${folder}/data/${key}`, data });
-  entries.push({ name: `${folder}/version`, data: Buffer.from('3\n') });
+  entries.push({ name: `${folder}/version`, data: Buffer.from("3\n") });
   return zipArchive(entries, options);
 }

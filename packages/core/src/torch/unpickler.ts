@@ -1,8 +1,8 @@
 // A restricted unpickler: it interprets the data opcodes of pickle protocols 2–5 and nothing that builds
 // arbitrary objects. A global is checked against the allowlist at the opcode that names it, and a refused one
 // stops interpretation there; allowed globals are only ever "called" through the policy, which is plain JS.
-import { FormatError } from '../errors.js';
-import { UnsafePickleError } from './unsafe-pickle-error.js';
+import { FormatError } from "../errors.js";
+import { UnsafePickleError } from "./unsafe-pickle-error.js";
 
 /** A Python tuple (arrays are lists). */
 export class PickleTuple {
@@ -41,18 +41,18 @@ export interface UnpickleOptions {
   policy: UnpicklePolicy;
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-const latin1 = new TextDecoder('latin1');
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+const latin1 = new TextDecoder("latin1");
 
 /** Opcodes that would build arbitrary objects or read globals another way: never interpreted. */
 const REFUSED_OPCODES: Record<number, string> = {
-  0x69: 'INST',
-  0x6f: 'OBJ',
-  0x81: 'NEWOBJ',
-  0x92: 'NEWOBJ_EX',
-  0x82: 'EXT1',
-  0x83: 'EXT2',
-  0x84: 'EXT4',
+  0x69: "INST",
+  0x6f: "OBJ",
+  0x81: "NEWOBJ",
+  0x92: "NEWOBJ_EX",
+  0x82: "EXT1",
+  0x83: "EXT2",
+  0x84: "EXT4",
 };
 
 class Machine {
@@ -74,7 +74,8 @@ class Machine {
   }
 
   private take(count: number): Uint8Array {
-    if (count < 0 || this.at + count > this.bytes.byteLength) this.fail(`needs ${count} more bytes, but the pickle ends at ${this.bytes.byteLength}`);
+    if (count < 0 || this.at + count > this.bytes.byteLength)
+      this.fail(`needs ${count} more bytes, but the pickle ends at ${this.bytes.byteLength}`);
     const out = this.bytes.subarray(this.at, this.at + count);
     this.at += count;
     return out;
@@ -101,7 +102,7 @@ class Machine {
 
   private line(): string {
     const end = this.bytes.indexOf(0x0a, this.at);
-    if (end < 0) this.fail('a text argument has no end of line');
+    if (end < 0) this.fail("a text argument has no end of line");
     const text = latin1.decode(this.bytes.subarray(this.at, end));
     this.at = end + 1;
     return text;
@@ -112,24 +113,26 @@ class Machine {
     try {
       return utf8.decode(bytes);
     } catch {
-      return this.fail('a string is not valid UTF-8');
+      return this.fail("a string is not valid UTF-8");
     }
   }
 
   private pop(): unknown {
-    if (this.stack.length === 0 || (this.marks.length > 0 && this.stack.length <= this.marks[this.marks.length - 1])) this.fail('the stack is empty');
+    if (this.stack.length === 0 || (this.marks.length > 0 && this.stack.length <= this.marks[this.marks.length - 1]))
+      this.fail("the stack is empty");
     return this.stack.pop();
   }
 
   private top(): unknown {
-    if (this.stack.length === 0 || (this.marks.length > 0 && this.stack.length <= this.marks[this.marks.length - 1])) this.fail('the stack is empty');
+    if (this.stack.length === 0 || (this.marks.length > 0 && this.stack.length <= this.marks[this.marks.length - 1]))
+      this.fail("the stack is empty");
     return this.stack[this.stack.length - 1];
   }
 
   /** Everything pushed since the last MARK, which is removed. */
   private popMark(): unknown[] {
     const mark = this.marks.pop();
-    if (mark === undefined) this.fail('no MARK to pop to');
+    if (mark === undefined) this.fail("no MARK to pop to");
     return this.stack.splice(mark);
   }
 
@@ -149,7 +152,7 @@ class Machine {
     if (!this.policy.allowedGlobals.has(qualified)) {
       throw new UnsafePickleError(
         `${this.label}: refused to unpickle global "${qualified}" (pickle byte ${this.opStart}): only the globals torch.save writes for ` +
-          `tensors and state dicts are allowed (${[...this.policy.allowedGlobals].join(', ')}). The file may try to run code; nothing after it was interpreted.`,
+          `tensors and state dicts are allowed (${[...this.policy.allowedGlobals].join(", ")}). The file may try to run code; nothing after it was interpreted.`,
         { file: this.file, global: qualified, offset: this.opStart },
       );
     }
@@ -157,34 +160,35 @@ class Machine {
   }
 
   private dict(target: unknown): Map<unknown, unknown> {
-    if (!(target instanceof Map)) this.fail('SETITEM(S) on something that is not a dict');
+    if (!(target instanceof Map)) this.fail("SETITEM(S) on something that is not a dict");
     return target;
   }
 
   private list(target: unknown): unknown[] {
-    if (!Array.isArray(target)) this.fail('APPEND(S) on something that is not a list');
+    if (!Array.isArray(target)) this.fail("APPEND(S) on something that is not a list");
     return target;
   }
 
   private setItems(target: Map<unknown, unknown>, items: unknown[]): void {
-    if (items.length % 2 !== 0) this.fail('SETITEMS with an odd number of keys and values');
+    if (items.length % 2 !== 0) this.fail("SETITEMS with an odd number of keys and values");
     for (let i = 0; i < items.length; i += 2) target.set(items[i], items[i + 1]);
   }
 
   run(): unknown {
     for (;;) {
       this.opStart = this.at;
-      if (this.at >= this.bytes.byteLength) this.fail('the pickle ends without STOP');
+      if (this.at >= this.bytes.byteLength) this.fail("the pickle ends without STOP");
       const op = this.u8();
       switch (op) {
         case 0x80: // PROTO
-          if (this.u8() > 5) this.fail('pickle protocol above 5');
+          if (this.u8() > 5) this.fail("pickle protocol above 5");
           break;
         case 0x95: // FRAME: framing is only a read hint
           this.u64();
           break;
         case 0x2e: // STOP
-          if (this.stack.length !== 1 || this.marks.length > 0) this.fail(`STOP with ${this.stack.length} values on the stack (expected 1)`);
+          if (this.stack.length !== 1 || this.marks.length > 0)
+            this.fail(`STOP with ${this.stack.length} values on the stack (expected 1)`);
           return this.stack[0];
         case 0x28: // MARK
           this.marks.push(this.stack.length);
@@ -334,7 +338,7 @@ class Machine {
           // STACK_GLOBAL
           const name = this.pop();
           const module = this.pop();
-          if (typeof module !== 'string' || typeof name !== 'string') this.fail('STACK_GLOBAL needs two strings');
+          if (typeof module !== "string" || typeof name !== "string") this.fail("STACK_GLOBAL needs two strings");
           this.stack.push(this.global(module, name));
           break;
         }
@@ -348,8 +352,9 @@ class Machine {
           // REDUCE
           const args = this.pop();
           const callable = this.pop();
-          if (!(callable instanceof PickleGlobal)) this.fail('REDUCE on something that is not an allowed global');
-          if (!(args instanceof PickleTuple)) this.fail(`REDUCE of ${callable.qualifiedName} without an argument tuple`);
+          if (!(callable instanceof PickleGlobal)) this.fail("REDUCE on something that is not an allowed global");
+          if (!(args instanceof PickleTuple))
+            this.fail(`REDUCE of ${callable.qualifiedName} without an argument tuple`);
           this.stack.push(this.policy.reduce(callable, args.items, this.opStart));
           break;
         }
@@ -368,7 +373,9 @@ class Machine {
         }
         default:
           if (REFUSED_OPCODES[op]) this.fail(`opcode ${REFUSED_OPCODES[op]} (builds arbitrary objects) is not allowed`);
-          this.fail(`unsupported pickle opcode 0x${op.toString(16).padStart(2, '0')} (${JSON.stringify(String.fromCharCode(op))})`);
+          this.fail(
+            `unsupported pickle opcode 0x${op.toString(16).padStart(2, "0")} (${JSON.stringify(String.fromCharCode(op))})`,
+          );
       }
     }
   }

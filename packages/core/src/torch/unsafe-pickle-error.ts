@@ -1,4 +1,4 @@
-import { FormatError, type LlamatsErrorOptions } from '../errors.js';
+import { FormatError, type LlamatsErrorOptions } from "../errors.js";
 
 /** A pickle that names a global outside the allowlist (it may try to run code): refused at that opcode, nothing after it read. */
 export class UnsafePickleError extends FormatError {
@@ -8,7 +8,7 @@ export class UnsafePickleError extends FormatError {
   readonly offset: number;
   constructor(message: string, options: LlamatsErrorOptions & { file: string; global: string; offset: number }) {
     super(message, options);
-    this.name = 'UnsafePickleError';
+    this.name = "UnsafePickleError";
     this.global = options.global;
     this.offset = options.offset;
   }

@@ -1,6 +1,6 @@
-import { ConfigError } from '@llamats/core';
-import { kMeans, silhouetteScore } from './kmeans.js';
-import { tfidfVectors, type SparseVector } from './tfidf.js';
+import { ConfigError } from "@llamats/core";
+import { kMeans, silhouetteScore } from "./kmeans.js";
+import { tfidfVectors, type SparseVector } from "./tfidf.js";
 
 export interface InstructionCluster {
   id: number;
@@ -16,7 +16,7 @@ export interface InstructionCluster {
 
 export interface ClusterInstructionsOptions {
   /** A number of clusters, or 'auto' (best silhouette over a range; default). */
-  k?: number | 'auto';
+  k?: number | "auto";
   /** Largest k tried by 'auto' (default min(30, √n + 2)). */
   maxK?: number;
   examplesPerCluster?: number;
@@ -38,14 +38,20 @@ function dotDense(x: SparseVector, c: Float64Array): number {
 }
 
 /** Groups instructions into task clusters: TF-IDF vectors, k-means, labels from centroid terms. */
-export function clusterInstructions(instructions: readonly string[], options: ClusterInstructionsOptions = {}): InstructionClustering {
+export function clusterInstructions(
+  instructions: readonly string[],
+  options: ClusterInstructionsOptions = {},
+): InstructionClustering {
   if (instructions.length === 0) return { k: 0, silhouette: null, clusters: [] };
   const { terms, vectors } = tfidfVectors(instructions, { maxFeatures: options.maxFeatures });
   const seed = options.seed ?? 0;
   let chosen;
   let silhouette: number | null = null;
-  if (options.k === undefined || options.k === 'auto') {
-    const maxK = Math.min(options.maxK ?? Math.min(30, Math.floor(Math.sqrt(instructions.length)) + 2), instructions.length - 1);
+  if (options.k === undefined || options.k === "auto") {
+    const maxK = Math.min(
+      options.maxK ?? Math.min(30, Math.floor(Math.sqrt(instructions.length)) + 2),
+      instructions.length - 1,
+    );
     if (maxK < 2) {
       chosen = kMeans(vectors, { k: 1, dimension: terms.length, seed });
     } else {
@@ -59,20 +65,32 @@ export function clusterInstructions(instructions: readonly string[], options: Cl
       }
     }
   } else {
-    if (!Number.isInteger(options.k) || options.k < 1) throw new ConfigError(`k must be a positive integer or 'auto', found ${options.k}`, { key: 'k' });
+    if (!Number.isInteger(options.k) || options.k < 1)
+      throw new ConfigError(`k must be a positive integer or 'auto', found ${options.k}`, { key: "k" });
     chosen = kMeans(vectors, { k: options.k, dimension: terms.length, seed });
   }
   const result = chosen as NonNullable<typeof chosen>;
   const clusters: InstructionCluster[] = result.centroids.map((centroid, id) => {
     const members: number[] = [];
     result.assignments.forEach((c, i) => c === id && members.push(i));
-    const topTerms = Array.from(centroid.keys()).sort((a, b) => (centroid[b] as number) - (centroid[a] as number)).slice(0, 5).filter((i) => (centroid[i] as number) > 0).map((i) => terms[i] as string);
+    const topTerms = Array.from(centroid.keys())
+      .sort((a, b) => (centroid[b] as number) - (centroid[a] as number))
+      .slice(0, 5)
+      .filter((i) => (centroid[i] as number) > 0)
+      .map((i) => terms[i] as string);
     const examples = members
       .map((i) => ({ i, s: dotDense(vectors[i] as SparseVector, centroid) }))
       .sort((a, b) => b.s - a.s)
       .slice(0, options.examplesPerCluster ?? 3)
       .map(({ i }) => instructions[i] as string);
-    return { id, label: topTerms.slice(0, 3).join(' / ') || '(no terms)', topTerms, size: members.length, examples, members };
+    return {
+      id,
+      label: topTerms.slice(0, 3).join(" / ") || "(no terms)",
+      topTerms,
+      size: members.length,
+      examples,
+      members,
+    };
   });
   clusters.sort((a, b) => b.size - a.size);
   return { k: result.k, silhouette, clusters: clusters.filter((c) => c.size > 0) };
@@ -80,12 +98,15 @@ export function clusterInstructions(instructions: readonly string[], options: Cl
 
 /** A plain-text report of a clustering: one block per cluster with its label, size and examples. */
 export function formatClusterReport(clustering: InstructionClustering, total: number): string {
-  const lines = [`${clustering.clusters.length} task clusters over ${total} instructions${clustering.silhouette !== null ? ` (silhouette ${clustering.silhouette.toFixed(3)})` : ''}`, ''];
+  const lines = [
+    `${clustering.clusters.length} task clusters over ${total} instructions${clustering.silhouette !== null ? ` (silhouette ${clustering.silhouette.toFixed(3)})` : ""}`,
+    "",
+  ];
   for (const cluster of clustering.clusters) {
     lines.push(`## ${cluster.label} — ${cluster.size} (${((100 * cluster.size) / Math.max(1, total)).toFixed(1)}%)`);
-    lines.push(`terms: ${cluster.topTerms.join(', ')}`);
-    for (const example of cluster.examples) lines.push(`  - ${example.replace(/\s+/g, ' ').slice(0, 160)}`);
-    lines.push('');
+    lines.push(`terms: ${cluster.topTerms.join(", ")}`);
+    for (const example of cluster.examples) lines.push(`  - ${example.replace(/\s+/g, " ").slice(0, 160)}`);
+    lines.push("");
   }
-  return lines.join('\n');
+  return lines.join("\n");
 }

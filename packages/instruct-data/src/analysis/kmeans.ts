@@ -1,5 +1,5 @@
-import { seededRandom } from '../util/seeded-random.js';
-import type { SparseVector } from './tfidf.js';
+import { seededRandom } from "../util/seeded-random.js";
+import type { SparseVector } from "./tfidf.js";
 
 export interface KMeansResult {
   k: number;
@@ -11,7 +11,8 @@ export interface KMeansResult {
 
 function dot(x: SparseVector, centroid: Float64Array): number {
   let sum = 0;
-  for (let j = 0; j < x.indices.length; j++) sum += (x.values[j] as number) * (centroid[x.indices[j] as number] as number);
+  for (let j = 0; j < x.indices.length; j++)
+    sum += (x.values[j] as number) * (centroid[x.indices[j] as number] as number);
   return sum;
 }
 
@@ -28,7 +29,10 @@ function distance2(x: SparseVector, c: Float64Array, cNorm2: number): number {
 }
 
 /** k-means (k-means++ seeding, Lloyd iterations) on sparse vectors with `dimension` features; seeded. */
-export function kMeans(vectors: readonly SparseVector[], options: { k: number; dimension: number; seed?: number; maxIterations?: number }): KMeansResult {
+export function kMeans(
+  vectors: readonly SparseVector[],
+  options: { k: number; dimension: number; seed?: number; maxIterations?: number },
+): KMeansResult {
   const { dimension } = options;
   const n = vectors.length;
   const k = Math.max(1, Math.min(options.k, n));
@@ -98,7 +102,12 @@ export function kMeans(vectors: readonly SparseVector[], options: { k: number; d
 }
 
 /** Mean silhouette (cosine distance) of a clustering over a sample of the points, in [-1, 1]. */
-export function silhouetteScore(vectors: readonly SparseVector[], assignments: Int32Array, k: number, options: { sample?: number; seed?: number } = {}): number {
+export function silhouetteScore(
+  vectors: readonly SparseVector[],
+  assignments: Int32Array,
+  k: number,
+  options: { sample?: number; seed?: number } = {},
+): number {
   const n = vectors.length;
   const random = seededRandom(options.seed ?? 1);
   const sampleSize = Math.min(n, options.sample ?? 600);
@@ -130,7 +139,8 @@ export function silhouetteScore(vectors: readonly SparseVector[], assignments: I
     if ((counts[own] as number) === 0) continue;
     const a = (sums[own] as number) / (counts[own] as number);
     let b = Infinity;
-    for (let c = 0; c < k; c++) if (c !== own && (counts[c] as number) > 0) b = Math.min(b, (sums[c] as number) / (counts[c] as number));
+    for (let c = 0; c < k; c++)
+      if (c !== own && (counts[c] as number) > 0) b = Math.min(b, (sums[c] as number) / (counts[c] as number));
     if (Number.isFinite(b)) total += (b - a) / Math.max(a, b, 1e-12);
   }
   return total / sampleSize;

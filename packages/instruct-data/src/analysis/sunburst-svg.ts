@@ -1,4 +1,4 @@
-import type { VerbNounAnalysis } from './verb-noun.js';
+import type { VerbNounAnalysis } from "./verb-noun.js";
 
 export interface SunburstOptions {
   /** Verbs in the inner ring (default 20, as Alpaca's figure). */
@@ -11,7 +11,10 @@ export interface SunburstOptions {
 }
 
 function escapeXml(text: string): string {
-  return text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string);
+  return text.replace(
+    /[<>&"']/g,
+    (c) => ({ "<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;", "'": "&apos;" })[c] as string,
+  );
 }
 
 function arcPath(cx: number, cy: number, r0: number, r1: number, a0: number, end: number): string {
@@ -39,7 +42,9 @@ export function verbNounSunburstSvg(analysis: VerbNounAnalysis, options: Sunburs
   const cy = size / 2 + 20;
   const radius = size / 2 - 30;
   const [r0, r1, r2] = [radius * 0.22, radius * 0.58, radius];
-  const verbs = analysis.verbs.slice(0, options.topVerbs ?? 20).map((v) => ({ ...v, nouns: v.nouns.slice(0, options.topNouns ?? 4) }));
+  const verbs = analysis.verbs
+    .slice(0, options.topVerbs ?? 20)
+    .map((v) => ({ ...v, nouns: v.nouns.slice(0, options.topNouns ?? 4) }));
   // Each verb's share is what its shown nouns count, as in Alpaca's figure.
   const weight = (v: (typeof verbs)[number]) => v.nouns.reduce((s, n) => s + n.count, 0) || v.count;
   const total = verbs.reduce((s, v) => s + weight(v), 0) || 1;
@@ -48,12 +53,16 @@ export function verbNounSunburstSvg(analysis: VerbNounAnalysis, options: Sunburs
   verbs.forEach((verb, i) => {
     const span = (2 * Math.PI * weight(verb)) / total;
     const hue = Math.round((360 * i) / Math.max(1, verbs.length));
-    parts.push(`<path d="${arcPath(cx, cy, r0, r1, angle, angle + span)}" fill="hsl(${hue},60%,62%)" stroke="#fff"><title>${escapeXml(`${verb.verb}: ${verb.count}`)}</title></path>`);
+    parts.push(
+      `<path d="${arcPath(cx, cy, r0, r1, angle, angle + span)}" fill="hsl(${hue},60%,62%)" stroke="#fff"><title>${escapeXml(`${verb.verb}: ${verb.count}`)}</title></path>`,
+    );
     if (span > 0.06) parts.push(label(cx, cy, (r0 + r1) / 2, angle, angle + span, verb.verb, 13));
     let nounAngle = angle;
     for (const noun of verb.nouns) {
       const nounSpan = (span * noun.count) / (weight(verb) || 1);
-      parts.push(`<path d="${arcPath(cx, cy, r1, r2, nounAngle, nounAngle + nounSpan)}" fill="hsl(${hue},55%,80%)" stroke="#fff"><title>${escapeXml(`${verb.verb} ${noun.noun}: ${noun.count}`)}</title></path>`);
+      parts.push(
+        `<path d="${arcPath(cx, cy, r1, r2, nounAngle, nounAngle + nounSpan)}" fill="hsl(${hue},55%,80%)" stroke="#fff"><title>${escapeXml(`${verb.verb} ${noun.noun}: ${noun.count}`)}</title></path>`,
+      );
       if (nounSpan > 0.035) parts.push(label(cx, cy, (r1 + r2) / 2, nounAngle, nounAngle + nounSpan, noun.noun, 10));
       nounAngle += nounSpan;
     }
@@ -65,7 +74,7 @@ export function verbNounSunburstSvg(analysis: VerbNounAnalysis, options: Sunburs
     `<rect width="100%" height="100%" fill="#fff"/>`,
     `<text x="${cx}" y="22" font-size="16" text-anchor="middle">${escapeXml(title)}</text>`,
     ...parts,
-    '</svg>',
-    '',
-  ].join('\n');
+    "</svg>",
+    "",
+  ].join("\n");
 }

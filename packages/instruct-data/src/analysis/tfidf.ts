@@ -1,4 +1,4 @@
-import { unicodeTokenize } from '../rouge/rouge-tokenize.js';
+import { unicodeTokenize } from "../rouge/rouge-tokenize.js";
 
 /** A sparse L2-normalised vector: parallel term indices and weights. */
 export interface SparseVector {
@@ -8,10 +8,12 @@ export interface SparseVector {
 
 // Function words that carry no task meaning.
 const ENGLISH_STOP_WORDS = new Set(
-  ('a an the and or but of to in on for with about from by at as is are was were be been being it its this that these those ' +
-    'you your i me my we our they them their he she his her can could should would will do does did not no so than then there ' +
-    'which who whom what when where why how if into out up down over under more most some any each all such only own same too very ' +
-    'just also following given using based').split(' '),
+  (
+    "a an the and or but of to in on for with about from by at as is are was were be been being it its this that these those " +
+    "you your i me my we our they them their he she his her can could should would will do does did not no so than then there " +
+    "which who whom what when where why how if into out up down over under more most some any each all such only own same too very " +
+    "just also following given using based"
+  ).split(" "),
 );
 
 export interface TfidfModel {
@@ -23,10 +25,14 @@ export interface TfidfModel {
  * TF-IDF vectors of texts (as scikit-learn's TfidfVectorizer defaults: smooth idf, sublinear tf off,
  * L2 norm), over the `maxFeatures` most frequent terms; stop words out.
  */
-export function tfidfVectors(texts: readonly string[], options: { maxFeatures?: number; minDocumentFrequency?: number } = {}): TfidfModel {
+export function tfidfVectors(
+  texts: readonly string[],
+  options: { maxFeatures?: number; minDocumentFrequency?: number } = {},
+): TfidfModel {
   const docs = texts.map((t) => unicodeTokenize(t).filter((w) => !ENGLISH_STOP_WORDS.has(w) && w.length > 1));
   const documentFrequency = new Map<string, number>();
-  for (const doc of docs) for (const term of new Set(doc)) documentFrequency.set(term, (documentFrequency.get(term) ?? 0) + 1);
+  for (const doc of docs)
+    for (const term of new Set(doc)) documentFrequency.set(term, (documentFrequency.get(term) ?? 0) + 1);
   const terms = [...documentFrequency.entries()]
     .filter(([, df]) => df >= (options.minDocumentFrequency ?? 1))
     .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))

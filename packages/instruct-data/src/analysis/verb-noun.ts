@@ -1,4 +1,4 @@
-import { INSTRUCTION_VERBS, PHRASAL_PARTICLES, PHRASE_BREAKERS, SKIPPED_BEFORE_OBJECT } from './instruction-verbs.js';
+import { INSTRUCTION_VERBS, PHRASAL_PARTICLES, PHRASE_BREAKERS, SKIPPED_BEFORE_OBJECT } from "./instruction-verbs.js";
 
 export interface VerbNoun {
   verb: string;
@@ -8,14 +8,19 @@ export interface VerbNoun {
 
 // Crude singular, enough to merge "tips" with "tip" and "stories" with "story".
 export function singularNoun(word: string): string {
-  if (word.length > 4 && word.endsWith('ies')) return `${word.slice(0, -3)}y`;
+  if (word.length > 4 && word.endsWith("ies")) return `${word.slice(0, -3)}y`;
   if (word.length > 4 && /(ches|shes|xes|sses)$/.test(word)) return word.slice(0, -2);
-  if (word.length > 3 && word.endsWith('s') && !/(ss|us|is)$/.test(word)) return word.slice(0, -1);
+  if (word.length > 3 && word.endsWith("s") && !/(ss|us|is)$/.test(word)) return word.slice(0, -1);
   return word;
 }
 
 function words(text: string): string[] {
-  return text.toLowerCase().replace(/[’']/g, "'").match(/[a-z][a-z'-]*|\d+|[.,;:!?()"]/g) ?? [];
+  return (
+    text
+      .toLowerCase()
+      .replace(/[’']/g, "'")
+      .match(/[a-z][a-z'-]*|\d+|[.,;:!?()"]/g) ?? []
+  );
 }
 
 /**
@@ -26,10 +31,10 @@ function words(text: string): string[] {
 export function extractVerbNoun(instruction: string): VerbNoun | null {
   const tokens = words(instruction);
   let start = 0;
-  if (tokens[0] === 'please') start = 1;
+  if (tokens[0] === "please") start = 1;
   // "Given a sentence, rewrite it…": the verb follows the opening clause.
-  if (['given', 'using', 'based', 'for', 'in', 'with'].includes(tokens[0] ?? '')) {
-    const comma = tokens.indexOf(',');
+  if (["given", "using", "based", "for", "in", "with"].includes(tokens[0] ?? "")) {
+    const comma = tokens.indexOf(",");
     if (comma < 0) return null;
     start = comma + 1;
   }
@@ -76,7 +81,9 @@ export function analyzeVerbNoun(instructions: readonly string[]): VerbNounAnalys
     .map(([verb, count]) => ({
       verb,
       count,
-      nouns: [...(byVerb.get(verb) ?? new Map<string, number>()).entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([noun, c]) => ({ noun, count: c })),
+      nouns: [...(byVerb.get(verb) ?? new Map<string, number>()).entries()]
+        .sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
+        .map(([noun, c]) => ({ noun, count: c })),
     }));
   return { total: instructions.length, parsed, verbs };
 }

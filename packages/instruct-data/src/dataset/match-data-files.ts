@@ -1,4 +1,4 @@
-import { ConfigError, globToRegExp } from '@llamats/core';
+import { ConfigError, globToRegExp } from "@llamats/core";
 
 /** True when a `--data-files` entry is a glob rather than one path. */
 export function isGlob(pattern: string): boolean {
@@ -12,9 +12,10 @@ export function isGlob(pattern: string): boolean {
 export function matchDataFiles(paths: readonly string[], patterns: readonly string[], source: string): string[] {
   const chosen = new Set<string>();
   for (const pattern of patterns) {
-    const regex = globToRegExp(pattern.replace(/^\.\//, ''));
+    const regex = globToRegExp(pattern.replace(/^\.\//, ""));
     const matched = paths.filter((p) => regex.test(p)).sort();
-    if (matched.length === 0) throw new ConfigError(`${source} has no file matching "${pattern}" (--data-files)`, { key: 'data-files' });
+    if (matched.length === 0)
+      throw new ConfigError(`${source} has no file matching "${pattern}" (--data-files)`, { key: "data-files" });
     for (const p of matched) chosen.add(p);
   }
   return [...chosen];

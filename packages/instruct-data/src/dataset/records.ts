@@ -24,7 +24,7 @@ export interface TokenizedRecord {
 
 export type InstructionRecord = AlpacaRecord | ChatRecord | TokenizedRecord;
 
-export type DatasetFormat = 'alpaca' | 'jsonl' | 'koalpaca' | 'chat' | 'tokenized';
+export type DatasetFormat = "alpaca" | "jsonl" | "koalpaca" | "chat" | "tokenized";
 
 /**
  * Where a record came from: JSONL and CSV/TSV files have lines (1-based; a CSV record's first line),
@@ -45,15 +45,15 @@ export interface InvalidRecordReport extends RecordLocation {
 }
 
 export function isChatRecord(record: InstructionRecord): record is ChatRecord {
-  return 'messages' in record;
+  return "messages" in record;
 }
 
 export function isTokenizedRecord(record: InstructionRecord): record is TokenizedRecord {
-  return 'input_ids' in record;
+  return "input_ids" in record;
 }
 
 export function isAlpacaRecord(record: InstructionRecord): record is AlpacaRecord {
-  return 'instruction' in record;
+  return "instruction" in record;
 }
 
 /** "data.jsonl:12", "data.json[3]" or "train.parquet[row 7]", for messages a person reads. */

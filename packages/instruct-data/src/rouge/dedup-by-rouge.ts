@@ -1,5 +1,5 @@
-import { RougeSimilarityIndex } from './rouge-similarity-index.js';
-import type { RougeTokenizerName } from './rouge-tokenize.js';
+import { RougeSimilarityIndex } from "./rouge-similarity-index.js";
+import type { RougeTokenizerName } from "./rouge-tokenize.js";
 
 export interface DedupByRougeOptions {
   /** A text is a near-duplicate when its ROUGE-L F-measure with a kept one is above this (Alpaca: 0.7). */
@@ -20,7 +20,10 @@ export interface NearDuplicate {
 }
 
 /** Greedy ROUGE-L dedup in input order: a text is kept unless it is too close to a reference or an earlier kept text. */
-export function dedupByRouge(texts: readonly string[], options: DedupByRougeOptions = {}): { kept: number[]; duplicates: NearDuplicate[] } {
+export function dedupByRouge(
+  texts: readonly string[],
+  options: DedupByRougeOptions = {},
+): { kept: number[]; duplicates: NearDuplicate[] } {
   const threshold = options.threshold ?? 0.7;
   const index = new RougeSimilarityIndex({ tokenizer: options.tokenizer });
   for (const text of options.reference ?? []) index.add(text);

@@ -81,7 +81,13 @@ export class LcsMatcher {
    * F-measure with the pattern is above `threshold`, with that score; sequences too short or too long to
    * reach it are skipped unread. The hot loop of dedup, kept free of calls and allocations.
    */
-  firstAbove(text: Int32Array, starts: Int32Array, ends: Int32Array, count: number, threshold: number): { index: number; score: number } | null {
+  firstAbove(
+    text: Int32Array,
+    starts: Int32Array,
+    ends: Int32Array,
+    count: number,
+    threshold: number,
+  ): { index: number; score: number } | null {
     const m = this.length;
     if (m === 0) return null;
     if (this.words > 1) {
@@ -138,7 +144,7 @@ export class LcsMatcher {
         const slot = slotOf[token] as number;
         if (slot < 0) continue;
         const u = v & (masks[slot] as number);
-        v = ((v + u) | (v & ~u)) | 0;
+        v = (v + u) | (v & ~u) | 0;
       }
       const live = m === 32 ? -1 : (1 << m) - 1;
       return popcount32(~v & live);
@@ -159,7 +165,7 @@ export class LcsMatcher {
         // Unsigned add with carry across words.
         const sum = (vw >>> 0) + (u >>> 0) + carry;
         carry = sum > 0xffffffff ? 1 : 0;
-        v[w] = (sum | (vw & ~u)) | 0;
+        v[w] = sum | (vw & ~u) | 0;
       }
     }
     let zeros = 0;
@@ -178,7 +184,10 @@ export function lcsLengthTable(a: ArrayLike<unknown>, b: ArrayLike<unknown>): nu
   for (let i = 1; i <= a.length; i++) {
     const current = new Array<number>(b.length + 1).fill(0);
     for (let j = 1; j <= b.length; j++) {
-      current[j] = a[i - 1] === b[j - 1] ? (previous[j - 1] as number) + 1 : Math.max(previous[j] as number, current[j - 1] as number);
+      current[j] =
+        a[i - 1] === b[j - 1]
+          ? (previous[j - 1] as number) + 1
+          : Math.max(previous[j] as number, current[j - 1] as number);
     }
     previous = current;
   }

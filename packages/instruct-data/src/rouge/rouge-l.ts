@@ -1,6 +1,6 @@
-import { lcsLength } from './lcs.js';
-import { rougeTokenizerFor, type RougeTokenizerName } from './rouge-tokenize.js';
-import { TokenVocabulary } from './token-vocabulary.js';
+import { lcsLength } from "./lcs.js";
+import { rougeTokenizerFor, type RougeTokenizerName } from "./rouge-tokenize.js";
+import { TokenVocabulary } from "./token-vocabulary.js";
 
 export interface RougeScore {
   precision: number;
@@ -22,7 +22,11 @@ export function rougeFromLcs(lcs: number, targetLength: number, predictionLength
  * ROUGE-L of `prediction` against `target`, as rouge_score's `RougeScorer(['rougeL']).score(target, prediction)`
  * (no stemming). `tokenizer: 'unicode'` also counts words outside a–z / 0–9.
  */
-export function rougeL(target: string, prediction: string, options: { tokenizer?: RougeTokenizerName } = {}): RougeScore {
+export function rougeL(
+  target: string,
+  prediction: string,
+  options: { tokenizer?: RougeTokenizerName } = {},
+): RougeScore {
   const tokenize = rougeTokenizerFor(options.tokenizer);
   const vocabulary = new TokenVocabulary();
   const a = vocabulary.idsOf(tokenize(target));

@@ -1,7 +1,7 @@
-import { LcsMatcher } from './lcs.js';
-import { rougeFromLcs } from './rouge-l.js';
-import { rougeTokenizerFor, type RougeTokenizerName } from './rouge-tokenize.js';
-import { TokenVocabulary } from './token-vocabulary.js';
+import { LcsMatcher } from "./lcs.js";
+import { rougeFromLcs } from "./rouge-l.js";
+import { rougeTokenizerFor, type RougeTokenizerName } from "./rouge-tokenize.js";
+import { TokenVocabulary } from "./token-vocabulary.js";
 
 /** A growing set of texts that a new text is compared with by ROUGE-L F-measure. */
 export class RougeSimilarityIndex {
@@ -67,7 +67,11 @@ export class RougeSimilarityIndex {
    * The first indexed text whose F-measure with `text` is above `threshold`, or null. Texts whose length
    * alone rules that out (F ≤ 2·min/(m+n)) are skipped without an LCS.
    */
-  findAbove(text: string, threshold: number, ids: Int32Array = this.encode(text)): { index: number; score: number } | null {
+  findAbove(
+    text: string,
+    threshold: number,
+    ids: Int32Array = this.encode(text),
+  ): { index: number; score: number } | null {
     if (ids.length === 0) return null;
     this.matcher.setPattern(ids);
     try {

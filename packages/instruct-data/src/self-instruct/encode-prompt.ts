@@ -1,4 +1,4 @@
-import type { AlpacaRecord } from '../dataset/records.js';
+import type { AlpacaRecord } from "../dataset/records.js";
 
 /**
  * The self-instruct request, as Stanford Alpaca's generate_instruction.py builds it: the instructions
@@ -9,8 +9,8 @@ export function encodeSelfInstructPrompt(promptText: string, examples: readonly 
   let prompt = `${promptText}\n`;
   examples.forEach((example, i) => {
     const n = i + 1;
-    const instruction = example.instruction.replace(/\s+/g, ' ').trim().replace(/:+$/, '');
-    const input = example.input === '' ? '<noinput>' : example.input;
+    const instruction = example.instruction.replace(/\s+/g, " ").trim().replace(/:+$/, "");
+    const input = example.input === "" ? "<noinput>" : example.input;
     prompt += `###\n${n}. Instruction: ${instruction}\n${n}. Input:\n${input}\n${n}. Output:\n${example.output}\n`;
   });
   prompt += `###\n${examples.length + 1}. Instruction:`;

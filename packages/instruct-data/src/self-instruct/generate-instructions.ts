@@ -1,15 +1,19 @@
-import { ConfigError } from '@llamats/core';
-import type { AlpacaRecord } from '../dataset/records.js';
-import { RougeSimilarityIndex, topScores } from '../rouge/rouge-similarity-index.js';
-import type { RougeTokenizerName } from '../rouge/rouge-tokenize.js';
-import { sampleWithoutReplacement, seededRandom } from '../util/seeded-random.js';
-import { ALPACA_SELF_INSTRUCT_PROMPT } from './alpaca-prompt.js';
-import { encodeSelfInstructPrompt } from './encode-prompt.js';
-import { GeneratedInstructionStore, type GeneratedInstruction } from './generated-instruction-store.js';
-import { instructionRejectionReason, type InstructionFilterOptions, type RejectionReason } from './instruction-filters.js';
-import { parseGeneratedInstructions } from './parse-generated-instructions.js';
-import { TeacherClient, type TeacherApi } from './teacher-client.js';
-import { TeacherError } from './teacher-error.js';
+import { ConfigError } from "@llamats/core";
+import type { AlpacaRecord } from "../dataset/records.js";
+import { RougeSimilarityIndex, topScores } from "../rouge/rouge-similarity-index.js";
+import type { RougeTokenizerName } from "../rouge/rouge-tokenize.js";
+import { sampleWithoutReplacement, seededRandom } from "../util/seeded-random.js";
+import { ALPACA_SELF_INSTRUCT_PROMPT } from "./alpaca-prompt.js";
+import { encodeSelfInstructPrompt } from "./encode-prompt.js";
+import { GeneratedInstructionStore, type GeneratedInstruction } from "./generated-instruction-store.js";
+import {
+  instructionRejectionReason,
+  type InstructionFilterOptions,
+  type RejectionReason,
+} from "./instruction-filters.js";
+import { parseGeneratedInstructions } from "./parse-generated-instructions.js";
+import { TeacherClient, type TeacherApi } from "./teacher-client.js";
+import { TeacherError } from "./teacher-error.js";
 
 export interface GenerationPricing {
   /** US dollars per million prompt tokens. */
@@ -78,22 +82,26 @@ export interface GenerateInstructionsOptions {
 
 export interface GenerateInstructionsResult extends GenerationProgress {
   /** Why the run ended before `numInstructions`, when it did without an error. */
-  stoppedEarly: 'max-requests' | 'fruitless' | null;
+  stoppedEarly: "max-requests" | "fruitless" | null;
   /** Instructions that were in the output file before this run. */
   resumed: number;
   outputPath: string;
 }
 
 // The original asks for up to 20 tasks and stops the model before a 20th.
-const STOP_SEQUENCES = ['\n20', '20.', '20.'];
+const STOP_SEQUENCES = ["\n20", "20.", "20."];
 
 function validateOptions(options: GenerateInstructionsOptions): void {
   if (!Number.isInteger(options.numInstructions) || options.numInstructions < 1) {
-    throw new ConfigError(`numInstructions must be a positive integer, found ${options.numInstructions}`, { key: 'numInstructions' });
+    throw new ConfigError(`numInstructions must be a positive integer, found ${options.numInstructions}`, {
+      key: "numInstructions",
+    });
   }
   const count = options.promptExampleCount ?? 3;
   if (options.seedTasks.length < count) {
-    throw new ConfigError(`Self-instruct needs at least ${count} seed tasks, found ${options.seedTasks.length}`, { key: 'seedTasks' });
+    throw new ConfigError(`Self-instruct needs at least ${count} seed tasks, found ${options.seedTasks.length}`, {
+      key: "seedTasks",
+    });
   }
 }
 
@@ -110,8 +118,15 @@ export async function generateInstructions(options: GenerateInstructionsOptions)
   for (const task of options.seedTasks) index.add(task.instruction);
   for (const record of store.records) index.add(record.instruction);
   const teacher = new TeacherClient({
-    baseUrl: options.baseUrl, model: options.model, apiKey: options.apiKey, api: options.api, fetch: options.fetch,
-    requestTimeoutMs: options.requestTimeoutMs, maxRetries: options.maxRetries, retryBaseDelayMs: options.retryBaseDelayMs, log: options.log,
+    baseUrl: options.baseUrl,
+    model: options.model,
+    apiKey: options.apiKey,
+    api: options.api,
+    fetch: options.fetch,
+    requestTimeoutMs: options.requestTimeoutMs,
+    maxRetries: options.maxRetries,
+    retryBaseDelayMs: options.retryBaseDelayMs,
+    log: options.log,
   });
   const random = seededRandom(options.seed ?? Date.now());
   const exampleCount = options.promptExampleCount ?? 3;
@@ -120,8 +135,15 @@ export async function generateInstructions(options: GenerateInstructionsOptions)
   const concurrency = Math.max(1, options.concurrency ?? batchSize);
   const maxFailures = options.maxConsecutiveFailures ?? 10;
   const progress: GenerationProgress = {
-    kept: resumed, target: options.numInstructions, requests: 0, failedRequests: 0, parsed: 0, rejected: {},
-    promptTokens: 0, completionTokens: 0, costUsd: options.pricing ? 0 : null,
+    kept: resumed,
+    target: options.numInstructions,
+    requests: 0,
+    failedRequests: 0,
+    parsed: 0,
+    rejected: {},
+    promptTokens: 0,
+    completionTokens: 0,
+    costUsd: options.pricing ? 0 : null,
   };
   const reject = (reason: RejectionReason) => {
     progress.rejected[reason] = (progress.rejected[reason] ?? 0) + 1;
@@ -152,12 +174,16 @@ export async function generateInstructions(options: GenerateInstructionsOptions)
         sum += s;
       }
       if (max > threshold) {
-        reject('too-similar');
+        reject("too-similar");
         continue;
       }
       const mostSimilar: Record<string, number> = {};
       for (const { index: i, score } of topScores(scores, 10)) mostSimilar[index.texts[i] as string] = score;
-      const generated: GeneratedInstruction = { ...record, most_similar_instructions: mostSimilar, avg_similarity_score: scores.length > 0 ? sum / scores.length : 0 };
+      const generated: GeneratedInstruction = {
+        ...record,
+        most_similar_instructions: mostSimilar,
+        avg_similarity_score: scores.length > 0 ? sum / scores.length : 0,
+      };
       index.add(record.instruction, ids);
       kept.push(generated);
       progress.kept++;
@@ -166,21 +192,35 @@ export async function generateInstructions(options: GenerateInstructionsOptions)
   };
 
   const worker = async (): Promise<void> => {
-    while (progress.kept < options.numInstructions && fatal === null && progress.requests < (options.maxRequests ?? Infinity) && fruitless < maxFruitless) {
+    while (
+      progress.kept < options.numInstructions &&
+      fatal === null &&
+      progress.requests < (options.maxRequests ?? Infinity) &&
+      fruitless < maxFruitless
+    ) {
       options.signal?.throwIfAborted();
       const examples = sampleWithoutReplacement(options.seedTasks, exampleCount, random);
       const prompt = encodeSelfInstructPrompt(options.promptText ?? ALPACA_SELF_INSTRUCT_PROMPT, examples);
       progress.requests++;
       try {
         const answer = await teacher.complete(
-          { prompt, maxTokens: options.maxTokens ?? 3072, temperature: options.temperature ?? 1.0, topP: options.topP ?? 1.0, stop: STOP_SEQUENCES },
+          {
+            prompt,
+            maxTokens: options.maxTokens ?? 3072,
+            temperature: options.temperature ?? 1.0,
+            topP: options.topP ?? 1.0,
+            stop: STOP_SEQUENCES,
+          },
           options.signal,
         );
         consecutiveFailures = 0;
         progress.promptTokens += answer.promptTokens;
         progress.completionTokens += answer.completionTokens;
         if (options.pricing) {
-          progress.costUsd = (progress.promptTokens * options.pricing.promptPerMillion + progress.completionTokens * options.pricing.completionPerMillion) / 1e6;
+          progress.costUsd =
+            (progress.promptTokens * options.pricing.promptPerMillion +
+              progress.completionTokens * options.pricing.completionPerMillion) /
+            1e6;
         }
         const kept = acceptAnswer(answer.text, answer.finishReason);
         // A teacher that only repeats itself would otherwise be asked forever.
@@ -194,7 +234,8 @@ export async function generateInstructions(options: GenerateInstructionsOptions)
         consecutiveFailures++;
         options.log?.(`request failed: ${(error as Error).message}`);
         // A refusal (bad key, unknown model) will not fix itself; nor will a long run of failures.
-        const permanent = TeacherError.isInstance(error) && [401, 403, 404].includes((error as TeacherError).statusCode ?? 0);
+        const permanent =
+          TeacherError.isInstance(error) && [401, 403, 404].includes((error as TeacherError).statusCode ?? 0);
         if (permanent || consecutiveFailures >= maxFailures || !TeacherError.isInstance(error)) fatal = error;
       }
     }
@@ -204,13 +245,17 @@ export async function generateInstructions(options: GenerateInstructionsOptions)
   await writes;
   if (fatal !== null && progress.kept < options.numInstructions) {
     const reason = (fatal as Error).message;
-    throw new TeacherError(`Generation stopped with ${progress.kept} of ${options.numInstructions} instructions (all kept ones are in ${options.outputPath}): ${reason}`, {
-      cause: fatal,
-      statusCode: (fatal as TeacherError).statusCode,
-      url: (fatal as TeacherError).url,
-    });
+    throw new TeacherError(
+      `Generation stopped with ${progress.kept} of ${options.numInstructions} instructions (all kept ones are in ${options.outputPath}): ${reason}`,
+      {
+        cause: fatal,
+        statusCode: (fatal as TeacherError).statusCode,
+        url: (fatal as TeacherError).url,
+      },
+    );
   }
-  const stoppedEarly = progress.kept >= options.numInstructions ? null : fruitless >= maxFruitless ? 'fruitless' : 'max-requests';
-  if (stoppedEarly === 'fruitless') options.log?.(`stopped: ${maxFruitless} answers in a row added no new instruction`);
+  const stoppedEarly =
+    progress.kept >= options.numInstructions ? null : fruitless >= maxFruitless ? "fruitless" : "max-requests";
+  if (stoppedEarly === "fruitless") options.log?.(`stopped: ${maxFruitless} answers in a row added no new instruction`);
   return { ...progress, rejected: { ...progress.rejected }, resumed, outputPath: options.outputPath, stoppedEarly };
 }

@@ -1,7 +1,7 @@
-import { mkdir, open, readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
-import { writeFileAtomic } from '@llamats/core';
-import type { AlpacaRecord } from '../dataset/records.js';
+import { mkdir, open, readFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { writeFileAtomic } from "@llamats/core";
+import type { AlpacaRecord } from "../dataset/records.js";
 
 /** A kept machine-generated instruction, in Stanford Alpaca's regen.json shape. */
 export interface GeneratedInstruction extends AlpacaRecord {
@@ -11,9 +11,9 @@ export interface GeneratedInstruction extends AlpacaRecord {
 }
 
 function isGenerated(value: unknown): value is GeneratedInstruction {
-  if (typeof value !== 'object' || value === null) return false;
+  if (typeof value !== "object" || value === null) return false;
   const v = value as Record<string, unknown>;
-  return typeof v.instruction === 'string' && typeof v.output === 'string';
+  return typeof v.instruction === "string" && typeof v.output === "string";
 }
 
 /**
@@ -34,14 +34,14 @@ export class GeneratedInstructionStore {
 
   /** Opens (or prepares to create) the file and reads the instructions already in it. */
   static async open(path: string): Promise<{ store: GeneratedInstructionStore; unreadable: number }> {
-    const text = await readFile(path, 'utf8').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return '';
+    const text = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return "";
       throw error;
     });
     const records: GeneratedInstruction[] = [];
     let unreadable = 0;
     if (/\.json$/i.test(path)) {
-      if (text.trim() !== '') {
+      if (text.trim() !== "") {
         const parsed: unknown = JSON.parse(text);
         for (const item of Array.isArray(parsed) ? parsed : []) {
           if (isGenerated(item)) records.push(item);
@@ -50,8 +50,8 @@ export class GeneratedInstructionStore {
       }
       return { store: new GeneratedInstructionStore(path, records, false), unreadable };
     }
-    for (const line of text.split('\n')) {
-      if (line.trim() === '') continue;
+    for (const line of text.split("\n")) {
+      if (line.trim() === "") continue;
       try {
         const value: unknown = JSON.parse(line);
         if (isGenerated(value)) records.push(value);
@@ -61,7 +61,7 @@ export class GeneratedInstructionStore {
         unreadable++;
       }
     }
-    return { store: new GeneratedInstructionStore(path, records, text !== '' && !text.endsWith('\n')), unreadable };
+    return { store: new GeneratedInstructionStore(path, records, text !== "" && !text.endsWith("\n")), unreadable };
   }
 
   /** Adds instructions and makes them durable before returning. */
@@ -72,9 +72,9 @@ export class GeneratedInstructionStore {
       await writeFileAtomic(this.path, `${JSON.stringify(this.records, null, 2)}\n`);
       return;
     }
-    const lines = (this.needsNewline ? '\n' : '') + items.map((item) => `${JSON.stringify(item)}\n`).join('');
+    const lines = (this.needsNewline ? "\n" : "") + items.map((item) => `${JSON.stringify(item)}\n`).join("");
     await mkdir(dirname(this.path), { recursive: true });
-    const handle = await open(this.path, 'a');
+    const handle = await open(this.path, "a");
     try {
       await handle.write(lines);
       await handle.sync();

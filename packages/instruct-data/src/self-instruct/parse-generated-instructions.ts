@@ -1,4 +1,4 @@
-import type { AlpacaRecord } from '../dataset/records.js';
+import type { AlpacaRecord } from "../dataset/records.js";
 
 export interface ParseGeneratedOptions {
   /** How many examples the prompt held (3): the model continues at number `count + 1`. */
@@ -19,15 +19,18 @@ const ITEM_START = /(?<!\d)(?=\d+\s*\.\s+Instruction\s*:)/;
 export function parseGeneratedInstructions(text: string, options: ParseGeneratedOptions): AlpacaRecord[] {
   const next = options.promptExampleCount + 1;
   const body = /^\s*(?:###\s*)?\d+\s*\.\s+Instruction\s*:/.test(text) ? text : `${next}. Instruction:${text}`;
-  const items = body.split('###').flatMap((chunk) => chunk.split(ITEM_START)).filter((chunk) => chunk.trim() !== '');
-  if (options.finishReason === 'length') items.pop();
+  const items = body
+    .split("###")
+    .flatMap((chunk) => chunk.split(ITEM_START))
+    .filter((chunk) => chunk.trim() !== "");
+  if (options.finishReason === "length") items.pop();
   const records: AlpacaRecord[] = [];
   for (const item of items) {
     const parts = item.split(ITEM_FIELDS);
-    if (parts.length !== 7 || parts[1] !== 'Instruction' || parts[3] !== 'Input' || parts[5] !== 'Output') continue;
+    if (parts.length !== 7 || parts[1] !== "Instruction" || parts[3] !== "Input" || parts[5] !== "Output") continue;
     const instruction = (parts[2] as string).trim();
     const rawInput = (parts[4] as string).trim();
-    const input = rawInput.toLowerCase() === '<noinput>' ? '' : rawInput;
+    const input = rawInput.toLowerCase() === "<noinput>" ? "" : rawInput;
     const output = (parts[6] as string).trim();
     records.push({ instruction, input, output });
   }

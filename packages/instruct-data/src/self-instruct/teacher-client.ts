@@ -1,7 +1,7 @@
-import { TeacherError } from './teacher-error.js';
+import { TeacherError } from "./teacher-error.js";
 
 /** Which OpenAI-compatible route the teacher is asked through. */
-export type TeacherApi = 'chat' | 'completions';
+export type TeacherApi = "chat" | "completions";
 
 export interface TeacherRequest {
   prompt: string;
@@ -44,25 +44,25 @@ function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal?.aborted) return reject(signal.reason);
     const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      signal?.removeEventListener("abort", onAbort);
       resolve();
     }, ms);
     const onAbort = () => {
       clearTimeout(timer);
       reject(signal?.reason);
     };
-    signal?.addEventListener('abort', onAbort, { once: true });
+    signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
 
 function endpointUrl(baseUrl: string, api: TeacherApi): string {
-  const base = baseUrl.replace(/\/+$/, '');
+  const base = baseUrl.replace(/\/+$/, "");
   const root = /\/v\d+$/.test(base) ? base : `${base}/v1`;
-  return `${root}/${api === 'chat' ? 'chat/completions' : 'completions'}`;
+  return `${root}/${api === "chat" ? "chat/completions" : "completions"}`;
 }
 
 function retryAfterMs(response: Response): number | null {
-  const header = response.headers.get('retry-after');
+  const header = response.headers.get("retry-after");
   if (!header) return null;
   const seconds = Number(header);
   if (Number.isFinite(seconds)) return seconds * 1000;
@@ -71,7 +71,10 @@ function retryAfterMs(response: Response): number | null {
 }
 
 class RetryableFailure extends Error {
-  constructor(message: string, readonly waitMs: number | null = null) {
+  constructor(
+    message: string,
+    readonly waitMs: number | null = null,
+  ) {
     super(message);
   }
 }
@@ -82,44 +85,67 @@ export class TeacherClient {
   private readonly api: TeacherApi;
 
   constructor(private readonly options: TeacherClientOptions) {
-    this.api = options.api ?? 'chat';
+    this.api = options.api ?? "chat";
     this.url = endpointUrl(options.baseUrl, this.api);
   }
 
   private body(request: TeacherRequest): string {
-    const common = { model: this.options.model, max_tokens: request.maxTokens, temperature: request.temperature, top_p: request.topP, n: 1, ...(request.stop ? { stop: request.stop } : {}) };
-    return JSON.stringify(this.api === 'chat' ? { ...common, messages: [{ role: 'user', content: request.prompt }] } : { ...common, prompt: request.prompt });
+    const common = {
+      model: this.options.model,
+      max_tokens: request.maxTokens,
+      temperature: request.temperature,
+      top_p: request.topP,
+      n: 1,
+      ...(request.stop ? { stop: request.stop } : {}),
+    };
+    return JSON.stringify(
+      this.api === "chat"
+        ? { ...common, messages: [{ role: "user", content: request.prompt }] }
+        : { ...common, prompt: request.prompt },
+    );
   }
 
-  private async attempt(request: TeacherRequest, signal: AbortSignal | undefined): Promise<Omit<TeacherAnswer, 'attempts'>> {
+  private async attempt(
+    request: TeacherRequest,
+    signal: AbortSignal | undefined,
+  ): Promise<Omit<TeacherAnswer, "attempts">> {
     const timeout = AbortSignal.timeout(this.options.requestTimeoutMs ?? 120_000);
     const combined = signal ? AbortSignal.any([signal, timeout]) : timeout;
-    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    const headers: Record<string, string> = { "content-type": "application/json" };
     if (this.options.apiKey) headers.authorization = `Bearer ${this.options.apiKey}`;
     let response: Response;
     let json: OpenAIResponse;
     try {
-      response = await (this.options.fetch ?? fetch)(this.url, { method: 'POST', headers, body: this.body(request), signal: combined });
+      response = await (this.options.fetch ?? fetch)(this.url, {
+        method: "POST",
+        headers,
+        body: this.body(request),
+        signal: combined,
+      });
       if (response.status === 429 || response.status >= 500) {
         await response.body?.cancel().catch(() => undefined);
         throw new RetryableFailure(`HTTP ${response.status}`, retryAfterMs(response));
       }
       if (!response.ok) {
-        const detail = (await response.text().catch(() => '')).slice(0, 300);
-        throw new TeacherError(`Teacher at ${this.url} answered HTTP ${response.status}: ${detail}`, { statusCode: response.status, url: this.url });
+        const detail = (await response.text().catch(() => "")).slice(0, 300);
+        throw new TeacherError(`Teacher at ${this.url} answered HTTP ${response.status}: ${detail}`, {
+          statusCode: response.status,
+          url: this.url,
+        });
       }
       json = (await response.json()) as OpenAIResponse;
     } catch (error) {
       if (signal?.aborted) throw signal.reason;
       if (error instanceof TeacherError || error instanceof RetryableFailure) throw error;
-      if (timeout.aborted) throw new RetryableFailure(`no answer within ${this.options.requestTimeoutMs ?? 120_000} ms`);
+      if (timeout.aborted)
+        throw new RetryableFailure(`no answer within ${this.options.requestTimeoutMs ?? 120_000} ms`);
       // fetch's network failures (refused, reset) and bodies that are not JSON.
       throw new RetryableFailure((error as Error).message);
     }
     const choice = json.choices?.[0];
-    const text = this.api === 'chat' ? choice?.message?.content : choice?.text;
+    const text = this.api === "chat" ? choice?.message?.content : choice?.text;
     return {
-      text: typeof text === 'string' ? text : '',
+      text: typeof text === "string" ? text : "",
       finishReason: choice?.finish_reason ?? null,
       promptTokens: json.usage?.prompt_tokens ?? 0,
       completionTokens: json.usage?.completion_tokens ?? 0,
@@ -136,7 +162,10 @@ export class TeacherClient {
       } catch (error) {
         if (!(error instanceof RetryableFailure)) throw error;
         if (attempt >= maxRetries) {
-          throw new TeacherError(`Teacher at ${this.url} failed ${attempt + 1} times; last: ${error.message}`, { url: this.url, cause: error });
+          throw new TeacherError(`Teacher at ${this.url} failed ${attempt + 1} times; last: ${error.message}`, {
+            url: this.url,
+            cause: error,
+          });
         }
         const backoff = Math.min(60_000, base * 2 ** attempt) * (0.5 + Math.random() / 2);
         const wait = Math.min(60_000, error.waitMs ?? backoff);

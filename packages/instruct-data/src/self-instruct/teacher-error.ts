@@ -1,4 +1,4 @@
-import { LlamatsError, type LlamatsErrorOptions } from '@llamats/core';
+import { LlamatsError, type LlamatsErrorOptions } from "@llamats/core";
 
 /** A teacher endpoint that refused a request for good (bad key, unknown model, bad URL) or kept failing. */
 export class TeacherError extends LlamatsError {
@@ -6,7 +6,7 @@ export class TeacherError extends LlamatsError {
   readonly url: string | undefined;
   constructor(message: string, options: LlamatsErrorOptions & { statusCode?: number; url?: string } = {}) {
     super(message, options);
-    this.name = 'TeacherError';
+    this.name = "TeacherError";
     this.statusCode = options.statusCode;
     this.url = options.url;
   }

@@ -5,7 +5,7 @@
  */
 export interface PromptTemplate {
   name: string;
-  kind: 'text' | 'chat';
+  kind: "text" | "chat";
   description: string;
   promptInput: string;
   promptNoInput: string;

@@ -1,10 +1,10 @@
-import { ConfigError } from '@llamats/core';
-import { IGNORE_INDEX, type TokenizedExample } from './tokenize-for-training.js';
+import { ConfigError } from "@llamats/core";
+import { IGNORE_INDEX, type TokenizedExample } from "./tokenize-for-training.js";
 
 export interface CollateBatchOptions {
   padId: number;
   /** `right` (training default) or `left` (generation). */
-  paddingSide?: 'right' | 'left';
+  paddingSide?: "right" | "left";
   /** Pad every row to this length instead of the longest row's. */
   padToLength?: number;
   /** Round the padded length up to a multiple (8 suits tensor cores). */
@@ -21,10 +21,13 @@ export interface CollatedBatch {
 export function collateBatch(examples: readonly TokenizedExample[], options: CollateBatchOptions): CollatedBatch {
   const longest = examples.reduce((max, e) => Math.max(max, e.input_ids.length), 0);
   let length = options.padToLength ?? longest;
-  if (length < longest) throw new ConfigError(`padToLength ${length} is shorter than the longest example (${longest} tokens)`, { key: 'padToLength' });
+  if (length < longest)
+    throw new ConfigError(`padToLength ${length} is shorter than the longest example (${longest} tokens)`, {
+      key: "padToLength",
+    });
   const multiple = options.padToMultipleOf ?? 1;
   length = Math.ceil(length / multiple) * multiple;
-  const left = options.paddingSide === 'left';
+  const left = options.paddingSide === "left";
   const batch: CollatedBatch = { inputIds: [], attentionMask: [], labels: [] };
   for (const example of examples) {
     const pad = length - example.input_ids.length;

@@ -1,5 +1,5 @@
-import { ConfigError } from '@llamats/core';
-import { seededRandom, shuffled } from '../util/seeded-random.js';
+import { ConfigError } from "@llamats/core";
+import { seededRandom, shuffled } from "../util/seeded-random.js";
 
 export interface GroupByLengthOptions {
   batchSize: number;
@@ -15,9 +15,13 @@ export interface GroupByLengthOptions {
  */
 export function groupByLength(lengths: readonly number[], options: GroupByLengthOptions): number[][] {
   const { batchSize } = options;
-  if (!Number.isInteger(batchSize) || batchSize < 1) throw new ConfigError(`batchSize must be a positive integer, found ${batchSize}`, { key: 'batchSize' });
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new ConfigError(`batchSize must be a positive integer, found ${batchSize}`, { key: "batchSize" });
   const megaSize = batchSize * (options.megaBatchMultiplier ?? 50);
-  const order = shuffled(lengths.map((_, i) => i), seededRandom(options.seed ?? 42));
+  const order = shuffled(
+    lengths.map((_, i) => i),
+    seededRandom(options.seed ?? 42),
+  );
   const batches: number[][] = [];
   for (let start = 0; start < order.length; start += megaSize) {
     const mega = order.slice(start, start + megaSize).sort((a, b) => (lengths[b] as number) - (lengths[a] as number));
@@ -25,7 +29,8 @@ export function groupByLength(lengths: readonly number[], options: GroupByLength
   }
   let longest = 0;
   batches.forEach((batch, i) => {
-    if ((lengths[batch[0] as number] as number) > (lengths[(batches[longest] as number[])[0] as number] as number)) longest = i;
+    if ((lengths[batch[0] as number] as number) > (lengths[(batches[longest] as number[])[0] as number] as number))
+      longest = i;
   });
   if (longest > 0) [batches[0], batches[longest]] = [batches[longest] as number[], batches[0] as number[]];
   return batches;

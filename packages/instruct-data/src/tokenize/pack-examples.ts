@@ -1,5 +1,5 @@
-import { ConfigError } from '@llamats/core';
-import { IGNORE_INDEX, type TokenizedExample } from './tokenize-for-training.js';
+import { ConfigError } from "@llamats/core";
+import { IGNORE_INDEX, type TokenizedExample } from "./tokenize-for-training.js";
 
 /** Several examples in one row; `sequenceIds` and `positionIds` let attention stay inside each example. */
 export interface PackedRow extends TokenizedExample {
@@ -18,7 +18,7 @@ export interface PackExamplesOptions {
    * `first-fit-decreasing` (default): longest examples first, each into the first row with room — fewer rows.
    * `sequential`: keep order, open a new row when the next example does not fit.
    */
-  strategy?: 'first-fit-decreasing' | 'sequential';
+  strategy?: "first-fit-decreasing" | "sequential";
 }
 
 /**
@@ -27,20 +27,32 @@ export interface PackExamplesOptions {
  */
 export function packExamples(examples: readonly TokenizedExample[], options: PackExamplesOptions): PackedRow[] {
   const { maxLength } = options;
-  if (!Number.isInteger(maxLength) || maxLength < 1) throw new ConfigError(`maxLength must be a positive integer, found ${maxLength}`, { key: 'maxLength' });
+  if (!Number.isInteger(maxLength) || maxLength < 1)
+    throw new ConfigError(`maxLength must be a positive integer, found ${maxLength}`, { key: "maxLength" });
   examples.forEach((e, i) => {
-    if (e.input_ids.length > maxLength) throw new ConfigError(`Example ${i} has ${e.input_ids.length} tokens, more than maxLength ${maxLength}; cut it first`, { key: 'maxLength' });
+    if (e.input_ids.length > maxLength)
+      throw new ConfigError(
+        `Example ${i} has ${e.input_ids.length} tokens, more than maxLength ${maxLength}; cut it first`,
+        { key: "maxLength" },
+      );
   });
   const order = examples.map((_, i) => i);
-  if ((options.strategy ?? 'first-fit-decreasing') === 'first-fit-decreasing') {
-    order.sort((a, b) => (examples[b] as TokenizedExample).input_ids.length - (examples[a] as TokenizedExample).input_ids.length || a - b);
+  if ((options.strategy ?? "first-fit-decreasing") === "first-fit-decreasing") {
+    order.sort(
+      (a, b) =>
+        (examples[b] as TokenizedExample).input_ids.length - (examples[a] as TokenizedExample).input_ids.length ||
+        a - b,
+    );
   }
   const bins: { used: number; members: number[] }[] = [];
   for (const index of order) {
     const size = (examples[index] as TokenizedExample).input_ids.length;
-    const bin = options.strategy === 'sequential'
-      ? (bins.length > 0 && (bins[bins.length - 1] as { used: number }).used + size <= maxLength ? bins[bins.length - 1] : undefined)
-      : bins.find((b) => b.used + size <= maxLength);
+    const bin =
+      options.strategy === "sequential"
+        ? bins.length > 0 && (bins[bins.length - 1] as { used: number }).used + size <= maxLength
+          ? bins[bins.length - 1]
+          : undefined
+        : bins.find((b) => b.used + size <= maxLength);
     if (bin) {
       bin.used += size;
       bin.members.push(index);
@@ -67,7 +79,7 @@ export function packExamples(examples: readonly TokenizedExample[], options: Pac
  * The [length, length] attention mask of a packed row: 1 where token `i` may attend to token `j`
  * (causal, same example), 0 elsewhere.
  */
-export function packedAttentionMask(row: Pick<PackedRow, 'sequenceIds'>): number[][] {
+export function packedAttentionMask(row: Pick<PackedRow, "sequenceIds">): number[][] {
   const ids = row.sequenceIds;
   return ids.map((si, i) => ids.map((sj, j) => (j <= i && sj === si ? 1 : 0)));
 }

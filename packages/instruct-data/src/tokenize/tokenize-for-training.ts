@@ -1,13 +1,13 @@
-import { ConfigError } from '@llamats/core';
-import { isChatRecord, isTokenizedRecord, type InstructionRecord } from '../dataset/records.js';
-import type { PromptTemplate } from '../templates/prompt-template.js';
-import { renderChatSegments, renderPrompt, type RenderedSegment } from '../templates/render-prompt.js';
-import type { TrainingTokenizer } from './training-tokenizer.js';
+import { ConfigError } from "@llamats/core";
+import { isChatRecord, isTokenizedRecord, type InstructionRecord } from "../dataset/records.js";
+import type { PromptTemplate } from "../templates/prompt-template.js";
+import { renderChatSegments, renderPrompt, type RenderedSegment } from "../templates/render-prompt.js";
+import type { TrainingTokenizer } from "./training-tokenizer.js";
 
 /** Label value that the loss ignores (PyTorch's CrossEntropyLoss ignore_index). */
 export const IGNORE_INDEX = -100;
 
-export type TokenizationMode = 'joint' | 'segmented';
+export type TokenizationMode = "joint" | "segmented";
 
 export interface TokenizeForTrainingOptions {
   tokenizer: TrainingTokenizer;
@@ -35,17 +35,26 @@ export interface TokenizedExample {
 function startsWithBosText(text: string, tokenizer: TrainingTokenizer): boolean {
   if (tokenizer.bosTokenId === null || !tokenizer.idToToken) return false;
   const bos = tokenizer.idToToken(tokenizer.bosTokenId);
-  return typeof bos === 'string' && bos !== '' && text.startsWith(bos);
+  return typeof bos === "string" && bos !== "" && text.startsWith(bos);
 }
 
-function jointIds(segments: RenderedSegment[], tokenizer: TrainingTokenizer, addSpecialTokens: boolean): { ids: number[]; trainedFrom: number[]; trainedTo: number[] } {
-  const full = segments.map((s) => s.text).join('');
+function jointIds(
+  segments: RenderedSegment[],
+  tokenizer: TrainingTokenizer,
+  addSpecialTokens: boolean,
+): { ids: number[]; trainedFrom: number[]; trainedTo: number[] } {
+  const full = segments.map((s) => s.text).join("");
   const ids = tokenizer.encode(full, { addSpecialTokens });
   const trainedFrom: number[] = [];
   const trainedTo: number[] = [];
-  let prefix = '';
+  let prefix = "";
   segments.forEach((segment, k) => {
-    const start = k === 0 ? (addSpecialTokens && tokenizer.bosTokenId !== null ? 1 : 0) : tokenizer.encode(prefix, { addSpecialTokens }).length;
+    const start =
+      k === 0
+        ? addSpecialTokens && tokenizer.bosTokenId !== null
+          ? 1
+          : 0
+        : tokenizer.encode(prefix, { addSpecialTokens }).length;
     prefix += segment.text;
     const end = k === segments.length - 1 ? ids.length : tokenizer.encode(prefix, { addSpecialTokens }).length;
     if (segment.trained) {
@@ -56,7 +65,11 @@ function jointIds(segments: RenderedSegment[], tokenizer: TrainingTokenizer, add
   return { ids, trainedFrom, trainedTo };
 }
 
-function segmentedIds(segments: RenderedSegment[], tokenizer: TrainingTokenizer, addBos: boolean): { ids: number[]; trainedFrom: number[]; trainedTo: number[] } {
+function segmentedIds(
+  segments: RenderedSegment[],
+  tokenizer: TrainingTokenizer,
+  addBos: boolean,
+): { ids: number[]; trainedFrom: number[]; trainedTo: number[] } {
   const ids: number[] = addBos && tokenizer.bosTokenId !== null ? [tokenizer.bosTokenId] : [];
   const trainedFrom: number[] = [];
   const trainedTo: number[] = [];
@@ -72,9 +85,13 @@ function segmentedIds(segments: RenderedSegment[], tokenizer: TrainingTokenizer,
 }
 
 function recordSegments(record: InstructionRecord, options: TokenizeForTrainingOptions): RenderedSegment[] {
-  if (isChatRecord(record) && options.template.kind === 'chat') return renderChatSegments(record.messages, options.tokenizer);
+  if (isChatRecord(record) && options.template.kind === "chat")
+    return renderChatSegments(record.messages, options.tokenizer);
   const { prompt, response } = renderPrompt(options.template, record, { tokenizer: options.tokenizer });
-  return [{ text: prompt, trained: false }, { text: response, trained: true }];
+  return [
+    { text: prompt, trained: false },
+    { text: response, trained: true },
+  ];
 }
 
 /**
@@ -83,16 +100,18 @@ function recordSegments(record: InstructionRecord, options: TokenizeForTrainingO
  */
 export function tokenizeForTraining(record: InstructionRecord, options: TokenizeForTrainingOptions): TokenizedExample {
   const { tokenizer, cutoffLen } = options;
-  if (!Number.isInteger(cutoffLen) || cutoffLen < 1) throw new ConfigError(`cutoffLen must be a positive integer, found ${cutoffLen}`, { key: 'cutoffLen' });
+  if (!Number.isInteger(cutoffLen) || cutoffLen < 1)
+    throw new ConfigError(`cutoffLen must be a positive integer, found ${cutoffLen}`, { key: "cutoffLen" });
   if (isTokenizedRecord(record)) {
     const ids = record.input_ids.slice(0, cutoffLen);
     return { input_ids: ids, labels: (record.labels ?? record.input_ids).slice(0, cutoffLen) };
   }
   const segments = recordSegments(record, options);
-  const addBos = !startsWithBosText(segments[0]?.text ?? '', tokenizer);
-  const built = (options.tokenization ?? 'joint') === 'segmented'
-    ? segmentedIds(segments, tokenizer, addBos)
-    : jointIds(segments, tokenizer, addBos);
+  const addBos = !startsWithBosText(segments[0]?.text ?? "", tokenizer);
+  const built =
+    (options.tokenization ?? "joint") === "segmented"
+      ? segmentedIds(segments, tokenizer, addBos)
+      : jointIds(segments, tokenizer, addBos);
   const ids = built.ids.slice(0, cutoffLen);
   const eos = tokenizer.eosTokenId;
   const lastSegmentTrained = segments[segments.length - 1]?.trained ?? false;

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../dataset/records.js';
+import type { ChatMessage } from "../dataset/records.js";
 
 /**
  * The part of `@llamats/tokenizer`'s Tokenizer this package uses; any object of this shape works

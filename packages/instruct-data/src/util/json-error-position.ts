@@ -1,12 +1,12 @@
 // Node's JSON.parse messages do not always say where the error is; this scanner finds the offset.
 
-const WHITESPACE = new Set([' ', '\t', '\n', '\r']);
+const WHITESPACE = new Set([" ", "\t", "\n", "\r"]);
 const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 const STRING = /"(?:[^"\\\u0000-\u001f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*"/y;
 
 class JsonSyntaxAt extends Error {
   constructor(readonly offset: number) {
-    super('json syntax');
+    super("json syntax");
   }
 }
 
@@ -25,19 +25,19 @@ function value(text: string, start: number): number {
   const at = skip(text, start);
   const c = text[at];
   if (c === '"') return matchAt(STRING, text, at);
-  if (c === '{' || c === '[') {
-    const close = c === '{' ? '}' : ']';
+  if (c === "{" || c === "[") {
+    const close = c === "{" ? "}" : "]";
     let i = skip(text, at + 1);
     if (text[i] === close) return i + 1;
     for (;;) {
-      if (c === '{') {
+      if (c === "{") {
         i = matchAt(STRING, text, skip(text, i));
         i = skip(text, i);
-        if (text[i] !== ':') throw new JsonSyntaxAt(i);
+        if (text[i] !== ":") throw new JsonSyntaxAt(i);
         i++;
       }
       i = skip(text, value(text, i));
-      if (text[i] === ',') {
+      if (text[i] === ",") {
         i++;
         continue;
       }
@@ -45,7 +45,7 @@ function value(text: string, start: number): number {
       throw new JsonSyntaxAt(i);
     }
   }
-  for (const literal of ['true', 'false', 'null']) if (text.startsWith(literal, at)) return at + literal.length;
+  for (const literal of ["true", "false", "null"]) if (text.startsWith(literal, at)) return at + literal.length;
   return matchAt(NUMBER, text, at);
 }
 

@@ -1,4 +1,4 @@
-export { seededRandom } from '@llamats/core';
+export { seededRandom } from "@llamats/core";
 
 /** Fisher–Yates shuffle of a copy, driven by `random`. */
 export function shuffled<T>(items: readonly T[], random: () => number): T[] {

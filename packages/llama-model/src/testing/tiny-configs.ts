@@ -1,6 +1,6 @@
 /** Small random-model configs for tests: LLaMA-1 (MHA, untied) and LLaMA-3 style (GQA, tied, llama3 RoPE, 5.x form). */
 export const LLAMA1_SMALL = {
-  model_type: 'llama',
+  model_type: "llama",
   vocab_size: 97,
   hidden_size: 32,
   intermediate_size: 48,
@@ -18,7 +18,7 @@ export const LLAMA1_SMALL = {
 };
 
 export const LLAMA3_SMALL = {
-  model_type: 'llama',
+  model_type: "llama",
   vocab_size: 101,
   hidden_size: 48,
   intermediate_size: 64,
@@ -28,7 +28,14 @@ export const LLAMA3_SMALL = {
   head_dim: 8,
   max_position_embeddings: 512,
   rms_norm_eps: 1e-5,
-  rope_parameters: { rope_type: 'llama3', rope_theta: 500000, factor: 8, low_freq_factor: 1, high_freq_factor: 32, original_max_position_embeddings: 256 },
+  rope_parameters: {
+    rope_type: "llama3",
+    rope_theta: 500000,
+    factor: 8,
+    low_freq_factor: 1,
+    high_freq_factor: 32,
+    original_max_position_embeddings: 256,
+  },
   tie_word_embeddings: true,
   initializer_range: 0.2,
   bos_token_id: 1,

@@ -1,8 +1,8 @@
-import { fileURLToPath } from 'node:url';
-import { openSafetensors } from '@llamats/core';
+import { fileURLToPath } from "node:url";
+import { openSafetensors } from "@llamats/core";
 
-export const TINY_DIR = fileURLToPath(new URL('../../test-fixtures/llama1-tiny', import.meta.url));
-export const TINY_LORA_DIR = fileURLToPath(new URL('../../test-fixtures/llama1-tiny-lora', import.meta.url));
+export const TINY_DIR = fileURLToPath(new URL("../../test-fixtures/llama1-tiny", import.meta.url));
+export const TINY_LORA_DIR = fileURLToPath(new URL("../../test-fixtures/llama1-tiny-lora", import.meta.url));
 
 export interface TinyInputs {
   inputIds: number[][];
@@ -21,14 +21,14 @@ function rows(data: ArrayLike<number | bigint>, width: number): number[][] {
 export async function readTinyInputs(): Promise<TinyInputs & { baseLogits: Float32Array; baseLoss: number }> {
   const reader = await openSafetensors(`${TINY_DIR}/expected.safetensors`);
   try {
-    const ids = await reader.read('input_ids');
+    const ids = await reader.read("input_ids");
     const width = ids.shape[1];
     return {
       inputIds: rows(ids.data, width),
-      attentionMask: rows((await reader.read('attention_mask')).data, width),
-      labels: rows((await reader.read('labels')).data, width),
-      baseLogits: await reader.readFloat32('logits'),
-      baseLoss: (await reader.readFloat32('loss'))[0],
+      attentionMask: rows((await reader.read("attention_mask")).data, width),
+      labels: rows((await reader.read("labels")).data, width),
+      baseLogits: await reader.readFloat32("logits"),
+      baseLoss: (await reader.readFloat32("loss"))[0],
     };
   } finally {
     await reader.close();
@@ -82,7 +82,11 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
  * torch.optim.AdamW's first step (foreach=False formula), in float64: p·(1 − lr·wd) − lr/bc1 · m / (√v/√bc2 + eps).
  * A reference for the test only.
  */
-export function torchAdamWFirstStep(param: Float32Array, grad: Float32Array, options: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number }): Float64Array {
+export function torchAdamWFirstStep(
+  param: Float32Array,
+  grad: Float32Array,
+  options: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number },
+): Float64Array {
   const { lr, beta1, beta2, eps, weightDecay } = options;
   const out = new Float64Array(param.length);
   const bc1 = 1 - beta1;
@@ -95,4 +99,3 @@ export function torchAdamWFirstStep(param: Float32Array, grad: Float32Array, opt
   }
   return out;
 }
-

@@ -6,12 +6,12 @@ import type {
   PreparedPrompt,
   PromptFormat,
   PromptInput,
-} from './generation-engine.js';
-import { renderChatPrompt } from './prompt-format.js';
-import { UnknownModelError } from './unknown-model-error.js';
-import { yieldToEventLoop } from './yield-to-event-loop.js';
+} from "./generation-engine.js";
+import { renderChatPrompt } from "./prompt-format.js";
+import { UnknownModelError } from "./unknown-model-error.js";
+import { yieldToEventLoop } from "./yield-to-event-loop.js";
 
-const WORDS = ['alpaca', 'llama', 'grass', 'hill', 'wool', 'sun', 'river', 'stone', 'song', 'path', 'cloud', 'tea'];
+const WORDS = ["alpaca", "llama", "grass", "hill", "wool", "sun", "river", "stone", "song", "path", "cloud", "tea"];
 
 export interface FakeEngineOptions {
   /** Model ids to serve; the first is the base. Default: `['fake-base']`. */
@@ -44,11 +44,11 @@ export interface FakeEngine extends GenerationEngine {
 export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
   const contextLength = options.contextLength ?? 2048;
   const created = Math.floor(Date.now() / 1000);
-  const cards: ModelCard[] = (options.models ?? [{ id: 'fake-base' }]).map((model, index) => ({
+  const cards: ModelCard[] = (options.models ?? [{ id: "fake-base" }]).map((model, index) => ({
     id: model.id,
-    kind: index === 0 ? 'base' : 'adapter',
+    kind: index === 0 ? "base" : "adapter",
     contextLength,
-    promptFormat: model.promptFormat ?? 'plain',
+    promptFormat: model.promptFormat ?? "plain",
     created,
   }));
   const stats: FakeEngineStats = { started: 0, finished: 0, cancelled: 0, active: 0, peakActive: 0 };
@@ -57,11 +57,11 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
     const card = cards.find((candidate) => candidate.id === input.model);
     if (!card) throw new UnknownModelError(`The model '${input.model}' does not exist.`, { model: input.model });
     const rendered =
-      'prompt' in input
+      "prompt" in input
         ? { text: input.prompt, impliedStops: [] }
         : renderChatPrompt({
             messages: input.messages,
-            format: card.promptFormat === 'chat-template' ? 'plain' : card.promptFormat,
+            format: card.promptFormat === "chat-template" ? "plain" : card.promptFormat,
           });
     const tokenIds = Array.from(rendered.text, (char) => char.codePointAt(0) ?? 0);
     return { model: card.id, text: rendered.text, tokenIds, impliedStops: rendered.impliedStops };
@@ -71,19 +71,23 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
     stats.started += 1;
     stats.active += 1;
     stats.peakActive = Math.max(stats.peakActive, stats.active);
-    const random = seededRandom(hashString(`${request.prompt.model}\u0000${request.prompt.text}\u0000${request.seed ?? 0}\u0000${request.temperature}`));
+    const random = seededRandom(
+      hashString(
+        `${request.prompt.model}\u0000${request.prompt.text}\u0000${request.seed ?? 0}\u0000${request.temperature}`,
+      ),
+    );
     const replyWords = options.replyWords?.(request.prompt) ?? 6 + Math.floor(random() * 16);
     let completionTokens = 0;
-    let finishReason: EngineGenerateResult['finishReason'] = 'length';
+    let finishReason: EngineGenerateResult["finishReason"] = "length";
     try {
       while (completionTokens < request.maxTokens) {
         await (options.tokenDelayMs ? sleep(options.tokenDelayMs) : yieldToEventLoop());
         if (request.signal.aborted) {
-          finishReason = 'cancelled';
+          finishReason = "cancelled";
           break;
         }
         if (completionTokens >= replyWords) {
-          finishReason = 'stop';
+          finishReason = "stop";
           break;
         }
         const word = WORDS[Math.floor(random() * WORDS.length)];
@@ -93,7 +97,7 @@ export function createFakeEngine(options: FakeEngineOptions = {}): FakeEngine {
       return { finishReason, completionTokens };
     } finally {
       stats.active -= 1;
-      if (finishReason === 'cancelled') stats.cancelled += 1;
+      if (finishReason === "cancelled") stats.cancelled += 1;
       else stats.finished += 1;
     }
   }

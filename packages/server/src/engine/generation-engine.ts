@@ -1,17 +1,17 @@
 /** One message of a chat conversation, as the OpenAI API sends it (text content only). */
 export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
+  role: "system" | "user" | "assistant";
   content: string;
 }
 
 /** How a model id turns chat messages into one prompt string. */
-export type PromptFormat = 'chat-template' | 'alpaca' | 'plain';
+export type PromptFormat = "chat-template" | "alpaca" | "plain";
 
 /** A model id the engine can serve: the base model or one of its adapters. */
 export interface ModelCard {
   id: string;
   /** `base` for the model itself, `adapter` for a LoRA adapter on top of it. */
-  kind: 'base' | 'adapter';
+  kind: "base" | "adapter";
   /** The maximum prompt + completion length in tokens. */
   contextLength: number;
   promptFormat: PromptFormat;
@@ -45,7 +45,7 @@ export interface EngineGenerateOptions {
 
 export interface EngineGenerateResult {
   /** `stop`: end-of-sequence token; `length`: maxTokens reached; `cancelled`: the signal was aborted. */
-  finishReason: 'stop' | 'length' | 'cancelled';
+  finishReason: "stop" | "length" | "cancelled";
   completionTokens: number;
 }
 

@@ -29,7 +29,10 @@ export interface EngineStreamOptions {
 /** A causal LM that streams tokens: `LlamaForCausalLM` (or a `PeftModel` around one). */
 export interface EngineModel {
   readonly config: { readonly maxPositionEmbeddings: number; readonly eosTokenId?: number | readonly number[] | null };
-  generateStream(inputIds: readonly number[], options: EngineStreamOptions): AsyncIterable<{ tokenId: number; text: string }>;
+  generateStream(
+    inputIds: readonly number[],
+    options: EngineStreamOptions,
+  ): AsyncIterable<{ tokenId: number; text: string }>;
 }
 
 /** How the engine picks an adapter for a step: `PeftModel`'s switching methods. */

@@ -6,12 +6,12 @@ import type {
   PreparedPrompt,
   PromptFormat,
   PromptInput,
-} from './generation-engine.js';
-import type { AdapterSwitcher, EngineModel, EngineTokenizer } from './llama-engine-types.js';
-import { renderChatPrompt } from './prompt-format.js';
-import { StepLock } from './step-lock.js';
-import { UnknownModelError } from './unknown-model-error.js';
-import { yieldToEventLoop } from './yield-to-event-loop.js';
+} from "./generation-engine.js";
+import type { AdapterSwitcher, EngineModel, EngineTokenizer } from "./llama-engine-types.js";
+import { renderChatPrompt } from "./prompt-format.js";
+import { StepLock } from "./step-lock.js";
+import { UnknownModelError } from "./unknown-model-error.js";
+import { yieldToEventLoop } from "./yield-to-event-loop.js";
 
 // Adapter names become model ids in URLs and JSON, never file paths.
 const MODEL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:\/-]{0,127}$/;
@@ -42,24 +42,26 @@ export function createLlamaEngine(options: CreateLlamaEngineOptions): Generation
   const { model, tokenizer } = options;
   const contextLength = options.contextLength ?? model.config.maxPositionEmbeddings;
   const created = Math.floor(Date.now() / 1000);
-  const hasTemplate = typeof tokenizer.chatTemplate === 'string' && tokenizer.chatTemplate.length > 0;
-  const baseFormat = options.promptFormat ?? (hasTemplate ? 'chat-template' : 'plain');
+  const hasTemplate = typeof tokenizer.chatTemplate === "string" && tokenizer.chatTemplate.length > 0;
+  const baseFormat = options.promptFormat ?? (hasTemplate ? "chat-template" : "plain");
   checkFormat(baseFormat, hasTemplate, options.modelId);
-  const cards: ModelCard[] = [{ id: checkId(options.modelId), kind: 'base', contextLength, promptFormat: baseFormat, created }];
+  const cards: ModelCard[] = [
+    { id: checkId(options.modelId), kind: "base", contextLength, promptFormat: baseFormat, created },
+  ];
   for (const entry of options.adapters?.entries ?? []) {
-    const format = entry.promptFormat ?? 'alpaca';
+    const format = entry.promptFormat ?? "alpaca";
     checkFormat(format, hasTemplate, entry.name);
     if (cards.some((card) => card.id === entry.name)) {
       throw new TypeError(`Two models would have the id '${entry.name}'; give the adapter another name.`);
     }
-    cards.push({ id: checkId(entry.name), kind: 'adapter', contextLength, promptFormat: format, created });
+    cards.push({ id: checkId(entry.name), kind: "adapter", contextLength, promptFormat: format, created });
   }
   const stepLock = new StepLock();
   const switcher = options.adapters?.switcher;
 
   function activate(card: ModelCard): void {
     if (!switcher) return;
-    if (card.kind === 'base') {
+    if (card.kind === "base") {
       switcher.disableAdapters();
     } else {
       switcher.setAdapter(card.id);
@@ -75,8 +77,13 @@ export function createLlamaEngine(options: CreateLlamaEngineOptions): Generation
 
   function preparePrompt(input: PromptInput): PreparedPrompt {
     const card = cardFor(input.model);
-    if ('prompt' in input) {
-      return { model: card.id, text: input.prompt, tokenIds: tokenizer.encode(input.prompt, { addSpecialTokens: true }), impliedStops: [] };
+    if ("prompt" in input) {
+      return {
+        model: card.id,
+        text: input.prompt,
+        tokenIds: tokenizer.encode(input.prompt, { addSpecialTokens: true }),
+        impliedStops: [],
+      };
     }
     const rendered = renderChatPrompt({
       messages: input.messages,
@@ -84,8 +91,13 @@ export function createLlamaEngine(options: CreateLlamaEngineOptions): Generation
       applyChatTemplate: (messages) => tokenizer.applyChatTemplate([...messages], { addGenerationPrompt: true }),
     });
     // A chat template writes the BOS token itself, as transformers' apply_chat_template assumes.
-    const addSpecialTokens = card.promptFormat !== 'chat-template';
-    return { model: card.id, text: rendered.text, tokenIds: tokenizer.encode(rendered.text, { addSpecialTokens }), impliedStops: rendered.impliedStops };
+    const addSpecialTokens = card.promptFormat !== "chat-template";
+    return {
+      model: card.id,
+      text: rendered.text,
+      tokenIds: tokenizer.encode(rendered.text, { addSpecialTokens }),
+      impliedStops: rendered.impliedStops,
+    };
   }
 
   async function generate(request: EngineGenerateOptions): Promise<EngineGenerateResult> {
@@ -126,8 +138,8 @@ export function createLlamaEngine(options: CreateLlamaEngineOptions): Generation
       // Ends the model's loop so it frees its KV cache, also when we stopped early.
       if (!finished) await iterator.return?.();
     }
-    if (request.signal.aborted && !finished) return { finishReason: 'cancelled', completionTokens };
-    const finishReason = eos.has(lastTokenId) || completionTokens < request.maxTokens ? 'stop' : 'length';
+    if (request.signal.aborted && !finished) return { finishReason: "cancelled", completionTokens };
+    const finishReason = eos.has(lastTokenId) || completionTokens < request.maxTokens ? "stop" : "length";
     return { finishReason, completionTokens };
   }
 
@@ -136,20 +148,22 @@ export function createLlamaEngine(options: CreateLlamaEngineOptions): Generation
 
 function eosIds(model: EngineModel, tokenizer: EngineTokenizer): Set<number> {
   const fromConfig = model.config.eosTokenId;
-  const ids = fromConfig == null ? [] : typeof fromConfig === 'number' ? [fromConfig] : [...fromConfig];
-  if (typeof tokenizer.eosTokenId === 'number') ids.push(tokenizer.eosTokenId);
+  const ids = fromConfig == null ? [] : typeof fromConfig === "number" ? [fromConfig] : [...fromConfig];
+  if (typeof tokenizer.eosTokenId === "number") ids.push(tokenizer.eosTokenId);
   return new Set(ids);
 }
 
 function checkId(id: string): string {
   if (!MODEL_ID_PATTERN.test(id)) {
-    throw new TypeError(`'${id}' cannot be a model id: use letters, digits and . _ - : / (at most 128), starting with a letter or digit.`);
+    throw new TypeError(
+      `'${id}' cannot be a model id: use letters, digits and . _ - : / (at most 128), starting with a letter or digit.`,
+    );
   }
   return id;
 }
 
 function checkFormat(format: PromptFormat, hasTemplate: boolean, id: string): void {
-  if (format === 'chat-template' && !hasTemplate) {
+  if (format === "chat-template" && !hasTemplate) {
     throw new TypeError(`'${id}' asks for the chat-template prompt format, but the tokenizer has no chat template.`);
   }
 }

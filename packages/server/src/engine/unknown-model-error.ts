@@ -1,11 +1,11 @@
-import { ValidationError } from '@llamats/core';
+import { ValidationError } from "@llamats/core";
 
 /** A request named a model id the engine does not serve. */
 export class UnknownModelError extends ValidationError {
   readonly model: string;
   constructor(message: string, options: { model: string }) {
-    super(message, { location: 'model' });
-    this.name = 'UnknownModelError';
+    super(message, { location: "model" });
+    this.name = "UnknownModelError";
     this.model = options.model;
   }
 }

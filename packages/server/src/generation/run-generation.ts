@@ -1,5 +1,5 @@
-import type { EngineGenerateResult, GenerationEngine, PreparedPrompt } from '../engine/generation-engine.js';
-import { StopSequenceMatcher } from './stop-sequence-matcher.js';
+import type { EngineGenerateResult, GenerationEngine, PreparedPrompt } from "../engine/generation-engine.js";
+import { StopSequenceMatcher } from "./stop-sequence-matcher.js";
 
 export interface RunGenerationOptions {
   engine: GenerationEngine;
@@ -17,7 +17,7 @@ export interface RunGenerationOptions {
 
 export interface GenerationOutcome {
   text: string;
-  finishReason: EngineGenerateResult['finishReason'];
+  finishReason: EngineGenerateResult["finishReason"];
   promptTokens: number;
   completionTokens: number;
 }
@@ -29,9 +29,9 @@ export async function runGeneration(options: RunGenerationOptions): Promise<Gene
   const engineAbort = new AbortController();
   const forwardAbort = (): void => engineAbort.abort(signal.reason);
   if (signal.aborted) forwardAbort();
-  else signal.addEventListener('abort', forwardAbort, { once: true });
+  else signal.addEventListener("abort", forwardAbort, { once: true });
 
-  let text = '';
+  let text = "";
   let settled = false;
   const emit = (piece: string): void | Promise<void> => {
     if (piece.length === 0 || settled) return;
@@ -53,10 +53,10 @@ export async function runGeneration(options: RunGenerationOptions): Promise<Gene
       },
     });
     await emit(matcher.flush());
-    const finishReason = matcher.isStopped ? 'stop' : signal.aborted ? 'cancelled' : result.finishReason;
+    const finishReason = matcher.isStopped ? "stop" : signal.aborted ? "cancelled" : result.finishReason;
     return { text, finishReason, promptTokens: prompt.tokenIds.length, completionTokens: result.completionTokens };
   } finally {
     settled = true;
-    signal.removeEventListener('abort', forwardAbort);
+    signal.removeEventListener("abort", forwardAbort);
   }
 }

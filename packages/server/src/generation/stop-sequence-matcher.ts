@@ -4,7 +4,7 @@
  */
 export class StopSequenceMatcher {
   private readonly stops: readonly string[];
-  private pending = '';
+  private pending = "";
   private stopped = false;
 
   constructor(stops: readonly string[]) {
@@ -17,7 +17,7 @@ export class StopSequenceMatcher {
 
   /** Feeds new text; returns the text that is safe to emit now. */
   push(text: string): string {
-    if (this.stopped) return '';
+    if (this.stopped) return "";
     this.pending += text;
     let cut = -1;
     for (const stop of this.stops) {
@@ -27,7 +27,7 @@ export class StopSequenceMatcher {
     if (cut >= 0) {
       this.stopped = true;
       const out = this.pending.slice(0, cut);
-      this.pending = '';
+      this.pending = "";
       return out;
     }
     const keep = this.heldBackLength();
@@ -38,8 +38,8 @@ export class StopSequenceMatcher {
 
   /** Returns what was held back once generation has ended without a stop string. */
   flush(): string {
-    const out = this.stopped ? '' : this.pending;
-    this.pending = '';
+    const out = this.stopped ? "" : this.pending;
+    this.pending = "";
     return out;
   }
 

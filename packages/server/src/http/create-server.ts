@@ -1,16 +1,16 @@
-import Fastify, { type FastifyInstance } from 'fastify';
-import { ApiError } from '../api-error.js';
-import type { GenerationEngine } from '../engine/generation-engine.js';
-import { AdmissionQueue, type AdmissionStats } from '../scheduler/admission-queue.js';
-import { createAuthHook } from './auth.js';
-import { createErrorHandler, sendApiError } from './error-handler.js';
-import { registerChatCompletionsRoute } from './routes/chat-completions.js';
-import { registerChatPageRoute } from './routes/chat-page.js';
-import { registerCompletionsRoute } from './routes/completions.js';
-import { registerHealthRoute } from './routes/health.js';
-import { registerModelsRoutes } from './routes/models.js';
-import { silentLogger, type ServerLogger } from './server-logger.js';
-import { ServerState } from './server-state.js';
+import Fastify, { type FastifyInstance } from "fastify";
+import { ApiError } from "../api-error.js";
+import type { GenerationEngine } from "../engine/generation-engine.js";
+import { AdmissionQueue, type AdmissionStats } from "../scheduler/admission-queue.js";
+import { createAuthHook } from "./auth.js";
+import { createErrorHandler, sendApiError } from "./error-handler.js";
+import { registerChatCompletionsRoute } from "./routes/chat-completions.js";
+import { registerChatPageRoute } from "./routes/chat-page.js";
+import { registerCompletionsRoute } from "./routes/completions.js";
+import { registerHealthRoute } from "./routes/health.js";
+import { registerModelsRoutes } from "./routes/models.js";
+import { silentLogger, type ServerLogger } from "./server-logger.js";
+import { ServerState } from "./server-state.js";
 
 export interface CreateServerOptions {
   engine: GenerationEngine;
@@ -45,10 +45,18 @@ export interface LlamatsServer {
 /** Builds the OpenAI-compatible server around a generation engine. */
 export async function createServer(options: CreateServerOptions): Promise<LlamatsServer> {
   const logger = options.logger ?? silentLogger;
-  const admission = new AdmissionQueue({ maxConcurrency: options.maxConcurrency ?? 4, maxQueue: options.queueSize ?? 32 });
-  const state = new ServerState({ engine: options.engine, admission, logger, drainTimeoutMs: options.drainTimeoutMs ?? 30_000 });
+  const admission = new AdmissionQueue({
+    maxConcurrency: options.maxConcurrency ?? 4,
+    maxQueue: options.queueSize ?? 32,
+  });
+  const state = new ServerState({
+    engine: options.engine,
+    admission,
+    logger,
+    drainTimeoutMs: options.drainTimeoutMs ?? 30_000,
+  });
   if (options.apiKey !== undefined && options.apiKey.length === 0) {
-    throw new TypeError('apiKey must not be empty; leave it out to serve without a key.');
+    throw new TypeError("apiKey must not be empty; leave it out to serve without a key.");
   }
 
   const app = Fastify({
@@ -56,8 +64,8 @@ export async function createServer(options: CreateServerOptions): Promise<Llamat
     bodyLimit: options.maxBodyBytes ?? 1024 * 1024,
     // Wrong types are errors, never silently coerced ("0.5" is not a temperature).
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false } },
-    onProtoPoisoning: 'error',
-    onConstructorPoisoning: 'error',
+    onProtoPoisoning: "error",
+    onConstructorPoisoning: "error",
     return503OnClosing: true,
     // close() runs after our own drain, when no generation is left: nothing is cut short.
     forceCloseConnections: true,
@@ -66,14 +74,14 @@ export async function createServer(options: CreateServerOptions): Promise<Llamat
   app.setNotFoundHandler((request, reply) => {
     sendApiError(
       reply,
-      new ApiError(`Unknown request URL: ${request.method} ${request.url.split('?')[0]}.`, {
+      new ApiError(`Unknown request URL: ${request.method} ${request.url.split("?")[0]}.`, {
         statusCode: 404,
-        type: 'invalid_request_error',
-        code: 'unknown_url',
+        type: "invalid_request_error",
+        code: "unknown_url",
       }),
     );
   });
-  if (options.apiKey !== undefined) app.addHook('onRequest', createAuthHook(options.apiKey));
+  if (options.apiKey !== undefined) app.addHook("onRequest", createAuthHook(options.apiKey));
 
   registerHealthRoute(app, state);
   registerModelsRoutes(app, state);
@@ -86,11 +94,11 @@ export async function createServer(options: CreateServerOptions): Promise<Llamat
   return {
     app,
     async listen(listenOptions = {}) {
-      const host = listenOptions.host ?? '127.0.0.1';
+      const host = listenOptions.host ?? "127.0.0.1";
       await app.listen({ host, port: listenOptions.port ?? 8000 });
       const address = app.server.address();
-      const port = typeof address === 'object' && address ? address.port : listenOptions.port;
-      const shownHost = host.includes(':') ? `[${host}]` : host;
+      const port = typeof address === "object" && address ? address.port : listenOptions.port;
+      const shownHost = host.includes(":") ? `[${host}]` : host;
       logger.info(`llamats server listening on http://${shownHost}:${port}`);
       return `http://${shownHost}:${port}`;
     },

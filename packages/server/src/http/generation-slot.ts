@@ -1,7 +1,7 @@
-import type { FastifyReply } from 'fastify';
-import { ApiError } from '../api-error.js';
-import { QueueFullError } from '../scheduler/admission-queue.js';
-import { shuttingDownError, type ServerState } from './server-state.js';
+import type { FastifyReply } from "fastify";
+import { ApiError } from "../api-error.js";
+import { QueueFullError } from "../scheduler/admission-queue.js";
+import { shuttingDownError, type ServerState } from "./server-state.js";
 
 /**
  * Runs `work` once the admission queue gives it a slot. The signal passed to `work` aborts when the
@@ -15,11 +15,11 @@ export async function withGenerationSlot<T>(options: {
   const { state, reply } = options;
   const controller = new AbortController();
   const onClientGone = (): void => {
-    if (!reply.raw.writableFinished) controller.abort(new Error('The client disconnected.'));
+    if (!reply.raw.writableFinished) controller.abort(new Error("The client disconnected."));
   };
-  const onShutdown = (): void => controller.abort(new Error('The server is shutting down.'));
-  reply.raw.on('close', onClientGone);
-  state.shutdownController.signal.addEventListener('abort', onShutdown, { once: true });
+  const onShutdown = (): void => controller.abort(new Error("The server is shutting down."));
+  reply.raw.on("close", onClientGone);
+  state.shutdownController.signal.addEventListener("abort", onShutdown, { once: true });
   const isShutdown = (): boolean => state.shutdownController.signal.aborted;
   try {
     let release: () => void;
@@ -29,13 +29,13 @@ export async function withGenerationSlot<T>(options: {
       if (error instanceof QueueFullError) {
         throw new ApiError(error.message, {
           statusCode: 429,
-          type: 'rate_limit_error',
-          code: 'rate_limit_exceeded',
-          headers: { 'Retry-After': String(error.retryAfterSeconds) },
+          type: "rate_limit_error",
+          code: "rate_limit_exceeded",
+          headers: { "Retry-After": String(error.retryAfterSeconds) },
         });
       }
       if (state.draining) throw shuttingDownError();
-      throw ApiError.invalidRequest('The request was cancelled.', { code: 'request_cancelled' });
+      throw ApiError.invalidRequest("The request was cancelled.", { code: "request_cancelled" });
     }
     try {
       return await state.track(options.work(controller.signal, { isShutdown }));
@@ -43,7 +43,7 @@ export async function withGenerationSlot<T>(options: {
       release();
     }
   } finally {
-    reply.raw.off('close', onClientGone);
-    state.shutdownController.signal.removeEventListener('abort', onShutdown);
+    reply.raw.off("close", onClientGone);
+    state.shutdownController.signal.removeEventListener("abort", onShutdown);
   }
 }

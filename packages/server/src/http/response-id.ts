@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from "node:crypto";
 
 /** An id in OpenAI's shape, e.g. `chatcmpl-3f9a…`. */
-export function responseId(prefix: 'chatcmpl' | 'cmpl'): string {
-  return `${prefix}-${randomBytes(12).toString('hex')}`;
+export function responseId(prefix: "chatcmpl" | "cmpl"): string {
+  return `${prefix}-${randomBytes(12).toString("hex")}`;
 }
 
 export function unixSeconds(): number {

@@ -1,5 +1,5 @@
-import { ApiError } from '../api-error.js';
-import type { SamplingFields } from './schemas.js';
+import { ApiError } from "../api-error.js";
+import type { SamplingFields } from "./schemas.js";
 
 export interface SamplingSettings {
   maxTokens: number;
@@ -27,14 +27,14 @@ export function resolveSamplingSettings(options: {
   if (room < 1) {
     throw ApiError.invalidRequest(
       `This model's maximum context length is ${contextLength} tokens, but your prompt is ${promptTokens} tokens, leaving no room for a reply. Shorten the prompt.`,
-      { param: options.promptParam, code: 'context_length_exceeded' },
+      { param: options.promptParam, code: "context_length_exceeded" },
     );
   }
   const requested = options.maxTokens ?? undefined;
   if (requested !== undefined && requested > room) {
     throw ApiError.invalidRequest(
       `This model's maximum context length is ${contextLength} tokens. However, you requested ${promptTokens + requested} tokens (${promptTokens} in the prompt, ${requested} for the completion). Reduce the prompt or '${options.maxTokensParam}'.`,
-      { param: options.maxTokensParam, code: 'context_length_exceeded' },
+      { param: options.maxTokensParam, code: "context_length_exceeded" },
     );
   }
   const stop = options.body.stop ?? [];
@@ -43,6 +43,6 @@ export function resolveSamplingSettings(options: {
     temperature: options.body.temperature ?? 1,
     topP: options.body.top_p ?? 1,
     seed: options.body.seed ?? undefined,
-    stop: typeof stop === 'string' ? [stop] : stop,
+    stop: typeof stop === "string" ? [stop] : stop,
   };
 }

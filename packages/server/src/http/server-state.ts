@@ -1,9 +1,9 @@
-import { setMaxListeners } from 'node:events';
-import { ApiError } from '../api-error.js';
-import type { GenerationEngine, ModelCard } from '../engine/generation-engine.js';
-import { UnknownModelError } from '../engine/unknown-model-error.js';
-import type { AdmissionQueue } from '../scheduler/admission-queue.js';
-import type { ServerLogger } from './server-logger.js';
+import { setMaxListeners } from "node:events";
+import { ApiError } from "../api-error.js";
+import type { GenerationEngine, ModelCard } from "../engine/generation-engine.js";
+import { UnknownModelError } from "../engine/unknown-model-error.js";
+import type { AdmissionQueue } from "../scheduler/admission-queue.js";
+import type { ServerLogger } from "./server-logger.js";
 
 /** What the routes share: the engine, the admission queue, and whether the server is shutting down. */
 export class ServerState {
@@ -16,7 +16,12 @@ export class ServerState {
   private readonly running = new Set<Promise<unknown>>();
   private isDraining = false;
 
-  constructor(options: { engine: GenerationEngine; admission: AdmissionQueue; logger: ServerLogger; drainTimeoutMs: number }) {
+  constructor(options: {
+    engine: GenerationEngine;
+    admission: AdmissionQueue;
+    logger: ServerLogger;
+    drainTimeoutMs: number;
+  }) {
     this.engine = options.engine;
     this.admission = options.admission;
     this.logger = options.logger;
@@ -70,7 +75,7 @@ export class ServerState {
     clearTimeout(timer);
     const cancelled = timedOut ? this.running.size : 0;
     if (timedOut) {
-      this.shutdownController.abort(new Error('The server is shutting down.'));
+      this.shutdownController.abort(new Error("The server is shutting down."));
       await Promise.allSettled([...this.running]);
     }
     return { finished: atStart - cancelled, cancelled };
@@ -78,10 +83,10 @@ export class ServerState {
 }
 
 export function shuttingDownError(): ApiError {
-  return new ApiError('The server is shutting down; retry on another instance or in a moment.', {
+  return new ApiError("The server is shutting down; retry on another instance or in a moment.", {
     statusCode: 503,
-    type: 'service_unavailable',
-    code: 'server_shutting_down',
-    headers: { Connection: 'close', 'Retry-After': '5' },
+    type: "service_unavailable",
+    code: "server_shutting_down",
+    headers: { Connection: "close", "Retry-After": "5" },
   });
 }

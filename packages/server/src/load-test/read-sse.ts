@@ -19,7 +19,7 @@ export async function readSse(options: {
   const reader = options.body.getReader();
   const decoder = new TextDecoder();
   const events: unknown[] = [];
-  let buffer = '';
+  let buffer = "";
   let sawDone = false;
   let problem: string | null = null;
   const fail = (why: string): void => {
@@ -30,16 +30,16 @@ export async function readSse(options: {
     if (done) break;
     buffer += decoder.decode(value, { stream: true });
     let boundary: number;
-    while ((boundary = buffer.indexOf('\n\n')) >= 0) {
+    while ((boundary = buffer.indexOf("\n\n")) >= 0) {
       const block = buffer.slice(0, boundary);
       buffer = buffer.slice(boundary + 2);
-      if (sawDone) fail('an event came after [DONE]');
-      if (!block.startsWith('data: ') || block.includes('\n')) {
+      if (sawDone) fail("an event came after [DONE]");
+      if (!block.startsWith("data: ") || block.includes("\n")) {
         fail(`an event is not one 'data: ' line: ${JSON.stringify(block.slice(0, 80))}`);
         continue;
       }
-      const data = block.slice('data: '.length);
-      if (data === '[DONE]') {
+      const data = block.slice("data: ".length);
+      if (data === "[DONE]") {
         sawDone = true;
         continue;
       }
@@ -54,6 +54,6 @@ export async function readSse(options: {
   }
   buffer += decoder.decode();
   if (buffer.length > 0) fail(`the stream ended inside an event: ${JSON.stringify(buffer.slice(0, 80))}`);
-  if (!sawDone) fail('the stream did not end with data: [DONE]');
+  if (!sawDone) fail("the stream did not end with data: [DONE]");
   return { events, sawDone, problem };
 }

@@ -1,5 +1,5 @@
-import { checkChatStream } from './check-chat-stream.js';
-import { readSse } from './read-sse.js';
+import { checkChatStream } from "./check-chat-stream.js";
+import { readSse } from "./read-sse.js";
 
 export interface LoadTestOptions {
   /** e.g. `http://127.0.0.1:8000` */
@@ -15,7 +15,7 @@ export interface LoadTestOptions {
 }
 
 export interface ClientOutcome {
-  kind: 'served' | 'rejected' | 'malformed' | 'failed';
+  kind: "served" | "rejected" | "malformed" | "failed";
   status: number | null;
   detail: string | null;
   timeToFirstTokenMs: number | null;
@@ -44,14 +44,19 @@ export interface LoadTestReport {
 export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestReport> {
   const doFetch = options.fetch ?? fetch;
   const clients = options.clients ?? 50;
-  const headers: Record<string, string> = { 'Content-Type': 'application/json' };
+  const headers: Record<string, string> = { "Content-Type": "application/json" };
   if (options.apiKey) headers.Authorization = `Bearer ${options.apiKey}`;
   const startedAt = performance.now();
 
   const runClient = async (index: number): Promise<ClientOutcome> => {
     const clientStart = performance.now();
     let timeToFirstTokenMs: number | null = null;
-    const outcome = (kind: ClientOutcome['kind'], status: number | null, detail: string | null, contentChunks = 0): ClientOutcome => ({
+    const outcome = (
+      kind: ClientOutcome["kind"],
+      status: number | null,
+      detail: string | null,
+      contentChunks = 0,
+    ): ClientOutcome => ({
       kind,
       status,
       detail,
@@ -61,12 +66,12 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRep
     });
     try {
       const response = await doFetch(`${options.baseUrl}/v1/chat/completions`, {
-        method: 'POST',
+        method: "POST",
         headers,
         signal: AbortSignal.timeout(options.timeoutMs ?? 120_000),
         body: JSON.stringify({
           model: options.model,
-          messages: [{ role: 'user', content: `Client ${index}: tell me about alpacas.` }],
+          messages: [{ role: "user", content: `Client ${index}: tell me about alpacas.` }],
           stream: true,
           max_tokens: options.maxTokens ?? 16,
           temperature: 0.8,
@@ -75,17 +80,17 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRep
       });
       if (response.status === 429) {
         const body = (await response.json()) as { error?: { message?: unknown } };
-        const retryAfter = Number(response.headers.get('retry-after'));
-        if (!(retryAfter >= 1) || typeof body.error?.message !== 'string') {
-          return outcome('malformed', 429, '429 without Retry-After or error body');
+        const retryAfter = Number(response.headers.get("retry-after"));
+        if (!(retryAfter >= 1) || typeof body.error?.message !== "string") {
+          return outcome("malformed", 429, "429 without Retry-After or error body");
         }
-        return outcome('rejected', 429, null);
+        return outcome("rejected", 429, null);
       }
       if (response.status !== 200 || !response.body) {
-        return outcome('failed', response.status, (await response.text()).slice(0, 200));
+        return outcome("failed", response.status, (await response.text()).slice(0, 200));
       }
-      if (!response.headers.get('content-type')?.startsWith('text/event-stream')) {
-        return outcome('malformed', 200, `content-type ${response.headers.get('content-type')}`);
+      if (!response.headers.get("content-type")?.startsWith("text/event-stream")) {
+        return outcome("malformed", 200, `content-type ${response.headers.get("content-type")}`);
       }
       const sse = await readSse({
         body: response.body,
@@ -96,9 +101,11 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRep
       });
       const checked = checkChatStream(sse.events);
       const problem = sse.problem ?? checked.problem;
-      return problem ? outcome('malformed', 200, problem, checked.contentChunks) : outcome('served', 200, null, checked.contentChunks);
+      return problem
+        ? outcome("malformed", 200, problem, checked.contentChunks)
+        : outcome("served", 200, null, checked.contentChunks);
     } catch (error) {
-      return outcome('failed', null, error instanceof Error ? error.message : String(error));
+      return outcome("failed", null, error instanceof Error ? error.message : String(error));
     }
   };
 
@@ -114,19 +121,21 @@ export async function runLoadTest(options: LoadTestOptions): Promise<LoadTestRep
     .map((outcome) => outcome.timeToFirstTokenMs)
     .filter((value): value is number => value !== null)
     .sort((a, b) => a - b);
-  const count = (kind: ClientOutcome['kind']): number => outcomes.filter((outcome) => outcome.kind === kind).length;
-  const tokens = outcomes.reduce((sum, outcome) => sum + (outcome.kind === 'served' ? outcome.contentChunks : 0), 0);
+  const count = (kind: ClientOutcome["kind"]): number => outcomes.filter((outcome) => outcome.kind === kind).length;
+  const tokens = outcomes.reduce((sum, outcome) => sum + (outcome.kind === "served" ? outcome.contentChunks : 0), 0);
   return {
     clients,
-    served: count('served'),
-    rejected: count('rejected'),
-    malformed: count('malformed'),
-    failed: count('failed'),
+    served: count("served"),
+    rejected: count("rejected"),
+    malformed: count("malformed"),
+    failed: count("failed"),
     timeToFirstTokenMs: { p50: percentile(ttfts, 0.5), p95: percentile(ttfts, 0.95) },
     tokensPerSecond: tokens / (wallMs / 1000),
     wallMs,
     healthyAfter,
-    problems: [...new Set(outcomes.map((outcome) => outcome.detail).filter((detail): detail is string => detail !== null))],
+    problems: [
+      ...new Set(outcomes.map((outcome) => outcome.detail).filter((detail): detail is string => detail !== null)),
+    ],
     outcomes,
   };
 }

@@ -4,7 +4,7 @@ export class QueueFullError extends Error {
   readonly retryAfterSeconds: number;
   constructor(message: string, options: { retryAfterSeconds: number }) {
     super(message);
-    this.name = 'QueueFullError';
+    this.name = "QueueFullError";
     this.retryAfterSeconds = options.retryAfterSeconds;
   }
 }
@@ -13,7 +13,7 @@ export class QueueFullError extends Error {
 export class AdmissionCancelledError extends Error {
   constructor(message: string) {
     super(message);
-    this.name = 'AdmissionCancelledError';
+    this.name = "AdmissionCancelledError";
   }
 }
 
@@ -60,14 +60,19 @@ export class AdmissionQueue {
   }
 
   stats(): AdmissionStats {
-    return { active: this.active, queued: this.waiters.length, maxConcurrency: this.maxConcurrency, maxQueue: this.maxQueue };
+    return {
+      active: this.active,
+      queued: this.waiters.length,
+      maxConcurrency: this.maxConcurrency,
+      maxQueue: this.maxQueue,
+    };
   }
 
   /** Resolves with a `release` function once a slot is free; call it exactly once when done. */
   acquire(options: { signal?: AbortSignal } = {}): Promise<() => void> {
     const { signal } = options;
-    if (this.closed) return Promise.reject(new AdmissionCancelledError('The server is shutting down.'));
-    if (signal?.aborted) return Promise.reject(new AdmissionCancelledError('The request was cancelled.'));
+    if (this.closed) return Promise.reject(new AdmissionCancelledError("The server is shutting down."));
+    if (signal?.aborted) return Promise.reject(new AdmissionCancelledError("The request was cancelled."));
     if (this.active < this.maxConcurrency) {
       this.active += 1;
       return Promise.resolve(this.makeRelease());
@@ -87,10 +92,10 @@ export class AdmissionQueue {
         signal,
         onAbort: () => {
           this.removeWaiter(waiter);
-          reject(new AdmissionCancelledError('The request was cancelled while waiting.'));
+          reject(new AdmissionCancelledError("The request was cancelled while waiting."));
         },
       };
-      signal?.addEventListener('abort', waiter.onAbort, { once: true });
+      signal?.addEventListener("abort", waiter.onAbort, { once: true });
       this.waiters.push(waiter);
     });
   }
@@ -99,8 +104,8 @@ export class AdmissionQueue {
   close(): void {
     this.closed = true;
     for (const waiter of this.waiters.splice(0)) {
-      waiter.signal?.removeEventListener('abort', waiter.onAbort);
-      waiter.reject(new AdmissionCancelledError('The server is shutting down.'));
+      waiter.signal?.removeEventListener("abort", waiter.onAbort);
+      waiter.reject(new AdmissionCancelledError("The server is shutting down."));
     }
   }
 
@@ -123,7 +128,7 @@ export class AdmissionQueue {
       this.averageHoldMs = 0.8 * this.averageHoldMs + 0.2 * (Date.now() - startedAt);
       const next = this.waiters.shift();
       if (next) {
-        next.signal?.removeEventListener('abort', next.onAbort);
+        next.signal?.removeEventListener("abort", next.onAbort);
         next.resolve(this.makeRelease());
       } else {
         this.active -= 1;

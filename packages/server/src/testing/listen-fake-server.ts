@@ -1,6 +1,6 @@
 // Test support (not exported): a server on a fake engine, listening on 127.0.0.1 with a free port.
-import { createFakeEngine, type FakeEngine, type FakeEngineOptions } from '../engine/fake-engine.js';
-import { createServer, type CreateServerOptions, type LlamatsServer } from '../http/create-server.js';
+import { createFakeEngine, type FakeEngine, type FakeEngineOptions } from "../engine/fake-engine.js";
+import { createServer, type CreateServerOptions, type LlamatsServer } from "../http/create-server.js";
 
 export interface FakeServer {
   server: LlamatsServer;
@@ -9,20 +9,20 @@ export interface FakeServer {
 }
 
 export async function listenFakeServer(
-  options: { engine?: FakeEngineOptions } & Omit<Partial<CreateServerOptions>, 'engine'> = {},
+  options: { engine?: FakeEngineOptions } & Omit<Partial<CreateServerOptions>, "engine"> = {},
 ): Promise<FakeServer> {
   const { engine: engineOptions, ...serverOptions } = options;
   const engine = createFakeEngine(engineOptions);
   const server = await createServer({ engine, ...serverOptions });
-  const baseUrl = await server.listen({ host: '127.0.0.1', port: 0 });
+  const baseUrl = await server.listen({ host: "127.0.0.1", port: 0 });
   return { server, engine, baseUrl };
 }
 
 export function postJson(baseUrl: string, path: string, body: unknown, init: RequestInit = {}): Promise<Response> {
   return fetch(`${baseUrl}${path}`, {
-    method: 'POST',
+    method: "POST",
     ...init,
-    headers: { 'Content-Type': 'application/json', ...(init.headers as Record<string, string> | undefined) },
+    headers: { "Content-Type": "application/json", ...(init.headers as Record<string, string> | undefined) },
     body: JSON.stringify(body),
   });
 }
@@ -31,7 +31,7 @@ export function postJson(baseUrl: string, path: string, body: unknown, init: Req
 export async function waitFor(check: () => boolean, timeoutMs = 5000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
-    if (Date.now() > deadline) throw new Error('waitFor: condition not met in time');
+    if (Date.now() > deadline) throw new Error("waitFor: condition not met in time");
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
 }

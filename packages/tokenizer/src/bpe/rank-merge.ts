@@ -1,7 +1,7 @@
 // The tokenizers library's BPE merge (Word::merge_all): repeatedly apply the lowest-ranked merge
 // among adjacent pairs, leftmost on ties.
-import type { PairHeap } from './pair-heap.js';
-import { lookupPair, type PairTable, type SymbolList } from './symbol-list.js';
+import type { PairHeap } from "./pair-heap.js";
+import { lookupPair, type PairTable, type SymbolList } from "./symbol-list.js";
 
 export interface RankMergeRules {
   /** (left id, right id) → merge rank (its line in `merges`). */

@@ -1,7 +1,7 @@
 // SentencePiece's BPE merge (bpe_model.cc): repeatedly join the adjacent pair whose concatenation is
 // the best-scoring piece, leftmost on ties; frozen (user-defined) symbols never join.
-import type { PairHeap } from './pair-heap.js';
-import { lookupPair, type PairTable, type SymbolList } from './symbol-list.js';
+import type { PairHeap } from "./pair-heap.js";
+import { lookupPair, type PairTable, type SymbolList } from "./symbol-list.js";
 
 export interface ScoreMergeRules {
   /** (left symbol id, right symbol id) → id of the joined piece. */

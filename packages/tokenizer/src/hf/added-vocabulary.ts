@@ -1,7 +1,7 @@
 // Added tokens (tokenizer.json `added_tokens`): cut out of the text before normalization (or after it,
 // for `normalized` ones), honouring lstrip, rstrip and single_word as the tokenizers library does.
-import { escapeRegex } from './onig-regex.js';
-import type { NormalizeFn } from './normalizers.js';
+import { escapeRegex } from "./onig-regex.js";
+import type { NormalizeFn } from "./normalizers.js";
 
 export interface AddedToken {
   id: number;
@@ -33,7 +33,7 @@ class TokenMatcher {
     this.byContent = new Map(tokens);
     const contents = [...this.byContent.keys()].filter((c) => c.length > 0).sort((a, b) => b.length - a.length);
     // Longest alternatives first: JavaScript's leftmost-first alternation then finds leftmost-longest matches.
-    this.regex = new RegExp(contents.map(escapeRegex).join('|'), 'gu');
+    this.regex = new RegExp(contents.map(escapeRegex).join("|"), "gu");
   }
 
   /** Splits `text` into token and non-token spans (non-empty). */
@@ -56,11 +56,13 @@ class TokenMatcher {
         start = Math.max(before.length - TRAILING_SPACE.exec(before)![0].length, startOffset);
       }
       if (token.rstrip) stop += LEADING_SPACE.exec(text.slice(stop))![0].length;
-      if (startOffset < start) onText({ text: text.slice(startOffset, start), tokenId: undefined, atStart: atStart && startOffset === 0 });
+      if (startOffset < start)
+        onText({ text: text.slice(startOffset, start), tokenId: undefined, atStart: atStart && startOffset === 0 });
       out.push({ text: text.slice(start, stop), tokenId: token.id, atStart: false });
       startOffset = stop;
     }
-    if (startOffset < text.length) onText({ text: text.slice(startOffset), tokenId: undefined, atStart: atStart && startOffset === 0 });
+    if (startOffset < text.length)
+      onText({ text: text.slice(startOffset), tokenId: undefined, atStart: atStart && startOffset === 0 });
   }
 }
 
@@ -73,7 +75,9 @@ export class AddedVocabulary {
     this.tokens = tokens;
     const raw = tokens.filter((t) => !t.normalized).map((t): [string, AddedToken] => [t.content, t]);
     // Tokens marked `normalized` are matched in normalized text, so their content is normalized too.
-    const normalized = tokens.filter((t) => t.normalized).map((t): [string, AddedToken] => [normalize ? normalize(t.content) : t.content, t]);
+    const normalized = tokens
+      .filter((t) => t.normalized)
+      .map((t): [string, AddedToken] => [normalize ? normalize(t.content) : t.content, t]);
     this.raw = raw.length > 0 ? new TokenMatcher(raw) : undefined;
     this.normalizedMatcher = normalized.length > 0 ? new TokenMatcher(normalized) : undefined;
   }

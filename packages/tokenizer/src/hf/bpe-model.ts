@@ -1,14 +1,14 @@
 // The tokenizers library's BPE model: rank-ordered merges with byte fallback, unk fusing and ignore_merges.
-import { FormatError } from '@llamats/core';
-import { PairHeap } from '../bpe/pair-heap.js';
-import { mergeByRank } from '../bpe/rank-merge.js';
-import { addPair, SymbolList, type PairTable } from '../bpe/symbol-list.js';
-import { bytePieceName, utf8Encode } from '../utf8.js';
-import { asObject, boolField, child, type ComponentContext, type JsonObject } from './json-fields.js';
-import { unsupportedComponent } from './unsupported.js';
+import { FormatError } from "@llamats/core";
+import { PairHeap } from "../bpe/pair-heap.js";
+import { mergeByRank } from "../bpe/rank-merge.js";
+import { addPair, SymbolList, type PairTable } from "../bpe/symbol-list.js";
+import { bytePieceName, utf8Encode } from "../utf8.js";
+import { asObject, boolField, child, type ComponentContext, type JsonObject } from "./json-fields.js";
+import { unsupportedComponent } from "./unsupported.js";
 
 const CACHE_LIMIT = 1 << 16;
-const METASPACE = '\u2581';
+const METASPACE = "\u2581";
 
 export class HfBpeModel {
   readonly vocab: Map<string, number>;
@@ -31,15 +31,18 @@ export class HfBpeModel {
 
   constructor(json: JsonObject, ctx: ComponentContext) {
     if (json.dropout !== null && json.dropout !== undefined && json.dropout !== 0) {
-      unsupportedComponent(child(ctx, '.dropout'), `dropout ${String(json.dropout)}`, ['null (deterministic BPE)']);
+      unsupportedComponent(child(ctx, ".dropout"), `dropout ${String(json.dropout)}`, ["null (deterministic BPE)"]);
     }
-    const vocabJson = asObject(json.vocab, child(ctx, '.vocab'));
+    const vocabJson = asObject(json.vocab, child(ctx, ".vocab"));
     this.vocab = new Map();
     for (const [token, id] of Object.entries(vocabJson)) {
-      if (typeof id !== 'number' || !Number.isInteger(id) || id < 0) {
-        throw new FormatError(`${ctx.file}: ${ctx.path}.vocab[${JSON.stringify(token)}] must be a non-negative integer id; found ${JSON.stringify(id)}`, {
-          file: ctx.file,
-        });
+      if (typeof id !== "number" || !Number.isInteger(id) || id < 0) {
+        throw new FormatError(
+          `${ctx.file}: ${ctx.path}.vocab[${JSON.stringify(token)}] must be a non-negative integer id; found ${JSON.stringify(id)}`,
+          {
+            file: ctx.file,
+          },
+        );
       }
       this.vocab.set(token, id);
       this.idToToken[id] = token;
@@ -50,24 +53,30 @@ export class HfBpeModel {
     merges.forEach((merge, rank) => {
       let a: string | undefined;
       let b: string | undefined;
-      if (typeof merge === 'string') {
+      if (typeof merge === "string") {
         // The older one-string form "a b".
-        const space = merge.indexOf(' ', 1);
+        const space = merge.indexOf(" ", 1);
         if (space > 0) [a, b] = [merge.slice(0, space), merge.slice(space + 1)];
       } else if (Array.isArray(merge) && merge.length === 2) {
         [a, b] = merge as [string, string];
       }
-      if (typeof a !== 'string' || typeof b !== 'string') {
-        throw new FormatError(`${ctx.file}: ${ctx.path}.merges[${rank}] must be ["a", "b"] or "a b"; found ${JSON.stringify(merge)}`, { file: ctx.file });
+      if (typeof a !== "string" || typeof b !== "string") {
+        throw new FormatError(
+          `${ctx.file}: ${ctx.path}.merges[${rank}] must be ["a", "b"] or "a b"; found ${JSON.stringify(merge)}`,
+          { file: ctx.file },
+        );
       }
       const aId = this.vocab.get(a);
       const bId = this.vocab.get(b);
       const newId = this.vocab.get(a + b);
       if (aId === undefined || bId === undefined || newId === undefined) {
         const missing = aId === undefined ? a : bId === undefined ? b : a + b;
-        throw new FormatError(`${ctx.file}: ${ctx.path}.merges[${rank}] (${JSON.stringify([a, b])}) uses ${JSON.stringify(missing)}, which is not in the vocab`, {
-          file: ctx.file,
-        });
+        throw new FormatError(
+          `${ctx.file}: ${ctx.path}.merges[${rank}] (${JSON.stringify([a, b])}) uses ${JSON.stringify(missing)}, which is not in the vocab`,
+          {
+            file: ctx.file,
+          },
+        );
       }
       this.mergeResult[rank] = newId;
       addPair(this.pairs, aId, bId, rank);
@@ -78,15 +87,17 @@ export class HfBpeModel {
         this.joinsBeforeMetaspace.add(before);
       }
     });
-    this.byteFallback = boolField(json, 'byte_fallback', false);
-    this.fuseUnk = boolField(json, 'fuse_unk', false);
-    this.ignoreMerges = boolField(json, 'ignore_merges', false);
-    this.prefix = typeof json.continuing_subword_prefix === 'string' ? json.continuing_subword_prefix : undefined;
-    this.suffix = typeof json.end_of_word_suffix === 'string' ? json.end_of_word_suffix : undefined;
-    const unk = typeof json.unk_token === 'string' ? json.unk_token : undefined;
+    this.byteFallback = boolField(json, "byte_fallback", false);
+    this.fuseUnk = boolField(json, "fuse_unk", false);
+    this.ignoreMerges = boolField(json, "ignore_merges", false);
+    this.prefix = typeof json.continuing_subword_prefix === "string" ? json.continuing_subword_prefix : undefined;
+    this.suffix = typeof json.end_of_word_suffix === "string" ? json.end_of_word_suffix : undefined;
+    const unk = typeof json.unk_token === "string" ? json.unk_token : undefined;
     this.unkId = unk === undefined ? undefined : this.vocab.get(unk);
     if (unk !== undefined && this.unkId === undefined) {
-      throw new FormatError(`${ctx.file}: ${ctx.path}.unk_token ${JSON.stringify(unk)} is not in the vocab`, { file: ctx.file });
+      throw new FormatError(`${ctx.file}: ${ctx.path}.unk_token ${JSON.stringify(unk)} is not in the vocab`, {
+        file: ctx.file,
+      });
     }
     if (this.byteFallback) {
       const ids = new Int32Array(256);
@@ -146,7 +157,7 @@ export class HfBpeModel {
       if (unkLength > 0) symbols.add(this.unkId!, unkLength, false);
       unkLength = 0;
     };
-    for (let i = 0; i < word.length; ) {
+    for (let i = 0; i < word.length;) {
       const cp = word.codePointAt(i)!;
       const ch = cp >= 0x10000 ? word.slice(i, i + 2) : word[i]!;
       const isFirst = i === 0;
@@ -193,7 +204,7 @@ function previousCodePoint(text: string, i: number): string {
 
 export function buildModel(json: unknown, ctx: ComponentContext): HfBpeModel {
   const obj = asObject(json, ctx);
-  const type = obj.type ?? (obj.merges !== undefined ? 'BPE' : undefined);
-  if (type !== 'BPE') unsupportedComponent(child(ctx, '.type'), type, ['BPE']);
+  const type = obj.type ?? (obj.merges !== undefined ? "BPE" : undefined);
+  if (type !== "BPE") unsupportedComponent(child(ctx, ".type"), type, ["BPE"]);
   return new HfBpeModel(obj, ctx);
 }

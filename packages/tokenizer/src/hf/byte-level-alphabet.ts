@@ -25,7 +25,7 @@ export function toByteLevel(text: string): string {
     if (firstChange < 0 && (c < 33 || c === 127)) firstChange = i;
   }
   if (firstChange < 0) return text;
-  let out = '';
+  let out = "";
   let from = 0;
   for (let i = firstChange; i < text.length; i++) {
     const c = text.charCodeAt(i);
@@ -38,7 +38,7 @@ export function toByteLevel(text: string): string {
 }
 
 function nonAscii(text: string): string {
-  let out = '';
+  let out = "";
   for (const b of encoder.encode(text)) out += BYTE_TO_CHAR[b]!;
   return out;
 }

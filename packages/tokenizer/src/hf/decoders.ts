@@ -1,13 +1,21 @@
 // tokenizer.json decoders: each maps the token strings to new strings; the results are joined at the end.
-import { utf8DecodeLossy, utf8DecodeStrict, utf8Encode, bytePieceValue } from '../utf8.js';
-import { CHAR_TO_BYTE } from './byte-level-alphabet.js';
-import { asObject, arrayField, child, numberField, patternField, stringField, type ComponentContext } from './json-fields.js';
-import { translateOnigRegex } from './onig-regex.js';
-import { unsupportedComponent } from './unsupported.js';
+import { utf8DecodeLossy, utf8DecodeStrict, utf8Encode, bytePieceValue } from "../utf8.js";
+import { CHAR_TO_BYTE } from "./byte-level-alphabet.js";
+import {
+  asObject,
+  arrayField,
+  child,
+  numberField,
+  patternField,
+  stringField,
+  type ComponentContext,
+} from "./json-fields.js";
+import { translateOnigRegex } from "./onig-regex.js";
+import { unsupportedComponent } from "./unsupported.js";
 
 export type DecodeChainFn = (tokens: string[]) => string[];
 
-const SUPPORTED = ['Sequence', 'Replace', 'ByteFallback', 'Fuse', 'Strip', 'ByteLevel', 'Metaspace'];
+const SUPPORTED = ["Sequence", "Replace", "ByteFallback", "Fuse", "Strip", "ByteLevel", "Metaspace"];
 
 function byteFallback(tokens: string[]): string[] {
   const out: string[] = [];
@@ -17,7 +25,7 @@ function byteFallback(tokens: string[]): string[] {
     const text = utf8DecodeStrict(Uint8Array.from(bytes));
     // A run that is not valid UTF-8 becomes one U+FFFD per byte, as in the Rust decoder.
     if (text !== undefined) out.push(text);
-    else for (let i = 0; i < bytes.length; i++) out.push('\uFFFD');
+    else for (let i = 0; i < bytes.length; i++) out.push("\uFFFD");
     bytes = [];
   };
   for (const token of tokens) {
@@ -69,7 +77,7 @@ function strip(content: string, start: number, stop: number): DecodeChainFn {
         if (chars[index] === content) stopCut = index;
         else break;
       }
-      return chars.slice(startCut, Math.max(startCut, stopCut)).join('');
+      return chars.slice(startCut, Math.max(startCut, stopCut)).join("");
     });
 }
 
@@ -77,40 +85,40 @@ export function buildDecoder(json: unknown, ctx: ComponentContext): DecodeChainF
   if (json === null || json === undefined) return undefined;
   const obj = asObject(json, ctx);
   switch (obj.type) {
-    case 'Sequence': {
-      const steps = arrayField(obj, 'decoders', ctx)
+    case "Sequence": {
+      const steps = arrayField(obj, "decoders", ctx)
         .map((d, i) => buildDecoder(d, child(ctx, `.decoders[${i}]`)))
         .filter((f): f is DecodeChainFn => f !== undefined);
       return (tokens) => steps.reduce((t, f) => f(t), tokens);
     }
-    case 'Replace': {
-      const pattern = patternField(obj, 'pattern', ctx);
-      const content = stringField(obj, 'content', ctx);
-      if (pattern.kind === 'string') return (tokens) => tokens.map((t) => t.replaceAll(pattern.value, content));
+    case "Replace": {
+      const pattern = patternField(obj, "pattern", ctx);
+      const content = stringField(obj, "content", ctx);
+      if (pattern.kind === "string") return (tokens) => tokens.map((t) => t.replaceAll(pattern.value, content));
       const regex = translateOnigRegex(pattern.value, `${ctx.path}.pattern`);
       return (tokens) => tokens.map((t) => t.replace(regex, () => content));
     }
-    case 'ByteFallback':
+    case "ByteFallback":
       return byteFallback;
-    case 'Fuse':
-      return (tokens) => [tokens.join('')];
-    case 'Strip': {
-      const content = stringField(obj, 'content', ctx);
-      return strip(content, numberField(obj, 'start', ctx, 0), numberField(obj, 'stop', ctx, 0));
+    case "Fuse":
+      return (tokens) => [tokens.join("")];
+    case "Strip": {
+      const content = stringField(obj, "content", ctx);
+      return strip(content, numberField(obj, "start", ctx, 0), numberField(obj, "stop", ctx, 0));
     }
-    case 'ByteLevel':
+    case "ByteLevel":
       return byteLevel;
-    case 'Metaspace': {
-      const replacement = stringField(obj, 'replacement', ctx, '\u2581');
+    case "Metaspace": {
+      const replacement = stringField(obj, "replacement", ctx, "\u2581");
       let scheme = obj.prepend_scheme;
-      if (scheme === undefined) scheme = obj.add_prefix_space === false ? 'never' : 'always';
-      const dropFirst = scheme !== 'never';
+      if (scheme === undefined) scheme = obj.add_prefix_space === false ? "never" : "always";
+      const dropFirst = scheme !== "never";
       return (tokens) =>
         tokens.map((token, i) => {
-          let out = '';
+          let out = "";
           for (const ch of token) {
             if (ch === replacement) {
-              if (!(i === 0 && dropFirst)) out += ' ';
+              if (!(i === 0 && dropFirst)) out += " ";
             } else out += ch;
           }
           return out;

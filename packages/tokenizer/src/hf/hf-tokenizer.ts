@@ -1,14 +1,14 @@
 // A tokenizer that behaves exactly like the tokenizers library (as transformers drives it) on a tokenizer.json.
-import { FormatError } from '@llamats/core';
-import { BaseTokenizer, type DecodeOptions, type EncodeOptions, type SpecialTokenStrings } from '../tokenizer.js';
-import { cleanUpTokenization, type TokenizerConfig } from '../tokenizer-config.js';
-import { AddedVocabulary, type AddedToken } from './added-vocabulary.js';
-import { buildModel, type HfBpeModel } from './bpe-model.js';
-import { buildDecoder, type DecodeChainFn } from './decoders.js';
-import { asObject, boolField, type ComponentContext, type JsonObject } from './json-fields.js';
-import { buildNormalizer, type NormalizeFn } from './normalizers.js';
-import { bosEosProcessor, buildPostProcessor, type PostProcessFn } from './post-processor.js';
-import { buildPreTokenizer, type PreTokenizeFn } from './pre-tokenizers.js';
+import { FormatError } from "@llamats/core";
+import { BaseTokenizer, type DecodeOptions, type EncodeOptions, type SpecialTokenStrings } from "../tokenizer.js";
+import { cleanUpTokenization, type TokenizerConfig } from "../tokenizer-config.js";
+import { AddedVocabulary, type AddedToken } from "./added-vocabulary.js";
+import { buildModel, type HfBpeModel } from "./bpe-model.js";
+import { buildDecoder, type DecodeChainFn } from "./decoders.js";
+import { asObject, boolField, type ComponentContext, type JsonObject } from "./json-fields.js";
+import { buildNormalizer, type NormalizeFn } from "./normalizers.js";
+import { bosEosProcessor, buildPostProcessor, type PostProcessFn } from "./post-processor.js";
+import { buildPreTokenizer, type PreTokenizeFn } from "./pre-tokenizers.js";
 
 export interface HfTokenizerOptions {
   /** tokenizer_config.json contents: special tokens, add_bos_token / add_eos_token, chat_template. */
@@ -25,17 +25,20 @@ function parseAddedTokens(json: unknown, ctx: ComponentContext): AddedToken[] {
   if (!Array.isArray(json)) throw new FormatError(`${ctx.file}: added_tokens must be an array`, { file: ctx.file });
   return json.map((item, i) => {
     const t = asObject(item, { file: ctx.file, path: `added_tokens[${i}]` });
-    if (typeof t.id !== 'number' || typeof t.content !== 'string') {
-      throw new FormatError(`${ctx.file}: added_tokens[${i}] needs a numeric id and a string content; found ${JSON.stringify(t)}`, { file: ctx.file });
+    if (typeof t.id !== "number" || typeof t.content !== "string") {
+      throw new FormatError(
+        `${ctx.file}: added_tokens[${i}] needs a numeric id and a string content; found ${JSON.stringify(t)}`,
+        { file: ctx.file },
+      );
     }
     return {
       id: t.id,
       content: t.content,
-      special: boolField(t, 'special', false),
-      lstrip: boolField(t, 'lstrip', false),
-      rstrip: boolField(t, 'rstrip', false),
-      singleWord: boolField(t, 'single_word', false),
-      normalized: boolField(t, 'normalized', !boolField(t, 'special', false)),
+      special: boolField(t, "special", false),
+      lstrip: boolField(t, "lstrip", false),
+      rstrip: boolField(t, "rstrip", false),
+      singleWord: boolField(t, "single_word", false),
+      normalized: boolField(t, "normalized", !boolField(t, "special", false)),
     };
   });
 }
@@ -66,15 +69,15 @@ export class HfTokenizer extends BaseTokenizer {
 
   constructor(json: unknown, options: HfTokenizerOptions = {}) {
     super();
-    const file = options.source ?? 'tokenizer.json';
+    const file = options.source ?? "tokenizer.json";
     this.source = file;
-    const root: JsonObject = asObject(json, { file, path: '(root)' });
+    const root: JsonObject = asObject(json, { file, path: "(root)" });
     const ctx = (path: string): ComponentContext => ({ file, path });
-    this.model = buildModel(root.model, ctx('model'));
-    this.normalizer = buildNormalizer(root.normalizer, ctx('normalizer'));
-    this.preTokenizer = buildPreTokenizer(root.pre_tokenizer, ctx('pre_tokenizer'));
-    this.decoder = buildDecoder(root.decoder, ctx('decoder'));
-    const addedTokens = parseAddedTokens(root.added_tokens, ctx('added_tokens'));
+    this.model = buildModel(root.model, ctx("model"));
+    this.normalizer = buildNormalizer(root.normalizer, ctx("normalizer"));
+    this.preTokenizer = buildPreTokenizer(root.pre_tokenizer, ctx("pre_tokenizer"));
+    this.decoder = buildDecoder(root.decoder, ctx("decoder"));
+    const addedTokens = parseAddedTokens(root.added_tokens, ctx("added_tokens"));
     this.added = new AddedVocabulary(addedTokens, this.normalizer);
     for (const t of addedTokens) {
       this.addedById.set(t.id, t);
@@ -83,13 +86,15 @@ export class HfTokenizer extends BaseTokenizer {
     }
     const config = options.config;
     this.config = config;
-    for (const t of config?.addedTokens ?? []) if (t.special && this.tokenToId(t.content) === t.id) this.specialIds.add(t.id);
+    for (const t of config?.addedTokens ?? [])
+      if (t.special && this.tokenToId(t.content) === t.id) this.specialIds.add(t.id);
 
     let maxId = this.model.idToToken.length - 1;
     for (const t of addedTokens) maxId = Math.max(maxId, t.id);
     this.vocabSize = maxId + 1;
 
-    const idOf = (token: string | undefined): number | null => (token === undefined ? null : (this.tokenToId(token) ?? null));
+    const idOf = (token: string | undefined): number | null =>
+      token === undefined ? null : (this.tokenToId(token) ?? null);
     this.bosTokenId = idOf(config?.bosToken);
     this.eosTokenId = idOf(config?.eosToken);
     this.padTokenId = idOf(config?.padToken);
@@ -97,10 +102,16 @@ export class HfTokenizer extends BaseTokenizer {
     this.cleanUp = config?.cleanUpTokenizationSpaces ?? false;
 
     const tokenizerClass = config?.tokenizerClass;
-    const rebuild = config?.addBosToken !== undefined || config?.addEosToken !== undefined || BOS_EOS_TEMPLATE_CLASSES.test(tokenizerClass ?? '');
+    const rebuild =
+      config?.addBosToken !== undefined ||
+      config?.addEosToken !== undefined ||
+      BOS_EOS_TEMPLATE_CLASSES.test(tokenizerClass ?? "");
     this.postProcessor = rebuild
-      ? bosEosProcessor((config?.addBosToken ?? true) ? this.bosTokenId : null, (config?.addEosToken ?? false) ? this.eosTokenId : null)
-      : buildPostProcessor(root.post_processor, ctx('post_processor'));
+      ? bosEosProcessor(
+          (config?.addBosToken ?? true) ? this.bosTokenId : null,
+          (config?.addEosToken ?? false) ? this.eosTokenId : null,
+        )
+      : buildPostProcessor(root.post_processor, ctx("post_processor"));
   }
 
   encode(text: string, options: EncodeOptions = {}): number[] {
@@ -110,7 +121,8 @@ export class HfTokenizer extends BaseTokenizer {
         ids.push(segment.tokenId);
         continue;
       }
-      if (this.preTokenizer) this.preTokenizer(segment.text, segment.atStart, (word) => word.length > 0 && this.model.tokenize(word, ids));
+      if (this.preTokenizer)
+        this.preTokenizer(segment.text, segment.atStart, (word) => word.length > 0 && this.model.tokenize(word, ids));
       else this.model.tokenize(segment.text, ids);
     }
     const addSpecial = options.addSpecialTokens ?? true;
@@ -132,7 +144,7 @@ export class HfTokenizer extends BaseTokenizer {
 
   decode(ids: ArrayLike<number>, options: DecodeOptions = {}): string {
     const tokens = this.tokensOf(ids, options.skipSpecialTokens ?? false);
-    const text = this.decoder ? this.decoder(tokens).join('') : tokens.join(' ');
+    const text = this.decoder ? this.decoder(tokens).join("") : tokens.join(" ");
     return this.cleanUp ? cleanUpTokenization(text) : text;
   }
 
@@ -145,6 +157,11 @@ export class HfTokenizer extends BaseTokenizer {
   }
 
   protected specialTokenStrings(): SpecialTokenStrings {
-    return { bos: this.config?.bosToken, eos: this.config?.eosToken, unk: this.config?.unkToken, pad: this.config?.padToken };
+    return {
+      bos: this.config?.bosToken,
+      eos: this.config?.eosToken,
+      unk: this.config?.unkToken,
+      pad: this.config?.padToken,
+    };
   }
 }

@@ -1,19 +1,19 @@
 // tokenizer.json post-processors: where BOS/EOS (or CLS/SEP) go around an encoded sequence.
-import { FormatError } from '@llamats/core';
-import { asObject, arrayField, child, type ComponentContext } from './json-fields.js';
-import { unsupportedComponent } from './unsupported.js';
+import { FormatError } from "@llamats/core";
+import { asObject, arrayField, child, type ComponentContext } from "./json-fields.js";
+import { unsupportedComponent } from "./unsupported.js";
 
 /** Adds special tokens around one sequence's ids. */
 export type PostProcessFn = (ids: number[]) => number[];
 
-const SUPPORTED = ['TemplateProcessing', 'ByteLevel', 'Sequence', 'BertProcessing', 'RobertaProcessing'];
+const SUPPORTED = ["TemplateProcessing", "ByteLevel", "Sequence", "BertProcessing", "RobertaProcessing"];
 
 function templateProcessing(obj: Record<string, unknown>, ctx: ComponentContext): PostProcessFn {
-  const specials = asObject(obj.special_tokens ?? {}, child(ctx, '.special_tokens'));
+  const specials = asObject(obj.special_tokens ?? {}, child(ctx, ".special_tokens"));
   const before: number[] = [];
   const after: number[] = [];
   let seenSequence = false;
-  arrayField(obj, 'single', ctx).forEach((item, i) => {
+  arrayField(obj, "single", ctx).forEach((item, i) => {
     const entry = asObject(item, child(ctx, `.single[${i}]`));
     if (entry.Sequence) {
       seenSequence = true;
@@ -21,11 +21,14 @@ function templateProcessing(obj: Record<string, unknown>, ctx: ComponentContext)
     }
     const special = asObject(entry.SpecialToken, child(ctx, `.single[${i}].SpecialToken`));
     const name = special.id;
-    const spec = typeof name === 'string' ? (specials[name] as { ids?: unknown } | undefined) : undefined;
-    if (!spec || !Array.isArray(spec.ids) || !spec.ids.every((id) => typeof id === 'number')) {
-      throw new FormatError(`${ctx.file}: ${ctx.path}.single[${i}] names special token ${JSON.stringify(name)}, which special_tokens does not define with ids`, {
-        file: ctx.file,
-      });
+    const spec = typeof name === "string" ? (specials[name] as { ids?: unknown } | undefined) : undefined;
+    if (!spec || !Array.isArray(spec.ids) || !spec.ids.every((id) => typeof id === "number")) {
+      throw new FormatError(
+        `${ctx.file}: ${ctx.path}.single[${i}] names special token ${JSON.stringify(name)}, which special_tokens does not define with ids`,
+        {
+          file: ctx.file,
+        },
+      );
     }
     (seenSequence ? after : before).push(...(spec.ids as number[]));
   });
@@ -36,22 +39,22 @@ export function buildPostProcessor(json: unknown, ctx: ComponentContext): PostPr
   if (json === null || json === undefined) return undefined;
   const obj = asObject(json, ctx);
   switch (obj.type) {
-    case 'TemplateProcessing':
+    case "TemplateProcessing":
       return templateProcessing(obj, ctx);
-    case 'ByteLevel':
+    case "ByteLevel":
       // Only adjusts offsets, which we do not report.
       return undefined;
-    case 'Sequence': {
-      const steps = arrayField(obj, 'processors', ctx)
+    case "Sequence": {
+      const steps = arrayField(obj, "processors", ctx)
         .map((p, i) => buildPostProcessor(p, child(ctx, `.processors[${i}]`)))
         .filter((f): f is PostProcessFn => f !== undefined);
       return (ids) => steps.reduce((acc, f) => f(acc), ids);
     }
-    case 'BertProcessing':
-    case 'RobertaProcessing': {
+    case "BertProcessing":
+    case "RobertaProcessing": {
       const cls = obj.cls as [string, number];
       const sep = obj.sep as [string, number];
-      if (!Array.isArray(cls) || !Array.isArray(sep) || typeof cls[1] !== 'number' || typeof sep[1] !== 'number') {
+      if (!Array.isArray(cls) || !Array.isArray(sep) || typeof cls[1] !== "number" || typeof sep[1] !== "number") {
         throw new FormatError(`${ctx.file}: ${ctx.path} needs cls and sep as [token, id]`, { file: ctx.file });
       }
       return (ids) => [cls[1], ...ids, sep[1]];

@@ -1,9 +1,17 @@
 // tokenizer.json pre-tokenizers: split a normalized string into the words BPE sees.
-import { toByteLevel } from './byte-level-alphabet.js';
-import { asObject, arrayField, boolField, child, patternField, stringField, type ComponentContext } from './json-fields.js';
-import { escapeRegex, findMatches, translateOnigRegex } from './onig-regex.js';
-import { unsupportedComponent } from './unsupported.js';
-import { FormatError } from '@llamats/core';
+import { toByteLevel } from "./byte-level-alphabet.js";
+import {
+  asObject,
+  arrayField,
+  boolField,
+  child,
+  patternField,
+  stringField,
+  type ComponentContext,
+} from "./json-fields.js";
+import { escapeRegex, findMatches, translateOnigRegex } from "./onig-regex.js";
+import { unsupportedComponent } from "./unsupported.js";
+import { FormatError } from "@llamats/core";
 
 /**
  * A pre-tokenizer stage: splits `text` and passes each piece on. `atStart` says whether the piece begins at
@@ -12,21 +20,26 @@ import { FormatError } from '@llamats/core';
 export type PreTokenizeFn = (text: string, atStart: boolean, emit: EmitFn) => void;
 export type EmitFn = (piece: string, atStart: boolean) => void;
 
-export type SplitBehavior = 'Removed' | 'Isolated' | 'MergedWithPrevious' | 'MergedWithNext' | 'Contiguous';
-const BEHAVIORS: SplitBehavior[] = ['Removed', 'Isolated', 'MergedWithPrevious', 'MergedWithNext', 'Contiguous'];
-const SUPPORTED = ['Sequence', 'Metaspace', 'Split', 'ByteLevel', 'Digits', 'WhitespaceSplit', 'Whitespace'];
+export type SplitBehavior = "Removed" | "Isolated" | "MergedWithPrevious" | "MergedWithNext" | "Contiguous";
+const BEHAVIORS: SplitBehavior[] = ["Removed", "Isolated", "MergedWithPrevious", "MergedWithNext", "Contiguous"];
+const SUPPORTED = ["Sequence", "Metaspace", "Split", "ByteLevel", "Digits", "WhitespaceSplit", "Whitespace"];
 
 /** GPT-2's split regex, which ByteLevel applies when `use_regex` is on. */
 const GPT2_REGEX = translateOnigRegex(
   "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)|\\s+",
-  'ByteLevel',
+  "ByteLevel",
 );
-const GPT2_STICKY = new RegExp(GPT2_REGEX.source, 'uy');
-const WHITESPACE_REGEX = translateOnigRegex('\\w+|[^\\w\\s]+', 'Whitespace');
+const GPT2_STICKY = new RegExp(GPT2_REGEX.source, "uy");
+const WHITESPACE_REGEX = translateOnigRegex("\\w+|[^\\w\\s]+", "Whitespace");
 const WHITESPACE_RUN = /\p{White_Space}+/gu;
 
 /** Splits `text` at `matches` as NormalizedString::split does for each behaviour. */
-export function splitWithBehavior(text: string, matches: Array<[number, number]>, behavior: SplitBehavior, invert: boolean): string[] {
+export function splitWithBehavior(
+  text: string,
+  matches: Array<[number, number]>,
+  behavior: SplitBehavior,
+  invert: boolean,
+): string[] {
   // Every span of text, flagged as match or not.
   const spans: Array<[number, number, boolean]> = [];
   let prev = 0;
@@ -38,13 +51,13 @@ export function splitWithBehavior(text: string, matches: Array<[number, number]>
   if (prev !== text.length) spans.push([prev, text.length, invert]);
   const out: Array<[number, number]> = [];
   switch (behavior) {
-    case 'Isolated':
+    case "Isolated":
       for (const [s, e] of spans) out.push([s, e]);
       break;
-    case 'Removed':
+    case "Removed":
       for (const [s, e, m] of spans) if (!m) out.push([s, e]);
       break;
-    case 'Contiguous': {
+    case "Contiguous": {
       let previous = false;
       for (const [s, e, m] of spans) {
         if (m === previous && out.length > 0) out[out.length - 1]![1] = e;
@@ -53,7 +66,7 @@ export function splitWithBehavior(text: string, matches: Array<[number, number]>
       }
       break;
     }
-    case 'MergedWithPrevious': {
+    case "MergedWithPrevious": {
       let previous = false;
       for (const [s, e, m] of spans) {
         if (m && !previous && out.length > 0) out[out.length - 1]![1] = e;
@@ -62,7 +75,7 @@ export function splitWithBehavior(text: string, matches: Array<[number, number]>
       }
       break;
     }
-    case 'MergedWithNext': {
+    case "MergedWithNext": {
       let previous = false;
       for (let i = spans.length - 1; i >= 0; i--) {
         const [s, e, m] = spans[i]!;
@@ -124,7 +137,7 @@ function emitIsolated(regex: RegExp, sticky: RegExp, text: string, atStart: bool
 }
 
 function stickyOf(regex: RegExp): RegExp {
-  return new RegExp(regex.source, regex.flags.replace('g', '') + 'y');
+  return new RegExp(regex.source, regex.flags.replace("g", "") + "y");
 }
 
 const IS_NUMERIC = /^\p{N}$/u;
@@ -133,72 +146,106 @@ export function buildPreTokenizer(json: unknown, ctx: ComponentContext): PreToke
   if (json === null || json === undefined) return undefined;
   const obj = asObject(json, ctx);
   switch (obj.type) {
-    case 'Sequence': {
-      const steps = arrayField(obj, 'pretokenizers', ctx)
+    case "Sequence": {
+      const steps = arrayField(obj, "pretokenizers", ctx)
         .map((p, i) => buildPreTokenizer(p, child(ctx, `.pretokenizers[${i}]`)))
         .filter((f): f is PreTokenizeFn => f !== undefined);
       // Each stage feeds the next one piece at a time.
       return steps.reduceRight<PreTokenizeFn>(
-        (next, step) => (text, atStart, emit) => step(text, atStart, (piece, pieceAtStart) => next(piece, pieceAtStart, emit)),
+        (next, step) => (text, atStart, emit) =>
+          step(text, atStart, (piece, pieceAtStart) => next(piece, pieceAtStart, emit)),
         (text, atStart, emit) => emit(text, atStart),
       );
     }
-    case 'Metaspace': {
-      const replacement = stringField(obj, 'replacement', ctx, '\u2581');
+    case "Metaspace": {
+      const replacement = stringField(obj, "replacement", ctx, "\u2581");
       let scheme = obj.prepend_scheme;
       // Files from before prepend_scheme existed say add_prefix_space.
-      if (scheme === undefined) scheme = boolField(obj, 'add_prefix_space', true) ? 'always' : 'never';
-      if (scheme !== 'always' && scheme !== 'first' && scheme !== 'never') {
-        throw new FormatError(`${ctx.file}: ${ctx.path}.prepend_scheme must be always, first or never; found ${JSON.stringify(scheme)}`, {
-          file: ctx.file,
-        });
+      if (scheme === undefined) scheme = boolField(obj, "add_prefix_space", true) ? "always" : "never";
+      if (scheme !== "always" && scheme !== "first" && scheme !== "never") {
+        throw new FormatError(
+          `${ctx.file}: ${ctx.path}.prepend_scheme must be always, first or never; found ${JSON.stringify(scheme)}`,
+          {
+            file: ctx.file,
+          },
+        );
       }
-      const split = boolField(obj, 'split', true);
+      const split = boolField(obj, "split", true);
       return (piece, atStart, emit) => {
-        let text = piece.replaceAll(' ', replacement);
-        if (!text.startsWith(replacement) && (scheme === 'always' || (scheme === 'first' && atStart))) text = replacement + text;
+        let text = piece.replaceAll(" ", replacement);
+        if (!text.startsWith(replacement) && (scheme === "always" || (scheme === "first" && atStart)))
+          text = replacement + text;
         if (!split) {
           emit(text, atStart);
           return;
         }
-        emitAll(splitWithBehavior(text, charMatches(text, (ch) => ch === replacement), 'MergedWithNext', false), atStart, text, emit);
+        emitAll(
+          splitWithBehavior(
+            text,
+            charMatches(text, (ch) => ch === replacement),
+            "MergedWithNext",
+            false,
+          ),
+          atStart,
+          text,
+          emit,
+        );
       };
     }
-    case 'Split': {
-      const pattern = patternField(obj, 'pattern', ctx);
+    case "Split": {
+      const pattern = patternField(obj, "pattern", ctx);
       const behavior = obj.behavior as SplitBehavior;
       if (!BEHAVIORS.includes(behavior)) {
-        throw new FormatError(`${ctx.file}: ${ctx.path}.behavior must be one of ${BEHAVIORS.join(', ')}; found ${JSON.stringify(obj.behavior)}`, {
-          file: ctx.file,
-        });
+        throw new FormatError(
+          `${ctx.file}: ${ctx.path}.behavior must be one of ${BEHAVIORS.join(", ")}; found ${JSON.stringify(obj.behavior)}`,
+          {
+            file: ctx.file,
+          },
+        );
       }
-      const invert = boolField(obj, 'invert', false);
+      const invert = boolField(obj, "invert", false);
       const regex =
-        pattern.kind === 'regex' ? translateOnigRegex(pattern.value, `${ctx.path}.pattern`) : new RegExp(escapeRegex(pattern.value), 'gu');
+        pattern.kind === "regex"
+          ? translateOnigRegex(pattern.value, `${ctx.path}.pattern`)
+          : new RegExp(escapeRegex(pattern.value), "gu");
       const sticky = stickyOf(regex);
-      if (behavior === 'Isolated' && !invert) return (text, atStart, emit) => emitIsolated(regex, sticky, text, atStart, emit);
-      return (text, atStart, emit) => emitAll(splitWithBehavior(text, findMatches(regex, text), behavior, invert), atStart, text, emit);
+      if (behavior === "Isolated" && !invert)
+        return (text, atStart, emit) => emitIsolated(regex, sticky, text, atStart, emit);
+      return (text, atStart, emit) =>
+        emitAll(splitWithBehavior(text, findMatches(regex, text), behavior, invert), atStart, text, emit);
     }
-    case 'ByteLevel': {
-      const addPrefixSpace = boolField(obj, 'add_prefix_space', true);
-      const useRegex = boolField(obj, 'use_regex', true);
+    case "ByteLevel": {
+      const addPrefixSpace = boolField(obj, "add_prefix_space", true);
+      const useRegex = boolField(obj, "use_regex", true);
       return (piece, atStart, emit) => {
-        const text = addPrefixSpace && !piece.startsWith(' ') ? ' ' + piece : piece;
+        const text = addPrefixSpace && !piece.startsWith(" ") ? " " + piece : piece;
         const mapped: EmitFn = (p, a) => emit(toByteLevel(p), a);
         if (useRegex) emitIsolated(GPT2_REGEX, GPT2_STICKY, text, atStart, mapped);
         else mapped(text, atStart);
       };
     }
-    case 'Digits': {
-      const individual = boolField(obj, 'individual_digits', false);
-      const behavior: SplitBehavior = individual ? 'Isolated' : 'Contiguous';
+    case "Digits": {
+      const individual = boolField(obj, "individual_digits", false);
+      const behavior: SplitBehavior = individual ? "Isolated" : "Contiguous";
       return (text, atStart, emit) =>
-        emitAll(splitWithBehavior(text, charMatches(text, (ch) => IS_NUMERIC.test(ch)), behavior, false), atStart, text, emit);
+        emitAll(
+          splitWithBehavior(
+            text,
+            charMatches(text, (ch) => IS_NUMERIC.test(ch)),
+            behavior,
+            false,
+          ),
+          atStart,
+          text,
+          emit,
+        );
     }
-    case 'WhitespaceSplit':
-      return (text, atStart, emit) => emitAll(splitWithBehavior(text, findMatches(WHITESPACE_RUN, text), 'Removed', false), atStart, text, emit);
-    case 'Whitespace':
-      return (text, atStart, emit) => emitAll(splitWithBehavior(text, findMatches(WHITESPACE_REGEX, text), 'Removed', true), atStart, text, emit);
+    case "WhitespaceSplit":
+      return (text, atStart, emit) =>
+        emitAll(splitWithBehavior(text, findMatches(WHITESPACE_RUN, text), "Removed", false), atStart, text, emit);
+    case "Whitespace":
+      return (text, atStart, emit) =>
+        emitAll(splitWithBehavior(text, findMatches(WHITESPACE_REGEX, text), "Removed", true), atStart, text, emit);
     default:
       return unsupportedComponent(ctx, obj.type, SUPPORTED);
   }

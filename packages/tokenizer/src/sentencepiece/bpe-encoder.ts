@@ -1,12 +1,12 @@
 // SentencePiece BPE encoding of a normalized string: user-defined pieces first, then score-ordered
 // merges, then splitting of unused pieces, then byte fallback or <unk> for what is left unknown.
-import { ConfigError } from '@llamats/core';
-import { PairHeap } from '../bpe/pair-heap.js';
-import { mergeByScore, type ScoreMergeRules } from '../bpe/score-merge.js';
-import { addPair, SymbolList, type PairTable } from '../bpe/symbol-list.js';
-import { bytePieceValue, utf8Encode } from '../utf8.js';
-import type { SentencePieceModelProto } from './model-proto.js';
-import { SPACE_SYMBOL } from './normalizer.js';
+import { ConfigError } from "@llamats/core";
+import { PairHeap } from "../bpe/pair-heap.js";
+import { mergeByScore, type ScoreMergeRules } from "../bpe/score-merge.js";
+import { addPair, SymbolList, type PairTable } from "../bpe/symbol-list.js";
+import { bytePieceValue, utf8Encode } from "../utf8.js";
+import type { SentencePieceModelProto } from "./model-proto.js";
+import { SPACE_SYMBOL } from "./normalizer.js";
 
 const SPACE_CODE = SPACE_SYMBOL.charCodeAt(0);
 const CACHE_LIMIT = 1 << 16;
@@ -49,30 +49,41 @@ export class SentencePieceBpeEncoder {
     this.unusedIds = new Set();
     this.userDefined = new Map();
     pieces.forEach((p, id) => {
-      const normal = p.type === 'normal' || p.type === 'user-defined' || p.type === 'unused';
+      const normal = p.type === "normal" || p.type === "user-defined" || p.type === "unused";
       const map = normal ? this.pieceIds : this.reservedIds;
-      if (map.has(p.piece)) throw new ConfigError(`${file}: piece ${JSON.stringify(p.piece)} (id ${id}) is defined twice`, { key: 'pieces' });
+      if (map.has(p.piece))
+        throw new ConfigError(`${file}: piece ${JSON.stringify(p.piece)} (id ${id}) is defined twice`, {
+          key: "pieces",
+        });
       map.set(p.piece, id);
-      if (p.type === 'unknown') unkId = id;
-      if (p.type === 'unused') this.unusedIds.add(id);
-      if (p.type === 'user-defined') {
+      if (p.type === "unknown") unkId = id;
+      if (p.type === "unused") this.unusedIds.add(id);
+      if (p.type === "user-defined") {
         const first = p.piece.slice(0, codePointLength(p.piece, 0));
         const list = this.userDefined.get(first.codePointAt(0)!) ?? [];
         list.push(p.piece);
         list.sort((a, b) => b.length - a.length);
         this.userDefined.set(first.codePointAt(0)!, list);
       }
-      if (p.type === 'byte') {
+      if (p.type === "byte") {
         const b = bytePieceValue(p.piece);
-        if (b < 0) throw new ConfigError(`${file}: byte piece ${JSON.stringify(p.piece)} (id ${id}) is not of the form <0xNN>`, { key: 'pieces' });
+        if (b < 0)
+          throw new ConfigError(`${file}: byte piece ${JSON.stringify(p.piece)} (id ${id}) is not of the form <0xNN>`, {
+            key: "pieces",
+          });
         this.byteIds[b] = id;
       }
     });
-    if (unkId < 0) throw new ConfigError(`${file}: the model has no piece of type UNKNOWN (SentencePiece requires one)`, { key: 'pieces' });
+    if (unkId < 0)
+      throw new ConfigError(`${file}: the model has no piece of type UNKNOWN (SentencePiece requires one)`, {
+        key: "pieces",
+      });
     this.unkId = unkId;
     this.byteFallback = model.trainerSpec.byteFallback;
     if (this.byteFallback && this.byteIds.some((id) => id < 0)) {
-      throw new ConfigError(`${file}: byte_fallback is on but the model lacks some of the 256 <0xNN> byte pieces`, { key: 'byte_fallback' });
+      throw new ConfigError(`${file}: byte_fallback is on but the model lacks some of the 256 <0xNN> byte pieces`, {
+        key: "byte_fallback",
+      });
     }
     for (let id = 0; id < pieces.length; id++) {
       this.symbolStrings.push(pieces[id]!.piece);
@@ -85,7 +96,7 @@ export class SentencePieceBpeEncoder {
     for (const [piece, id] of this.pieceIds) {
       const cps = Array.from(piece);
       if (cps.length < 2) continue;
-      let prefix = '';
+      let prefix = "";
       for (let k = 1; k < cps.length; k++) {
         prefix += cps[k - 1];
         const suffix = piece.slice(prefix.length);
@@ -134,7 +145,14 @@ export class SentencePieceBpeEncoder {
     }
     let i = 0;
     // SentencePiece joins a run of unknown characters into one <unk> (without byte fallback).
-    if (!this.byteFallback && ids.length > 0 && ids[0] === this.unkId && out.length > 0 && out[out.length - 1] === this.unkId) i = 1;
+    if (
+      !this.byteFallback &&
+      ids.length > 0 &&
+      ids[0] === this.unkId &&
+      out.length > 0 &&
+      out[out.length - 1] === this.unkId
+    )
+      i = 1;
     for (; i < ids.length; i++) out.push(ids[i]!);
   }
 
@@ -149,10 +167,13 @@ export class SentencePieceBpeEncoder {
   private encodeChunk(chunk: string): Int32Array {
     const symbols = this.symbols;
     symbols.reset(chunk.length);
-    for (let i = 0; i < chunk.length; ) {
+    for (let i = 0; i < chunk.length;) {
       const user = this.matchUserDefined(chunk, i);
       const length = user ? user.length : codePointLength(chunk, i);
-      const id = length === 1 && !user ? this.bmpSymbolIds[chunk.charCodeAt(i)]! : (this.symbolIds.get(user ?? chunk.slice(i, i + length)) ?? -1);
+      const id =
+        length === 1 && !user
+          ? this.bmpSymbolIds[chunk.charCodeAt(i)]!
+          : (this.symbolIds.get(user ?? chunk.slice(i, i + length)) ?? -1);
       symbols.add(id < 0 ? -1 - i : id, length, user !== undefined);
       i += length;
     }
@@ -181,7 +202,12 @@ export class SentencePieceBpeEncoder {
     return Int32Array.from(out);
   }
 
-  private emitSymbol(id: number, text: string, revMerge: Map<number, [number, number]> | undefined, out: number[]): void {
+  private emitSymbol(
+    id: number,
+    text: string,
+    revMerge: Map<number, [number, number]> | undefined,
+    out: number[],
+  ): void {
     if (revMerge && this.unusedIds.has(id)) {
       const halves = revMerge.get(id);
       if (halves) {

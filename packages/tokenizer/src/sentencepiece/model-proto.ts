@@ -1,22 +1,30 @@
 // SentencePiece ModelProto (sentencepiece_model.proto): the parts a tokenizer needs, parsed and written.
-import { FormatError } from '@llamats/core';
-import { ProtoReader, ProtoWriter, ProtobufDecodeError, WIRE_FIXED32, WIRE_LENGTH_DELIMITED, WIRE_VARINT, varintToInt32 } from '../protobuf.js';
+import { FormatError } from "@llamats/core";
+import {
+  ProtoReader,
+  ProtoWriter,
+  ProtobufDecodeError,
+  WIRE_FIXED32,
+  WIRE_LENGTH_DELIMITED,
+  WIRE_VARINT,
+  varintToInt32,
+} from "../protobuf.js";
 
-export type PieceType = 'normal' | 'unknown' | 'control' | 'user-defined' | 'unused' | 'byte';
+export type PieceType = "normal" | "unknown" | "control" | "user-defined" | "unused" | "byte";
 
 const PIECE_TYPE_BY_NUMBER: Record<number, PieceType> = {
-  1: 'normal',
-  2: 'unknown',
-  3: 'control',
-  4: 'user-defined',
-  5: 'unused',
-  6: 'byte',
+  1: "normal",
+  2: "unknown",
+  3: "control",
+  4: "user-defined",
+  5: "unused",
+  6: "byte",
 };
 const PIECE_TYPE_NUMBER: Record<PieceType, number> = {
   normal: 1,
   unknown: 2,
   control: 3,
-  'user-defined': 4,
+  "user-defined": 4,
   unused: 5,
   byte: 6,
 };
@@ -27,8 +35,8 @@ export interface SentencePiece {
   type: PieceType;
 }
 
-export type SentencePieceModelType = 'unigram' | 'bpe' | 'word' | 'char';
-const MODEL_TYPE_BY_NUMBER: Record<number, SentencePieceModelType> = { 1: 'unigram', 2: 'bpe', 3: 'word', 4: 'char' };
+export type SentencePieceModelType = "unigram" | "bpe" | "word" | "char";
+const MODEL_TYPE_BY_NUMBER: Record<number, SentencePieceModelType> = { 1: "unigram", 2: "bpe", 3: "word", 4: "char" };
 const MODEL_TYPE_NUMBER: Record<SentencePieceModelType, number> = { unigram: 1, bpe: 2, word: 3, char: 4 };
 
 /** TrainerSpec fields that affect encoding or that a writer should record; proto2 defaults applied. */
@@ -74,7 +82,7 @@ export interface SentencePieceModelProto {
 
 export function defaultTrainerSpec(): TrainerSpec {
   return {
-    modelType: 'unigram',
+    modelType: "unigram",
     vocabSize: 8000,
     characterCoverage: 0.9995,
     splitByUnicodeScript: true,
@@ -91,17 +99,17 @@ export function defaultTrainerSpec(): TrainerSpec {
     bosId: 1,
     eosId: 2,
     padId: -1,
-    unkPiece: '<unk>',
-    bosPiece: '<s>',
-    eosPiece: '</s>',
-    padPiece: '<pad>',
-    unkSurface: ' \u2047 ',
+    unkPiece: "<unk>",
+    bosPiece: "<s>",
+    eosPiece: "</s>",
+    padPiece: "<pad>",
+    unkSurface: " \u2047 ",
   };
 }
 
 export function defaultNormalizerSpec(): NormalizerSpec {
   return {
-    name: '',
+    name: "",
     precompiledCharsmap: new Uint8Array(0),
     addDummyPrefix: true,
     removeExtraWhitespaces: true,
@@ -109,7 +117,7 @@ export function defaultNormalizerSpec(): NormalizerSpec {
   };
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 function text(bytes: Uint8Array | undefined, what: string): string {
   if (!bytes) throw new ProtobufDecodeError(`${what} is not a length-delimited field`);
@@ -122,7 +130,7 @@ function text(bytes: Uint8Array | undefined, what: string): string {
 
 function parsePiece(bytes: Uint8Array, index: number): SentencePiece {
   const reader = new ProtoReader(bytes);
-  const piece: SentencePiece = { piece: '', score: 0, type: 'normal' };
+  const piece: SentencePiece = { piece: "", score: 0, type: "normal" };
   let sawPiece = false;
   while (!reader.done) {
     const f = reader.next();
@@ -137,7 +145,7 @@ function parsePiece(bytes: Uint8Array, index: number): SentencePiece {
       piece.type = type;
     }
   }
-  if (!sawPiece || piece.piece === '') throw new ProtobufDecodeError(`piece ${index} is empty`);
+  if (!sawPiece || piece.piece === "") throw new ProtobufDecodeError(`piece ${index} is empty`);
   return piece;
 }
 
@@ -154,30 +162,71 @@ function parseTrainerSpec(bytes: Uint8Array): TrainerSpec {
         spec.modelType = type;
         break;
       }
-      case 4: spec.vocabSize = varintToInt32(v); break;
-      case 21: spec.splitByUnicodeScript = v !== 0; break;
-      case 23: spec.splitByNumber = v !== 0; break;
-      case 22: spec.splitByWhitespace = v !== 0; break;
-      case 24: spec.treatWhitespaceAsSuffix = v !== 0; break;
-      case 26: spec.allowWhitespaceOnlyPieces = v !== 0; break;
-      case 25: spec.splitDigits = v !== 0; break;
-      case 35: spec.byteFallback = v !== 0; break;
-      case 20: spec.maxSentencepieceLength = varintToInt32(v); break;
-      case 40: spec.unkId = varintToInt32(v); break;
-      case 41: spec.bosId = varintToInt32(v); break;
-      case 42: spec.eosId = varintToInt32(v); break;
-      case 43: spec.padId = varintToInt32(v); break;
+      case 4:
+        spec.vocabSize = varintToInt32(v);
+        break;
+      case 21:
+        spec.splitByUnicodeScript = v !== 0;
+        break;
+      case 23:
+        spec.splitByNumber = v !== 0;
+        break;
+      case 22:
+        spec.splitByWhitespace = v !== 0;
+        break;
+      case 24:
+        spec.treatWhitespaceAsSuffix = v !== 0;
+        break;
+      case 26:
+        spec.allowWhitespaceOnlyPieces = v !== 0;
+        break;
+      case 25:
+        spec.splitDigits = v !== 0;
+        break;
+      case 35:
+        spec.byteFallback = v !== 0;
+        break;
+      case 20:
+        spec.maxSentencepieceLength = varintToInt32(v);
+        break;
+      case 40:
+        spec.unkId = varintToInt32(v);
+        break;
+      case 41:
+        spec.bosId = varintToInt32(v);
+        break;
+      case 42:
+        spec.eosId = varintToInt32(v);
+        break;
+      case 43:
+        spec.padId = varintToInt32(v);
+        break;
       case -10:
         if (f.wireType === WIRE_FIXED32) spec.characterCoverage = reader.readFloat32At(f.fixed32Offset);
         break;
-      case -30: spec.controlSymbols.push(text(f.bytes, 'trainer_spec.control_symbols')); break;
-      case -31: spec.userDefinedSymbols.push(text(f.bytes, 'trainer_spec.user_defined_symbols')); break;
-      case -45: spec.unkPiece = text(f.bytes, 'trainer_spec.unk_piece'); break;
-      case -46: spec.bosPiece = text(f.bytes, 'trainer_spec.bos_piece'); break;
-      case -47: spec.eosPiece = text(f.bytes, 'trainer_spec.eos_piece'); break;
-      case -48: spec.padPiece = text(f.bytes, 'trainer_spec.pad_piece'); break;
-      case -44: spec.unkSurface = text(f.bytes, 'trainer_spec.unk_surface'); break;
-      default: break; // Fields that do not change encoding are skipped.
+      case -30:
+        spec.controlSymbols.push(text(f.bytes, "trainer_spec.control_symbols"));
+        break;
+      case -31:
+        spec.userDefinedSymbols.push(text(f.bytes, "trainer_spec.user_defined_symbols"));
+        break;
+      case -45:
+        spec.unkPiece = text(f.bytes, "trainer_spec.unk_piece");
+        break;
+      case -46:
+        spec.bosPiece = text(f.bytes, "trainer_spec.bos_piece");
+        break;
+      case -47:
+        spec.eosPiece = text(f.bytes, "trainer_spec.eos_piece");
+        break;
+      case -48:
+        spec.padPiece = text(f.bytes, "trainer_spec.pad_piece");
+        break;
+      case -44:
+        spec.unkSurface = text(f.bytes, "trainer_spec.unk_surface");
+        break;
+      default:
+        break; // Fields that do not change encoding are skipped.
     }
   }
   return spec;
@@ -193,7 +242,7 @@ function parseNormalizerSpec(bytes: Uint8Array): NormalizerSpec {
       else if (f.fieldNumber === 4) spec.removeExtraWhitespaces = f.varint !== 0;
       else if (f.fieldNumber === 5) spec.escapeWhitespaces = f.varint !== 0;
     } else if (f.wireType === WIRE_LENGTH_DELIMITED) {
-      if (f.fieldNumber === 1) spec.name = text(f.bytes, 'normalizer_spec.name');
+      if (f.fieldNumber === 1) spec.name = text(f.bytes, "normalizer_spec.name");
       else if (f.fieldNumber === 2) spec.precompiledCharsmap = f.bytes ?? new Uint8Array(0);
     }
   }
@@ -201,7 +250,7 @@ function parseNormalizerSpec(bytes: Uint8Array): NormalizerSpec {
 }
 
 /** Parses a serialized ModelProto; `file` is named in errors. */
-export function parseModelProto(bytes: Uint8Array, file = '<memory>'): SentencePieceModelProto {
+export function parseModelProto(bytes: Uint8Array, file = "<memory>"): SentencePieceModelProto {
   const pieces: SentencePiece[] = [];
   let trainerSpec: TrainerSpec | undefined;
   let normalizerSpec: NormalizerSpec | undefined;
@@ -258,7 +307,11 @@ function writeTrainerSpec(spec: TrainerSpec): Uint8Array {
   for (const s of spec.userDefinedSymbols) w.string(31, s);
   w.bool(35, spec.byteFallback);
   w.varint(40, spec.unkId).varint(41, spec.bosId).varint(42, spec.eosId).varint(43, spec.padId);
-  w.string(44, spec.unkSurface).string(45, spec.unkPiece).string(46, spec.bosPiece).string(47, spec.eosPiece).string(48, spec.padPiece);
+  w.string(44, spec.unkSurface)
+    .string(45, spec.unkPiece)
+    .string(46, spec.bosPiece)
+    .string(47, spec.eosPiece)
+    .string(48, spec.padPiece);
   return w.finish();
 }
 
@@ -267,7 +320,7 @@ export function serializeModelProto(model: SentencePieceModelProto): Uint8Array 
   const w = new ProtoWriter();
   for (const p of model.pieces) {
     const pw = new ProtoWriter().string(1, p.piece).float(2, p.score);
-    if (p.type !== 'normal') pw.varint(3, PIECE_TYPE_NUMBER[p.type]);
+    if (p.type !== "normal") pw.varint(3, PIECE_TYPE_NUMBER[p.type]);
     w.bytes(1, pw.finish());
   }
   w.bytes(2, writeTrainerSpec(model.trainerSpec));

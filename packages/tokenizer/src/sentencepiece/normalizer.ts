@@ -1,11 +1,11 @@
 // SentencePiece's normalizer (normalizer.cc): charsmap rules, whitespace handling, dummy prefix, ▁ escaping.
-import { utf8DecodeLossy, utf8Encode, sentencePieceCharLength } from '../utf8.js';
-import type { NormalizerSpec } from './model-proto.js';
-import { PrecompiledCharsmap } from './precompiled-charsmap.js';
+import { utf8DecodeLossy, utf8Encode, sentencePieceCharLength } from "../utf8.js";
+import type { NormalizerSpec } from "./model-proto.js";
+import { PrecompiledCharsmap } from "./precompiled-charsmap.js";
 
-export const SPACE_SYMBOL = '\u2581';
+export const SPACE_SYMBOL = "\u2581";
 const SPACE_SYMBOL_BYTES = utf8Encode(SPACE_SYMBOL);
-const REPLACEMENT_BYTES = utf8Encode('\uFFFD');
+const REPLACEMENT_BYTES = utf8Encode("\uFFFD");
 const SPACE = 0x20;
 
 export interface SentencePieceNormalizerOptions {
@@ -27,21 +27,23 @@ export class SentencePieceNormalizer {
     this.spec = options.spec;
     this.suffix = options.treatWhitespaceAsSuffix;
     this.charsmap =
-      options.spec.precompiledCharsmap.length > 0 ? new PrecompiledCharsmap(options.spec.precompiledCharsmap, options.file) : undefined;
+      options.spec.precompiledCharsmap.length > 0
+        ? new PrecompiledCharsmap(options.spec.precompiledCharsmap, options.file)
+        : undefined;
     this.userDefined = options.userDefinedSymbols.map((s) => utf8Encode(s)).sort((a, b) => b.length - a.length);
     // Without rules, user-defined pieces pass through like any other text.
     this.identity = this.charsmap === undefined;
   }
 
   normalize(input: string): string {
-    if (input.length === 0) return '';
+    if (input.length === 0) return "";
     if (this.identity) return this.normalizeWhitespaceOnly(input);
     return this.normalizeWithRules(input);
   }
 
   private withDummy(body: string): string {
     if (!this.spec.addDummyPrefix) return body;
-    const ws = this.spec.escapeWhitespaces ? SPACE_SYMBOL : ' ';
+    const ws = this.spec.escapeWhitespaces ? SPACE_SYMBOL : " ";
     return this.suffix ? body + ws : ws + body;
   }
 
@@ -49,15 +51,15 @@ export class SentencePieceNormalizer {
     let text = input;
     if (this.spec.removeExtraWhitespaces) {
       // SentencePiece only treats U+0020 as a space here (other blanks are a charsmap's job).
-      text = text.replace(/ {2,}/g, ' ');
+      text = text.replace(/ {2,}/g, " ");
       let start = 0;
       let end = text.length;
       while (start < end && text.charCodeAt(start) === SPACE) start++;
       while (end > start && text.charCodeAt(end - 1) === SPACE) end--;
       text = text.slice(start, end);
-      if (text.length === 0) return '';
+      if (text.length === 0) return "";
     }
-    if (this.spec.escapeWhitespaces) text = text.replaceAll(' ', SPACE_SYMBOL);
+    if (this.spec.escapeWhitespaces) text = text.replaceAll(" ", SPACE_SYMBOL);
     return this.withDummy(text);
   }
 
@@ -84,7 +86,7 @@ export class SentencePieceNormalizer {
         offset += consumed;
       }
     }
-    if (offset >= bytes.length) return '';
+    if (offset >= bytes.length) return "";
     const escape = this.spec.escapeWhitespaces;
     const out: number[] = [];
     const pushSpace = (): void => {

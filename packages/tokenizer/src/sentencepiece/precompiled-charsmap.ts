@@ -1,17 +1,21 @@
 // SentencePiece's precompiled normalization map: a darts-clone double-array trie over UTF-8 bytes
 // whose values point into a table of NUL-terminated replacement strings.
-import { FormatError } from '@llamats/core';
+import { FormatError } from "@llamats/core";
 
 export class PrecompiledCharsmap {
   private readonly units: Uint32Array;
   private readonly replacements: Uint8Array;
 
-  constructor(blob: Uint8Array, file = '<memory>') {
-    if (blob.length <= 4) throw new FormatError(`${file}: precompiled_charsmap is too short (${blob.length} bytes)`, { file });
+  constructor(blob: Uint8Array, file = "<memory>") {
+    if (blob.length <= 4)
+      throw new FormatError(`${file}: precompiled_charsmap is too short (${blob.length} bytes)`, { file });
     const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
     const trieSize = view.getUint32(0, true);
     if (trieSize >= blob.length || trieSize % 4 !== 0) {
-      throw new FormatError(`${file}: precompiled_charsmap trie size ${trieSize} does not fit its ${blob.length}-byte blob`, { file });
+      throw new FormatError(
+        `${file}: precompiled_charsmap trie size ${trieSize} does not fit its ${blob.length}-byte blob`,
+        { file },
+      );
     }
     const copy = blob.slice(4, 4 + trieSize);
     this.units = new Uint32Array(copy.buffer, copy.byteOffset, trieSize / 4);

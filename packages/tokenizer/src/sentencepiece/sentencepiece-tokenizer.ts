@@ -1,11 +1,11 @@
 // A tokenizer that behaves exactly like SentencePieceProcessor on a BPE tokenizer.model.
-import { ConfigError } from '@llamats/core';
-import { BaseTokenizer, type DecodeOptions, type EncodeOptions, type SpecialTokenStrings } from '../tokenizer.js';
-import type { TokenizerConfig } from '../tokenizer-config.js';
-import { bytePieceValue, utf8DecodeSentencePiece } from '../utf8.js';
-import { SentencePieceBpeEncoder } from './bpe-encoder.js';
-import { parseModelProto, type PieceType, type SentencePieceModelProto } from './model-proto.js';
-import { SPACE_SYMBOL, SentencePieceNormalizer } from './normalizer.js';
+import { ConfigError } from "@llamats/core";
+import { BaseTokenizer, type DecodeOptions, type EncodeOptions, type SpecialTokenStrings } from "../tokenizer.js";
+import type { TokenizerConfig } from "../tokenizer-config.js";
+import { bytePieceValue, utf8DecodeSentencePiece } from "../utf8.js";
+import { SentencePieceBpeEncoder } from "./bpe-encoder.js";
+import { parseModelProto, type PieceType, type SentencePieceModelProto } from "./model-proto.js";
+import { SPACE_SYMBOL, SentencePieceNormalizer } from "./normalizer.js";
 
 export interface SentencePieceTokenizerOptions {
   /** tokenizer_config.json contents: special tokens, add_bos_token / add_eos_token, chat_template. */
@@ -39,11 +39,11 @@ export class SentencePieceTokenizer extends BaseTokenizer {
 
   constructor(model: SentencePieceModelProto, options: SentencePieceTokenizerOptions = {}) {
     super();
-    const source = options.source ?? '<memory>';
-    if (model.trainerSpec.modelType !== 'bpe') {
+    const source = options.source ?? "<memory>";
+    if (model.trainerSpec.modelType !== "bpe") {
       throw new ConfigError(
         `${source}: SentencePiece model_type is ${model.trainerSpec.modelType}; only BPE models (the LLaMA family) are supported`,
-        { key: 'trainer_spec.model_type' },
+        { key: "trainer_spec.model_type" },
       );
     }
     this.model = model;
@@ -51,11 +51,11 @@ export class SentencePieceTokenizer extends BaseTokenizer {
     this.config = options.config;
     this.vocabSize = model.pieces.length;
     this.types = model.pieces.map((p) => p.type);
-    this.byteValues = Int16Array.from(model.pieces, (p) => (p.type === 'byte' ? bytePieceValue(p.piece) : -1));
+    this.byteValues = Int16Array.from(model.pieces, (p) => (p.type === "byte" ? bytePieceValue(p.piece) : -1));
     model.pieces.forEach((p, id) => {
       if (!this.pieceToId.has(p.piece)) this.pieceToId.set(p.piece, id);
     });
-    const userDefined = model.pieces.filter((p) => p.type === 'user-defined').map((p) => p.piece);
+    const userDefined = model.pieces.filter((p) => p.type === "user-defined").map((p) => p.piece);
     this.normalizer = new SentencePieceNormalizer({
       spec: model.normalizerSpec,
       treatWhitespaceAsSuffix: model.trainerSpec.treatWhitespaceAsSuffix,
@@ -65,7 +65,12 @@ export class SentencePieceTokenizer extends BaseTokenizer {
     const denorm = model.denormalizerSpec;
     this.denormalizer =
       denorm && denorm.precompiledCharsmap.length > 0
-        ? new SentencePieceNormalizer({ spec: denorm, treatWhitespaceAsSuffix: false, userDefinedSymbols: [], file: source })
+        ? new SentencePieceNormalizer({
+            spec: denorm,
+            treatWhitespaceAsSuffix: false,
+            userDefinedSymbols: [],
+            file: source,
+          })
         : undefined;
     this.encoder = new SentencePieceBpeEncoder(model, source);
 
@@ -74,7 +79,7 @@ export class SentencePieceTokenizer extends BaseTokenizer {
     const idOf = (token: string | undefined, specId: number, allowUnk = false): number | null => {
       if (token !== undefined) return this.pieceToId.get(token) ?? null;
       if (specId < 0 || specId >= model.pieces.length) return null;
-      if (!allowUnk && model.pieces[specId]!.type === 'unknown') return null;
+      if (!allowUnk && model.pieces[specId]!.type === "unknown") return null;
       return specId;
     };
     this.bosTokenId = idOf(config?.bosToken, spec.bosId);
@@ -106,7 +111,7 @@ export class SentencePieceTokenizer extends BaseTokenizer {
     const unkSurface = this.model.trainerSpec.unkSurface;
     const stripBosSpace = this.model.normalizerSpec.addDummyPrefix || this.model.normalizerSpec.removeExtraWhitespaces;
     const removeExtra = this.model.normalizerSpec.removeExtraWhitespaces;
-    let text = '';
+    let text = "";
     let bytes: number[] = [];
     let isBosWs = true;
     let bosWsSeen = false;
@@ -126,12 +131,12 @@ export class SentencePieceTokenizer extends BaseTokenizer {
       if (bosWsSeen || text.length > 0) isBosWs = false;
       const type = this.types[id]!;
       bosWsSeen = false;
-      if (type === 'control') {
+      if (type === "control") {
         // SentencePiece renders control pieces as nothing; transformers shows them unless asked to skip.
         if (!skipSpecial) text += pieces[id]!.piece;
         continue;
       }
-      if (type === 'unknown') {
+      if (type === "unknown") {
         if (!skipSpecial) text += unkSurface;
         continue;
       }
@@ -140,7 +145,7 @@ export class SentencePieceTokenizer extends BaseTokenizer {
         piece = piece.slice(SPACE_SYMBOL.length);
         bosWsSeen = !removeExtra;
       }
-      text += piece.replaceAll(SPACE_SYMBOL, ' ');
+      text += piece.replaceAll(SPACE_SYMBOL, " ");
     }
     if (bytes.length > 0) text += utf8DecodeSentencePiece(Uint8Array.from(bytes));
     return this.denormalizer ? this.denormalizer.normalize(text) : text;

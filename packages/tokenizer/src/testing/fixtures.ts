@@ -1,9 +1,9 @@
 // Test-only access to the golden fixtures copied into test-fixtures/.
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 
-export const FIXTURES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-fixtures');
+export const FIXTURES_DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "test-fixtures");
 
 export interface SentencePieceCase {
   group: string;
@@ -27,7 +27,7 @@ export function fixturePath(name: string, file: string): string {
 }
 
 export function readFixtureJson<T>(name: string, file: string): T {
-  return JSON.parse(readFileSync(fixturePath(name, file), 'utf8')) as T;
+  return JSON.parse(readFileSync(fixturePath(name, file), "utf8")) as T;
 }
 
 export function readFixtureBytes(name: string, file: string): Uint8Array {

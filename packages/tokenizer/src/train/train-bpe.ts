@@ -1,11 +1,16 @@
 // BPE training that produces a SentencePiece BPE ModelProto (LLaMA's trainer settings by default):
 // count words, keep the characters that cover the text, then merge the most frequent adjacent pair
 // until the vocabulary is full. Pieces are scored by merge order, as SentencePiece's trainer does.
-import { ValidationError } from '@llamats/core';
-import { bytePieceName } from '../utf8.js';
-import { defaultNormalizerSpec, defaultTrainerSpec, type SentencePiece, type SentencePieceModelProto } from '../sentencepiece/model-proto.js';
-import { SentencePieceNormalizer } from '../sentencepiece/normalizer.js';
-import { WordSplitter } from './word-splitter.js';
+import { ValidationError } from "@llamats/core";
+import { bytePieceName } from "../utf8.js";
+import {
+  defaultNormalizerSpec,
+  defaultTrainerSpec,
+  type SentencePiece,
+  type SentencePieceModelProto,
+} from "../sentencepiece/model-proto.js";
+import { SentencePieceNormalizer } from "../sentencepiece/normalizer.js";
+import { WordSplitter } from "./word-splitter.js";
 
 export interface TrainBpeOptions {
   /** Total pieces, including <unk>, <s>, </s>, the 256 byte pieces and single characters. */
@@ -77,11 +82,11 @@ class CountHeap {
 const PAIR_BASE = 1 << 22;
 
 function* sentencesOf(input: string | Iterable<string>): Iterable<string> {
-  if (typeof input === 'string') {
-    yield* input.split('\n');
+  if (typeof input === "string") {
+    yield* input.split("\n");
     return;
   }
-  for (const chunk of input) yield* chunk.split('\n');
+  for (const chunk of input) yield* chunk.split("\n");
 }
 
 export function trainBpe(input: string | Iterable<string>, options: TrainBpeOptions): SentencePieceModelProto {
@@ -93,16 +98,23 @@ export function trainBpe(input: string | Iterable<string>, options: TrainBpeOpti
   const userDefined = options.userDefinedSymbols ?? [];
   const normalizerSpec = {
     ...defaultNormalizerSpec(),
-    name: 'identity',
+    name: "identity",
     addDummyPrefix: options.addDummyPrefix ?? true,
     removeExtraWhitespaces: options.removeExtraWhitespaces ?? false,
   };
-  const normalizer = new SentencePieceNormalizer({ spec: normalizerSpec, treatWhitespaceAsSuffix: false, userDefinedSymbols: [] });
+  const normalizer = new SentencePieceNormalizer({
+    spec: normalizerSpec,
+    treatWhitespaceAsSuffix: false,
+    userDefinedSymbols: [],
+  });
   const reserved = 3 + (byteFallback ? 256 : 0) + userDefined.length;
   if (!Number.isInteger(options.vocabSize) || options.vocabSize <= reserved) {
-    throw new ValidationError(`trainBpe: vocabSize must be an integer above ${reserved} (the special, byte and user-defined pieces); found ${options.vocabSize}`, {
-      location: 'vocabSize',
-    });
+    throw new ValidationError(
+      `trainBpe: vocabSize must be an integer above ${reserved} (the special, byte and user-defined pieces); found ${options.vocabSize}`,
+      {
+        location: "vocabSize",
+      },
+    );
   }
 
   // 1. Word counts.
@@ -137,7 +149,7 @@ export function trainBpe(input: string | Iterable<string>, options: TrainBpeOpti
   if (merges < 0) {
     throw new ValidationError(
       `trainBpe: vocabSize ${options.vocabSize} is too small: the text needs ${kept.length} characters plus ${reserved} special/byte pieces; raise vocabSize or lower characterCoverage`,
-      { location: 'vocabSize' },
+      { location: "vocabSize" },
     );
   }
 
@@ -249,19 +261,19 @@ export function trainBpe(input: string | Iterable<string>, options: TrainBpeOpti
 
   // 6. The model: specials, bytes, user-defined, merged pieces by merge order, then characters.
   const pieces: SentencePiece[] = [
-    { piece: '<unk>', score: 0, type: 'unknown' },
-    { piece: '<s>', score: 0, type: 'control' },
-    { piece: '</s>', score: 0, type: 'control' },
+    { piece: "<unk>", score: 0, type: "unknown" },
+    { piece: "<s>", score: 0, type: "control" },
+    { piece: "</s>", score: 0, type: "control" },
   ];
-  if (byteFallback) for (let b = 0; b < 256; b++) pieces.push({ piece: bytePieceName(b), score: 0, type: 'byte' });
-  for (const s of userDefined) pieces.push({ piece: s, score: 0, type: 'user-defined' });
+  if (byteFallback) for (let b = 0; b < 256; b++) pieces.push({ piece: bytePieceName(b), score: 0, type: "byte" });
+  for (const s of userDefined) pieces.push({ piece: s, score: 0, type: "user-defined" });
   let score = 0;
-  for (const id of mergedIds) pieces.push({ piece: symbolText[id]!, score: -score++, type: 'normal' });
+  for (const id of mergedIds) pieces.push({ piece: symbolText[id]!, score: -score++, type: "normal" });
   const taken = new Set(pieces.map((p) => p.piece));
-  for (const ch of kept) if (!taken.has(ch)) pieces.push({ piece: ch, score: -score++, type: 'normal' });
+  for (const ch of kept) if (!taken.has(ch)) pieces.push({ piece: ch, score: -score++, type: "normal" });
   const trainerSpec = {
     ...defaultTrainerSpec(),
-    modelType: 'bpe' as const,
+    modelType: "bpe" as const,
     vocabSize: pieces.length,
     characterCoverage: coverage,
     splitDigits,

@@ -1,9 +1,21 @@
 // Splits normalized training text into the words BPE training counts, as SentencePiece's trainer
 // does: a word starts at ▁, where the Unicode script changes, and (with split_digits) at every digit.
 
-const SPACE = '\u2581';
-const SCRIPTS = ['Latin', 'Hangul', 'Han', 'Hiragana', 'Katakana', 'Cyrillic', 'Greek', 'Arabic', 'Hebrew', 'Thai', 'Devanagari'];
-const SCRIPT_TESTS = SCRIPTS.map((s) => new RegExp(`^\\p{Script=${s}}$`, 'u'));
+const SPACE = "\u2581";
+const SCRIPTS = [
+  "Latin",
+  "Hangul",
+  "Han",
+  "Hiragana",
+  "Katakana",
+  "Cyrillic",
+  "Greek",
+  "Arabic",
+  "Hebrew",
+  "Thai",
+  "Devanagari",
+];
+const SCRIPT_TESTS = SCRIPTS.map((s) => new RegExp(`^\\p{Script=${s}}$`, "u"));
 const LETTER_OR_MARK = /^[\p{L}\p{M}]$/u;
 const NUMBER = /^\p{N}$/u;
 

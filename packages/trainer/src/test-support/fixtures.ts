@@ -1,9 +1,9 @@
 // Test-only: paths and readers for the fixtures copied into test-fixtures/.
-import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
-import { openSafetensors } from '@llamats/core';
+import { readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { openSafetensors } from "@llamats/core";
 
-export const FIXTURES = fileURLToPath(new URL('../../test-fixtures/', import.meta.url));
+export const FIXTURES = fileURLToPath(new URL("../../test-fixtures/", import.meta.url));
 export const LLAMA1_TINY = `${FIXTURES}llama1-tiny`;
 export const TRAJECTORY = `${FIXTURES}lora-trajectory`;
 
@@ -32,12 +32,12 @@ export interface Trajectory {
 }
 
 export async function readTrajectory(dir = TRAJECTORY): Promise<Trajectory> {
-  return JSON.parse(await readFile(`${dir}/trajectory.json`, 'utf8')) as Trajectory;
+  return JSON.parse(await readFile(`${dir}/trajectory.json`, "utf8")) as Trajectory;
 }
 
 /** Parses the spec's optimizer string, e.g. "adamw(0.9,0.999,1e-8,wd=0)". */
 export function parseAdamW(text: string): { beta1: number; beta2: number; epsilon: number; weightDecay: number } {
-  const match = /^adamw\(([^,]+),([^,]+),([^,]+),wd=([^)]+)\)$/.exec(text.replace(/\s+/g, ''));
+  const match = /^adamw\(([^,]+),([^,]+),([^,]+),wd=([^)]+)\)$/.exec(text.replace(/\s+/g, ""));
   if (!match) throw new Error(`unrecognized optimizer spec ${text}`);
   return { beta1: Number(match[1]), beta2: Number(match[2]), epsilon: Number(match[3]), weightDecay: Number(match[4]) };
 }

@@ -1,9 +1,9 @@
 // Test-only: llama1-tiny through the real packages (LlamaForCausalLM + PEFT LoRA), ready for the trainer.
-import { LlamaForCausalLM } from '@llamats/llama-model';
-import { PeftModel, getPeftModel } from '@llamats/peft-lora';
-import { loadInitialWeights } from '../checkpoint.js';
-import { fullTrainable, loraTrainable, type TrainableModel } from '../trainable-model.js';
-import { LLAMA1_TINY } from './fixtures.js';
+import { LlamaForCausalLM } from "@llamats/llama-model";
+import { PeftModel, getPeftModel } from "@llamats/peft-lora";
+import { loadInitialWeights } from "../checkpoint.js";
+import { fullTrainable, loraTrainable, type TrainableModel } from "../trainable-model.js";
+import { LLAMA1_TINY } from "./fixtures.js";
 
 export interface TinyLoraSettings {
   r: number;
@@ -27,7 +27,12 @@ function loaded(base: LlamaForCausalLM, peft: PeftModel): LoadedTinyModel {
 /** llama1-tiny with a fresh LoRA adapter, its weights replaced by `adapterFile` when given (as --init-adapter does). */
 export async function tinyLoraModel(lora: TinyLoraSettings, adapterFile?: string): Promise<LoadedTinyModel> {
   const base = await LlamaForCausalLM.fromPretrained(LLAMA1_TINY);
-  const peft = getPeftModel(base, { r: lora.r, lora_alpha: lora.alpha, lora_dropout: lora.dropout, target_modules: [...lora.targetModules] });
+  const peft = getPeftModel(base, {
+    r: lora.r,
+    lora_alpha: lora.alpha,
+    lora_dropout: lora.dropout,
+    target_modules: [...lora.targetModules],
+  });
   const result = loaded(base, peft);
   if (adapterFile) await loadInitialWeights(result.model, adapterFile);
   return result;

@@ -16,10 +16,11 @@ export function checkWellFormedXml(text: string): XmlElement[] {
   let roots = 0;
   let at = 0;
   while (at < text.length) {
-    const lt = text.indexOf('<', at);
+    const lt = text.indexOf("<", at);
     const chars = text.slice(at, lt === -1 ? text.length : lt);
     if (ENTITY.test(chars)) throw new Error(`bare & in text at ${at}`);
-    if (open.length === 0 && chars.trim() !== '') throw new Error(`text outside the root element at ${at}: ${chars.trim().slice(0, 40)}`);
+    if (open.length === 0 && chars.trim() !== "")
+      throw new Error(`text outside the root element at ${at}: ${chars.trim().slice(0, 40)}`);
     if (lt === -1) break;
     TAG.lastIndex = lt;
     const match = TAG.exec(text);
@@ -29,7 +30,7 @@ export function checkWellFormedXml(text: string): XmlElement[] {
     if (closing) {
       if (attributeText || selfClosing) throw new Error(`closing tag </${name}> with attributes at ${lt}`);
       const expected = open.pop();
-      if (expected !== name) throw new Error(`</${name}> at ${lt} closes <${expected ?? 'nothing'}>`);
+      if (expected !== name) throw new Error(`</${name}> at ${lt} closes <${expected ?? "nothing"}>`);
       continue;
     }
     if (open.length === 0 && ++roots > 1) throw new Error(`a second root element <${name}> at ${lt}`);
@@ -42,8 +43,8 @@ export function checkWellFormedXml(text: string): XmlElement[] {
     elements.push({ name, attributes });
     if (!selfClosing) open.push(name);
   }
-  if (open.length) throw new Error(`unclosed <${open.join('>, <')}>`);
-  if (roots !== 1) throw new Error('no root element');
+  if (open.length) throw new Error(`unclosed <${open.join(">, <")}>`);
+  if (roots !== 1) throw new Error("no root element");
   return elements;
 }
 
@@ -52,7 +53,7 @@ export function pathVertices(d: string): { x: number; y: number }[] {
   const commands = d.trim().split(/\s+/);
   return commands.map((command, i) => {
     const match = /^([ML])(-?[\d.]+),(-?[\d.]+)$/.exec(command);
-    if (!match || (match[1] === 'M') !== (i === 0)) throw new Error(`unexpected path command ${command} at ${i}`);
+    if (!match || (match[1] === "M") !== (i === 0)) throw new Error(`unexpected path command ${command} at ${i}`);
     return { x: Number(match[2]), y: Number(match[3]) };
   });
 }

@@ -10,7 +10,7 @@ export interface CsvRowError {
   message: string;
 }
 
-type State = 'fieldStart' | 'unquoted' | 'quoted' | 'quoteInQuoted';
+type State = "fieldStart" | "unquoted" | "quoted" | "quoteInQuoted";
 
 const CR = 13;
 const LF = 10;
@@ -24,8 +24,8 @@ const QUOTE = 34;
  */
 export class CsvParser {
   private readonly delimiter: number;
-  private state: State = 'fieldStart';
-  private field = '';
+  private state: State = "fieldStart";
+  private field = "";
   private fields: string[] = [];
   private line = 1;
   private rowLine = 1;
@@ -34,9 +34,11 @@ export class CsvParser {
   private pendingCr = false;
 
   constructor(options: { delimiter?: string } = {}) {
-    const delimiter = options.delimiter ?? ',';
-    if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
-      throw new RangeError(`CSV delimiter must be one character other than a quote or line break, found ${JSON.stringify(delimiter)}`);
+    const delimiter = options.delimiter ?? ",";
+    if (delimiter.length !== 1 || delimiter === '"' || delimiter === "\n" || delimiter === "\r") {
+      throw new RangeError(
+        `CSV delimiter must be one character other than a quote or line break, found ${JSON.stringify(delimiter)}`,
+      );
     }
     this.delimiter = delimiter.charCodeAt(0);
   }
@@ -53,23 +55,23 @@ export class CsvParser {
     while (i < n) {
       const c = chunk.charCodeAt(i);
       switch (this.state) {
-        case 'fieldStart':
+        case "fieldStart":
           if (c === QUOTE) {
             this.rowStarted = true;
-            this.state = 'quoted';
+            this.state = "quoted";
             i++;
           } else if (c === this.delimiter) {
             this.rowStarted = true;
-            this.fields.push('');
+            this.fields.push("");
             i++;
           } else if (c === CR || c === LF) {
             i = this.endRecord(chunk, i, rows);
           } else {
             this.rowStarted = true;
-            this.state = 'unquoted';
+            this.state = "unquoted";
           }
           break;
-        case 'unquoted': {
+        case "unquoted": {
           // Take the run of plain characters at once.
           let j = i;
           while (j < n) {
@@ -82,8 +84,8 @@ export class CsvParser {
           if (i < n) {
             if (chunk.charCodeAt(i) === this.delimiter) {
               this.fields.push(this.field);
-              this.field = '';
-              this.state = 'fieldStart';
+              this.field = "";
+              this.state = "fieldStart";
               i++;
             } else {
               i = this.endRecord(chunk, i, rows);
@@ -91,33 +93,33 @@ export class CsvParser {
           }
           break;
         }
-        case 'quoted': {
+        case "quoted": {
           const close = chunk.indexOf('"', i);
           const end = close === -1 ? n : close;
           const text = chunk.slice(i, end);
           this.field += text;
-          for (let k = text.indexOf('\n'); k !== -1; k = text.indexOf('\n', k + 1)) this.line++;
+          for (let k = text.indexOf("\n"); k !== -1; k = text.indexOf("\n", k + 1)) this.line++;
           i = end;
           if (close !== -1) {
-            this.state = 'quoteInQuoted';
+            this.state = "quoteInQuoted";
             i++;
           }
           break;
         }
-        case 'quoteInQuoted':
+        case "quoteInQuoted":
           if (c === QUOTE) {
             this.field += '"';
-            this.state = 'quoted';
+            this.state = "quoted";
             i++;
           } else if (c === this.delimiter) {
             this.fields.push(this.field);
-            this.field = '';
-            this.state = 'fieldStart';
+            this.field = "";
+            this.state = "fieldStart";
             i++;
           } else if (c === CR || c === LF) {
             i = this.endRecord(chunk, i, rows);
           } else {
-            this.state = 'unquoted';
+            this.state = "unquoted";
           }
           break;
       }
@@ -127,16 +129,19 @@ export class CsvParser {
 
   /** Ends the input: returns the last record, or an error when a quoted field was never closed. */
   end(): CsvRow | CsvRowError | null {
-    if (this.state === 'quoted') {
-      return { line: this.rowLine, message: `a quoted field that starts on line ${this.rowLine} is not closed before the end of the file` };
+    if (this.state === "quoted") {
+      return {
+        line: this.rowLine,
+        message: `a quoted field that starts on line ${this.rowLine} is not closed before the end of the file`,
+      };
     }
     if (!this.rowStarted) return null;
     this.fields.push(this.field);
     const row = { line: this.rowLine, fields: this.fields };
     this.fields = [];
-    this.field = '';
+    this.field = "";
     this.rowStarted = false;
-    this.state = 'fieldStart';
+    this.state = "fieldStart";
     return row;
   }
 
@@ -147,9 +152,9 @@ export class CsvParser {
       rows.push({ line: this.rowLine, fields: this.fields });
     }
     this.fields = [];
-    this.field = '';
+    this.field = "";
     this.rowStarted = false;
-    this.state = 'fieldStart';
+    this.state = "fieldStart";
     this.line++;
     this.rowLine = this.line;
     if (chunk.charCodeAt(i) === CR) {

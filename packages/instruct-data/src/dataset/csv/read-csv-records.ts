@@ -1,7 +1,7 @@
-import { createReadStream } from 'node:fs';
-import { FormatError } from '@llamats/core';
-import type { DataFileItem } from '../data-file-item.js';
-import { CsvParser, type CsvRow, type CsvRowError } from './csv-parser.js';
+import { createReadStream } from "node:fs";
+import { FormatError } from "@llamats/core";
+import type { DataFileItem } from "../data-file-item.js";
+import { CsvParser, type CsvRow, type CsvRowError } from "./csv-parser.js";
 
 export interface ReadCsvRecordsOptions {
   /** `,` (default) or `\t` for TSV. */
@@ -21,7 +21,7 @@ export async function* readCsvRecords(file: string, options: ReadCsvRecordsOptio
 
   function* toItems(rows: Iterable<CsvRow | CsvRowError>): Generator<DataFileItem> {
     for (const row of rows) {
-      if (!('fields' in row)) {
+      if (!("fields" in row)) {
         yield { invalid: { file, line: row.line, message: row.message } };
         continue;
       }
@@ -29,13 +29,23 @@ export async function* readCsvRecords(file: string, options: ReadCsvRecordsOptio
         header = row.fields;
         const seen = new Set<string>();
         for (const name of header) {
-          if (seen.has(name)) throw new FormatError(`${file}:${row.line}: the header names column "${name}" twice; expected unique column names`, { file });
+          if (seen.has(name))
+            throw new FormatError(
+              `${file}:${row.line}: the header names column "${name}" twice; expected unique column names`,
+              { file },
+            );
           seen.add(name);
         }
         continue;
       }
       if (row.fields.length !== header.length) {
-        yield { invalid: { file, line: row.line, message: `expected ${header.length} fields (as the header: ${header.join(', ')}), found ${row.fields.length}` } };
+        yield {
+          invalid: {
+            file,
+            line: row.line,
+            message: `expected ${header.length} fields (as the header: ${header.join(", ")}), found ${row.fields.length}`,
+          },
+        };
         continue;
       }
       const value: Record<string, string> = {};
@@ -46,7 +56,7 @@ export async function* readCsvRecords(file: string, options: ReadCsvRecordsOptio
     }
   }
 
-  const stream = createReadStream(file, { encoding: 'utf8', highWaterMark: 1 << 16 });
+  const stream = createReadStream(file, { encoding: "utf8", highWaterMark: 1 << 16 });
   try {
     for await (const chunk of stream as AsyncIterable<string>) {
       options.signal?.throwIfAborted();

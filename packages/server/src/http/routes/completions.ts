@@ -1,12 +1,12 @@
-import type { FastifyInstance } from 'fastify';
-import type { PreparedPrompt } from '../../engine/generation-engine.js';
-import { runGeneration, type GenerationOutcome } from '../../generation/run-generation.js';
-import { withGenerationSlot } from '../generation-slot.js';
-import { responseId, unixSeconds } from '../response-id.js';
-import { resolveSamplingSettings, type SamplingSettings } from '../sampling-settings.js';
-import { completionBodySchema, type CompletionBody } from '../schemas.js';
-import { shuttingDownError, type ServerState } from '../server-state.js';
-import { SseStream } from '../sse-stream.js';
+import type { FastifyInstance } from "fastify";
+import type { PreparedPrompt } from "../../engine/generation-engine.js";
+import { runGeneration, type GenerationOutcome } from "../../generation/run-generation.js";
+import { withGenerationSlot } from "../generation-slot.js";
+import { responseId, unixSeconds } from "../response-id.js";
+import { resolveSamplingSettings, type SamplingSettings } from "../sampling-settings.js";
+import { completionBodySchema, type CompletionBody } from "../schemas.js";
+import { shuttingDownError, type ServerState } from "../server-state.js";
+import { SseStream } from "../sse-stream.js";
 
 // OpenAI's legacy default for `max_tokens` on /v1/completions.
 const DEFAULT_COMPLETION_MAX_TOKENS = 16;
@@ -16,11 +16,11 @@ const DEFAULT_COMPLETION_MAX_TOKENS = 16;
  * (generated one after another in the same slot), as self-instruct style teachers send them.
  */
 export function registerCompletionsRoute(app: FastifyInstance, state: ServerState): void {
-  app.post('/v1/completions', { schema: { body: completionBodySchema } }, async (request, reply) => {
+  app.post("/v1/completions", { schema: { body: completionBodySchema } }, async (request, reply) => {
     state.assertAcceptingWork();
     const body = request.body as CompletionBody;
     const card = state.modelCard(body.model);
-    const prompts = (typeof body.prompt === 'string' ? [body.prompt] : body.prompt).map((text) =>
+    const prompts = (typeof body.prompt === "string" ? [body.prompt] : body.prompt).map((text) =>
       state.engine.preparePrompt({ model: card.id, prompt: text }),
     );
     const jobs = prompts.map((prompt, index) => ({
@@ -28,23 +28,30 @@ export function registerCompletionsRoute(app: FastifyInstance, state: ServerStat
       settings: resolveSamplingSettings({
         body,
         maxTokens: body.max_tokens,
-        maxTokensParam: 'max_tokens',
+        maxTokensParam: "max_tokens",
         promptTokens: prompt.tokenIds.length,
         contextLength: card.contextLength,
         defaultMaxTokens: DEFAULT_COMPLETION_MAX_TOKENS,
-        promptParam: prompts.length > 1 ? `prompt[${index}]` : 'prompt',
+        promptParam: prompts.length > 1 ? `prompt[${index}]` : "prompt",
       }),
     }));
-    const id = responseId('cmpl');
+    const id = responseId("cmpl");
     const created = unixSeconds();
-    const echoOf = (prompt: PreparedPrompt): string => (body.echo ? prompt.text : '');
+    const echoOf = (prompt: PreparedPrompt): string => (body.echo ? prompt.text : "");
     const totalUsage = (outcomes: GenerationOutcome[]) => {
       const promptTokens = outcomes.reduce((sum, outcome) => sum + outcome.promptTokens, 0);
       const completionTokens = outcomes.reduce((sum, outcome) => sum + outcome.completionTokens, 0);
-      return { prompt_tokens: promptTokens, completion_tokens: completionTokens, total_tokens: promptTokens + completionTokens };
+      return {
+        prompt_tokens: promptTokens,
+        completion_tokens: completionTokens,
+        total_tokens: promptTokens + completionTokens,
+      };
     };
-    const generate = (job: { prompt: PreparedPrompt; settings: SamplingSettings }, signal: AbortSignal, onText?: (text: string) => Promise<void>) =>
-      runGeneration({ engine: state.engine, prompt: job.prompt, ...job.settings, signal, onText });
+    const generate = (
+      job: { prompt: PreparedPrompt; settings: SamplingSettings },
+      signal: AbortSignal,
+      onText?: (text: string) => Promise<void>,
+    ) => runGeneration({ engine: state.engine, prompt: job.prompt, ...job.settings, signal, onText });
 
     if (!body.stream) {
       const outcomes = await withGenerationSlot({
@@ -59,12 +66,12 @@ export function registerCompletionsRoute(app: FastifyInstance, state: ServerStat
           return results;
         },
       });
-      if (outcomes.length < jobs.length || outcomes.some((outcome) => outcome.finishReason === 'cancelled')) {
+      if (outcomes.length < jobs.length || outcomes.some((outcome) => outcome.finishReason === "cancelled")) {
         throw shuttingDownError();
       }
       return {
         id,
-        object: 'text_completion',
+        object: "text_completion",
         created,
         model: card.id,
         choices: outcomes.map((outcome, index) => ({
@@ -85,28 +92,35 @@ export function registerCompletionsRoute(app: FastifyInstance, state: ServerStat
         const sse = new SseStream({ response: reply.raw, drainTimeoutMs: state.drainTimeoutMs });
         const chunk = (index: number, text: string, finishReason: string | null) => ({
           id,
-          object: 'text_completion',
+          object: "text_completion",
           created,
           model: card.id,
           choices: [{ text, index, logprobs: null, finish_reason: finishReason }],
         });
         const outcomes: GenerationOutcome[] = [];
         await sse.sendAll({
-          what: 'completion',
+          what: "completion",
           logger: state.logger,
           produce: async () => {
             for (const [index, job] of jobs.entries()) {
               if (body.echo) await sse.send(chunk(index, job.prompt.text, null));
               const outcome = await generate(job, signal, (text) => sse.send(chunk(index, text, null)));
-              if (outcome.finishReason === 'cancelled') {
+              if (outcome.finishReason === "cancelled") {
                 if (isShutdown()) await sse.send(shuttingDownError().toBody());
                 return;
               }
               outcomes.push(outcome);
-              await sse.send(chunk(index, '', outcome.finishReason));
+              await sse.send(chunk(index, "", outcome.finishReason));
             }
             if (body.stream_options?.include_usage) {
-              await sse.send({ id, object: 'text_completion', created, model: card.id, choices: [], usage: totalUsage(outcomes) });
+              await sse.send({
+                id,
+                object: "text_completion",
+                created,
+                model: card.id,
+                choices: [],
+                usage: totalUsage(outcomes),
+              });
             }
           },
         });
