@@ -49,7 +49,8 @@ export type { RenderedSegment } from "./templates/render-prompt.js";
 
 // Tokenization for training
 export type { TrainingTokenizer } from "./tokenize/training-tokenizer.js";
-export { IGNORE_INDEX, tokenizeForTraining } from "./tokenize/tokenize-for-training.js";
+export { IGNORE_INDEX } from "@llamats/core";
+export { tokenizeForTraining } from "./tokenize/tokenize-for-training.js";
 export type {
   TokenizationMode,
   TokenizeForTrainingOptions,
@@ -57,7 +58,7 @@ export type {
 } from "./tokenize/tokenize-for-training.js";
 export { collateBatch } from "./tokenize/collate-batch.js";
 export type { CollateBatchOptions, CollatedBatch } from "./tokenize/collate-batch.js";
-export { packExamples, packedAttentionMask } from "./tokenize/pack-examples.js";
+export { packExamples } from "./tokenize/pack-examples.js";
 export type { PackExamplesOptions, PackedRow } from "./tokenize/pack-examples.js";
 export { groupByLength } from "./tokenize/group-by-length.js";
 export type { GroupByLengthOptions } from "./tokenize/group-by-length.js";

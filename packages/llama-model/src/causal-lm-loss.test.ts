@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { ShapeMismatchError, ValidationError } from "@llamats/core";
 import { TEST_BACKENDS, readScalar, useBackend } from "@llamats/core/testing";
 import { beforeAll, describe, expect, it, vi } from "vitest";
-import { causalLmLoss, countLossTokens } from "./causal-lm-loss.js";
+import { causalLmLoss, countLossTokens, shiftLabels } from "./causal-lm-loss.js";
 
 const LABELS = [
   [-100, 3, 7, -100, 10, 0],
@@ -77,5 +77,14 @@ describe.each(TEST_BACKENDS)("causalLmLoss on %s", (backend) => {
     expect(() => causalLmLoss(logits, wrong)).toThrow(ShapeMismatchError);
     expect(() => countLossTokens(wrong as never)).toThrow(ValidationError);
     tf.dispose([logits, wrong]);
+  });
+
+  it("shiftLabels: position t gets labels[t + 1], the last position of each row -100", async () => {
+    const targets = shiftLabels([
+      [5, -100, 7, 8],
+      [1, 2, -100, -100],
+    ]);
+    expect(Array.from(await targets.data())).toEqual([-100, 7, 8, -100, 2, -100, -100, -100]);
+    targets.dispose();
   });
 });

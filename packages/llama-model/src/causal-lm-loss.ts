@@ -77,6 +77,29 @@ function checkTensorLabels(labels: tf.Tensor, batch: number, seq: number): void 
 }
 
 /**
+ * The causal-LM targets of every position, flat [batch * seq] int32 on the device: position t predicts labels[t + 1],
+ * the last position of a row predicts nothing (ignoreIndex). What the loss and token accuracy score logits against.
+ */
+export function shiftLabels(labels: LabelsInput, options: { ignoreIndex?: number } = {}): tf.Tensor1D {
+  const ignore = options.ignoreIndex ?? IGNORE_INDEX;
+  return tf.tidy(() => {
+    const ids =
+      labels instanceof tf.Tensor
+        ? labels.dtype === "int32"
+          ? labels
+          : tf.cast(labels, "int32")
+        : tf.tensor2d(
+            labels.map((r) => [...r]),
+            [labels.length, labels[0]?.length ?? 0],
+            "int32",
+          );
+    const [batch, seq] = ids.shape;
+    const shifted = tf.concat([tf.slice(ids, [0, 1], [batch, seq - 1]), tf.fill([batch, 1], ignore, "int32")], 1);
+    return tf.reshape(shifted, [batch * seq]) as tf.Tensor1D;
+  });
+}
+
+/**
  * Shifted cross-entropy: logits at t predict labels at t+1; ignoreIndex (-100) is skipped. Mean over counted tokens
  * (NaN when none, as in torch) or their sum. Computed on the device: the labels are shifted there, ignored rows give
  * 0 inside the softmax cross-entropy op, and the count is a tensor, so tensor labels are never read back.
@@ -87,19 +110,7 @@ export function causalLmLoss(logits: tf.Tensor3D, labels: LabelsInput, options: 
   if (labels instanceof tf.Tensor) checkTensorLabels(labels, batch, seq);
   else checkArrayLabels(labels, batch, seq, vocab, ignore);
   return tf.tidy(() => {
-    const ids =
-      labels instanceof tf.Tensor
-        ? labels.dtype === "int32"
-          ? labels
-          : tf.cast(labels, "int32")
-        : tf.tensor2d(
-            labels.map((r) => [...r]),
-            [batch, seq],
-            "int32",
-          );
-    // targets[b, t] = labels[b, t + 1]; the last position predicts nothing.
-    const shifted = tf.concat([tf.slice(ids, [0, 1], [batch, seq - 1]), tf.fill([batch, 1], ignore, "int32")], 1);
-    const targets = tf.reshape(shifted, [batch * seq]) as tf.Tensor1D;
+    const targets = shiftLabels(labels, { ignoreIndex: ignore });
     const nll = softmaxCrossEntropy(tf.reshape(logits, [batch * seq, vocab]) as tf.Tensor2D, targets, {
       ignoreIndex: ignore,
     });

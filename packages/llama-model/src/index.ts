@@ -4,10 +4,11 @@ export { parseLlamaConfig, isLlamaConfig, llamaConfigToJson } from "./config.js"
 export type { LlamaConfig, RopeScaling } from "./config.js";
 export { Linear, linearApply, isPlainLinear } from "./linear.js";
 export type { LinearLayer } from "./linear.js";
-export { causalLmLoss, countLossTokens } from "./causal-lm-loss.js";
+export { causalLmLoss, countLossTokens, shiftLabels } from "./causal-lm-loss.js";
 export type { CausalLmLossOptions, LossReduction, LabelsInput } from "./causal-lm-loss.js";
 export { computeInvFreq, ropeTables } from "./rope.js";
-export { rmsNorm } from "./rms-norm.js";
+// HF LlamaRMSNorm is one op of @llamats/core (a kernel per backend); re-exported where it always was.
+export { rmsNorm } from "@llamats/core";
 export { silu, swigluMlp } from "./mlp.js";
 export { selfAttention } from "./attention.js";
 export { decoderLayer } from "./decoder-layer.js";

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { weightedCrossEntropySum } from "./cross-entropy.js";
+import { causalLmLoss } from "@llamats/llama-model";
 import { buildMicroBatch, chunk, disposeMicroBatch, type TrainingExample } from "./micro-batches.js";
 import type { TrainableModel } from "./trainable-model.js";
 
@@ -30,11 +30,9 @@ export async function evaluate(options: EvaluateOptions): Promise<EvalResult> {
       if (options.signal?.aborted) break;
       const batch = buildMicroBatch(group, padId);
       const sum = tf.tidy(() =>
-        weightedCrossEntropySum(
-          model.forward(batch.inputIds, { attentionMask: batch.attentionMask }).logits,
-          batch.targets,
-          batch.weights,
-        ),
+        causalLmLoss(model.forward(batch.inputIds, { attentionMask: batch.attentionMask }).logits, batch.labels, {
+          reduction: "sum",
+        }),
       );
       lossSum += (await sum.data())[0];
       tokens += batch.targetTokens;

@@ -19,6 +19,7 @@ export type {
 
 // Data
 export { buildMicroBatch, disposeMicroBatch, countTargetTokens, validateExamples } from "./micro-batches.js";
+export { IGNORE_INDEX } from "@llamats/core";
 export type { TrainingExample, MicroBatch } from "./micro-batches.js";
 export { DataOrder } from "./data-order.js";
 export type { DataOrderOptions } from "./data-order.js";
@@ -26,7 +27,6 @@ export type { DataOrderOptions } from "./data-order.js";
 // Pieces of a step
 export { computeStepGradients } from "./train-step.js";
 export type { StepGradients } from "./train-step.js";
-export { weightedCrossEntropySum, shiftedTargets, IGNORE_INDEX } from "./cross-entropy.js";
 export { AdamW } from "./adamw.js";
 export type { AdamWOptions, AdamWState, AdamWMoments } from "./adamw.js";
 export { learningRateAt, warmupStepsFromRatio, LR_SCHEDULER_TYPES } from "./lr-schedule.js";

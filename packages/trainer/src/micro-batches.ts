@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { ValidationError } from "@llamats/core";
-import { IGNORE_INDEX, shiftedTargets } from "./cross-entropy.js";
+import { collateBatch } from "@llamats/instruct-data";
+import { countLossTokens } from "@llamats/llama-model";
 
 /** One training example: token ids and labels (-100 where not trained; labels default to the ids). */
 export interface TrainingExample {
@@ -8,12 +9,12 @@ export interface TrainingExample {
   labels?: readonly number[];
 }
 
-/** A padded micro-batch as tensors, plus what the loss needs. Dispose with `disposeMicroBatch`. */
+/** A padded micro-batch as tensors, plus its token counts. Dispose with `disposeMicroBatch`. */
 export interface MicroBatch {
   inputIds: tf.Tensor2D;
   attentionMask: tf.Tensor2D;
-  targets: tf.Tensor1D;
-  weights: tf.Tensor1D;
+  /** Unshifted labels [batch, seq] as the model's causal-LM loss takes them (-100 on the prompt and padding). */
+  labels: tf.Tensor2D;
   /** Counted target tokens (after the causal shift). */
   targetTokens: number;
   /** Real (non-padding) input tokens, for throughput. */
@@ -41,38 +42,27 @@ export function validateExamples(examples: readonly TrainingExample[], what: str
 
 /** Counted target tokens of one example: labels other than -100 after the causal shift. */
 export function countTargetTokens(example: TrainingExample): number {
-  const labels = example.labels ?? example.input_ids;
-  let count = 0;
-  for (let t = 1; t < labels.length; t++) if (labels[t] !== IGNORE_INDEX) count += 1;
-  return count;
+  return countLossTokens([example.labels ?? example.input_ids]);
 }
 
-/** Right-pads examples into tensors (pad id, mask 0, label -100 on padding), as the trajectory was made. */
+/** Right-pads examples with instruct-data's collator (pad id, mask 0, label -100 on padding), as tensors. */
 export function buildMicroBatch(examples: readonly TrainingExample[], padId: number): MicroBatch {
-  const seqLen = examples.reduce((max, e) => Math.max(max, e.input_ids.length), 0);
-  const ids = new Int32Array(examples.length * seqLen).fill(padId);
-  const mask = new Int32Array(examples.length * seqLen);
-  const labels: number[][] = [];
-  let inputTokens = 0;
-  examples.forEach((example, b) => {
-    ids.set(example.input_ids, b * seqLen);
-    mask.fill(1, b * seqLen, b * seqLen + example.input_ids.length);
-    inputTokens += example.input_ids.length;
-    labels.push([...(example.labels ?? example.input_ids)]);
-  });
-  const { targets, weights, count } = shiftedTargets(labels, seqLen);
+  const collated = collateBatch(
+    examples.map((e) => ({ input_ids: e.input_ids, labels: e.labels ?? e.input_ids })),
+    { padId, paddingSide: "right" },
+  );
+  const shape: [number, number] = [examples.length, collated.inputIds[0]?.length ?? 0];
   return {
-    inputIds: tf.tensor2d(ids, [examples.length, seqLen], "int32"),
-    attentionMask: tf.tensor2d(mask, [examples.length, seqLen], "int32"),
-    targets: tf.tensor1d(targets, "int32"),
-    weights: tf.tensor1d(weights, "float32"),
-    targetTokens: count,
-    inputTokens,
+    inputIds: tf.tensor2d(collated.inputIds, shape, "int32"),
+    attentionMask: tf.tensor2d(collated.attentionMask, shape, "int32"),
+    labels: tf.tensor2d(collated.labels, shape, "int32"),
+    targetTokens: countLossTokens(collated.labels),
+    inputTokens: examples.reduce((sum, e) => sum + e.input_ids.length, 0),
   };
 }
 
 export function disposeMicroBatch(batch: MicroBatch): void {
-  tf.dispose([batch.inputIds, batch.attentionMask, batch.targets, batch.weights]);
+  tf.dispose([batch.inputIds, batch.attentionMask, batch.labels]);
 }
 
 /** Splits `indices` into consecutive groups of at most `size`. */

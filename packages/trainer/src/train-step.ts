@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { weightedCrossEntropySum } from "./cross-entropy.js";
+import { causalLmLoss } from "@llamats/llama-model";
 import type { MicroBatch } from "./micro-batches.js";
 import type { CausalLM } from "./trainable-model.js";
 
@@ -32,7 +32,7 @@ export function computeStepGradients(
   for (const batch of microBatches) {
     const { value, grads: batchGrads } = tf.variableGrads(() => {
       const { logits } = model.forward(batch.inputIds, { attentionMask: batch.attentionMask });
-      return tf.div(weightedCrossEntropySum(logits, batch.targets, batch.weights), normalizer) as tf.Scalar;
+      return tf.div(causalLmLoss(logits, batch.labels, { reduction: "sum" }), normalizer) as tf.Scalar;
     }, varList);
     const nextLoss = tf.add(lossSum, value) as tf.Scalar;
     tf.dispose([lossSum, value]);

@@ -1,4 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { IGNORE_INDEX } from "@llamats/core";
+import { shiftLabels } from "@llamats/llama-model";
 import { buildMicroBatch, disposeMicroBatch, type TrainableModel, type TrainingExample } from "@llamats/trainer";
 
 const BATCH = 16;
@@ -17,7 +19,9 @@ export async function responseTokenAccuracy(
       const logits = model.forward(batch.inputIds, { attentionMask: batch.attentionMask }).logits;
       const vocab = logits.shape[2];
       const predicted = tf.argMax(tf.reshape(logits, [-1, vocab]), 1);
-      return tf.sum(tf.mul(tf.cast(tf.equal(predicted, batch.targets), "float32"), batch.weights));
+      const targets = shiftLabels(batch.labels);
+      const counted = tf.notEqual(targets, tf.fill(targets.shape, IGNORE_INDEX, "int32"));
+      return tf.sum(tf.cast(tf.logicalAnd(tf.equal(predicted, targets), counted), "float32"));
     });
     correct += (await hits.data())[0] as number;
     total += batch.targetTokens;

@@ -87,9 +87,6 @@ const REPLACEMENTS: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
   [tf.Identity]: identity,
 };
 
-// Softmax cross-entropy moved to src/ops (one op on cpu, wasm and webgpu); the old name stays for callers.
-export { fusedCrossEntropy } from "../ops/softmax-cross-entropy.js";
-
 /**
  * Puts llamats' kernels in place of tfjs-backend-wasm's BatchMatMul (its batched and transposed cases run a
  * scalar loop) and Exp. Idempotent; undo with `uninstallWasmKernels`. initBackend calls it for wasm.

@@ -1,12 +1,12 @@
 export { ensureLlamatsKernels, hasLlamatsKernel, KERNEL_BACKENDS } from "./registry.js";
-export { softmaxCrossEntropy, fusedCrossEntropy, IGNORE_INDEX } from "./softmax-cross-entropy.js";
+export { softmaxCrossEntropy, IGNORE_INDEX } from "./softmax-cross-entropy.js";
 export type { SoftmaxCrossEntropyOptions } from "./softmax-cross-entropy.js";
 export { rmsNorm } from "./rms-norm.js";
 export { swiglu } from "./swiglu.js";
 export { rope } from "./rope.js";
 export { SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_GRAD } from "./softmax-cross-entropy.kernels.js";
 export { RMS_NORM, RMS_NORM_GRAD_X, RMS_NORM_GRAD_WEIGHT } from "./rms-norm.kernels.js";
-export { SWIGLU, SWIGLU_GRAD_GATE, SWIGLU_GRAD_UP } from "./swiglu.kernels.js";
+export { SWIGLU, SWIGLU_GRAD, SWIGLU_GRAD_GATE, SWIGLU_GRAD_UP } from "./swiglu.kernels.js";
 export { ROPE, ROPE_GRAD } from "./rope.kernels.js";
 export { attention } from "./attention.js";
 export type { AttentionOptions } from "./attention.js";

@@ -8,8 +8,7 @@ import { swigluOp } from "./swiglu.kernels.js";
 /** The backends llamats' kernels are written for; others (tensorflow) run each op's plain-tfjs reference. */
 export const KERNEL_BACKENDS = ["cpu", "wasm", "webgpu"] as const;
 
-// Read when called, not at load: kernels/install-kernels re-exports fusedCrossEntropy from here, a module cycle
-// in which bundlers may evaluate this file before the op definitions.
+// Read when called, not at load: safe whatever order a bundler evaluates the op modules in.
 function allOps(): readonly LlamatsOp[] {
   return [softmaxCrossEntropyOp, rmsNormOp, swigluOp, ropeOp];
 }

@@ -90,8 +90,3 @@ export function softmaxCrossEntropyReference(
     return tf.where(counted, valued, tf.zerosLike(nll)) as tf.Tensor1D;
   });
 }
-
-/** @deprecated The old wasm-only entry point: now `softmaxCrossEntropy` on every backend, so it never returns null. */
-export function fusedCrossEntropy(logits: tf.Tensor2D, targets: tf.Tensor1D): tf.Tensor1D | null {
-  return softmaxCrossEntropy(logits, targets);
-}

@@ -1,5 +1,4 @@
-import { ConfigError } from "@llamats/core";
-import { IGNORE_INDEX, type TokenizedExample } from "./tokenize-for-training.js";
+import { ConfigError, IGNORE_INDEX } from "@llamats/core";
 
 export interface CollateBatchOptions {
   padId: number;
@@ -11,6 +10,12 @@ export interface CollateBatchOptions {
   padToMultipleOf?: number;
 }
 
+/** What collation reads of an example: a TokenizedExample, or any ids with labels of the same length. */
+export interface CollatableExample {
+  readonly input_ids: readonly number[];
+  readonly labels: readonly number[];
+}
+
 export interface CollatedBatch {
   inputIds: number[][];
   attentionMask: number[][];
@@ -18,7 +23,7 @@ export interface CollatedBatch {
 }
 
 /** Pads examples into a rectangular batch: pad ids, attention mask 0 and labels -100 on the padding. */
-export function collateBatch(examples: readonly TokenizedExample[], options: CollateBatchOptions): CollatedBatch {
+export function collateBatch(examples: readonly CollatableExample[], options: CollateBatchOptions): CollatedBatch {
   const longest = examples.reduce((max, e) => Math.max(max, e.input_ids.length), 0);
   let length = options.padToLength ?? longest;
   if (length < longest)

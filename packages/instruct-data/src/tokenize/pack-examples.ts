@@ -1,7 +1,10 @@
-import { ConfigError } from "@llamats/core";
-import { IGNORE_INDEX, type TokenizedExample } from "./tokenize-for-training.js";
+import { ConfigError, IGNORE_INDEX } from "@llamats/core";
+import type { TokenizedExample } from "./tokenize-for-training.js";
 
-/** Several examples in one row; `sequenceIds` and `positionIds` let attention stay inside each example. */
+/**
+ * Several examples in one row. Give `sequenceIds` and `positionIds` to the model's forward (@llamats/llama-model):
+ * it builds the block-diagonal causal mask, so attention stays inside each example.
+ */
 export interface PackedRow extends TokenizedExample {
   /** Which example (0, 1, 2 … within the row) each token belongs to. */
   sequenceIds: number[];
@@ -73,13 +76,4 @@ export function packExamples(examples: readonly TokenizedExample[], options: Pac
     });
     return row;
   });
-}
-
-/**
- * The [length, length] attention mask of a packed row: 1 where token `i` may attend to token `j`
- * (causal, same example), 0 elsewhere.
- */
-export function packedAttentionMask(row: Pick<PackedRow, "sequenceIds">): number[][] {
-  const ids = row.sequenceIds;
-  return ids.map((si, i) => ids.map((sj, j) => (j <= i && sj === si ? 1 : 0)));
 }

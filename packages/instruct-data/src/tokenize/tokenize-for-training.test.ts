@@ -2,8 +2,9 @@ import { describe, expect, it } from "vitest";
 import { getTemplate } from "../templates/get-template.js";
 import { collateBatch } from "./collate-batch.js";
 import { groupByLength } from "./group-by-length.js";
-import { packedAttentionMask, packExamples } from "./pack-examples.js";
-import { IGNORE_INDEX, tokenizeForTraining } from "./tokenize-for-training.js";
+import { packExamples } from "./pack-examples.js";
+import { IGNORE_INDEX } from "@llamats/core";
+import { tokenizeForTraining } from "./tokenize-for-training.js";
 import type { TrainingTokenizer } from "./training-tokenizer.js";
 
 // A word-level stand-in for SentencePiece: a dummy-prefix space, "▁word" pieces, newlines on their own.
@@ -207,12 +208,6 @@ describe("packExamples", () => {
       sequenceIds: [0, 0, 0, 0, 1, 1, 1],
       positionIds: [0, 1, 2, 3, 0, 1, 2],
     });
-    expect(packedAttentionMask({ sequenceIds: [0, 0, 1, 1] })).toEqual([
-      [1, 0, 0, 0],
-      [1, 1, 0, 0],
-      [0, 0, 1, 0],
-      [0, 0, 1, 1],
-    ]);
     const ffd = packExamples(examples, { maxLength: 10 });
     expect(ffd.map((r) => r.exampleIndices)).toEqual([[2, 0], [1]]);
     expect(() => packExamples(examples, { maxLength: 5 })).toThrow(/Example 2 has 6 tokens/);

@@ -1,11 +1,8 @@
-import { ConfigError } from "@llamats/core";
+import { ConfigError, IGNORE_INDEX } from "@llamats/core";
 import { isChatRecord, isTokenizedRecord, type InstructionRecord } from "../dataset/records.js";
 import type { PromptTemplate } from "../templates/prompt-template.js";
 import { renderChatSegments, renderPrompt, type RenderedSegment } from "../templates/render-prompt.js";
 import type { TrainingTokenizer } from "./training-tokenizer.js";
-
-/** Label value that the loss ignores (PyTorch's CrossEntropyLoss ignore_index). */
-export const IGNORE_INDEX = -100;
 
 export type TokenizationMode = "joint" | "segmented";
 
