@@ -57,12 +57,4 @@ export class ChunkedLinear implements LinearLayer {
       start += rows;
     }
   }
-
-  prepare(): void {
-    for (const part of this.parts) part.prepare();
-  }
-
-  disposeCaches(): void {
-    for (const part of this.parts) part.disposeCaches();
-  }
 }

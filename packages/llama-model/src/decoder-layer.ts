@@ -1,7 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { rmsNorm } from "@llamats/core";
 import { selfAttention, type AttentionContext, type AttentionProjections } from "./attention.js";
 import { swigluMlp, type MlpProjections } from "./mlp.js";
-import { rmsNorm } from "./rms-norm.js";
 
 /** One decoder layer's parameters, with its projections resolved (through getLinear) for this call. */
 export interface DecoderLayerWeights {

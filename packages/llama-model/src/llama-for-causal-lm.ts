@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { LlamatsError, ShapeMismatchError, ValidationError } from "@llamats/core";
+import { LlamatsError, rmsNorm, ShapeMismatchError, ValidationError } from "@llamats/core";
 import { isLlamaConfig, parseLlamaConfig, type LlamaConfig } from "./config.js";
 import { buildAttentionMask } from "./attention-mask.js";
 import { causalLmLoss, type LabelsInput, type LossReduction } from "./causal-lm-loss.js";
@@ -12,7 +12,6 @@ import { Linear, isPlainLinear, type LinearLayer } from "./linear.js";
 import { loadPretrained, type FromPretrainedOptions } from "./load-pretrained.js";
 import { checkedMask, idsToTensor, type IdsInput } from "./model-inputs.js";
 import { LAYER_LINEARS } from "./parameter-shapes.js";
-import { rmsNorm } from "./rms-norm.js";
 import { ropeTables } from "./rope.js";
 import { decodeStep, type DecodeLayerWeights } from "./decode-step.js";
 import { savePretrained, type SavePretrainedOptions } from "./save-pretrained.js";
@@ -27,8 +26,13 @@ export interface ForwardOptions {
   labels?: LabelsInput;
   /** 'mean' (default, HF) or 'sum' of token losses; pair 'sum' with countLossTokens to normalise over many batches. */
   lossReduction?: LossReduction;
-  /** Positions per row; defaults to 0..seq-1 like HF's forward. */
+  /** Positions per row; defaults to 0..seq-1 like HF's forward. Packed rows restart them at 0 for each example. */
   positionIds?: readonly (readonly number[])[];
+  /**
+   * Packed rows (several examples in one row, as instruct-data's packExamples makes them): which example each token
+   * belongs to, [batch, seq]. Attention then stays inside each example (a block-diagonal causal mask).
+   */
+  sequenceIds?: readonly (readonly number[])[] | tf.Tensor2D;
   /** Recompute each decoder layer in the backward pass (overrides model.gradientCheckpointing). */
   gradientCheckpointing?: boolean;
   /** [batch, seq, hidden] embeddings used instead of input ids (HF's inputs_embeds); pass null as inputIds. */
@@ -85,9 +89,6 @@ export class LlamaForCausalLM {
     }
     this.linears.set("lm_head", head);
   }
-
-  /** Does nothing: the model keeps no backend-specific helpers any more (wasm's cached Wᵀ is gone). Kept for callers. */
-  prepareBackend(): void {}
 
   private decodeWeights(i: number): DecodeLayerWeights {
     const prefix = `model.layers.${i}`;
@@ -255,6 +256,7 @@ export class LlamaForCausalLM {
     embeds: tf.Tensor3D;
     positions: readonly (readonly number[])[];
     attentionMask: number[][] | tf.Tensor2D | null;
+    sequenceIds?: number[][] | tf.Tensor2D | null;
     cache?: KvCache;
     checkpoint: boolean;
   }): tf.Tensor3D {
@@ -262,7 +264,7 @@ export class LlamaForCausalLM {
     const [batch, seq] = options.embeds.shape;
     const pastLen = cache?.length ?? 0;
     const { cos, sin } = ropeTables(this.config, positions);
-    const mask = buildAttentionMask({ batch, queryLen: seq, pastLen, attentionMask });
+    const mask = buildAttentionMask({ batch, queryLen: seq, pastLen, attentionMask, sequenceIds: options.sequenceIds });
     let hidden = options.embeds;
     for (let i = 0; i < this.config.numHiddenLayers; i++) {
       const weights = this.layerWeights(i);
@@ -298,6 +300,7 @@ export class LlamaForCausalLM {
         embeds,
         positions: options.positionIds ?? arange(batch, seq),
         attentionMask,
+        sequenceIds: checkedMask(options.sequenceIds, batch, seq, "sequenceIds"),
         checkpoint: options.gradientCheckpointing ?? this.gradientCheckpointing,
       });
       const logits = this.getLinear("lm_head").apply(hidden) as tf.Tensor3D;

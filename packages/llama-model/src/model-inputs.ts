@@ -38,20 +38,24 @@ export function idsToTensor(ids: IdsInput, vocabSize: number): tf.Tensor2D {
   return tf.tensor2d(flat, [batch, seq], "int32");
 }
 
-/** A mask as nested arrays (small: the additive mask is built on the JS side), or a checked tensor used on the device as it is. */
+/**
+ * A per-token [batch, seq] input (attentionMask, or packed rows' sequenceIds) as nested arrays (small: the additive
+ * mask is built on the JS side), or a checked tensor used on the device as it is.
+ */
 export function checkedMask(
   mask: readonly (readonly number[])[] | tf.Tensor2D | undefined | null,
   batch: number,
   seq: number,
+  name: "attentionMask" | "sequenceIds" = "attentionMask",
 ): number[][] | tf.Tensor2D | null {
   if (mask === undefined || mask === null) return null;
   const found = mask instanceof tf.Tensor ? [...mask.shape] : [mask.length, mask[0]?.length ?? 0];
   const ragged = !(mask instanceof tf.Tensor) && mask.some((r) => r.length !== seq);
   if (found.length !== 2 || found[0] !== batch || found[1] !== seq || ragged) {
     throw new ShapeMismatchError(
-      `attentionMask must have the shape of input_ids [${batch}, ${seq}], found [${found.join(", ")}].`,
+      `${name} must have the shape of input_ids [${batch}, ${seq}], found [${found.join(", ")}].`,
       {
-        tensor: "attention_mask",
+        tensor: name === "attentionMask" ? "attention_mask" : "sequence_ids",
         expected: [batch, seq],
         found,
       },

@@ -56,6 +56,16 @@ export function computeInvFreq(config: LlamaConfig, seqLen = 0): Float32Array {
   }
 }
 
+/** One position's cos and sin (headDim each, HF's duplicated-halves layout) into `cos` and `sin`, in float32 as torch. */
+export function writeRotaryRow(invFreq: Float32Array, position: number, cos: Float32Array, sin: Float32Array): void {
+  const half = invFreq.length;
+  for (let i = 0; i < half; i++) {
+    const angle = f32(invFreq[i] * position);
+    cos[i] = cos[half + i] = Math.cos(angle);
+    sin[i] = sin[half + i] = Math.sin(angle);
+  }
+}
+
 /** cos and sin tables [batch, 1, seq, headDim] for per-row positions, in HF's rotate-half layout. */
 export function ropeTables(
   config: LlamaConfig,
@@ -67,22 +77,12 @@ export function ropeTables(
   for (const row of positions) for (const p of row) if (p > maxPos) maxPos = p;
   const inv = computeInvFreq(config, maxPos + 1);
   const dim = config.headDim;
-  const half = dim / 2;
   const cos = new Float32Array(batch * seq * dim);
   const sin = new Float32Array(batch * seq * dim);
   for (let b = 0; b < batch; b++) {
     for (let t = 0; t < seq; t++) {
-      const p = positions[b][t];
       const offset = (b * seq + t) * dim;
-      for (let i = 0; i < half; i++) {
-        const angle = f32(inv[i] * p);
-        const c = Math.cos(angle);
-        const s = Math.sin(angle);
-        cos[offset + i] = c;
-        cos[offset + half + i] = c;
-        sin[offset + i] = s;
-        sin[offset + half + i] = s;
-      }
+      writeRotaryRow(inv, positions[b][t], cos.subarray(offset, offset + dim), sin.subarray(offset, offset + dim));
     }
   }
   return { cos: tf.tensor4d(cos, [batch, 1, seq, dim]), sin: tf.tensor4d(sin, [batch, 1, seq, dim]) };

@@ -46,10 +46,8 @@ describe("the fused wasm decode step", () => {
       expect(fused).toHaveBeenCalledTimes(5);
       fused.mockRestore();
       uninstallWasmKernels();
-      model.prepareBackend();
       const withTfjs = await stepLogits(model, prompts, 6);
       installWasmKernels();
-      model.prepareBackend();
       expect(withKernels.length).toBe(withTfjs.length);
       let worst = 0;
       withKernels.forEach((row, s) => row.forEach((v, i) => (worst = Math.max(worst, Math.abs(v - withTfjs[s][i])))));

@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { WasmKernels, wasmKernelsInstalled } from "@llamats/core";
 import type { LlamaConfig } from "./config.js";
 import { MASKED } from "./attention-mask.js";
+import { writeRotaryRow } from "./rope.js";
 
 /**
  * The whole model's single-token decode step as one kernel: hidden [batch, hidden] → logits [batch, vocab], writing
@@ -115,15 +116,9 @@ export class WasmDecoder {
     const heap = this.kernels.heapF32();
     heap.copyWithin(x / 4, k.offsetOf(hidden) / 4, k.offsetOf(hidden) / 4 + batch * hiddenSize);
     // cos/sin of each row's position in HF's duplicated-halves layout.
-    const half = d / 2;
     attrs.positions.forEach((p, b) => {
-      for (let i = 0; i < half; i++) {
-        const angle = Math.fround(attrs.invFreq[i] * p);
-        const cos = Math.cos(angle);
-        const sin = Math.sin(angle);
-        heap[cosAt / 4 + b * d + i] = heap[cosAt / 4 + b * d + i + half] = cos;
-        heap[sinAt / 4 + b * d + i] = heap[sinAt / 4 + b * d + i + half] = sin;
-      }
+      const [cos, sin] = [cosAt, sinAt].map((at) => heap.subarray(at / 4 + b * d, at / 4 + (b + 1) * d));
+      writeRotaryRow(attrs.invFreq, p, cos, sin);
     });
     let mask = 0;
     if (attrs.attentionMask?.some((row) => row.slice(0, length).includes(0))) {

@@ -18,9 +18,7 @@ export interface LoadedTinyModel {
   dispose(): void;
 }
 
-function loaded(base: LlamaForCausalLM, peft: PeftModel): LoadedTinyModel {
-  // Backend-side helpers built now, so tensor counts stay flat from the first step on.
-  base.prepareBackend();
+function loaded(peft: PeftModel): LoadedTinyModel {
   return { model: loraTrainable(peft), dispose: () => peft.unload().dispose() };
 }
 
@@ -33,7 +31,7 @@ export async function tinyLoraModel(lora: TinyLoraSettings, adapterFile?: string
     lora_dropout: lora.dropout,
     target_modules: [...lora.targetModules],
   });
-  const result = loaded(base, peft);
+  const result = loaded(peft);
   if (adapterFile) await loadInitialWeights(result.model, adapterFile);
   return result;
 }
@@ -41,13 +39,12 @@ export async function tinyLoraModel(lora: TinyLoraSettings, adapterFile?: string
 /** llama1-tiny with a saved PEFT adapter directory loaded for further training. */
 export async function tinyPeftModel(adapterDir: string): Promise<LoadedTinyModel> {
   const base = await LlamaForCausalLM.fromPretrained(LLAMA1_TINY);
-  return loaded(base, await PeftModel.fromPretrained(base, adapterDir, { isTrainable: true }));
+  return loaded(await PeftModel.fromPretrained(base, adapterDir, { isTrainable: true }));
 }
 
 /** llama1-tiny with every parameter trainable (full fine-tuning). */
 export async function tinyFullModel(): Promise<LoadedTinyModel> {
   const base = await LlamaForCausalLM.fromPretrained(LLAMA1_TINY);
   base.setTrainable(() => true);
-  base.prepareBackend();
   return { model: fullTrainable(base), dispose: () => base.dispose() };
 }
