@@ -61,7 +61,7 @@ export type {
   HubProgress,
   RepoType,
 } from "./hub/index.js";
-export { SeededRng, seededRandom } from "./seeded-rng.js";
+export { SeededRng, seededRandom, shuffled } from "./seeded-rng.js";
 export type { RngState } from "./seeded-rng.js";
 export {
   WasmKernels,

@@ -1,4 +1,4 @@
-import { SeededRng } from "@llamats/core";
+import { SeededRng, shuffled } from "@llamats/core";
 
 export { SeededRng };
 export type { RngState } from "@llamats/core";
@@ -13,12 +13,8 @@ export function deriveSeed(seed: number, salt: number): number {
 
 /** Fisher–Yates permutation of 0..n-1 driven by `rng`. */
 export function permutation(n: number, rng: SeededRng): number[] {
-  const order = Array.from({ length: n }, (_, i) => i);
-  for (let i = n - 1; i > 0; i--) {
-    const j = rng.nextInt(i + 1);
-    const tmp = order[i];
-    order[i] = order[j];
-    order[j] = tmp;
-  }
-  return order;
+  return shuffled(
+    Array.from({ length: n }, (_, i) => i),
+    () => rng.next(),
+  );
 }

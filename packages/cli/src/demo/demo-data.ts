@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { FormatError } from "@llamats/core";
+import { FormatError, shuffled } from "@llamats/core";
 
 /** One demo instruction: an Alpaca record plus the family it was generated from. */
 export interface DemoItem {
@@ -37,19 +37,10 @@ export function samplePerFamily(items: readonly DemoItem[], perFamily: number): 
 export function interleaveFamilies(items: readonly DemoItem[], random: () => number): DemoItem[] {
   const byFamily = new Map<string, DemoItem[]>();
   for (const item of items) byFamily.set(item.family, [...(byFamily.get(item.family) ?? []), item]);
-  const queues = [...byFamily.values()].map((group) => shuffle(group, random));
+  const queues = [...byFamily.values()].map((group) => shuffled(group, random));
   const longest = Math.max(...queues.map((q) => q.length));
   const out: DemoItem[] = [];
   // Smaller families repeat (cycled) so each family gets an equal share of the steps.
   for (let i = 0; i < longest; i++) for (const queue of queues) out.push(queue[i % queue.length] as DemoItem);
-  return out;
-}
-
-function shuffle<T>(items: readonly T[], random: () => number): T[] {
-  const out = items.slice();
-  for (let i = out.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
-  }
   return out;
 }

@@ -7,6 +7,7 @@ import type {
   PromptFormat,
   PromptInput,
 } from "./generation-engine.js";
+import { seededRandom } from "@llamats/core";
 import { renderChatPrompt } from "./prompt-format.js";
 import { UnknownModelError } from "./unknown-model-error.js";
 import { yieldToEventLoop } from "./yield-to-event-loop.js";
@@ -115,15 +116,4 @@ function hashString(text: string): number {
     hash = Math.imul(hash ^ text.charCodeAt(index), 16777619);
   }
   return hash >>> 0;
-}
-
-// mulberry32: small, fast and good enough to pick words.
-function seededRandom(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }

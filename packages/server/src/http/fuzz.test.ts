@@ -1,18 +1,9 @@
 import { connect } from "node:net";
+import { seededRandom } from "@llamats/core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { listenFakeServer, type FakeServer } from "../testing/listen-fake-server.js";
 
-// mulberry32: a seeded generator, so a failing case can be replayed.
-function seededRandom(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+// A seeded generator, so a failing case can be replayed.
 const FUZZ_SEED = 20240613;
 const random = seededRandom(FUZZ_SEED);
 const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)];
