@@ -23,6 +23,8 @@ const installed = (pkg: string): boolean => {
 const tfjsNode = installed("@tensorflow/tfjs-node") || installed("@tensorflow/tfjs-node-gpu");
 const probe = probeWebgpuAdapter();
 const hardwareGpu = probe.ok && !probe.adapter.software;
+// auto's order is tensorflow, webgpu (a hardware adapter only), wasm: what it must pick on this machine.
+const AUTO_EXPECTED = tfjsNode ? "tensorflow" : hardwareGpu ? "webgpu" : "wasm";
 
 describe("initBackend", () => {
   it("webgpu asked for by name: the adapter with a warning when it is software, else an error saying what to install", async () => {
@@ -47,44 +49,50 @@ describe("initBackend", () => {
     expect(lines).toHaveLength(1);
   });
 
-  it.runIf(!tfjsNode && !hardwareGpu)(
-    "auto picks wasm without tfjs-node or a hardware GPU, and says briefly why",
-    async () => {
-      const info = await initBackend({ wasmThreads: 2 });
-      expect(info.backend).toBe("wasm");
-      expect(tf.getBackend()).toBe("wasm");
-      const webgpuWhy = probe.ok
-        ? `the WebGPU adapter is a CPU emulation (${probe.adapter.info.description}), slower than wasm`
-        : probe.why;
-      expect(info.reason).toBe(`tfjs-node not installed; ${webgpuWhy}; using wasm`);
-      // Threaded wasm in Node (pthread workers started from blob: URLs), checked against the cpu backend.
-      // llamats' kernels run on both threads here (worker threads sharing tfjs's heap).
-      expect(info.wasm).toEqual({ threads: 2, simd: true, multithread: true, kernels: true });
-      const cases: [number[], number[], boolean, boolean][] = [
-        [[96, 80], [80, 72], false, false],
-        [[1, 300], [900, 300], false, true],
-        [[6, 70, 48], [6, 70, 48], false, true],
-        [[6, 64, 70], [6, 64, 48], true, false],
-      ];
-      for (const [[aShape, bShape, ta, tb], seed] of cases.map((c, i) => [c, i] as const)) {
-        await tf.setBackend("wasm");
-        const [a, b] = [
-          tf.randomNormal(aShape, 0, 1, "float32", seed),
-          tf.randomNormal(bShape, 0, 1, "float32", seed + 10),
-        ];
-        const onWasm = tf.matMul(a, b, ta, tb);
-        const wasmValues = await onWasm.data();
-        const [aValues, bValues] = [await a.data(), await b.data()];
-        tf.dispose([a, b, onWasm]);
-        await initBackend({ backend: "cpu" });
-        const onCpu = tf.tidy(() => tf.matMul(tf.tensor(aValues, aShape), tf.tensor(bValues, bShape), ta, tb));
-        const cpuValues = await onCpu.data();
-        onCpu.dispose();
-        expect(Math.max(...wasmValues.map((v, i) => Math.abs(v - cpuValues[i])))).toBeLessThan(1e-4);
-      }
+  it(`auto picks the fastest backend that starts here (${AUTO_EXPECTED}) and says briefly why`, async () => {
+    const info = await initBackend({ wasmThreads: 2 });
+    expect(info.backend).toBe(AUTO_EXPECTED);
+    expect(tf.getBackend()).toBe(AUTO_EXPECTED);
+    const webgpuWhy = probe.ok
+      ? `the WebGPU adapter is a CPU emulation (${probe.adapter.info.description}), slower than wasm`
+      : probe.why;
+    const reasons: Record<typeof AUTO_EXPECTED, string> = {
+      tensorflow: "using tensorflow",
+      webgpu: "tfjs-node not installed; using webgpu",
+      wasm: `tfjs-node not installed; ${webgpuWhy}; using wasm`,
+    };
+    expect(info.reason).toBe(reasons[AUTO_EXPECTED]);
+  });
+
+  it("wasm with 2 threads runs llamats' kernels on both, and its matmuls match cpu", async () => {
+    const info = await initBackend({ backend: "wasm", wasmThreads: 2 });
+    // Threaded wasm in Node (pthread workers started from blob: URLs), checked against the cpu backend.
+    // llamats' kernels run on both threads here (worker threads sharing tfjs's heap).
+    expect(info.wasm).toEqual({ threads: 2, simd: true, multithread: true, kernels: true });
+    const cases: [number[], number[], boolean, boolean][] = [
+      [[96, 80], [80, 72], false, false],
+      [[1, 300], [900, 300], false, true],
+      [[6, 70, 48], [6, 70, 48], false, true],
+      [[6, 64, 70], [6, 64, 48], true, false],
+    ];
+    for (const [[aShape, bShape, ta, tb], seed] of cases.map((c, i) => [c, i] as const)) {
       await tf.setBackend("wasm");
-    },
-  );
+      const [a, b] = [
+        tf.randomNormal(aShape, 0, 1, "float32", seed),
+        tf.randomNormal(bShape, 0, 1, "float32", seed + 10),
+      ];
+      const onWasm = tf.matMul(a, b, ta, tb);
+      const wasmValues = await onWasm.data();
+      const [aValues, bValues] = [await a.data(), await b.data()];
+      tf.dispose([a, b, onWasm]);
+      await initBackend({ backend: "cpu" });
+      const onCpu = tf.tidy(() => tf.matMul(tf.tensor(aValues, aShape), tf.tensor(bValues, bShape), ta, tb));
+      const cpuValues = await onCpu.data();
+      onCpu.dispose();
+      expect(Math.max(...wasmValues.map((v, i) => Math.abs(v - cpuValues[i])))).toBeLessThan(1e-4);
+    }
+    await tf.setBackend("wasm");
+  });
 
   it("a named backend that works says it was requested", async () => {
     const info = await initBackend({ backend: "cpu" });

@@ -9,7 +9,7 @@ import { startMockHub, type MockHub } from "@llamats/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { getTemplate } from "../templates/get-template.js";
 import { tokenizeForTraining } from "../tokenize/tokenize-for-training.js";
-import type { TrainingTokenizer } from "../tokenize/training-tokenizer.js";
+import { loadTokenizer } from "@llamats/tokenizer";
 import { InvalidDatasetError } from "./invalid-dataset-error.js";
 import { loadInstructionDataset } from "./load-instruction-dataset.js";
 import { alpacaColumns, writeTestParquet } from "./parquet/write-test-parquet.fixture.js";
@@ -67,8 +67,6 @@ describe("loadInstructionDataset: Parquet and CSV", () => {
   });
 
   it("tokenizes the Parquet set exactly as the JSON set (what `llamats data format` writes)", async () => {
-    type LoadTokenizer = (path: string) => Promise<TrainingTokenizer>;
-    const { loadTokenizer } = (await import("@llamats/tokenizer")) as unknown as { loadTokenizer: LoadTokenizer };
     const tokenizer = await loadTokenizer(join(FIXTURES, "llama1-tiny/tokenizer.model"));
     const json = put(tempDir(), "expected-records.json", JSON.stringify(EXPECTED));
     const template = getTemplate("alpaca");
