@@ -12,8 +12,23 @@ export const LAYER_LINEARS = [
 ] as const;
 export type LayerLinearName = (typeof LAYER_LINEARS)[number];
 
+/** The parts of a config that fix every weight shape (PEFT's parameter counts read them from a bare config.json). */
+export type LlamaSizes = Pick<
+  LlamaConfig,
+  | "vocabSize"
+  | "hiddenSize"
+  | "intermediateSize"
+  | "numHiddenLayers"
+  | "numAttentionHeads"
+  | "numKeyValueHeads"
+  | "headDim"
+  | "tieWordEmbeddings"
+  | "attentionBias"
+  | "mlpBias"
+>;
+
 /** [out, in] of one projection. */
-export function linearShape(config: LlamaConfig, name: LayerLinearName): [number, number] {
+export function linearShape(config: LlamaSizes, name: LayerLinearName): [number, number] {
   const {
     hiddenSize: h,
     intermediateSize: ffn,
@@ -39,12 +54,13 @@ export function linearShape(config: LlamaConfig, name: LayerLinearName): [number
   }
 }
 
-function hasBias(config: LlamaConfig, name: LayerLinearName): boolean {
+/** Whether a projection has a bias (attention_bias / mlp_bias). */
+export function linearHasBias(config: LlamaSizes, name: LayerLinearName): boolean {
   return name.startsWith("self_attn.") ? config.attentionBias : config.mlpBias;
 }
 
 /** Every tensor a checkpoint of this config must hold, by HF name, with its shape (lm_head only when untied). */
-export function expectedParameterShapes(config: LlamaConfig): Map<string, number[]> {
+export function expectedParameterShapes(config: LlamaSizes): Map<string, number[]> {
   const shapes = new Map<string, number[]>();
   shapes.set("model.embed_tokens.weight", [config.vocabSize, config.hiddenSize]);
   for (let i = 0; i < config.numHiddenLayers; i++) {
@@ -54,7 +70,7 @@ export function expectedParameterShapes(config: LlamaConfig): Map<string, number
     for (const name of LAYER_LINEARS) {
       const shape = linearShape(config, name);
       shapes.set(`${prefix}.${name}.weight`, shape);
-      if (hasBias(config, name)) shapes.set(`${prefix}.${name}.bias`, [shape[0]]);
+      if (linearHasBias(config, name)) shapes.set(`${prefix}.${name}.bias`, [shape[0]]);
     }
   }
   shapes.set("model.norm.weight", [config.hiddenSize]);

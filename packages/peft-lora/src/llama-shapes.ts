@@ -1,4 +1,5 @@
 import { ConfigError } from "@llamats/core";
+import { expectedParameterShapes, LAYER_LINEARS, linearHasBias, linearShape } from "@llamats/llama-model";
 
 /** The sizes that fix every LLaMA weight shape. */
 export interface LlamaShape {
@@ -65,42 +66,26 @@ export function llamaShapeOf(config: object): LlamaShape {
   };
 }
 
-/** Every linear layer of a LlamaForCausalLM with its sizes, in model order, `lm_head` last. */
+/** Every linear layer of a LlamaForCausalLM with its sizes, in model order, `lm_head` last (llama-model's shapes). */
 export function llamaLinearShapes(shape: LlamaShape): LinearShape[] {
-  const { hiddenSize: h, intermediateSize: inter, headDim } = shape;
-  const q = shape.numAttentionHeads * headDim;
-  const kv = shape.numKeyValueHeads * headDim;
   const linears: LinearShape[] = [];
   for (let i = 0; i < shape.numHiddenLayers; i++) {
-    const attn = `model.layers.${i}.self_attn`;
-    const mlp = `model.layers.${i}.mlp`;
-    linears.push(
-      { name: `${attn}.q_proj`, inFeatures: h, outFeatures: q, hasBias: shape.attentionBias },
-      { name: `${attn}.k_proj`, inFeatures: h, outFeatures: kv, hasBias: shape.attentionBias },
-      { name: `${attn}.v_proj`, inFeatures: h, outFeatures: kv, hasBias: shape.attentionBias },
-      { name: `${attn}.o_proj`, inFeatures: q, outFeatures: h, hasBias: shape.attentionBias },
-      { name: `${mlp}.gate_proj`, inFeatures: h, outFeatures: inter, hasBias: shape.mlpBias },
-      { name: `${mlp}.up_proj`, inFeatures: h, outFeatures: inter, hasBias: shape.mlpBias },
-      { name: `${mlp}.down_proj`, inFeatures: inter, outFeatures: h, hasBias: shape.mlpBias },
-    );
+    for (const name of LAYER_LINEARS) {
+      const [outFeatures, inFeatures] = linearShape(shape, name);
+      linears.push({ name: `model.layers.${i}.${name}`, inFeatures, outFeatures, hasBias: linearHasBias(shape, name) });
+    }
   }
-  linears.push({ name: "lm_head", inFeatures: h, outFeatures: shape.vocabSize, hasBias: false });
+  linears.push({ name: "lm_head", inFeatures: shape.hiddenSize, outFeatures: shape.vocabSize, hasBias: false });
   return linears;
 }
 
 /** Every parameter of a LlamaForCausalLM by HF name with its element count (tied heads counted once). */
 export function llamaParameterSizes(shape: LlamaShape): Map<string, number> {
   const sizes = new Map<string, number>();
-  sizes.set("model.embed_tokens.weight", shape.vocabSize * shape.hiddenSize);
-  for (const linear of llamaLinearShapes(shape)) {
-    if (linear.name === "lm_head" && shape.tieWordEmbeddings) continue;
-    sizes.set(`${linear.name}.weight`, linear.inFeatures * linear.outFeatures);
-    if (linear.hasBias) sizes.set(`${linear.name}.bias`, linear.outFeatures);
-  }
-  for (let i = 0; i < shape.numHiddenLayers; i++) {
-    sizes.set(`model.layers.${i}.input_layernorm.weight`, shape.hiddenSize);
-    sizes.set(`model.layers.${i}.post_attention_layernorm.weight`, shape.hiddenSize);
-  }
-  sizes.set("model.norm.weight", shape.hiddenSize);
+  for (const [name, dims] of expectedParameterShapes(shape))
+    sizes.set(
+      name,
+      dims.reduce((a, b) => a * b, 1),
+    );
   return sizes;
 }
