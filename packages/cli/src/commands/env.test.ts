@@ -57,8 +57,10 @@ describe("llamats env", () => {
     const { backend, reason } = report.backend;
     expect(reason).toContain(`using ${backend}`);
     if (backend === "wasm") expect(report.backend.wasm?.threads).toBeGreaterThanOrEqual(1);
-    if (backend === "tensorflow") return; // tfjs-node installed: tried before WebGPU.
-    if (!probe.ok) {
+    if (backend === "tensorflow") {
+      // tfjs-node installed: tried first, so nothing was passed over.
+      expect(reason).toBe("using tensorflow");
+    } else if (!probe.ok) {
       expect(reason).toContain(probe.why);
     } else if (probe.adapter.software) {
       // A CPU emulation is slower than wasm: auto passes over it and says so.

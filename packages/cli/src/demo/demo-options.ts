@@ -13,6 +13,8 @@ export interface DemoOptions {
   /** Receives the backend's one-line warning (the command sends it to stderr; the report goes to stdout). */
   warn?: (line: string) => void;
   quick: boolean;
+  /** Held-out items scored per family (default: 1 with --quick, all 8 otherwise). */
+  heldOutPerFamily?: number;
   seed: number;
 }
 

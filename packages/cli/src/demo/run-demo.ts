@@ -58,7 +58,8 @@ export async function runDemo(
   const tokenizer = await loadTokenizer(assets.baseModelDir);
   const base = await LlamaForCausalLM.fromPretrained(assets.baseModelDir);
   const allHeldOut = await readDemoItems(assets.heldOutFile);
-  const heldOut = options.quick ? samplePerFamily(allHeldOut, 1) : allHeldOut;
+  const perFamily = options.heldOutPerFamily ?? (options.quick ? 1 : undefined);
+  const heldOut = perFamily === undefined ? allHeldOut : samplePerFamily(allHeldOut, perFamily);
   const trainSet = await readDemoItems(assets.trainFile);
   const trainItems = interleaveFamilies(trainSet, seededRandom(options.seed));
   const template = getTemplate("alpaca");
