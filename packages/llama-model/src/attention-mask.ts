@@ -6,9 +6,10 @@ export const MASKED = -3.4028234663852886e38;
 /**
  * Additive attention mask [batch, 1, queryLen, pastLen + queryLen]: query i (absolute position pastLen + i)
  * sees key j when j <= pastLen + i, attentionMask[b][j] is 1 and (packed rows) sequenceIds[b][j] is the query's
- * own, so attention stays inside each packed example (a block-diagonal causal mask), and always sees itself: a padding query with
- * every key masked would make a softmax of equal minima, which some GPU kernels turn into NaN that then reaches
- * real tokens through 0·NaN (HF unmasks such rows for SDPA for the same reason). Returns null when nothing is masked.
+ * own, so attention stays inside each packed example (a block-diagonal causal mask); it always sees itself: a
+ * padding query with every key masked would make a softmax of equal minima, which some GPU kernels turn into NaN
+ * that then reaches real tokens through 0·NaN (HF unmasks such rows for SDPA for the same reason). Returns null when
+ * nothing is masked.
  */
 export function buildAttentionMask(options: {
   batch: number;
@@ -75,7 +76,8 @@ function maskOnDevice(
               undefined,
               "int32",
             );
-      const part = tf.cast(tf.slice(table, [0, from], [batch, length]), "int32");
+      const sliced = tf.slice(table, [0, from], [batch, length]);
+      const part = sliced.dtype === "int32" ? sliced : tf.cast(sliced, "int32");
       return tf.broadcastTo(tf.reshape(part, axis === 3 ? [batch, 1, 1, length] : [batch, 1, length, 1]), grid);
     };
     let visible = tf.lessEqual(keys, queries);
