@@ -37,7 +37,7 @@ if (values.backend === undefined) {
   process.exit(0);
 }
 
-const { initBackend, openSafetensors } = await import("@llamats/core");
+const { initBackend, openSafetensors, releaseBackend } = await import("@llamats/core");
 const { LlamaForCausalLM } = await import("@llamats/llama-model");
 const { PeftModel } = await import("../dist/index.js");
 
@@ -90,6 +90,7 @@ const greedyIdentical =
 const peft = await PeftModel.fromPretrained(model, fixture("llama1-tiny-lora"));
 const loraResult = await compare(peft, base, withLora);
 model.dispose();
+releaseBackend(); // a WebGPU device would keep the process alive
 console.log(
   JSON.stringify({
     backend: started.backend,
