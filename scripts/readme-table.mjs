@@ -67,8 +67,10 @@ function exactnessRows() {
       `max logit difference ${each((b) => b.base.maxAbsLogitDiff)}; loss ${each((b) => b.base.absLossDiff)}; greedy ids ${greedy}`,
     ],
     [
-      `LoRA vs PEFT logits and loss (\`llama1-tiny-lora\`, ${names}; ${file})`,
-      `max logit difference ${each((b) => b.lora.maxAbsLogitDiff)}; loss ${each((b) => b.lora.absLossDiff)}`,
+      `LoRA vs PEFT: logits, loss and the adapter's gradients (\`llama1-tiny-lora\`, ${names}; ${file})`,
+      `max logit difference ${each((b) => b.lora.maxAbsLogitDiff)}; loss ${each((b) => b.lora.absLossDiff)}; ` +
+        `gradients of all ${backends[0].lora.tensors} lora_A/lora_B within ` +
+        `${each((b) => need(b.lora.maxRelativeGradDiff, "lora.maxRelativeGradDiff"))} of their largest value`,
     ],
   ];
 }

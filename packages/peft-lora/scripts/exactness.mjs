@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 // How close llamats comes to transformers and PEFT on the golden fixtures (test-fixtures/llama1-tiny and
 // llama1-tiny-lora, made with transformers 5.17 / PEFT 0.21 in float32): the largest logit difference over the
-// unpadded positions, the loss difference and greedy ids, for the base model and with the LoRA adapter, on each
-// backend in a process of its own. Prints one JSON object (scripts/bench-record.mjs commits it for the README).
+// unpadded positions, the loss difference and greedy ids, for the base model and with the LoRA adapter, and the
+// adapter's gradients, on each backend in a process of its own. Prints one JSON object (scripts/bench-record.mjs commits it for the README).
 // Usage: node packages/peft-lora/scripts/exactness.mjs [--backends cpu,wasm,webgpu]   (after npm run build)
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
@@ -37,7 +37,8 @@ if (values.backend === undefined) {
   process.exit(0);
 }
 
-const { initBackend, openSafetensors, releaseBackend } = await import("@llamats/core");
+const tf = await import("@tensorflow/tfjs-core");
+const { initBackend, openSafetensors, registerGradients, releaseBackend } = await import("@llamats/core");
 const { LlamaForCausalLM } = await import("@llamats/llama-model");
 const { PeftModel } = await import("../dist/index.js");
 
@@ -78,7 +79,35 @@ async function compare(model, inputs, expected) {
   return { maxAbsLogitDiff: Number(maxAbs.toExponential(2)), absLossDiff: Number(lossDiff.toExponential(2)) };
 }
 
+/** d loss / d every lora_A and lora_B, against PEFT's: the largest difference relative to each tensor's largest value. */
+async function compareGradients(peft, inputs, expectedGrads) {
+  const variables = peft.adapterVariables();
+  const names = [...variables.keys()];
+  const { value, grads } = tf.variableGrads(
+    () => {
+      const { logits, loss } = peft.forward(rows(inputs.input_ids), {
+        attentionMask: rows(inputs.attention_mask),
+        labels: rows(inputs.labels),
+      });
+      logits.dispose();
+      return loss;
+    },
+    names.map((n) => variables.get(n)),
+  );
+  let worst = 0;
+  for (const name of names) {
+    const got = await grads[variables.get(name).name].data();
+    const want = expectedGrads[name].data;
+    const scale = want.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+    for (let i = 0; i < want.length; i++) worst = Math.max(worst, Math.abs(got[i] - want[i]) / scale);
+  }
+  tf.dispose(grads);
+  value.dispose();
+  return { tensors: names.length, maxRelativeGradDiff: Number(worst.toExponential(2)) };
+}
+
 const started = await initBackend({ backend: values.backend });
+await registerGradients();
 const base = await readExpected(fixture("llama1-tiny/expected.safetensors"));
 const withLora = await readExpected(fixture("llama1-tiny-lora/expected.safetensors"));
 const model = await LlamaForCausalLM.fromPretrained(fixture("llama1-tiny"));
@@ -87,8 +116,13 @@ const prompt = base.greedy_ids.data.slice(0, 8);
 const [greedy] = await model.generate(prompt, { maxNewTokens: 16 });
 const greedyIdentical =
   greedy.length === base.greedy_ids.data.length && greedy.every((id, i) => id === base.greedy_ids.data[i]);
-const peft = await PeftModel.fromPretrained(model, fixture("llama1-tiny-lora"));
+const peft = await PeftModel.fromPretrained(model, fixture("llama1-tiny-lora"), { isTrainable: true });
 const loraResult = await compare(peft, base, withLora);
+const gradients = await compareGradients(
+  peft,
+  base,
+  await readExpected(fixture("llama1-tiny-lora/expected_grads.safetensors")),
+);
 model.dispose();
 releaseBackend(); // a WebGPU device would keep the process alive
 console.log(
@@ -96,6 +130,6 @@ console.log(
     backend: started.backend,
     reason: started.reason,
     base: { ...baseResult, greedyIdentical },
-    lora: loraResult,
+    lora: { ...loraResult, ...gradients },
   }),
 );
