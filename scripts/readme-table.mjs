@@ -28,6 +28,9 @@ function record(name) {
 const thousands = (n) => Math.round(n).toLocaleString("en-US");
 const ratio = (x) => `${x.toFixed(2)}×`;
 const day = (iso) => iso.slice(0, 10);
+/** One figure per backend, "a / b / c", each in two significant digits. */
+const perBackend = (backends, pick) =>
+  backends.map((b) => (pick(b) === 0 ? "0" : pick(b).toExponential(1))).join(" / ");
 
 function tokenizerRows() {
   const { json, need, file } = record("tokenizer");
@@ -59,7 +62,7 @@ function exactnessRows() {
   const backends = Object.values(need(json.result?.backends, "result.backends"));
   if (backends.length === 0) throw new Error(`${file} holds no backend`);
   const names = backends.map((b) => b.backend).join(" / ");
-  const each = (pick) => backends.map((b) => (pick(b) === 0 ? "0" : pick(b).toExponential(1))).join(" / ");
+  const each = (pick) => perBackend(backends, pick);
   const greedy = backends.every((b) => b.base.greedyIdentical === true) ? "identical" : "DIFFERENT";
   return [
     [
@@ -72,6 +75,19 @@ function exactnessRows() {
         `gradients of all ${backends[0].lora.tensors} lora_A/lora_B within ` +
         `${each((b) => need(b.lora.maxRelativeGradDiff, "lora.maxRelativeGradDiff"))} of their largest value`,
     ],
+  ];
+}
+
+function trajectoryRow() {
+  const { json, need, file } = record("trajectory");
+  const backends = Object.values(need(json.result?.backends, "result.backends"));
+  if (backends.length === 0) throw new Error(`${file} holds no backend`);
+  const each = (pick) => perBackend(backends, pick);
+  return [
+    `a whole PEFT LoRA fine-tune, step by step (\`lora-trajectory\`, ${backends[0].steps} steps, ` +
+      `${backends.map((b) => b.backend).join(" / ")}; ${file})`,
+    `loss within ${each((b) => b.maxStepLossDiff)} at every step; gradient norm within ${each((b) => b.maxGradNormDiff)}; ` +
+      `final adapter within ${each((b) => b.maxFinalAdapterDiff)}`,
   ];
 }
 
@@ -110,8 +126,10 @@ function loadMemoryRow() {
 }
 
 function whereWeStand() {
-  const rows = [...exactnessRows(), ...tokenizerRows(), generateRow(), trainRow(), loadMemoryRow()];
-  const records = ["exactness", "tokenizer", "generate", "train", "load-memory"].map((name) => record(name).json);
+  const rows = [...exactnessRows(), trajectoryRow(), ...tokenizerRows(), generateRow(), trainRow(), loadMemoryRow()];
+  const records = ["exactness", "trajectory", "tokenizer", "generate", "train", "load-memory"].map(
+    (name) => record(name).json,
+  );
   const machine = records[0].machine;
   const other = records.find((r) => r.machine.cpu !== machine.cpu || r.machine.cores !== machine.cores);
   if (other)
