@@ -18,7 +18,8 @@ Encodes distinct English lines one at a time (by default 20,000 sentences of the
 that warm the encoders up: text that never repeats, so no cache answers a line it has seen) and prints tokens/s
 for llamats and, in the same run on the same lines and tokenizer files, for @huggingface/tokenizers and for
 SentencePiece C++ (bench-references/sp_encode_lines.py, with Debian's python3-sentencepiece). Every round of every
-encoder starts from a freshly loaded tokenizer (cold caches); the best round counts. The ids are compared too:
+encoder starts from a freshly loaded tokenizer (cold caches); rounds alternate between the encoders and the peer, so
+the machine's load moves them alike; the best round counts. The ids are compared too:
 mismatched lines are reported.
 
 Options:
@@ -109,13 +110,14 @@ function timedRound(
   return { seconds: (performance.now() - start) / 1000, ids };
 }
 
-/** Rounds interleaved across encoders, so that the machine's load moves all of them alike. */
-function measureAll(
+/** Rounds interleaved across the encoders and the peer (`peerRound`), so that the machine's load moves all alike. */
+async function measureAll(
   encoders: { name: string; factory: EncoderFactory }[],
   warm: readonly string[],
   lines: readonly string[],
   rounds: number,
-): Measurement[] {
+  peerRound: (round: number) => Promise<void>,
+): Promise<Measurement[]> {
   for (const e of encoders) warmUp(e.factory, warm);
   const results: Measurement[] = encoders.map((e) => ({
     name: e.name,
@@ -124,7 +126,7 @@ function measureAll(
     tokensPerS: 0,
     ids: [],
   }));
-  for (let r = 0; r < rounds; r++)
+  for (let r = 0; r < rounds; r++) {
     encoders.forEach((e, i) => {
       const round = timedRound(e.factory, lines);
       results[i].roundSeconds.push(round.seconds);
@@ -133,6 +135,8 @@ function measureAll(
         results[i].tokens = round.ids.reduce((sum, ids) => sum + ids.length, 0);
       }
     });
+    await peerRound(r);
+  }
   for (const m of results) m.tokensPerS = m.tokens / Math.min(...m.roundSeconds);
   return results;
 }
@@ -155,13 +159,13 @@ function mismatches(
   return { lines: count, first };
 }
 
-/** Runs bench-references/sp_encode_lines.py on the same lines; a string says why it did not run. */
+/** One round of bench-references/sp_encode_lines.py on the same lines; a string says why it did not run. */
 async function runSentencePiece(options: {
   python: string;
   model: string;
   warm: readonly string[];
   lines: readonly string[];
-  rounds: number;
+  wantIds: boolean;
   signal: AbortSignal;
 }): Promise<SentencePieceRun | string> {
   const script = benchReference("sp_encode_lines.py");
@@ -171,7 +175,14 @@ async function runSentencePiece(options: {
     const linesFile = join(dir, "lines.txt");
     const idsFile = join(dir, "ids.jsonl");
     await writeFile(linesFile, [...options.warm, ...options.lines].join("\n") + "\n");
-    const args = [script, options.model, linesFile, String(options.warm.length), String(options.rounds), idsFile];
+    const args = [
+      script,
+      options.model,
+      linesFile,
+      String(options.warm.length),
+      "1",
+      ...(options.wantIds ? [idsFile] : []),
+    ];
     const stdout = await new Promise<string>((done, fail) => {
       execFile(options.python, args, { signal: options.signal, maxBuffer: 1 << 24 }, (error, out, err) =>
         error
@@ -191,10 +202,12 @@ async function runSentencePiece(options: {
       seconds: number[];
       tokens_per_s: number;
     };
-    const ids = (await readFile(idsFile, "utf8"))
-      .trim()
-      .split("\n")
-      .map((line) => JSON.parse(line) as number[]);
+    const ids = options.wantIds
+      ? (await readFile(idsFile, "utf8"))
+          .trim()
+          .split("\n")
+          .map((line) => JSON.parse(line) as number[])
+      : [];
     return { peer: report.peer, tokens: report.tokens, seconds: report.seconds, tokensPerS: report.tokens_per_s, ids };
   } catch (error) {
     return (error as Error).message;
@@ -294,15 +307,29 @@ export async function runTokenizerBench(args: string[], ctx: CommandContext): Pr
     encoders.push({ name: "@huggingface/tokenizers (tokenizer-sp-hf)", factory: js(spHfJson) });
     encoders.push({ name: "@huggingface/tokenizers (tokenizer-bytelevel)", factory: js(byteLevelJson) });
   } else notes.push("@huggingface/tokenizers not found: install it to compare");
-  const measured = measureAll(encoders, warm, lines, rounds);
-  const sp = await runSentencePiece({
-    python: values.python ?? "/usr/bin/python3",
-    model: modelPath,
-    warm,
-    lines,
-    rounds,
-    signal: ctx.signal,
+  // SentencePiece C++ runs one round in a fresh process after each round of ours (the ids from its first).
+  const spRounds: SentencePieceRun[] = [];
+  let spFailure: string | undefined;
+  const measured = await measureAll(encoders, warm, lines, rounds, async (round) => {
+    if (spFailure !== undefined) return;
+    const python = values.python ?? "/usr/bin/python3";
+    const run = await runSentencePiece({
+      python,
+      model: modelPath,
+      warm,
+      lines,
+      wantIds: round === 0,
+      signal: ctx.signal,
+    });
+    if (typeof run === "string") spFailure = run;
+    else spRounds.push(run);
   });
+  const spSeconds = spRounds.flatMap((run) => run.seconds);
+  const sp: SentencePieceRun | string =
+    spFailure ??
+    (spRounds.length === 0
+      ? "no round ran"
+      : { ...spRounds[0], seconds: spSeconds, tokensPerS: spRounds[0].tokens / Math.min(...spSeconds) });
   if (typeof sp === "string") notes.push(`SentencePiece C++ not run: ${sp}`);
 
   const byName = (name: string): Measurement | undefined => measured.find((m) => m.name === name);
