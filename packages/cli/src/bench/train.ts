@@ -18,13 +18,14 @@ import type { CommandContext } from "../command.js";
 import { BACKEND_USAGE, cliWasmThreads, parseBackendOption } from "../backend-option.js";
 import { pathExists } from "../path-exists.js";
 import { startBackend, warnTo } from "../start-backend.js";
+import { benchReference } from "./bench-reference.js";
 import { gpuDispatchLine } from "./gpu-dispatch-line.js";
 
 const USAGE = `llamats bench train [options]
 
 LoRA training throughput (forward + backward + AdamW on lora_A/lora_B of q_proj,v_proj, r=8, fp32)
 for a LLaMA of llama2.c's stories15M shape (dim 288, 6 layers, 6 heads, ffn 768, vocab 32000),
-batch 8 × 256 tokens, and the same work in PyTorch (shared/bench/torch_cpu_lora.py) in the same run
+batch 8 × 256 tokens, and the same work in PyTorch (bench-references/torch_cpu_lora.py) in the same run
 when python3 with torch is installed (Debian: apt-get install python3-torch libopenblas0-pthread).
 
 Options:
@@ -35,7 +36,7 @@ Options:
   --seq <n>            tokens per sequence (default 256)
   --dim/--layers/--heads/--ffn/--vocab <n>   model shape (defaults: stories15M)
   --kv-heads <n>       key/value heads for grouped-query attention (default: --heads, as stories15M)
-  --torch-script <py>  the PyTorch anchor (default: ../shared/bench/torch_cpu_lora.py from the repo root)
+  --torch-script <py>  the PyTorch anchor (default: the CLI's bench-references/torch_cpu_lora.py)
   --python <exe>       python with torch (default: python3, then /usr/bin/python3)
   --threads <n>        wasm threads (default: every core, like PyTorch's 2 here; LLAMATS_WASM_THREADS)
   --no-torch           skip the PyTorch side
@@ -72,7 +73,8 @@ function intOption(values: Record<string, unknown>, key: string, fallback: numbe
 async function findTorchScript(given: string | undefined, cwd: string): Promise<string | null> {
   const candidates = given
     ? [resolve(cwd, given)]
-    : [resolve(cwd, "../shared/bench/torch_cpu_lora.py"), resolve(cwd, "shared/bench/torch_cpu_lora.py")];
+    : // The copy the CLI ships (bench-references/), so a fresh clone runs the peer too.
+      [benchReference("torch_cpu_lora.py")].filter((path) => path !== null);
   for (const path of candidates) if (await pathExists(path)) return path;
   return null;
 }
@@ -244,10 +246,10 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
   let torch: TorchResult | string = "skipped (--no-torch)";
   if (!values["no-torch"] && shape.kvHeads !== shape.heads) {
     // The CPU anchor script has no grouped-query attention: its work would not be ours.
-    torch = `skipped: shared/bench/torch_cpu_lora.py has no --kv-heads (it would run ${shape.heads} key/value heads, not ${shape.kvHeads})`;
+    torch = `skipped: torch_cpu_lora.py has no --kv-heads (it would run ${shape.heads} key/value heads, not ${shape.kvHeads})`;
   } else if (!values["no-torch"]) {
     const script = await findTorchScript(values["torch-script"], ctx.cwd);
-    if (!script) torch = "shared/bench/torch_cpu_lora.py was not found (give --torch-script)";
+    if (!script) torch = "bench-references/torch_cpu_lora.py was not found (give --torch-script)";
     else {
       // pyenv's python3 often lacks Debian's python3-torch, which /usr/bin/python3 has.
       for (const python of values.python ? [values.python] : ["python3", "/usr/bin/python3"]) {
