@@ -51,6 +51,8 @@ export {
   repoFolderName,
   globToRegExp,
   matchesAnyGlob,
+  pushToHub,
+  DEFAULT_PUSH_EXCLUDE,
 } from "./hub/index.js";
 export type {
   ResolveRepoFileOptions,
@@ -60,6 +62,9 @@ export type {
   HubOptions,
   HubProgress,
   RepoType,
+  PushToHubOptions,
+  PushProgress,
+  PushResult,
 } from "./hub/index.js";
 export { SeededRng, seededRandom } from "./seeded-rng.js";
 export type { RngState } from "./seeded-rng.js";
