@@ -1,6 +1,6 @@
 import { readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { resolveRepoFile, type HubOptions } from "@llamats/core";
+import { FormatError, resolveRepoFile, type HubOptions } from "@llamats/core";
 import { LOSS_CURVE_FILE, METRICS_FILE, isEvalMetrics, readMetricsLog } from "@llamats/trainer";
 import { readTrainingArgs, type TrainingArgs } from "./training-args.js";
 
@@ -30,9 +30,23 @@ async function isFile(path: string): Promise<boolean> {
   return (await stat(path).catch(() => null))?.isFile() ?? false;
 }
 
+/** A card is made from files a user may have edited: a broken one is named, not a stack trace. */
+function unreadable(path: string, cause: unknown): FormatError {
+  return new FormatError(`${path}: cannot read it for the model card (${(cause as Error).message}).`, {
+    file: path,
+    cause,
+  });
+}
+
 async function readJson(path: string): Promise<Record<string, unknown> | null> {
   if (!(await isFile(path))) return null;
-  return JSON.parse(await readFile(path, "utf8")) as Record<string, unknown>;
+  try {
+    const json = JSON.parse(await readFile(path, "utf8")) as unknown;
+    if (json === null || typeof json !== "object" || Array.isArray(json)) throw new Error("not a JSON object");
+    return json as Record<string, unknown>;
+  } catch (cause) {
+    throw unreadable(path, cause);
+  }
 }
 
 /** LoRA settings from a PEFT adapter_config.json. */
@@ -90,7 +104,9 @@ export async function gatherCardFacts(options: GatherCardFactsOptions): Promise<
     ...(training ? { training } : {}),
   };
   if (await isFile(join(source, METRICS_FILE))) {
-    const metrics = await readMetricsLog(join(source, METRICS_FILE));
+    const metrics = await readMetricsLog(join(source, METRICS_FILE)).catch((cause: unknown) => {
+      throw unreadable(join(source, METRICS_FILE), cause);
+    });
     const steps = metrics.filter((m) => !isEvalMetrics(m));
     const evals = metrics.filter(isEvalMetrics);
     const lastStep = steps[steps.length - 1];

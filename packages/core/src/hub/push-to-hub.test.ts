@@ -92,7 +92,9 @@ describe("pushToHub (mock Hub)", () => {
     const fresh = WEIGHTS.map((b) => b ^ 0x5a);
     writeFileSync(join(other, "model.safetensors"), fresh);
     const dropAtCommit: typeof fetch = (input, init) =>
-      String(input).includes("/commit/") ? Promise.reject(new TypeError("fetch failed")) : fetch(input, init);
+      (input instanceof Request ? input.url : input.toString()).includes("/commit/")
+        ? Promise.reject(new TypeError("fetch failed"))
+        : fetch(input, init);
     await expect(
       pushToHub({ dir: other, repo: "user/resumed", accessToken: WRITER, hubUrl: hub.url, fetch: dropAtCommit }),
     ).rejects.toThrow(/Cannot reach the Hub/);

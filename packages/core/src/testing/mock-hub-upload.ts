@@ -54,8 +54,17 @@ export function checkWrite(accounts: MockAccount[], authorization: string | unde
   return null;
 }
 
+export interface PreuploadBody {
+  files: { path: string; size: number }[];
+}
+
+export interface LfsBatchBody {
+  operation: string;
+  objects: { oid: string; size: number }[];
+}
+
 /** The preupload answer: which of the announced files go through LFS. */
-export function preuploadReply(body: { files: { path: string; size: number }[] }): MockReply {
+export function preuploadReply(body: PreuploadBody): MockReply {
   return {
     status: 200,
     body: {
@@ -66,7 +75,7 @@ export function preuploadReply(body: { files: { path: string; size: number }[] }
 
 /** The LFS batch answer: objects the store already holds get no upload action, so the client does not send them. */
 export function lfsBatchReply(
-  body: { operation: string; objects: { oid: string; size: number }[] },
+  body: LfsBatchBody,
   blobs: Map<string, Uint8Array>,
   uploadUrl: (oid: string) => string,
 ): MockReply {

@@ -11,8 +11,10 @@ import {
   preuploadReply,
   storeLfsUpload,
   storedFile,
+  type LfsBatchBody,
   type MockAccount,
   type MockReply,
+  type PreuploadBody,
   type StoredFile,
 } from "./mock-hub-upload.js";
 
@@ -212,7 +214,7 @@ export async function startMockHub(options: MockHubOptions): Promise<MockHub> {
     const denied = checkWrite(accounts, auth, id);
     if (denied) return denied;
     const body = await bodyOf(req);
-    if (batch) return lfsBatchReply(JSON.parse(body) as never, blobs, (oid) => `${baseUrl}/lfs-upload/${oid}`);
+    if (batch) return lfsBatchReply(JSON.parse(body) as LfsBatchBody, blobs, (oid) => `${baseUrl}/lfs-upload/${oid}`);
     const rev = decodeURIComponent(write?.[4] ?? "main");
     if (write?.[3] === "branch") {
       stored.repo.refs = [...(stored.repo.refs ?? []), rev];
@@ -224,7 +226,7 @@ export async function startMockHub(options: MockHubOptions): Promise<MockHub> {
         body: { error: `Invalid rev id: ${rev}` },
         headers: { "X-Error-Code": "RevisionNotFound" },
       };
-    if (write?.[3] === "preupload") return preuploadReply(JSON.parse(body) as never);
+    if (write?.[3] === "preupload") return preuploadReply(JSON.parse(body) as PreuploadBody);
     const parsed = parseCommit(body, blobs);
     if ("status" in parsed) return parsed;
     applyCommit(stored, parsed.summary, parsed.changes);
