@@ -52,6 +52,7 @@ export {
   globToRegExp,
   matchesAnyGlob,
   pushToHub,
+  checkPushTarget,
   DEFAULT_PUSH_EXCLUDE,
 } from "./hub/index.js";
 export type {

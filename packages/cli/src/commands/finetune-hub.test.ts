@@ -52,6 +52,19 @@ afterAll(async () => {
 });
 
 describe("llamats finetune against the (mock) Hub", () => {
+  it("--push-to-hub without a token, or to a name that is no repo id, fails before any training", async () => {
+    const out = join(root, "never-written");
+    const args = ["finetune", "--model", "old-org/llama-tiny-bin", "--data", "tatsu-lab/alpaca", "--out", out];
+    const noToken = captureContext({ HF_ENDPOINT: hub.url, HF_HOME: join(root, "empty-home") });
+    expect(await runCli([...args, "--push-to-hub", "user/x"], noToken)).toBe(1);
+    expect(noToken.err()).toMatch(/^llamats finetune: Pushing to user\/x needs a Hugging Face access token/);
+    const badName = captureContext({ HF_TOKEN: "hf_writer", HF_ENDPOINT: hub.url, HF_HOME: join(root, "empty-home") });
+    expect(await runCli([...args, "--push-to-hub", "no-namespace"], badName)).toBe(1);
+    expect(badName.err()).toContain('"no-namespace" is not a Hub repo id to push to');
+    await expect(readdir(out)).rejects.toThrow(/ENOENT/);
+    expect(hub.contentRequests()).toEqual([]);
+  });
+
   it("trains on tatsu-lab/alpaca from a .bin-only base, then --push-to-hub uploads the adapter with its card", async () => {
     const env = { HF_TOKEN: "hf_writer", HF_ENDPOINT: hub.url, HF_HOME: join(root, "hf-home") };
     const ctx = captureContext(env);

@@ -1,7 +1,14 @@
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError, hubSettingsFromEnv, isLocalPath, registerGradients, writeFileAtomic } from "@llamats/core";
+import {
+  ConfigError,
+  checkPushTarget,
+  hubSettingsFromEnv,
+  isLocalPath,
+  registerGradients,
+  writeFileAtomic,
+} from "@llamats/core";
 import {
   getTemplate,
   isTokenizedRecord,
@@ -464,6 +471,8 @@ export const command: Command = {
       accessToken: settings.accessToken ?? "",
     };
     const pushTo = values["push-to-hub"] as string | undefined;
+    // Before hours of training, not after.
+    if (pushTo) checkPushTarget({ repo: pushTo, accessToken: settings.accessToken });
 
     const backend = await startBackend({
       backend: parseBackendOption(values.backend as string | undefined),

@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { hubSettingsFromEnv, resolveRepoFile, writeFileAtomic } from "@llamats/core";
+import { checkPushTarget, hubSettingsFromEnv, resolveRepoFile, writeFileAtomic } from "@llamats/core";
 import { LlamaForCausalLM } from "@llamats/llama-model";
 import { PeftModel } from "@llamats/peft-lora";
 import { BACKEND_USAGE, parseBackendOption, cliWasmThreads } from "../backend-option.js";
@@ -67,6 +67,7 @@ export const command: Command = {
     const out = resolve(ctx.cwd, values.out);
     const settings = hubSettingsFromEnv(ctx.env);
     const offline = values.offline || settings.offline;
+    if (values["push-to-hub"]) checkPushTarget({ repo: values["push-to-hub"], accessToken: settings.accessToken });
     const hub = {
       cacheDir: settings.cacheDir,
       hubUrl: settings.hubUrl,

@@ -56,10 +56,20 @@ export interface PushResult {
   files: string[];
 }
 
-function missingToken(repo: string): HubError {
-  return new HubError(
-    `Pushing to ${repo} needs a Hugging Face access token with write access: create one with the Write role at https://huggingface.co/settings/tokens, then set HF_TOKEN=hf_… (or run \`huggingface-cli login\`).`,
-  );
+/**
+ * Checks what can be checked before any work: a "user/name" repo id and a token. Callers that push after a long
+ * run (finetune --push-to-hub) call it first, so a typo fails in a second rather than after training. Returns the token.
+ */
+export function checkPushTarget(options: { repo: string; accessToken: string | undefined }): string {
+  if (!isRepoId(options.repo) || !options.repo.includes("/"))
+    throw new ConfigError(`"${options.repo}" is not a Hub repo id to push to; expected "user/name" or "org/name".`, {
+      key: "repo",
+    });
+  if (!options.accessToken)
+    throw new HubError(
+      `Pushing to ${options.repo} needs a Hugging Face access token with write access: create one with the Write role at https://huggingface.co/settings/tokens, then set HF_TOKEN=hf_… (or run \`huggingface-cli login\`).`,
+    );
+  return options.accessToken;
 }
 
 /** Creates the repo, or leaves it as it is when it exists (HTTP 409); returns whether it was created. */
@@ -96,13 +106,8 @@ interface CommonParams {
  * LFS as the Hub decides; objects the Hub already holds (from an earlier, interrupted push) are not sent again.
  */
 export async function pushToHub(options: PushToHubOptions): Promise<PushResult> {
-  if (!isRepoId(options.repo) || !options.repo.includes("/"))
-    throw new ConfigError(`"${options.repo}" is not a Hub repo id to push to; expected "user/name" or "org/name".`, {
-      key: "repo",
-    });
   const env = options.accessToken === undefined || options.hubUrl === undefined ? hubSettingsFromEnv() : undefined;
-  const accessToken = options.accessToken ?? env?.accessToken;
-  if (!accessToken) throw missingToken(options.repo);
+  const accessToken = checkPushTarget({ repo: options.repo, accessToken: options.accessToken ?? env?.accessToken });
   const hubUrl = (options.hubUrl ?? env?.hubUrl ?? "https://huggingface.co").replace(/\/+$/, "");
   const type = options.repoType ?? "model";
   const branch = options.revision ?? "main";
