@@ -61,6 +61,9 @@ describe("llamats finetune against the (mock) Hub", () => {
     const badName = captureContext({ HF_TOKEN: "hf_writer", HF_ENDPOINT: hub.url, HF_HOME: join(root, "empty-home") });
     expect(await runCli([...args, "--push-to-hub", "no-namespace"], badName)).toBe(1);
     expect(badName.err()).toContain('"no-namespace" is not a Hub repo id to push to');
+    const privateAlone = captureContext({ HF_ENDPOINT: hub.url, HF_HOME: join(root, "empty-home") });
+    expect(await runCli([...args, "--private"], privateAlone)).toBe(1);
+    expect(privateAlone.err()).toContain("--private goes with --push-to-hub <user/name>.");
     await expect(readdir(out)).rejects.toThrow(/ENOENT/);
     expect(hub.contentRequests()).toEqual([]);
   });

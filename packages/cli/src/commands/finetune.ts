@@ -473,6 +473,8 @@ export const command: Command = {
     const pushTo = values["push-to-hub"] as string | undefined;
     // Before hours of training, not after.
     if (pushTo) checkPushTarget({ repo: pushTo, accessToken: settings.accessToken });
+    else if (values.private)
+      throw new ConfigError("--private goes with --push-to-hub <user/name>.", { key: "private" });
 
     const backend = await startBackend({
       backend: parseBackendOption(values.backend as string | undefined),

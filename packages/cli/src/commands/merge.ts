@@ -1,7 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { checkPushTarget, hubSettingsFromEnv, resolveRepoFile, writeFileAtomic } from "@llamats/core";
+import { ConfigError, checkPushTarget, hubSettingsFromEnv, resolveRepoFile, writeFileAtomic } from "@llamats/core";
 import { LlamaForCausalLM } from "@llamats/llama-model";
 import { PeftModel } from "@llamats/peft-lora";
 import { BACKEND_USAGE, parseBackendOption, cliWasmThreads } from "../backend-option.js";
@@ -68,6 +68,8 @@ export const command: Command = {
     const settings = hubSettingsFromEnv(ctx.env);
     const offline = values.offline || settings.offline;
     if (values["push-to-hub"]) checkPushTarget({ repo: values["push-to-hub"], accessToken: settings.accessToken });
+    else if (values.private)
+      throw new ConfigError("--private goes with --push-to-hub <user/name>.", { key: "private" });
     const hub = {
       cacheDir: settings.cacheDir,
       hubUrl: settings.hubUrl,

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { FormatError, writeFileAtomic } from "@llamats/core";
 
 /** What `llamats finetune` ran with, saved beside its outputs so a model card can say how the model was trained. */
-export const TRAINING_ARGS_FILE = "training_args.json";
+const TRAINING_ARGS_FILE = "training_args.json";
 
 export interface TrainingArgs {
   format: "llamats-training-args";
