@@ -79,7 +79,8 @@ function store(repo: MockRepo): StoredRepo {
     files.set(path, file);
     commit.update(path).update(file.etag);
   }
-  return { repo, sha: commit.digest("hex"), files, commits: [] };
+  // A copy: pushes (new branches) change the stored repo, never the caller's object.
+  return { repo: { ...repo }, sha: commit.digest("hex"), files, commits: [] };
 }
 
 /** Applies a commit: the new sha hashes the parent's with every change, so each push gets its own commit. */
