@@ -1,4 +1,4 @@
-import { cp, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
+import { cp, mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -70,8 +70,11 @@ describe("llamats push", () => {
     await rm(join(adapter, "README.md"));
   });
 
-  it("--private creates a private repo", async () => {
-    const ctx = captureContext(env());
+  it("--private creates a private repo; the token may come from the file `huggingface-cli login` writes", async () => {
+    const home = join(root, "logged-in-home");
+    await mkdir(home, { recursive: true });
+    await writeFile(join(home, "token"), "hf_writer\n");
+    const ctx = captureContext({ HF_ENDPOINT: hub.url, HF_HOME: home });
     expect(await runCli(["push", adapter, "--repo", "user/private-lora", "--private"], ctx)).toBe(0);
     expect(hub.repo("user/private-lora")?.private).toBe(true);
   });
