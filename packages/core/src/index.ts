@@ -51,6 +51,9 @@ export {
   repoFolderName,
   globToRegExp,
   matchesAnyGlob,
+  pushToHub,
+  checkPushTarget,
+  DEFAULT_PUSH_EXCLUDE,
 } from "./hub/index.js";
 export type {
   ResolveRepoFileOptions,
@@ -60,6 +63,9 @@ export type {
   HubOptions,
   HubProgress,
   RepoType,
+  PushToHubOptions,
+  PushProgress,
+  PushResult,
 } from "./hub/index.js";
 export { SeededRng, seededRandom, shuffled } from "./seeded-rng.js";
 export type { RngState } from "./seeded-rng.js";

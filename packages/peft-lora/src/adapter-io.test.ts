@@ -36,12 +36,21 @@ describe("adapter files", () => {
     expect(Array.from(back.get("base_model.model.x.lora_A.weight")!.data)).toEqual([1, 2, 3, 4, 5, 6]);
   });
 
-  it("explains a folder with only a pickle adapter_model.bin, and a folder that is not an adapter", async () => {
+  it("falls back to adapter_model.bin; a .bin that is no torch.save zip, a folder without weights or config, fail clearly", async () => {
     const dir = join(tmp, "pickle");
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, "adapter_config.json"), "{}");
-    await writeFile(join(dir, "adapter_model.bin"), "not read");
-    await expect(resolveAdapterFiles(dir)).rejects.toThrow(/adapter_model\.bin.*safe_serialization=True/);
+    await writeFile(join(dir, "adapter_model.bin"), "not a zip");
+    expect((await resolveAdapterFiles(dir)).weightsPath).toBe(join(dir, "adapter_model.bin"));
+    const notZip = await loadAdapterWeights(dir).catch((e: unknown) => e);
+    expect(FormatError.isInstance(notZip)).toBe(true);
+    expect((notZip as Error).message).toContain(join(dir, "adapter_model.bin"));
+    const empty = join(tmp, "no-weights");
+    await mkdir(empty, { recursive: true });
+    await writeFile(join(empty, "adapter_config.json"), "{}");
+    await expect(resolveAdapterFiles(empty)).rejects.toThrow(
+      /the adapter weights are missing: expected adapter_model\.safetensors \(or the older adapter_model\.bin\)/,
+    );
     await expect(resolveAdapterFiles(tmp)).rejects.toThrow(FormatError);
     await expect(resolveAdapterFiles(join(tmp, "nope"))).rejects.toThrow(/no such adapter folder/);
   });

@@ -6,6 +6,7 @@ import {
   FormatError,
   isLocalPath,
   openSafetensors,
+  openTorchCheckpoint,
   resolveRepoFile,
   writeFileAtomic,
   writeSafetensors,
@@ -14,7 +15,8 @@ import type { HubOptions } from "@llamats/core";
 
 export const ADAPTER_CONFIG_FILE = "adapter_config.json";
 export const ADAPTER_WEIGHTS_FILE = "adapter_model.safetensors";
-const PICKLE_WEIGHTS_FILE = "adapter_model.bin";
+/** What PEFT before 0.3 (and adapters such as tloen/alpaca-lora-7b) saved: a torch.save zip, read by core's restricted unpickler. */
+export const PICKLE_WEIGHTS_FILE = "adapter_model.bin";
 
 /** A tensor read from or written to an adapter file. */
 export interface AdapterTensor {
@@ -34,7 +36,10 @@ function isDirectory(path: string): boolean {
   return existsSync(path) && statSync(path).isDirectory();
 }
 
-/** Finds `adapter_config.json` and `adapter_model.safetensors` in a local folder or a Hub repo id. */
+/**
+ * Finds `adapter_config.json` and the weights in a local folder or a Hub repo id: `adapter_model.safetensors`, else
+ * the older `adapter_model.bin` (as PEFT's loader falls back).
+ */
 export async function resolveAdapterFiles(
   dirOrRepo: string,
   options: ResolveAdapterOptions = {},
@@ -46,10 +51,12 @@ export async function resolveAdapterFiles(
       throw new FormatError(`${dirOrRepo}: no ${ADAPTER_CONFIG_FILE} here; is this a PEFT adapter folder?`, {
         file: configPath,
       });
-    if (!existsSync(weightsPath)) throw missingWeights(dirOrRepo, existsSync(join(dirOrRepo, PICKLE_WEIGHTS_FILE)));
-    return { configPath, weightsPath };
+    if (existsSync(weightsPath)) return { configPath, weightsPath };
+    const picklePath = join(dirOrRepo, PICKLE_WEIGHTS_FILE);
+    if (existsSync(picklePath)) return { configPath, weightsPath: picklePath };
+    throw missingWeights(dirOrRepo);
   }
-  if (existsSync(dirOrRepo) && basename(dirOrRepo) === ADAPTER_WEIGHTS_FILE) {
+  if (existsSync(dirOrRepo) && [ADAPTER_WEIGHTS_FILE, PICKLE_WEIGHTS_FILE].includes(basename(dirOrRepo))) {
     return { configPath: join(dirname(dirOrRepo), ADAPTER_CONFIG_FILE), weightsPath: dirOrRepo };
   }
   if (isLocalPath(dirOrRepo))
@@ -63,17 +70,18 @@ export async function resolveAdapterFiles(
     throw new FormatError(`${dirOrRepo}: the repository has no ${ADAPTER_CONFIG_FILE}; is it a PEFT adapter?`, {
       file: dirOrRepo,
     });
-  const weightsPath = await resolve({ ...hubOptions, file: ADAPTER_WEIGHTS_FILE });
-  if (weightsPath === null)
-    throw missingWeights(dirOrRepo, (await resolve({ ...hubOptions, file: PICKLE_WEIGHTS_FILE })) !== null);
+  const weightsPath =
+    (await resolve({ ...hubOptions, file: ADAPTER_WEIGHTS_FILE })) ??
+    (await resolve({ ...hubOptions, file: PICKLE_WEIGHTS_FILE }));
+  if (weightsPath === null) throw missingWeights(dirOrRepo);
   return { configPath, weightsPath };
 }
 
-function missingWeights(where: string, hasPickle: boolean): FormatError {
-  const why = hasPickle
-    ? `only ${PICKLE_WEIGHTS_FILE} (a PyTorch pickle) is there, which cannot be read safely; re-save it in Python with save_pretrained(..., safe_serialization=True)`
-    : "the adapter weights are missing";
-  return new FormatError(`${where}: no ${ADAPTER_WEIGHTS_FILE}: ${why}.`, { file: join(where, ADAPTER_WEIGHTS_FILE) });
+function missingWeights(where: string): FormatError {
+  return new FormatError(
+    `${where}: the adapter weights are missing: expected ${ADAPTER_WEIGHTS_FILE} (or the older ${PICKLE_WEIGHTS_FILE}) beside ${ADAPTER_CONFIG_FILE}.`,
+    { file: join(where, ADAPTER_WEIGHTS_FILE) },
+  );
 }
 
 /** Parses `adapter_config.json` into a plain object (field meaning is checked by the caller). */
@@ -93,18 +101,21 @@ export async function readAdapterConfigJson(configPath: string): Promise<Record<
   }
 }
 
+/** The weights file of an adapter folder: safetensors preferred, else the PyTorch pickle. */
+function weightsFileIn(dir: string): string {
+  const pickle = join(dir, PICKLE_WEIGHTS_FILE);
+  return !existsSync(join(dir, ADAPTER_WEIGHTS_FILE)) && existsSync(pickle) ? pickle : join(dir, ADAPTER_WEIGHTS_FILE);
+}
+
 /**
- * Reads every tensor of an adapter as float32, keyed by PEFT name (`base_model.model.….lora_A.weight`).
- * Takes `adapter_model.safetensors` or the folder holding it.
+ * Reads every tensor of an adapter as float32, one at a time, keyed by PEFT name (`base_model.model.….lora_A.weight`).
+ * Takes `adapter_model.safetensors`, an `adapter_model.bin` (a torch.save zip: data only, no code runs), or the
+ * folder holding one.
  */
 export async function loadAdapterWeights(path: string): Promise<Map<string, AdapterTensor>> {
-  const file = isDirectory(path) ? join(path, ADAPTER_WEIGHTS_FILE) : path;
-  if (!existsSync(file))
-    throw missingWeights(
-      isDirectory(path) ? path : dirname(path),
-      existsSync(join(dirname(file), PICKLE_WEIGHTS_FILE)),
-    );
-  const reader = await openSafetensors(file);
+  const file = isDirectory(path) ? weightsFileIn(path) : path;
+  if (!existsSync(file)) throw missingWeights(isDirectory(path) ? path : dirname(path));
+  const reader = file.endsWith(".bin") ? await openTorchCheckpoint(file) : await openSafetensors(file);
   try {
     const tensors = new Map<string, AdapterTensor>();
     for (const name of reader.names()) {

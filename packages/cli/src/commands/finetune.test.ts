@@ -136,6 +136,7 @@ describe("llamats finetune", () => {
       "checkpoint-2",
       "loss_curve.svg",
       "metrics.jsonl",
+      "training_args.json",
     ]);
     const config = JSON.parse(await readFile(join(out, "adapter_config.json"), "utf8")) as {
       r: number;
@@ -179,7 +180,22 @@ describe("llamats finetune", () => {
       "checkpoint-2",
       "loss_curve.svg",
       "metrics.jsonl",
+      "training_args.json",
     ]);
+    // The run's record, for the model card `llamats push` writes.
+    expect(JSON.parse(await readFile(join(out, "training_args.json"), "utf8"))).toMatchObject({
+      base_model: TINY,
+      method: "lora",
+      dataset: { name: join(dir, "alpaca.json"), source: "local", split: "train", format: "alpaca" },
+      template: "alpaca",
+      cutoff_len: 64,
+      learning_rate: 3e-4,
+      micro_batch_size: 2,
+      batch_size: 4,
+      max_steps: 2,
+      warmup_steps: 0,
+      backend: "wasm",
+    });
     // q_proj and v_proj (the default targets) in both layers, A and B each, rank 4 on hidden 64.
     const shapes = await tensorNames(join(out, "adapter_model.safetensors"));
     expect(shapes.size).toBe(8);
@@ -231,6 +247,7 @@ describe("llamats finetune", () => {
         "tokenizer.json",
         "tokenizer.model",
         "tokenizer_config.json",
+        "training_args.json",
       ].sort(),
     );
     const base = await tensorNames(join(TINY, "model.safetensors"));

@@ -1,7 +1,14 @@
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError, isLocalPath, registerGradients, writeFileAtomic } from "@llamats/core";
+import {
+  ConfigError,
+  checkPushTarget,
+  hubSettingsFromEnv,
+  isLocalPath,
+  registerGradients,
+  writeFileAtomic,
+} from "@llamats/core";
 import {
   getTemplate,
   isTokenizedRecord,
@@ -29,6 +36,9 @@ import {
 } from "@llamats/trainer";
 import type { Command, CommandContext } from "../command.js";
 import { BACKEND_USAGE, parseBackendOption, cliWasmThreads } from "../backend-option.js";
+import { pushFolder } from "../hub-push.js";
+import { writeTrainingArgs, type TrainingArgs } from "../model-card/training-args.js";
+import { packageVersion } from "../package-version.js";
 import { pathExists } from "../path-exists.js";
 import { startBackend, warnTo } from "../start-backend.js";
 
@@ -36,8 +46,8 @@ const USAGE = `llamats finetune --model <repo|dir> --data <file|dir|dataset> [--
 
 Fine-tune a LLaMA-family model on instruction data with LoRA (alpaca-lora's recipe and defaults)
 or fully (--full, Stanford Alpaca's recipe). Writes <out>/checkpoint-<step>/, metrics.jsonl,
-loss_curve.svg and, at the end, the adapter (adapter_config.json, adapter_model.safetensors)
-or the full model. Ctrl-C writes a checkpoint and exits; --resume-from-checkpoint continues.
+loss_curve.svg, training_args.json and, at the end, the adapter (adapter_config.json,
+adapter_model.safetensors) or the full model. Ctrl-C writes a checkpoint and exits; --resume-from-checkpoint continues.
 
 Data: Alpaca records (tokenized with --template) or pre-tokenized {"input_ids": [...], "labels": [...]}
 (no tokenizer needed), in JSON, JSONL, Parquet, CSV or TSV: a file, a folder or a Hub dataset repo.
@@ -66,6 +76,9 @@ Evaluation and checkpoints:
   --eval-steps <n> (200)  --save-steps <n> (200)  --save-total-limit <n> (3; 0 keeps all)
   --early-stopping-patience <n> (0: off)
   --resume-from-checkpoint <dir> continue a run (a checkpoint-<step> dir, or the output dir for its latest)
+Hub:
+  --push-to-hub <user/name>      at the end, upload the adapter (or model) with a model card (as \`llamats push\`)
+  --private                      create that repo private
 Other:
   --config <run.json>            options from a JSON file (keys as the options, e.g. "lora-r" or "loraR"); flags win
   --revision <rev>  --offline
@@ -107,6 +120,8 @@ const OPTIONS = {
   "early-stopping-patience": { type: "string" },
   "resume-from-checkpoint": { type: "string" },
   config: { type: "string" },
+  "push-to-hub": { type: "string" },
+  private: { type: "boolean" },
   revision: { type: "string" },
   offline: { type: "boolean" },
   backend: { type: "string" },
@@ -183,7 +198,7 @@ async function resolveCheckpoint(path: string): Promise<string> {
   return latest.dir;
 }
 
-type HubOptions = { revision?: string; offline?: boolean };
+type HubOptions = { revision?: string; offline: boolean; cacheDir: string; hubUrl: string; accessToken: string };
 
 /** Files that make a model folder usable by `generate`/`chat`, copied next to a fully fine-tuned model. */
 const TOKENIZER_FILES = [
@@ -214,6 +229,10 @@ interface PreparedData {
   train: TrainingExample[];
   val: TrainingExample[];
   format: string;
+  source: "hub" | "local";
+  dataFiles?: string[];
+  cutoffLen: number;
+  trainOnInputs: boolean;
 }
 
 async function prepareData(
@@ -260,7 +279,15 @@ async function prepareData(
     );
   }
   const split = splitTrainVal(dataset.records, { valSetSize, seed });
-  return { train: split.train.map(toExample), val: split.val.map(toExample), format: dataset.format };
+  return {
+    train: split.train.map(toExample),
+    val: split.val.map(toExample),
+    format: dataset.format,
+    source: local ? "local" : "hub",
+    ...(choice.dataFiles ? { dataFiles: choice.dataFiles } : {}),
+    cutoffLen,
+    trainOnInputs,
+  };
 }
 
 interface PreparedModel {
@@ -324,6 +351,61 @@ async function prepareModel(
   }
 }
 
+interface RunSettings {
+  microBatchSize: number;
+  batchSize: number;
+  epochs: number;
+  maxSteps: number;
+  learningRate: number;
+  warmupSteps: number;
+  warmupRatio: number | undefined;
+  weightDecay: number;
+  maxGradNorm: number;
+  seed: number;
+}
+
+/** The record of this run that `push` turns into a model card (training_args.json). */
+function trainingArgs(
+  values: OptionValues,
+  model: string,
+  data: PreparedData,
+  run: RunSettings,
+  lrScheduler: LrSchedulerType,
+  backend: string,
+): TrainingArgs {
+  const version = packageVersion("@llamats/cli");
+  return {
+    format: "llamats-training-args",
+    version: 1,
+    base_model: model,
+    method: values.full ? "full" : "lora",
+    dataset: {
+      name: values.data as string,
+      source: data.source,
+      ...(data.dataFiles ? { data_files: data.dataFiles } : { split: (values.split as string | undefined) ?? "train" }),
+      format: data.format,
+      train_examples: data.train.length,
+      val_examples: data.val.length,
+    },
+    template: (values.template as string | undefined) ?? "alpaca",
+    cutoff_len: data.cutoffLen,
+    train_on_inputs: data.trainOnInputs,
+    learning_rate: run.learningRate,
+    lr_scheduler: lrScheduler,
+    warmup_steps: run.warmupSteps,
+    ...(run.warmupRatio !== undefined ? { warmup_ratio: run.warmupRatio } : {}),
+    weight_decay: run.weightDecay,
+    max_grad_norm: run.maxGradNorm,
+    micro_batch_size: run.microBatchSize,
+    batch_size: run.batchSize,
+    epochs: run.epochs,
+    max_steps: run.maxSteps,
+    seed: run.seed,
+    backend,
+    ...(version ? { llamats_version: version } : {}),
+  };
+}
+
 /** Draws the trainer's progress line in place on a terminal, or one line every 10 s elsewhere. */
 function progressRenderer(stream: CommandContext["stderr"]): {
   draw: (line: string, force?: boolean) => void;
@@ -379,10 +461,20 @@ export const command: Command = {
       throw new ConfigError(`--lr-scheduler must be one of ${LR_SCHEDULER_TYPES.join(", ")}; got "${lrScheduler}".`, {
         key: "lr-scheduler",
       });
-    const hub = {
+    const settings = hubSettingsFromEnv(ctx.env);
+    const hub: HubOptions = {
       ...(values.revision ? { revision: values.revision as string } : {}),
-      offline: values.offline === true || ctx.env.HF_HUB_OFFLINE === "1",
+      offline: values.offline === true || settings.offline,
+      cacheDir: settings.cacheDir,
+      hubUrl: settings.hubUrl,
+      // '' (no token) rather than undefined, so the libraries do not fall back to process.env.
+      accessToken: settings.accessToken ?? "",
     };
+    const pushTo = values["push-to-hub"] as string | undefined;
+    // Before hours of training, not after.
+    if (pushTo) checkPushTarget({ repo: pushTo, accessToken: settings.accessToken });
+    else if (values.private)
+      throw new ConfigError("--private goes with --push-to-hub <user/name>.", { key: "private" });
 
     const backend = await startBackend({
       backend: parseBackendOption(values.backend as string | undefined),
@@ -394,6 +486,25 @@ export const command: Command = {
     const data = await prepareData(values, model, hub, ctx);
     ctx.stderr.write(`data: ${data.train.length} training / ${data.val.length} validation examples (${data.format})\n`);
     const { trainable, describe, dispose } = await prepareModel(values, model, hub, ctx);
+    const run: RunSettings = {
+      microBatchSize,
+      batchSize,
+      epochs: num(values, "epochs", 3, (n) => n > 0, "a number > 0") as number,
+      maxSteps: num(values, "max-steps", 0, isCount, "a whole number ≥ 0") as number,
+      learningRate: num(values, "lr", 3e-4, (n) => n >= 0, "a number ≥ 0") as number,
+      warmupSteps: num(
+        values,
+        "warmup-steps",
+        values["warmup-ratio"] !== undefined ? 0 : 100,
+        isCount,
+        "a whole number ≥ 0",
+      ) as number,
+      warmupRatio: num(values, "warmup-ratio", undefined, (n) => n >= 0 && n <= 1, "a number in [0, 1]"),
+      weightDecay: num(values, "weight-decay", 0, (n) => n >= 0, "a number ≥ 0") as number,
+      maxGradNorm: num(values, "max-grad-norm", 1.0, (n) => n >= 0, "a number ≥ 0") as number,
+      seed: num(values, "seed", 42, isCount, "a whole number ≥ 0") as number,
+    };
+    await writeTrainingArgs(outputDir, trainingArgs(values, model, data, run, lrScheduler, backend.backend));
     ctx.stderr.write(`${describe}\n`);
     const resumeFrom = values["resume-from-checkpoint"]
       ? await resolveCheckpoint(resolve(ctx.cwd, values["resume-from-checkpoint"] as string))
@@ -407,21 +518,15 @@ export const command: Command = {
         outputDir,
         microBatchSize,
         gradientAccumulationSteps: batchSize / microBatchSize,
-        epochs: num(values, "epochs", 3, (n) => n > 0, "a number > 0"),
-        maxSteps: num(values, "max-steps", 0, isCount, "a whole number ≥ 0"),
-        learningRate: num(values, "lr", 3e-4, (n) => n >= 0, "a number ≥ 0"),
+        epochs: run.epochs,
+        maxSteps: run.maxSteps,
+        learningRate: run.learningRate,
         lrScheduler,
-        warmupSteps: num(
-          values,
-          "warmup-steps",
-          values["warmup-ratio"] !== undefined ? 0 : 100,
-          isCount,
-          "a whole number ≥ 0",
-        ),
-        warmupRatio: num(values, "warmup-ratio", undefined, (n) => n >= 0 && n <= 1, "a number in [0, 1]"),
-        weightDecay: num(values, "weight-decay", 0, (n) => n >= 0, "a number ≥ 0"),
-        maxGradNorm: num(values, "max-grad-norm", 1.0, (n) => n >= 0, "a number ≥ 0"),
-        seed: num(values, "seed", 42, isCount, "a whole number ≥ 0"),
+        warmupSteps: run.warmupSteps,
+        warmupRatio: run.warmupRatio,
+        weightDecay: run.weightDecay,
+        maxGradNorm: run.maxGradNorm,
+        seed: run.seed,
         shuffle: values["no-shuffle"] !== true,
         padId: num(values, "pad-id", 0, isCount, "a token id"),
         evalSteps: num(values, "eval-steps", 200, isCount, "a whole number ≥ 0"),
@@ -455,7 +560,19 @@ export const command: Command = {
         `last checkpoint ${summary.lastCheckpoint}; metrics ${summary.metricsPath}; loss curve ${summary.lossCurvePath}`,
       ];
       ctx.stdout.write(`${lines.join("\n")}\n`);
-      return summary.stoppedBy === "interrupted" ? 130 : 0;
+      if (summary.stoppedBy === "interrupted") return 130;
+      if (pushTo && summary.savedTo) {
+        const pushed = await pushFolder({
+          dir: summary.savedTo,
+          repo: pushTo,
+          ...(values.private === true ? { private: true } : {}),
+          kind: values.full ? "full" : "adapter",
+          baseModel: model,
+          ctx,
+        });
+        ctx.stdout.write(`pushed to ${pushed.repoUrl}\n`);
+      }
+      return 0;
     } finally {
       bar.end();
       dispose();

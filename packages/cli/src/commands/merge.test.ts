@@ -1,9 +1,10 @@
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { openSafetensors } from "@llamats/core";
+import { startMockHub } from "@llamats/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../run-cli.js";
 import { captureContext } from "./cli-test-context.fixture.js";
@@ -36,6 +37,29 @@ describe("llamats merge", () => {
     expect(reader.names().some((name) => name.includes("lora"))).toBe(false);
     expect(reader.info("model.layers.0.self_attn.q_proj.weight").shape).toEqual([64, 64]);
     await reader.close();
+  }, 60_000);
+
+  it("--push-to-hub uploads the merged model with a transformers model card", async () => {
+    const hub = await startMockHub({ repos: [] });
+    try {
+      const ctx = captureContext({ HF_TOKEN: "hf_writer", HF_ENDPOINT: hub.url, HF_HUB_CACHE: join(out, "cache") });
+      const target = join(out, "merged-pushed");
+      const args = ["merge", join(FIXTURES, "llama1-tiny"), join(FIXTURES, "llama1-tiny-lora"), "--out", target];
+      const code = await runCli([...args, "--backend", "cpu", "--push-to-hub", "user/tiny-merged"], ctx);
+      expect(ctx.err()).toMatch(/created .*user\/tiny-merged/);
+      expect(code).toBe(0);
+      const pushed = hub.repo("user/tiny-merged");
+      expect(pushed?.files.get("model.safetensors")).toEqual(
+        new Uint8Array(await readFile(join(target, "model.safetensors"))),
+      );
+      const card = new TextDecoder().decode(pushed?.files.get("README.md"));
+      expect(card).toContain("library_name: transformers");
+      expect(card).toContain("with the LoRA adapter");
+      expect(card).toContain("| LoRA rank / alpha / dropout | 8 / 16 / 0 |");
+      expect(card).toContain('AutoModelForCausalLM.from_pretrained("user/tiny-merged")');
+    } finally {
+      await hub.close();
+    }
   }, 60_000);
 
   it("asks for --out", async () => {

@@ -1,14 +1,17 @@
 import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { hubSettingsFromEnv, resolveRepoFile, writeFileAtomic } from "@llamats/core";
+import { ConfigError, checkPushTarget, hubSettingsFromEnv, resolveRepoFile, writeFileAtomic } from "@llamats/core";
 import { LlamaForCausalLM } from "@llamats/llama-model";
 import { PeftModel } from "@llamats/peft-lora";
 import { BACKEND_USAGE, parseBackendOption, cliWasmThreads } from "../backend-option.js";
+import { pushFolder } from "../hub-push.js";
+import { pathExists } from "../path-exists.js";
 import type { Command, CommandContext } from "../command.js";
 import { startBackend, warnTo } from "../start-backend.js";
 
 const USAGE = `llamats merge <base> <adapter> --out <dir> [--backend <name>] [--revision <rev>] [--adapter-revision <rev>] [--offline]
+              [--push-to-hub <user/name> [--private]]
 
 Merge a PEFT LoRA adapter into its base model and save a plain model repo (config.json +
 model.safetensors, plus the base's tokenizer and generation files) that transformers and llamats load
@@ -20,6 +23,8 @@ ${BACKEND_USAGE}
   --revision <rev>          branch, tag or commit of the base repo (default main)
   --adapter-revision <rev>  branch, tag or commit of the adapter repo (default main)
   --offline                 use only the local cache (also HF_HUB_OFFLINE=1)
+  --push-to-hub <user/name> then upload the merged model with a model card (as \`llamats push\`)
+  --private                 create that repo private
 
 Example:
   llamats merge huggyllama/llama-7b tloen/alpaca-lora-7b --out ./alpaca-7b-merged`;
@@ -48,6 +53,8 @@ export const command: Command = {
         revision: { type: "string" },
         "adapter-revision": { type: "string" },
         offline: { type: "boolean", default: false },
+        "push-to-hub": { type: "string" },
+        private: { type: "boolean" },
       },
     });
     const [baseRef, adapterRef, ...extra] = positionals;
@@ -60,6 +67,9 @@ export const command: Command = {
     const out = resolve(ctx.cwd, values.out);
     const settings = hubSettingsFromEnv(ctx.env);
     const offline = values.offline || settings.offline;
+    if (values["push-to-hub"]) checkPushTarget({ repo: values["push-to-hub"], accessToken: settings.accessToken });
+    else if (values.private)
+      throw new ConfigError("--private goes with --push-to-hub <user/name>.", { key: "private" });
     const hub = {
       cacheDir: settings.cacheDir,
       hubUrl: settings.hubUrl,
@@ -108,6 +118,21 @@ export const command: Command = {
       `Merged ${adapterRef} (r=${r}, alpha=${alpha}${rslora ? ", rsLoRA" : ""}, ${modules} modules) into ${baseRef}; wrote config.json, model.safetensors${copied.length ? `, ${copied.join(", ")}` : ""}.\n`,
     );
     ctx.stdout.write(`${out}\n`);
+    if (values["push-to-hub"]) {
+      const localAdapter = await pathExists(resolve(ctx.cwd, adapterRef));
+      const pushed = await pushFolder({
+        dir: out,
+        repo: values["push-to-hub"],
+        ...(values.private ? { private: true } : {}),
+        kind: "merged",
+        baseModel: baseRef,
+        adapter: adapterRef,
+        // A local adapter folder from finetune holds the run's record and losses for the card.
+        ...(localAdapter ? { trainingDir: resolve(ctx.cwd, adapterRef) } : {}),
+        ctx,
+      });
+      ctx.stdout.write(`pushed to ${pushed.repoUrl}\n`);
+    }
     return 0;
   },
 };

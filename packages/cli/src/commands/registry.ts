@@ -4,6 +4,7 @@ import type { Command } from "../command.js";
 export const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   env: () => import("./env.js"),
   download: () => import("./download.js"),
+  push: () => import("./push.js"),
   tokenize: () => import("./tokenize.js"),
   generate: () => import("./generate.js"),
   chat: () => import("./chat.js"),

@@ -11,6 +11,8 @@ export interface RequestContext {
   hasToken: boolean;
   /** The file being fetched, when there is one. */
   file?: string;
+  /** What the request was for (default "download"): a push needs a token with write access. */
+  action?: "download" | "push";
 }
 
 function what(ctx: RequestContext): string {
@@ -39,6 +41,20 @@ export function toHubError(error: unknown, ctx: RequestContext): unknown {
   if (error instanceof HubApiError) {
     const status = error.statusCode;
     const said = error.message.split(". URL:")[0];
+    if ((status === 401 || status === 403) && ctx.action === "push") {
+      const advice =
+        status === 401
+          ? "The access token (HF_TOKEN) is invalid or expired: create one with the Write role at https://huggingface.co/settings/tokens and set HF_TOKEN (or run `huggingface-cli login`)."
+          : `The access token (HF_TOKEN) may not write there: use a token with the Write role (or a fine-grained token with write access to ${ctx.repo.split("/")[0]}), from https://huggingface.co/settings/tokens.`;
+      return new HubError(
+        `The Hub refused the push (HTTP ${status}) to ${what(ctx)}. ${advice} (The Hub said: ${said})`,
+        {
+          statusCode: status,
+          url: error.url,
+          cause: error,
+        },
+      );
+    }
     if (status === 401 || status === 403) {
       const advice = ctx.hasToken
         ? `The access token (HF_TOKEN) was refused: check that it has read access, and accept the terms on the repo's page, ${page}.`
@@ -77,7 +93,8 @@ export function toHubError(error: unknown, ctx: RequestContext): unknown {
     );
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new HubError(`Downloading ${what(ctx)} from ${ctx.hubUrl} failed: ${message}`, {
+  const doing = ctx.action === "push" ? `Pushing to ${what(ctx)} at` : `Downloading ${what(ctx)} from`;
+  return new HubError(`${doing} ${ctx.hubUrl} failed: ${message}`, {
     url: ctx.hubUrl,
     cause: error,
   });

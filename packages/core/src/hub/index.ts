@@ -7,3 +7,6 @@ export type { HubSettings } from "./settings.js";
 export { isLocalPath, isRepoId, repoFolderName } from "./repo-id.js";
 export { globToRegExp, matchesAnyGlob } from "./glob.js";
 export type { HubOptions, HubProgress, RepoType } from "./types.js";
+export { checkPushTarget, pushToHub } from "./push-to-hub.js";
+export type { PushToHubOptions, PushProgress, PushResult } from "./push-to-hub.js";
+export { DEFAULT_PUSH_EXCLUDE } from "./push-file-list.js";

@@ -3,6 +3,8 @@ import { openSafetensors } from "@llamats/core";
 
 export const TINY_DIR = fileURLToPath(new URL("../../test-fixtures/llama1-tiny", import.meta.url));
 export const TINY_LORA_DIR = fileURLToPath(new URL("../../test-fixtures/llama1-tiny-lora", import.meta.url));
+/** The same adapter as a torch.save'd adapter_model.bin (test-fixtures/llama1-tiny-lora-bin/make_adapter_bin.py). */
+export const TINY_LORA_BIN_DIR = fileURLToPath(new URL("../../test-fixtures/llama1-tiny-lora-bin", import.meta.url));
 
 export interface TinyInputs {
   inputIds: number[][];
