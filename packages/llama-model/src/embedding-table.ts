@@ -16,7 +16,7 @@ export class EmbeddingTable {
     let rows = 0;
     for (const chunk of chunks) {
       this.starts.push(rows);
-      rows += chunk.shape[0]!;
+      rows += chunk.shape[0];
     }
     this.vocabSize = rows;
     this.hiddenSize = chunks[0].shape[1]!;
@@ -42,7 +42,7 @@ export class EmbeddingTable {
     return tf.tidy(() => {
       let sum: tf.Tensor2D | null = null;
       for (const [i, chunk] of this.chunks.entries()) {
-        const rows = chunk.shape[0]!;
+        const rows = chunk.shape[0];
         const local = tf.sub(ids, tf.scalar(this.starts[i], "int32")) as tf.Tensor1D;
         const inside = tf.logicalAnd(tf.greaterEqual(local, 0), tf.less(local, rows));
         // Not clipByValue: wasm's ClipByValue kernel only handles float32.

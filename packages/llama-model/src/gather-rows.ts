@@ -18,5 +18,5 @@ export function gatherRows(table: tf.Tensor2D, indices: tf.Tensor1D): tf.Tensor2
       },
     };
   });
-  return op(table, indices) as tf.Tensor2D;
+  return op(table, indices);
 }

@@ -33,7 +33,7 @@ function recomputeGradients(f: () => tf.Tensor, xs: tf.Tensor[], dy: tf.Tensor):
   try {
     const { value, grads } = tf.engine().gradients(f, xs, dy, true);
     value.dispose();
-    return { grads: grads as (tf.Tensor | null)[] };
+    return { grads: grads };
   } finally {
     state.activeTape = outerTape;
   }

@@ -270,12 +270,7 @@ export class LlamaForCausalLM {
         const constants = mask ? [cos, sin, mask] : [cos, sin];
         const block = (x: tf.Tensor, c: tf.Tensor, s: tf.Tensor, m?: tf.Tensor): tf.Tensor =>
           decoderLayer(x as tf.Tensor3D, weights, { config: this.config, cos: c, sin: s, mask: m ?? null });
-        hidden = checkpointed(
-          block as (x: tf.Tensor, ...c: tf.Tensor[]) => tf.Tensor,
-          hidden,
-          constants,
-          this.layerVariables(weights),
-        ) as tf.Tensor3D;
+        hidden = checkpointed(block, hidden, constants, this.layerVariables(weights)) as tf.Tensor3D;
       } else {
         const ctx = { config: this.config, cos, sin, mask, ...(cache ? { cache: { kv: cache, layer: i } } : {}) };
         hidden = decoderLayer(hidden, weights, ctx);

@@ -3,7 +3,7 @@ import { initBackend, registerGradients } from "@llamats/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { countLossTokens } from "./causal-lm-loss.js";
 import { denseMatMul } from "./dense.js";
-import { Linear, type LinearLayer } from "./linear.js";
+import { type Linear, type LinearLayer } from "./linear.js";
 import { LlamaForCausalLM } from "./llama-for-causal-lm.js";
 import { TEST_BACKENDS, readScalar } from "@llamats/core/testing";
 import { LLAMA1_SMALL } from "./testing/tiny-configs.js";

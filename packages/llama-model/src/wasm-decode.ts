@@ -238,7 +238,7 @@ export function syncDecodeStepKernels(): void {
     tf.registerKernel({
       kernelName: DECODE_STEP,
       backendName: "wasm",
-      kernelFunc: wasmDecodeStep as unknown as tf.KernelFunc,
+      kernelFunc: wasmDecodeStep,
     });
   else if (!wanted && registered) tf.unregisterKernel(DECODE_STEP, "wasm");
 }

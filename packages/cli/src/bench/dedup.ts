@@ -57,7 +57,7 @@ export async function runDedupBench(args: string[], ctx: CommandContext): Promis
   // A spot check that a reported duplicate really scores above the bar.
   const sample = result.duplicates[0];
   const verified = sample
-    ? rougeL(texts[sample.index] as string, sample.duplicateOf, { tokenizer }).fmeasure === sample.score
+    ? rougeL(texts[sample.index], sample.duplicateOf, { tokenizer }).fmeasure === sample.score
     : true;
   const summary = {
     instructions: texts.length,

@@ -40,7 +40,7 @@ async function loadJsTokenizers(): Promise<JsTokenizerClass | undefined> {
   const pick = (mod: Record<string, unknown>): JsTokenizerClass | undefined =>
     (mod.Tokenizer ?? (mod.default as Record<string, unknown> | undefined)?.Tokenizer) as JsTokenizerClass | undefined;
   try {
-    return pick((await import("@huggingface/tokenizers" as string)) as Record<string, unknown>);
+    return pick(await import("@huggingface/tokenizers"));
   } catch {
     try {
       const tokenizerPackage = createRequire(import.meta.url).resolve("@llamats/tokenizer/package.json");

@@ -288,7 +288,7 @@ async function runStats(args: string[], ctx: CommandContext): Promise<number> {
     });
     nearDuplicates = result.duplicates.map((d) => ({
       index: d.index,
-      instruction: instructions[d.index] as string,
+      instruction: instructions[d.index],
       duplicateOf: d.duplicateOf,
       score: d.score,
     }));

@@ -41,7 +41,7 @@ export function interleaveFamilies(items: readonly DemoItem[], random: () => num
   const longest = Math.max(...queues.map((q) => q.length));
   const out: DemoItem[] = [];
   // Smaller families repeat (cycled) so each family gets an equal share of the steps.
-  for (let i = 0; i < longest; i++) for (const queue of queues) out.push(queue[i % queue.length] as DemoItem);
+  for (let i = 0; i < longest; i++) for (const queue of queues) out.push(queue[i % queue.length]);
   return out;
 }
 
@@ -49,7 +49,7 @@ function shuffle<T>(items: readonly T[], random: () => number): T[] {
   const out = items.slice();
   for (let i = out.length - 1; i > 0; i--) {
     const j = Math.floor(random() * (i + 1));
-    [out[i], out[j]] = [out[j] as T, out[i] as T];
+    [out[i], out[j]] = [out[j], out[i]];
   }
   return out;
 }

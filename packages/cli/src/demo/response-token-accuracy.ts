@@ -19,7 +19,7 @@ export async function responseTokenAccuracy(
       const predicted = tf.argMax(tf.reshape(logits, [-1, vocab]), 1);
       return tf.sum(tf.mul(tf.cast(tf.equal(predicted, batch.targets), "float32"), batch.weights));
     });
-    correct += (await hits.data())[0] as number;
+    correct += (await hits.data())[0];
     total += batch.targetTokens;
     hits.dispose();
     disposeMicroBatch(batch);

@@ -115,8 +115,8 @@ export async function runDemo(
   );
   write(
     `Held-out examples:\n${formatSideBySide(
-      shownIndexes.map((i) => before.answers[i]!),
-      shownIndexes.map((i) => after.answers[i]!),
+      shownIndexes.map((i) => before.answers[i]),
+      shownIndexes.map((i) => after.answers[i]),
     )}\n\n`,
   );
 
@@ -130,8 +130,8 @@ export async function runDemo(
     after: after.score,
     answers: heldOut.map((item, i) => ({
       ...item,
-      before: before.answers[i]!.answer,
-      after: after.answers[i]!.answer,
+      before: before.answers[i].answer,
+      after: after.answers[i].answer,
     })),
     seconds: (Date.now() - started) / 1000,
   };

@@ -104,7 +104,7 @@ function wasmRowKernel(
   ) => void,
 ): tf.KernelFunc {
   const plain = wasmKernelFunc(name, host);
-  return ((args: KernelArgs) => {
+  return (args: KernelArgs) => {
     const kernels = cKernels();
     const infos = namedInputs(args.inputs, host.inputs, name);
     const hidden = hiddenOf(infos);
@@ -115,7 +115,7 @@ function wasmRowKernel(
     for (const [key, info] of Object.entries(infos)) ptr[key] = kernels.offsetOf(info);
     run(kernels, ptr, kernels.offsetOf(out), size / hidden, hidden, eps(args.attrs!));
     return out;
-  }) as unknown as tf.KernelFunc;
+  };
 }
 
 const wasmForward = wasmRowKernel(RMS_NORM, forwardHost, (k, p, out, rows, hidden, e) =>
@@ -147,19 +147,19 @@ export const rmsNormOp: LlamatsOp = {
       name: RMS_NORM,
       cpu: cpuKernelFunc(RMS_NORM, forwardHost),
       wasm: wasmForward,
-      webgpu: webgpuRmsNorm as unknown as tf.KernelFunc,
+      webgpu: webgpuRmsNorm,
     },
     {
       name: RMS_NORM_GRAD_X,
       cpu: cpuKernelFunc(RMS_NORM_GRAD_X, gradXHost),
       wasm: wasmGradX,
-      webgpu: webgpuRmsNormGradX as unknown as tf.KernelFunc,
+      webgpu: webgpuRmsNormGradX,
     },
     {
       name: RMS_NORM_GRAD_WEIGHT,
       cpu: cpuKernelFunc(RMS_NORM_GRAD_WEIGHT, gradWeightHost),
       wasm: wasmGradWeight,
-      webgpu: webgpuRmsNormGradWeight as unknown as tf.KernelFunc,
+      webgpu: webgpuRmsNormGradWeight,
     },
   ],
   gradients: [gradient],

@@ -203,14 +203,14 @@ export const softmaxCrossEntropyOp: LlamatsOp = {
     {
       name: SOFTMAX_CROSS_ENTROPY,
       cpu: cpuKernelFunc(SOFTMAX_CROSS_ENTROPY, forwardHost),
-      wasm: wasmForward as unknown as tf.KernelFunc,
-      webgpu: webgpuCrossEntropy as unknown as tf.KernelFunc,
+      wasm: wasmForward,
+      webgpu: webgpuCrossEntropy,
     },
     {
       name: SOFTMAX_CROSS_ENTROPY_GRAD,
       cpu: cpuKernelFunc(SOFTMAX_CROSS_ENTROPY_GRAD, backwardHost),
-      wasm: wasmBackward as unknown as tf.KernelFunc,
-      webgpu: webgpuCrossEntropyGrad as unknown as tf.KernelFunc,
+      wasm: wasmBackward,
+      webgpu: webgpuCrossEntropyGrad,
     },
   ],
   gradients: [gradient],

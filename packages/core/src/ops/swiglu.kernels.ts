@@ -95,7 +95,7 @@ function wasmForward(args: KernelArgs): tf.TensorInfo {
 
 /** dgate, dup or both (in that order) from the C kernel that writes both in one pass; 0 for an output not wanted. */
 function wasmGrad(wants: { dgate: boolean; dup: boolean }, host: tf.KernelFunc): tf.KernelFunc {
-  return ((args: KernelArgs) => {
+  return (args: KernelArgs) => {
     const kernels = cKernels();
     const { gate, up, dy } = args.inputs as { gate: tf.TensorInfo; up?: tf.TensorInfo; dy: tf.TensorInfo };
     const n = sizeOf(gate);
@@ -107,7 +107,7 @@ function wasmGrad(wants: { dgate: boolean; dup: boolean }, host: tf.KernelFunc):
     kernels.swigluGrad({ gate: at(gate), up: at(dgate && up), dy: at(dy), dgate: at(dgate), dup: at(dup), n });
     const outputs = [dgate, dup].filter((o): o is tf.TensorInfo => o !== null);
     return outputs.length === 1 ? outputs[0] : outputs;
-  }) as unknown as tf.KernelFunc;
+  };
 }
 
 const wasmGradGate = wasmGrad({ dgate: true, dup: false }, hostGradGate);
@@ -145,26 +145,26 @@ export const swigluOp: LlamatsOp = {
     {
       name: SWIGLU,
       cpu: cpuKernelFunc(SWIGLU, forwardHost),
-      wasm: wasmForward as unknown as tf.KernelFunc,
-      webgpu: webgpuSwiglu as unknown as tf.KernelFunc,
+      wasm: wasmForward,
+      webgpu: webgpuSwiglu,
     },
     {
       name: SWIGLU_GRAD_GATE,
       cpu: cpuKernelFunc(SWIGLU_GRAD_GATE, gradGateHost),
       wasm: wasmGradGate,
-      webgpu: webgpuSwigluGradGate as unknown as tf.KernelFunc,
+      webgpu: webgpuSwigluGradGate,
     },
     {
       name: SWIGLU_GRAD_UP,
       cpu: cpuKernelFunc(SWIGLU_GRAD_UP, gradUpHost),
       wasm: wasmGradUp,
-      webgpu: webgpuSwigluGradUp as unknown as tf.KernelFunc,
+      webgpu: webgpuSwigluGradUp,
     },
     {
       name: SWIGLU_GRAD,
       cpu: cpuKernelFunc(SWIGLU_GRAD, gradBothHost),
       wasm: wasmGradBoth,
-      webgpu: webgpuSwigluGradBoth as unknown as tf.KernelFunc,
+      webgpu: webgpuSwigluGradBoth,
     },
   ],
   gradients: [gradient],
