@@ -42,6 +42,11 @@ export default tseslint.config(
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       // Error messages print shapes as `[${t.shape}]`; arrays are still checked element by element (no objects).
       "@typescript-eslint/restrict-template-expressions": ["error", { allowArray: true }],
+      // As only-throw-error's defaults: passing on a caught error or an abort reason, whatever its type, is right.
+      "@typescript-eslint/prefer-promise-reject-errors": [
+        "error",
+        { allowThrowingAny: true, allowThrowingUnknown: true },
+      ],
     },
   },
   // Config files outside any tsconfig: the same rules without type information.

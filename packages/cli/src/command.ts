@@ -28,9 +28,9 @@ export function notYetImplemented(name: string, summary: string): Command {
     name,
     summary,
     usage: `llamats ${name}\n\n${summary}\n\n(This command is not available in this version of llamats.)`,
-    async run(_args, ctx) {
+    run(_args, ctx) {
       ctx.stderr.write(`llamats ${name}: not available in this version yet.\n`);
-      return 2;
+      return Promise.resolve(2);
     },
   };
 }

@@ -60,7 +60,7 @@ function maskOnDevice(
       tf.logicalAnd(tf.lessEqual(keys, queries), tf.notEqual(real, tf.zeros(grid, real.dtype))),
     );
     const shape: [number, number, number, number] = [batch, 1, queryLen, keyLen];
-    return tf.where(visible, tf.zeros(shape), tf.fill(shape, MASKED)) as tf.Tensor4D;
+    return tf.where<tf.Tensor4D>(visible, tf.zeros(shape), tf.fill(shape, MASKED));
   });
 }
 

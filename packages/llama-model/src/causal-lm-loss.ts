@@ -99,13 +99,13 @@ export function causalLmLoss(logits: tf.Tensor3D, labels: LabelsInput, options: 
           );
     // targets[b, t] = labels[b, t + 1]; the last position predicts nothing.
     const shifted = tf.concat([tf.slice(ids, [0, 1], [batch, seq - 1]), tf.fill([batch, 1], ignore, "int32")], 1);
-    const targets = tf.reshape(shifted, [batch * seq]) as tf.Tensor1D;
-    const nll = softmaxCrossEntropy(tf.reshape(logits, [batch * seq, vocab]) as tf.Tensor2D, targets, {
+    const targets = tf.reshape<tf.Rank.R1>(shifted, [batch * seq]);
+    const nll = softmaxCrossEntropy(tf.reshape<tf.Rank.R2>(logits, [batch * seq, vocab]), targets, {
       ignoreIndex: ignore,
     });
     const total = tf.sum(nll);
     if (options.reduction === "sum") return total as tf.Scalar;
     // 0 / 0 is NaN when no token counts, as torch gives.
-    return tf.div(total, tf.sum(tf.cast(tf.notEqual(targets, tf.scalar(ignore, "int32")), "float32"))) as tf.Scalar;
+    return tf.div<tf.Scalar>(total, tf.sum(tf.cast(tf.notEqual(targets, tf.scalar(ignore, "int32")), "float32")));
   });
 }

@@ -113,7 +113,7 @@ export class LlamaForCausalLM {
     const { inputIds } = options;
     return decodeStep({
       config: this.config,
-      hidden: this.embedding.lookupNoGrad(tf.reshape(inputIds!, [-1]) as tf.Tensor1D),
+      hidden: this.embedding.lookupNoGrad(tf.reshape<tf.Rank.R1>(inputIds!, [-1])),
       layers: Array.from({ length: this.config.numHiddenLayers }, (_, i) => this.decodeWeights(i)),
       norm: this.param("model.norm.weight"),
       lmHead: this.getLinear("lm_head"),
@@ -205,11 +205,11 @@ export class LlamaForCausalLM {
     return tf.tidy(() => {
       const ids = idsToTensor(inputIds, this.config.vocabSize);
       const [batch, seq] = ids.shape;
-      return tf.reshape(this.embedding.lookup(tf.reshape(ids, [-1]) as tf.Tensor1D), [
+      return tf.reshape<tf.Rank.R3>(this.embedding.lookup(tf.reshape<tf.Rank.R1>(ids, [-1])), [
         batch,
         seq,
         this.config.hiddenSize,
-      ]) as tf.Tensor3D;
+      ]);
     });
   }
 
@@ -244,9 +244,9 @@ export class LlamaForCausalLM {
     const all = [
       w.inputLayernorm,
       w.postAttentionLayernorm,
-      ...Object.values(w.attention),
-      ...Object.values(w.mlp),
-    ].flatMap((l) => collectVariables(l as LinearLayer | tf.Tensor));
+      ...(Object.values(w.attention) as LinearLayer[]),
+      ...(Object.values(w.mlp) as LinearLayer[]),
+    ].flatMap((l) => collectVariables(l));
     return [...new Set(all)];
   }
 

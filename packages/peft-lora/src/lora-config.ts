@@ -196,7 +196,7 @@ export function parseAdapterConfig(json: unknown, options: ParseAdapterConfigOpt
   const peftType = raw.peft_type ?? "LORA";
   if (peftType !== "LORA") {
     throw new ConfigError(
-      `${where}: peft_type "${String(peftType)}" is not a LoRA adapter (use loadPromptTuningAdapter for PROMPT_TUNING).`,
+      `${where}: peft_type ${JSON.stringify(peftType)} is not a LoRA adapter (use loadPromptTuningAdapter for PROMPT_TUNING).`,
       {
         key: "peft_type",
       },

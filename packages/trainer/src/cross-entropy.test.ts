@@ -12,14 +12,14 @@ function plainCrossEntropySum(z: tf.Tensor2D, targets: tf.Tensor1D, weights: tf.
 describe.each(TEST_BACKENDS)("weightedCrossEntropySum (%s)", (backend) => {
   it("gives the unfused value and gradient", async () => {
     await useBackend(backend);
-    const z = tf.randomNormal([6, 11], 0, 3, "float32", 7) as tf.Tensor2D;
+    const z = tf.randomNormal<tf.Rank.R2>([6, 11], 0, 3, "float32", 7);
     const targets = tf.tensor1d([3, 0, 10, 5, 5, 1], "int32");
     const weights = tf.tensor1d([1, 0, 1, 1, 0, 1]);
-    const fused = tf.valueAndGrad(
-      (x: tf.Tensor) => tf.mul(weightedCrossEntropySum(x, targets, weights), 0.5) as tf.Scalar,
+    const fused = tf.valueAndGrad((x: tf.Tensor) =>
+      tf.mul<tf.Scalar>(weightedCrossEntropySum(x, targets, weights), 0.5),
     )(z);
-    const plain = tf.valueAndGrad(
-      (x: tf.Tensor) => tf.mul(plainCrossEntropySum(x as tf.Tensor2D, targets, weights), 0.5) as tf.Scalar,
+    const plain = tf.valueAndGrad((x: tf.Tensor) =>
+      tf.mul<tf.Scalar>(plainCrossEntropySum(x as tf.Tensor2D, targets, weights), 0.5),
     )(z);
     expect((await fused.value.data())[0]).toBeCloseTo((await plain.value.data())[0], 5);
     const a = await fused.grad.data();

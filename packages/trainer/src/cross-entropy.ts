@@ -33,8 +33,7 @@ export function shiftedTargets(
  */
 export function weightedCrossEntropySum(logits: tf.Tensor, targets: tf.Tensor1D, weights: tf.Tensor1D): tf.Scalar {
   const vocab = logits.shape[logits.shape.length - 1];
-  return tf.tidy(
-    () =>
-      tf.sum(softmaxCrossEntropy(tf.reshape(logits, [-1, vocab]) as tf.Tensor2D, targets, { weights })) as tf.Scalar,
+  return tf.tidy(() =>
+    tf.sum<tf.Scalar>(softmaxCrossEntropy(tf.reshape<tf.Rank.R2>(logits, [-1, vocab]), targets, { weights })),
   );
 }

@@ -15,7 +15,8 @@ export async function readDemoItems(file: string): Promise<DemoItem[]> {
   if (
     !Array.isArray(parsed) ||
     !parsed.every(
-      (r) => typeof r?.instruction === "string" && typeof r?.output === "string" && typeof r?.family === "string",
+      (r: Partial<Record<keyof DemoItem, unknown>> | null) =>
+        typeof r?.instruction === "string" && typeof r?.output === "string" && typeof r?.family === "string",
     )
   ) {
     throw new FormatError(`${file}: expected an Alpaca JSON array of {instruction, input, output, family}.`, { file });

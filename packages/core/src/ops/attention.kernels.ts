@@ -180,7 +180,7 @@ function gradient(kernelName: string, masked: boolean): tf.GradConfig {
       const g = dy as tf.Tensor;
       const [dq, dk, dv] = tf
         .engine()
-        .runKernel(ATTENTION_GRAD, { q, k, v, o, dy: g, ...(mask ? { mask } : {}) }, attrs) as tf.Tensor[];
+        .runKernel<tf.Tensor[]>(ATTENTION_GRAD, { q, k, v, o, dy: g, ...(mask ? { mask } : {}) }, attrs);
       const grads: Record<string, () => tf.Tensor> = { q: () => dq, k: () => dk, v: () => dv };
       if (mask) grads.mask = () => maskGradient(q, k, v, mask, o, g, attrs.scale as number);
       return grads;

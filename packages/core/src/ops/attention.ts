@@ -94,6 +94,6 @@ export function attentionReference(
     const heads = q.shape[1];
     const scores = tf.mul(tf.matMul(q, repeatHeads(k, heads), false, true), scale);
     const probs = tf.softmax(mask ? tf.add(scores, mask) : scores);
-    return tf.matMul(probs, repeatHeads(v, heads)) as tf.Tensor4D;
+    return tf.matMul<tf.Tensor4D>(probs, repeatHeads(v, heads));
   });
 }

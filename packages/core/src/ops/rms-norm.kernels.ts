@@ -135,8 +135,8 @@ const gradient: tf.GradConfig = {
   gradFunc: (dy, saved, attrs) => {
     const [x, weight] = saved;
     return {
-      x: () => tf.engine().runKernel(RMS_NORM_GRAD_X, { x, weight, dy: dy as tf.Tensor }, attrs) as tf.Tensor,
-      weight: () => tf.engine().runKernel(RMS_NORM_GRAD_WEIGHT, { x, dy: dy as tf.Tensor }, attrs) as tf.Tensor,
+      x: () => tf.engine().runKernel<tf.Tensor>(RMS_NORM_GRAD_X, { x, weight, dy: dy as tf.Tensor }, attrs),
+      weight: () => tf.engine().runKernel<tf.Tensor>(RMS_NORM_GRAD_WEIGHT, { x, dy: dy as tf.Tensor }, attrs),
     };
   },
 };

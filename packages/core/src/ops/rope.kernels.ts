@@ -111,7 +111,7 @@ const gradient: tf.GradConfig = {
     const [x, cosTable, sinTable] = saved;
     const g = dy as tf.Tensor;
     return {
-      x: () => tf.engine().runKernel(ROPE_GRAD, { dy: g, cosTable, sinTable }) as tf.Tensor,
+      x: () => tf.engine().runKernel<tf.Tensor>(ROPE_GRAD, { dy: g, cosTable, sinTable }),
       cosTable: () => toTable(tf.mul(g, x), cosTable.shape[0]),
       sinTable: () => toTable(tf.mul(g, rotateHalf(x)), sinTable.shape[0]),
     };

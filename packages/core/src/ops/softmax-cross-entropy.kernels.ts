@@ -192,7 +192,7 @@ const gradient: tf.GradConfig = {
     const dNll = Array.isArray(dy) ? dy[0] : dy;
     return {
       logits: () =>
-        tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY_GRAD, { logits, targets, lse, dy: dNll }, attrs) as tf.Tensor,
+        tf.engine().runKernel<tf.Tensor>(SOFTMAX_CROSS_ENTROPY_GRAD, { logits, targets, lse, dy: dNll }, attrs),
       targets: () => tf.zeros(targets.shape),
     };
   },

@@ -130,12 +130,12 @@ const gradient: tf.GradConfig = {
   gradFunc: (dy, saved) => {
     const [gate, up] = saved;
     if (cKernels()) {
-      const [dgate, dup] = tf.engine().runKernel(SWIGLU_GRAD, { gate, up, dy: dy as tf.Tensor }) as tf.Tensor[];
+      const [dgate, dup] = tf.engine().runKernel<tf.Tensor[]>(SWIGLU_GRAD, { gate, up, dy: dy as tf.Tensor });
       return { gate: () => dgate, up: () => dup };
     }
     return {
-      gate: () => tf.engine().runKernel(SWIGLU_GRAD_GATE, { gate, up, dy: dy as tf.Tensor }) as tf.Tensor,
-      up: () => tf.engine().runKernel(SWIGLU_GRAD_UP, { gate, dy: dy as tf.Tensor }) as tf.Tensor,
+      gate: () => tf.engine().runKernel<tf.Tensor>(SWIGLU_GRAD_GATE, { gate, up, dy: dy as tf.Tensor }),
+      up: () => tf.engine().runKernel<tf.Tensor>(SWIGLU_GRAD_UP, { gate, dy: dy as tf.Tensor }),
     };
   },
 };

@@ -72,7 +72,7 @@ export function toApiError(error: unknown): ApiError {
 function validationToApiError(issues: AjvIssue[]): ApiError {
   const issue = issues[0];
   if (issue.keyword === "required") {
-    const missing = String(issue.params.missingProperty ?? "");
+    const missing = typeof issue.params.missingProperty === "string" ? issue.params.missingProperty : "";
     const param = joinParam(pathToParam(issue.instancePath), missing);
     return ApiError.invalidRequest(`Missing required parameter: '${param}'.`, {
       param,

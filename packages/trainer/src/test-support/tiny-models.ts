@@ -15,7 +15,7 @@ export interface TinyLoraSettings {
 /** A trainable model and how to free everything it holds (base weights and adapter). */
 export interface LoadedTinyModel {
   model: TrainableModel;
-  dispose(): void;
+  dispose: () => void;
 }
 
 function loaded(base: LlamaForCausalLM, peft: PeftModel): LoadedTinyModel {
