@@ -46,7 +46,7 @@ export interface DecodeStepOptions {
 }
 
 /** A linear layer on [n, in] rows; plain Linear layers skip the gradient bookkeeping. */
-export function applyRows(layer: LinearLayer, x: tf.Tensor2D): tf.Tensor2D {
+function applyRows(layer: LinearLayer, x: tf.Tensor2D): tf.Tensor2D {
   return layer instanceof Linear || layer instanceof ChunkedLinear
     ? layer.applyNoGrad(x)
     : (layer.apply(x) as tf.Tensor2D);
@@ -57,7 +57,7 @@ export function applyRows(layer: LinearLayer, x: tf.Tensor2D): tf.Tensor2D {
  * the cache (GQA without repeated keys), SwiGLU. Same math as decoderLayer. The projections stay separate tensors
  * (a concat and split would only copy: three dispatches a pair on webgpu).
  */
-export function decodeLayerStep(hidden: tf.Tensor2D, w: DecodeLayerWeights, ctx: DecodeContext): tf.Tensor2D {
+function decodeLayerStep(hidden: tf.Tensor2D, w: DecodeLayerWeights, ctx: DecodeContext): tf.Tensor2D {
   const { numAttentionHeads: heads, numKeyValueHeads: kvHeads, headDim: d, rmsNormEps: eps } = ctx.config;
   const batch = hidden.shape[0];
   const attnIn = rmsNorm(hidden, w.inputLayernorm, eps) as tf.Tensor2D;

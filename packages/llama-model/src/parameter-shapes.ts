@@ -13,7 +13,7 @@ export const LAYER_LINEARS = [
 export type LayerLinearName = (typeof LAYER_LINEARS)[number];
 
 /** [out, in] of one projection. */
-export function linearShape(config: LlamaConfig, name: LayerLinearName): [number, number] {
+function linearShape(config: LlamaConfig, name: LayerLinearName): [number, number] {
   const {
     hiddenSize: h,
     intermediateSize: ffn,

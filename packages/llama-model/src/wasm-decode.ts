@@ -11,7 +11,7 @@ import { MASKED } from "./attention-mask.js";
 export const DECODE_STEP = "LlamatsDecodeStep";
 
 /** A layer's inputs of the fused step: norms, weights in HF layout [out, in], and its cache buffers [batch, kvHeads, capacity, d]. */
-export const DECODE_LAYER_INPUTS = [
+const DECODE_LAYER_INPUTS = [
   "inputLayernorm",
   "postAttentionLayernorm",
   "q",

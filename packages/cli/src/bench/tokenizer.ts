@@ -1,14 +1,12 @@
 import { execFile } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { dirname, join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { ConfigError } from "@llamats/core";
 import { HfTokenizer, SentencePieceTokenizer, type Tokenizer } from "@llamats/tokenizer";
 import type { CommandContext } from "../command.js";
 
-export const TOKENIZER_BENCH_USAGE = `llamats bench tokenizer [--fixtures DIR] [--repeat 20] [--rounds 3] [--json]
+const TOKENIZER_BENCH_USAGE = `llamats bench tokenizer [--fixtures DIR] [--repeat 20] [--rounds 3] [--json]
 
 Encodes the fixture texts line by line (the texts of tokenizer-sp/cases.json joined and repeated
 --repeat times, as ../shared/bench/sp_speed.py does) and prints tokens/s for llamats and, in the
@@ -35,20 +33,14 @@ function findFixtures(cwd: string): string | undefined {
   }
 }
 
-/** @huggingface/tokenizers is a dev dependency of @llamats/tokenizer; found through it when the CLI lacks it. */
+/** @huggingface/tokenizers is a dev dependency of the CLI: absent from a user's install, where its row is skipped. */
 async function loadJsTokenizers(): Promise<JsTokenizerClass | undefined> {
   const pick = (mod: Record<string, unknown>): JsTokenizerClass | undefined =>
     (mod.Tokenizer ?? (mod.default as Record<string, unknown> | undefined)?.Tokenizer) as JsTokenizerClass | undefined;
   try {
     return pick(await import("@huggingface/tokenizers"));
   } catch {
-    try {
-      const tokenizerPackage = createRequire(import.meta.url).resolve("@llamats/tokenizer/package.json");
-      const path = createRequire(tokenizerPackage).resolve("@huggingface/tokenizers");
-      return pick((await import(pathToFileURL(path).href)) as Record<string, unknown>);
-    } catch {
-      return undefined;
-    }
+    return undefined;
   }
 }
 

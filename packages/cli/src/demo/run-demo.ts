@@ -13,7 +13,7 @@ import { formatPerFamily, formatScore, formatSideBySide, nextStepsText } from ".
 import { scoreHeldOut } from "./held-out-score.js";
 
 /** alpaca-lora's LoRA, widened to every projection: a 1.6 M-parameter base needs the capacity more than a 7B one. */
-export const DEMO_LORA = {
+const DEMO_LORA = {
   r: 16,
   lora_alpha: 32,
   lora_dropout: 0,

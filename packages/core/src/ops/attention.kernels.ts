@@ -194,7 +194,7 @@ const forward = {
   webgpu: webgpuAttention as unknown as tf.KernelFunc,
 };
 
-export const attentionOp: LlamatsOp = {
+const attentionOp: LlamatsOp = {
   kernels: [
     { name: ATTENTION, ...forward },
     { name: ATTENTION_MASKED, ...forward },

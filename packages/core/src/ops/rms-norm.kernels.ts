@@ -20,7 +20,7 @@ function rowScale(x: Float32Array, row: number, hidden: number, eps: number): nu
 }
 
 /** y = x · scale · w per row of `hidden`. */
-export function rmsNormRows(x: Float32Array, w: Float32Array, y: Float32Array, hidden: number, eps: number): void {
+function rmsNormRows(x: Float32Array, w: Float32Array, y: Float32Array, hidden: number, eps: number): void {
   for (let row = 0; row < x.length; row += hidden) {
     const scale = rowScale(x, row, hidden, eps);
     for (let i = 0; i < hidden; i++) y[row + i] = x[row + i] * scale * w[i];
@@ -28,7 +28,7 @@ export function rmsNormRows(x: Float32Array, w: Float32Array, y: Float32Array, h
 }
 
 /** dx = scale · w · dy − x · scale³ · mean(dy · w · x), per row. */
-export function rmsNormGradXRows(
+function rmsNormGradXRows(
   x: Float32Array,
   w: Float32Array,
   dy: Float32Array,
@@ -46,13 +46,7 @@ export function rmsNormGradXRows(
 }
 
 /** dw[i] = Σ_rows dy · x · scale. */
-export function rmsNormGradWeightRows(
-  x: Float32Array,
-  dy: Float32Array,
-  dw: Float32Array,
-  hidden: number,
-  eps: number,
-): void {
+function rmsNormGradWeightRows(x: Float32Array, dy: Float32Array, dw: Float32Array, hidden: number, eps: number): void {
   const sums = new Float64Array(hidden);
   for (let row = 0; row < x.length; row += hidden) {
     const scale = rowScale(x, row, hidden, eps);

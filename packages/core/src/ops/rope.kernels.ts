@@ -15,7 +15,7 @@ export const ROPE_GRAD = "LlamatsRopeGrad";
  * with cos/sin read per position (and per batch row when the tables have one). `transposed` runs the gradient:
  * (a, b) → (a·cos + b·sin', b·cos' − a·sin), reading sin at the partner's column.
  */
-export function ropeVectors(
+function ropeVectors(
   x: Float32Array,
   cos: Float32Array,
   sin: Float32Array,

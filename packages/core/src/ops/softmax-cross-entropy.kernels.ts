@@ -16,7 +16,7 @@ function inVocab(target: number, vocab: number): boolean {
 }
 
 /** nll[r] = logsumexp(x[r]) − x[r, target[r]]; 0 for ignored rows, NaN for targets outside the vocabulary. */
-export function crossEntropyRows(
+function crossEntropyRows(
   x: Float32Array,
   targets: Int32Array,
   nll: Float32Array,
@@ -38,7 +38,7 @@ export function crossEntropyRows(
 }
 
 /** grad[r] = (exp(x[r] − lse[r]) − onehot(target[r])) · dy[r]; zero rows for ignored targets. */
-export function crossEntropyGradRows(
+function crossEntropyGradRows(
   x: Float32Array,
   targets: Int32Array,
   lse: Float32Array,

@@ -19,17 +19,12 @@ function sigmoid(g: number): number {
 }
 
 /** y = g · sigmoid(g) · u. */
-export function swigluElements(gate: Float32Array, up: Float32Array, y: Float32Array): void {
+function swigluElements(gate: Float32Array, up: Float32Array, y: Float32Array): void {
   for (let i = 0; i < gate.length; i++) y[i] = gate[i] * sigmoid(gate[i]) * up[i];
 }
 
 /** dgate = dy · u · s · (1 + g · (1 − s)), with s = sigmoid(g): the derivative of g · s. */
-export function swigluGradGateElements(
-  gate: Float32Array,
-  up: Float32Array,
-  dy: Float32Array,
-  dgate: Float32Array,
-): void {
+function swigluGradGateElements(gate: Float32Array, up: Float32Array, dy: Float32Array, dgate: Float32Array): void {
   for (let i = 0; i < gate.length; i++) {
     const s = sigmoid(gate[i]);
     dgate[i] = dy[i] * up[i] * s * (1 + gate[i] * (1 - s));
@@ -37,7 +32,7 @@ export function swigluGradGateElements(
 }
 
 /** dup = dy · g · sigmoid(g). */
-export function swigluGradUpElements(gate: Float32Array, dy: Float32Array, dup: Float32Array): void {
+function swigluGradUpElements(gate: Float32Array, dy: Float32Array, dup: Float32Array): void {
   for (let i = 0; i < gate.length; i++) dup[i] = dy[i] * gate[i] * sigmoid(gate[i]);
 }
 

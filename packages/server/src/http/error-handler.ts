@@ -12,7 +12,7 @@ interface AjvIssue {
 }
 
 /** Turns any error a request can raise into an OpenAI-style error; 5xx only for our own faults. */
-export function toApiError(error: unknown): ApiError {
+function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   if (UnknownModelError.isInstance(error)) {
     const model = (error as UnknownModelError).model;

@@ -10,7 +10,7 @@ function buildByteToChar(): string[] {
   return table;
 }
 
-export const BYTE_TO_CHAR: readonly string[] = buildByteToChar();
+const BYTE_TO_CHAR: readonly string[] = buildByteToChar();
 export const CHAR_TO_BYTE: ReadonlyMap<string, number> = new Map(BYTE_TO_CHAR.map((c, b) => [c, b]));
 
 const encoder = new TextEncoder();

@@ -2,7 +2,7 @@
 import { LlamaForCausalLM } from "@llamats/llama-model";
 import { PeftModel, getPeftModel } from "@llamats/peft-lora";
 import { loadInitialWeights } from "../checkpoint.js";
-import { fullTrainable, loraTrainable, type TrainableModel } from "../trainable-model.js";
+import { loraTrainable, type TrainableModel } from "../trainable-model.js";
 import { LLAMA1_TINY } from "./fixtures.js";
 
 export interface TinyLoraSettings {
@@ -42,12 +42,4 @@ export async function tinyLoraModel(lora: TinyLoraSettings, adapterFile?: string
 export async function tinyPeftModel(adapterDir: string): Promise<LoadedTinyModel> {
   const base = await LlamaForCausalLM.fromPretrained(LLAMA1_TINY);
   return loaded(base, await PeftModel.fromPretrained(base, adapterDir, { isTrainable: true }));
-}
-
-/** llama1-tiny with every parameter trainable (full fine-tuning). */
-export async function tinyFullModel(): Promise<LoadedTinyModel> {
-  const base = await LlamaForCausalLM.fromPretrained(LLAMA1_TINY);
-  base.setTrainable(() => true);
-  base.prepareBackend();
-  return { model: fullTrainable(base), dispose: () => base.dispose() };
 }
