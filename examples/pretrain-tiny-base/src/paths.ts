@@ -13,7 +13,7 @@ function exampleRoot(): string {
   return dir;
 }
 
-export const EXAMPLE_ROOT = exampleRoot();
+const EXAMPLE_ROOT = exampleRoot();
 export const SEED_TASKS_FILE = join(EXAMPLE_ROOT, "data", "seed_tasks.jsonl");
 /** The CLI's embedded demo assets, which this example writes. */
 export const DEMO_ASSETS_DIR = join(EXAMPLE_ROOT, "../../packages/cli/src/demo/assets");

@@ -10,7 +10,7 @@ import {
   trainBpe,
 } from "@llamats/tokenizer";
 
-export const VOCAB_SIZE = 3000;
+const VOCAB_SIZE = 3000;
 
 export interface TinyTokenizer {
   encode(text: string, options?: { addSpecialTokens?: boolean }): number[];

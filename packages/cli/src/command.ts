@@ -21,16 +21,3 @@ export interface Command {
   /** Returns the process exit code. Throw a LlamatsError for a clear one-paragraph failure. */
   run(args: string[], ctx: CommandContext): Promise<number>;
 }
-
-/** Placeholder for a command whose implementation has not landed yet. */
-export function notYetImplemented(name: string, summary: string): Command {
-  return {
-    name,
-    summary,
-    usage: `llamats ${name}\n\n${summary}\n\n(This command is not available in this version of llamats.)`,
-    async run(_args, ctx) {
-      ctx.stderr.write(`llamats ${name}: not available in this version yet.\n`);
-      return 2;
-    },
-  };
-}

@@ -10,7 +10,7 @@ const NATIVE_NOISE = [
   /^MESA: (warning|error)/,
 ];
 
-export function isNativeNoise(line: string): boolean {
+function isNativeNoise(line: string): boolean {
   return NATIVE_NOISE.some((pattern) => pattern.test(line));
 }
 

@@ -45,8 +45,8 @@ export function runWithQuietNativeStderr(script: string, argv: readonly string[]
     },
   });
   const filter = new NoiseFilter((text) => stderr.write(text));
-  child.stderr!.setEncoding("utf8");
-  child.stderr!.on("data", (chunk: string) => filter.push(chunk));
+  child.stderr.setEncoding("utf8");
+  child.stderr.on("data", (chunk: string) => filter.push(chunk));
   const forward = (signal: NodeJS.Signals) => () => child.kill(signal);
   const handlers = (["SIGINT", "SIGTERM"] as const).map((signal) => [signal, forward(signal)] as const);
   for (const [signal, handler] of handlers) process.on(signal, handler);

@@ -3,7 +3,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-export const CLI_BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+const CLI_BIN = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
 
 export interface CliRun {
   code: number | null;

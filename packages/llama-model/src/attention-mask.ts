@@ -89,7 +89,7 @@ function maskOnDevice(
     }
     visible = tf.logicalOr(tf.equal(keys, queries), visible);
     const shape: [number, number, number, number] = [batch, 1, queryLen, keyLen];
-    return tf.where(visible, tf.zeros(shape), tf.fill(shape, MASKED)) as tf.Tensor4D;
+    return tf.where<tf.Tensor4D>(visible, tf.zeros(shape), tf.fill(shape, MASKED));
   });
 }
 

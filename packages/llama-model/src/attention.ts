@@ -24,7 +24,7 @@ export interface AttentionProjections {
 /** [batch, seq, heads·dim] → [batch, heads, seq, dim]. */
 function splitHeads(x: tf.Tensor, heads: number, dim: number): tf.Tensor4D {
   const [batch, seq] = x.shape;
-  return tf.transpose(tf.reshape(x, [batch!, seq!, heads, dim]), [0, 2, 1, 3]);
+  return tf.transpose(tf.reshape(x, [batch, seq, heads, dim]), [0, 2, 1, 3]);
 }
 
 /** Causal self-attention: the attention op of @llamats/core (GQA without repeating keys, softmax in float32). */

@@ -56,7 +56,7 @@ describe.each(TEST_BACKENDS)("causalLmLoss on %s", (backend) => {
     );
     // On webgpu a synchronous read is a GPU stall; on cpu and wasm the kernels read their own memory, which is fine.
     const readSync = backend === "webgpu" ? vi.spyOn(tf.backend(), "readSync") : null;
-    const trained = tf.variable(logits) as tf.Variable<tf.Rank.R3>;
+    const trained = tf.variable<tf.Rank.R3>(logits);
     const { value, grads } = tf.variableGrads(() => causalLmLoss(trained, labels), [trained]);
     for (const spy of spies) expect(spy).not.toHaveBeenCalled();
     if (readSync) expect(readSync).not.toHaveBeenCalled();
@@ -73,7 +73,7 @@ describe.each(TEST_BACKENDS)("causalLmLoss on %s", (backend) => {
     const outside = LABELS.map((r) => [...r]);
     outside[1][4] = VOCAB;
     expect(() => causalLmLoss(logits, outside)).toThrow(/labels\[1\]\[4\] is 11, outside the vocabulary/);
-    const wrong = tf.zeros([BATCH, SEQ + 1], "int32") as tf.Tensor2D;
+    const wrong = tf.zeros<tf.Rank.R2>([BATCH, SEQ + 1], "int32");
     expect(() => causalLmLoss(logits, wrong)).toThrow(ShapeMismatchError);
     expect(() => countLossTokens(wrong as never)).toThrow(ValidationError);
     tf.dispose([logits, wrong]);

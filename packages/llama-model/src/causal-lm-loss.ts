@@ -111,12 +111,12 @@ export function causalLmLoss(logits: tf.Tensor3D, labels: LabelsInput, options: 
   else checkArrayLabels(labels, batch, seq, vocab, ignore);
   return tf.tidy(() => {
     const targets = shiftLabels(labels, { ignoreIndex: ignore });
-    const nll = softmaxCrossEntropy(tf.reshape(logits, [batch * seq, vocab]) as tf.Tensor2D, targets, {
+    const nll = softmaxCrossEntropy(tf.reshape<tf.Rank.R2>(logits, [batch * seq, vocab]), targets, {
       ignoreIndex: ignore,
     });
     const total = tf.sum(nll);
     if (options.reduction === "sum") return total as tf.Scalar;
     // 0 / 0 is NaN when no token counts, as torch gives.
-    return tf.div(total, tf.sum(tf.cast(tf.notEqual(targets, tf.scalar(ignore, "int32")), "float32"))) as tf.Scalar;
+    return tf.div<tf.Scalar>(total, tf.sum(tf.cast(tf.notEqual(targets, tf.scalar(ignore, "int32")), "float32")));
   });
 }

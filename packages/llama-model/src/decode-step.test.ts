@@ -75,7 +75,7 @@ describe.each(TEST_BACKENDS)("the decode step op on %s", (backend) => {
     for (let step = 1; step < logits.length; step++) {
       const length = 5 + step;
       const rows = ids.map((row) => row.slice(0, length));
-      const padded = rows.map((row, b) => [...new Array(b === 1 ? 3 : 0).fill(0), ...row].slice(0, length));
+      const padded = rows.map((row, b) => [...new Array<number>(b === 1 ? 3 : 0).fill(0), ...row].slice(0, length));
       const mask = padded.map((row, b) => row.map((_, j) => (b === 1 && j < 3 ? 0 : 1)));
       const full = model.forward(padded, {
         attentionMask: mask,

@@ -46,7 +46,7 @@ export interface DecodeStepOptions {
 }
 
 /** A linear layer on [n, in] rows; plain Linear layers skip the gradient bookkeeping. */
-export function applyRows(layer: LinearLayer, x: tf.Tensor2D): tf.Tensor2D {
+function applyRows(layer: LinearLayer, x: tf.Tensor2D): tf.Tensor2D {
   return layer instanceof Linear || layer instanceof ChunkedLinear
     ? layer.applyNoGrad(x)
     : (layer.apply(x) as tf.Tensor2D);
@@ -57,12 +57,12 @@ export function applyRows(layer: LinearLayer, x: tf.Tensor2D): tf.Tensor2D {
  * the cache (GQA without repeated keys), SwiGLU. Same math as decoderLayer. The projections stay separate tensors
  * (a concat and split would only copy: three dispatches a pair on webgpu).
  */
-export function decodeLayerStep(hidden: tf.Tensor2D, w: DecodeLayerWeights, ctx: DecodeContext): tf.Tensor2D {
+function decodeLayerStep(hidden: tf.Tensor2D, w: DecodeLayerWeights, ctx: DecodeContext): tf.Tensor2D {
   const { numAttentionHeads: heads, numKeyValueHeads: kvHeads, headDim: d, rmsNormEps: eps } = ctx.config;
   const batch = hidden.shape[0];
   const attnIn = rmsNorm(hidden, w.inputLayernorm, eps) as tf.Tensor2D;
-  const [q, k, v] = w.qkv.map(
-    (layer, i) => tf.reshape(applyRows(layer, attnIn), [batch, i === 0 ? heads : kvHeads, 1, d]) as tf.Tensor4D,
+  const [q, k, v] = w.qkv.map((layer, i) =>
+    tf.reshape<tf.Rank.R4>(applyRows(layer, attnIn), [batch, i === 0 ? heads : kvHeads, 1, d]),
   );
   const cached = ctx.cache.appendInPlace(ctx.layer, rope(k, ctx.cos, ctx.sin), v);
   const context = attention(
@@ -71,7 +71,7 @@ export function decodeLayerStep(hidden: tf.Tensor2D, w: DecodeLayerWeights, ctx:
     cached.value,
     ctx.mask(cached.capacity, cached.length) as tf.Tensor4D | null,
   );
-  const attended = tf.add(hidden, applyRows(w.o, tf.reshape(context, [batch, heads * d]))) as tf.Tensor2D;
+  const attended = tf.add<tf.Tensor2D>(hidden, applyRows(w.o, tf.reshape(context, [batch, heads * d])));
   const mlpIn = rmsNorm(attended, w.postAttentionLayernorm, eps) as tf.Tensor2D;
   const [gate, up] = w.gateUp.map((layer) => applyRows(layer, mlpIn));
   return tf.add(attended, applyRows(w.down, swiglu(gate, up) as tf.Tensor2D));
@@ -114,7 +114,7 @@ function fusedDecodeStep(o: DecodeStepOptions, weights: Record<string, tf.Tensor
   }
   const invFreq = computeInvFreq(config, Math.max(...o.positions) + 1);
   const attrs: DecodeStepAttrs = { config, positions: o.positions, invFreq, attentionMask: o.attentionMask, slot };
-  return tf.engine().runKernel(DECODE_STEP, inputs, attrs as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+  return tf.engine().runKernel<tf.Tensor2D>(DECODE_STEP, inputs, attrs as unknown as tf.NamedAttrMap);
 }
 
 /** The composed step: decodeLayerStep per layer, then the final norm and the head. */

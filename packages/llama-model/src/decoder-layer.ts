@@ -15,13 +15,13 @@ export interface DecoderLayerWeights {
 export function decoderLayer(hidden: tf.Tensor3D, weights: DecoderLayerWeights, ctx: AttentionContext): tf.Tensor3D {
   return tf.tidy(() => {
     const eps = ctx.config.rmsNormEps;
-    const attended = tf.add(
+    const attended = tf.add<tf.Tensor3D>(
       hidden,
       selfAttention(rmsNorm(hidden, weights.inputLayernorm, eps) as tf.Tensor3D, weights.attention, ctx),
-    ) as tf.Tensor3D;
-    return tf.add(
+    );
+    return tf.add<tf.Tensor3D>(
       attended,
       swigluMlp(rmsNorm(attended, weights.postAttentionLayernorm, eps) as tf.Tensor3D, weights.mlp),
-    ) as tf.Tensor3D;
+    );
   });
 }

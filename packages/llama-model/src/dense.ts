@@ -27,7 +27,7 @@ export function denseMatMul(x: tf.Tensor2D, weight: tf.Tensor2D): tf.Tensor2D {
     const input = args[0] as tf.Tensor2D;
     return {
       value: tf.matMul(input, weight, false, true),
-      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => [tf.matMul((Array.isArray(dy) ? dy[0] : dy) as tf.Tensor2D, weight)],
+      gradFunc: (dy: tf.Tensor | tf.Tensor[]) => [tf.matMul(Array.isArray(dy) ? dy[0] : dy, weight)],
     };
   });
   return op(x) as tf.Tensor2D;

@@ -16,7 +16,7 @@ export class EmbeddingTable {
     let rows = 0;
     for (const chunk of chunks) {
       this.starts.push(rows);
-      rows += chunk.shape[0]!;
+      rows += chunk.shape[0];
     }
     this.vocabSize = rows;
     this.hiddenSize = chunks[0].shape[1]!;
@@ -31,7 +31,7 @@ export class EmbeddingTable {
   /** The same rows without gradient bookkeeping: the decoding path. */
   lookupNoGrad(ids: tf.Tensor1D): tf.Tensor2D {
     if (this.chunks.length === 1) return tf.gather(this.chunks[0], ids) as tf.Tensor2D;
-    return this.sumOverChunks(ids, (chunk, local) => tf.gather(chunk, local) as tf.Tensor2D);
+    return this.sumOverChunks(ids, (chunk, local) => tf.gather<tf.Tensor2D>(chunk, local));
   }
 
   /** Σ over chunks of gather(chunk, clamp(id − start)) · [id in chunk]: exact, since other chunks add zeros. */
@@ -42,16 +42,16 @@ export class EmbeddingTable {
     return tf.tidy(() => {
       let sum: tf.Tensor2D | null = null;
       for (const [i, chunk] of this.chunks.entries()) {
-        const rows = chunk.shape[0]!;
-        const local = tf.sub(ids, tf.scalar(this.starts[i], "int32")) as tf.Tensor1D;
+        const rows = chunk.shape[0];
+        const local = tf.sub<tf.Tensor1D>(ids, tf.scalar(this.starts[i], "int32"));
         const inside = tf.logicalAnd(tf.greaterEqual(local, 0), tf.less(local, rows));
         // Not clipByValue: wasm's ClipByValue kernel only handles float32.
         const rowsOf = gather(
           chunk as tf.Tensor2D,
-          tf.minimum(tf.maximum(local, tf.scalar(0, "int32")), tf.scalar(rows - 1, "int32")) as tf.Tensor1D,
+          tf.minimum<tf.Tensor1D>(tf.maximum(local, tf.scalar(0, "int32")), tf.scalar(rows - 1, "int32")),
         );
-        const part = tf.mul(rowsOf, tf.expandDims(tf.cast(inside, "float32"), 1)) as tf.Tensor2D;
-        sum = sum === null ? part : (tf.add(sum, part) as tf.Tensor2D);
+        const part = tf.mul<tf.Tensor2D>(rowsOf, tf.expandDims(tf.cast(inside, "float32"), 1));
+        sum = sum === null ? part : tf.add<tf.Tensor2D>(sum, part);
       }
       return sum!;
     });

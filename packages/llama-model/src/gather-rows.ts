@@ -11,12 +11,12 @@ export function gatherRows(table: tf.Tensor2D, indices: tf.Tensor1D): tf.Tensor2
     // Saved, not captured: the caller's tidy disposes the indices before the backward pass runs.
     save([index]);
     return {
-      value: tf.gather(source, index) as tf.Tensor2D,
+      value: tf.gather<tf.Tensor2D>(source, index),
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const g = (Array.isArray(dy) ? dy[0] : dy) as tf.Tensor2D;
         return [tf.scatterND(tf.reshape(saved[0], [-1, 1]), g, source.shape), tf.zerosLike(saved[0])];
       },
     };
   });
-  return op(table, indices) as tf.Tensor2D;
+  return op(table, indices);
 }

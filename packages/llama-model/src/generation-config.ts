@@ -35,7 +35,7 @@ export function parseGenerationConfig(raw: unknown): GenerationDefaults {
     const value = (raw as Record<string, unknown>)[key];
     if (value !== null && value !== undefined) out[field] = value;
   }
-  return out as GenerationDefaults;
+  return out;
 }
 
 /** generation_config.json of a model directory or Hub repo; {} when the repo has none. */

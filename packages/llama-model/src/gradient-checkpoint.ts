@@ -3,7 +3,7 @@ import type { LinearLayer } from "./linear.js";
 
 /** Trainable variables reachable from a layer: its variables() if it has one, else its own properties, a few levels deep. */
 export function collectVariables(layer: LinearLayer | tf.Tensor): tf.Variable[] {
-  if (layer instanceof tf.Variable) return [layer];
+  if (layer instanceof tf.Variable) return [layer as tf.Variable];
   if (layer instanceof tf.Tensor) return [];
   if (typeof layer.variables === "function") return layer.variables();
   const found = new Set<tf.Variable>();
@@ -12,7 +12,7 @@ export function collectVariables(layer: LinearLayer | tf.Tensor): tf.Variable[] 
     if (value === null || typeof value !== "object" || seen.has(value) || depth > 4) return;
     seen.add(value);
     if (value instanceof tf.Variable) {
-      found.add(value);
+      found.add(value as tf.Variable);
       return;
     }
     if (value instanceof tf.Tensor) return;
@@ -33,7 +33,7 @@ function recomputeGradients(f: () => tf.Tensor, xs: tf.Tensor[], dy: tf.Tensor):
   try {
     const { value, grads } = tf.engine().gradients(f, xs, dy, true);
     value.dispose();
-    return { grads: grads as (tf.Tensor | null)[] };
+    return { grads: grads };
   } finally {
     state.activeTape = outerTape;
   }

@@ -107,7 +107,7 @@ export class KvCache {
     const [batch, heads, , dim] = shape;
     for (const store of [this.keys, this.values]) {
       const old = store[layer];
-      const fresh = tf.keep(tf.zeros([batch, heads, capacity, dim])) as tf.Tensor4D;
+      const fresh = tf.keep(tf.zeros<tf.Rank.R4>([batch, heads, capacity, dim]));
       if (old) this.write(fresh, old, 0, this.lengths[layer]);
       old?.dispose();
       store[layer] = fresh;

@@ -17,7 +17,7 @@ export interface LinearLayer {
 export function linearApply(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null): tf.Tensor {
   return tf.tidy(() => {
     const inFeatures = weight.shape[1]!;
-    const outFeatures = weight.shape[0]!;
+    const outFeatures = weight.shape[0];
     const lead = x.shape.slice(0, -1);
     const x2d = (x.rank === 2 ? x : tf.reshape(x, [-1, inFeatures])) as tf.Tensor2D;
     const y = denseMatMul(x2d, weight as tf.Tensor2D);
@@ -47,8 +47,8 @@ export class Linear implements LinearLayer {
 
   /** x [n, in] → [n, out] without a tidy scope or reshapes: the generation path. */
   applyNoGrad(x: tf.Tensor2D): tf.Tensor2D {
-    const y: tf.Tensor2D = tf.matMul(x, this.weight as tf.Tensor2D, false, true);
-    return this.bias ? (tf.add(y, this.bias) as tf.Tensor2D) : y;
+    const y: tf.Tensor2D = tf.matMul(x, this.weight, false, true);
+    return this.bias ? tf.add<tf.Tensor2D>(y, this.bias) : y;
   }
 
   variables(): tf.Variable[] {

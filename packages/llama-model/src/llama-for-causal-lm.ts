@@ -114,7 +114,7 @@ export class LlamaForCausalLM {
     const { inputIds } = options;
     return decodeStep({
       config: this.config,
-      hidden: this.embedding.lookupNoGrad(tf.reshape(inputIds!, [-1]) as tf.Tensor1D),
+      hidden: this.embedding.lookupNoGrad(tf.reshape<tf.Rank.R1>(inputIds!, [-1])),
       layers: Array.from({ length: this.config.numHiddenLayers }, (_, i) => this.decodeWeights(i)),
       norm: this.param("model.norm.weight"),
       lmHead: this.getLinear("lm_head"),
@@ -206,11 +206,11 @@ export class LlamaForCausalLM {
     return tf.tidy(() => {
       const ids = idsToTensor(inputIds, this.config.vocabSize);
       const [batch, seq] = ids.shape;
-      return tf.reshape(this.embedding.lookup(tf.reshape(ids, [-1]) as tf.Tensor1D), [
+      return tf.reshape<tf.Rank.R3>(this.embedding.lookup(tf.reshape<tf.Rank.R1>(ids, [-1])), [
         batch,
         seq,
         this.config.hiddenSize,
-      ]) as tf.Tensor3D;
+      ]);
     });
   }
 
@@ -245,9 +245,9 @@ export class LlamaForCausalLM {
     const all = [
       w.inputLayernorm,
       w.postAttentionLayernorm,
-      ...Object.values(w.attention),
-      ...Object.values(w.mlp),
-    ].flatMap((l) => collectVariables(l as LinearLayer | tf.Tensor));
+      ...(Object.values(w.attention) as LinearLayer[]),
+      ...(Object.values(w.mlp) as LinearLayer[]),
+    ].flatMap((l) => collectVariables(l));
     return [...new Set(all)];
   }
 
@@ -272,12 +272,7 @@ export class LlamaForCausalLM {
         const constants = mask ? [cos, sin, mask] : [cos, sin];
         const block = (x: tf.Tensor, c: tf.Tensor, s: tf.Tensor, m?: tf.Tensor): tf.Tensor =>
           decoderLayer(x as tf.Tensor3D, weights, { config: this.config, cos: c, sin: s, mask: m ?? null });
-        hidden = checkpointed(
-          block as (x: tf.Tensor, ...c: tf.Tensor[]) => tf.Tensor,
-          hidden,
-          constants,
-          this.layerVariables(weights),
-        ) as tf.Tensor3D;
+        hidden = checkpointed(block, hidden, constants, this.layerVariables(weights)) as tf.Tensor3D;
       } else {
         const ctx = { config: this.config, cos, sin, mask, ...(cache ? { cache: { kv: cache, layer: i } } : {}) };
         hidden = decoderLayer(hidden, weights, ctx);

@@ -20,7 +20,7 @@ function repetitionPenalty(logits: tf.Tensor2D, seenIds: readonly (readonly numb
   const indices = tf.tensor2d(pairs, [pairs.length / 2, 2], "int32");
   const scores = tf.gatherND(logits, indices) as tf.Tensor1D;
   const penalized = tf.where(tf.less(scores, 0), tf.mul(scores, penalty), tf.div(scores, penalty));
-  return tf.add(logits, tf.scatterND(indices, tf.sub(penalized, scores), logits.shape)) as tf.Tensor2D;
+  return tf.add<tf.Tensor2D>(logits, tf.scatterND(indices, tf.sub(penalized, scores), logits.shape));
 }
 
 /** HF TopKLogitsWarper: scores below the k-th largest become -Infinity (ties with it stay). */
@@ -28,11 +28,11 @@ function topK(logits: tf.Tensor2D, k: number): tf.Tensor2D {
   const vocab = logits.shape[1];
   if (k <= 0 || k >= vocab) return logits;
   const kth = tf.slice(tf.topk(logits, k).values, [0, k - 1], [-1, 1]);
-  return tf.where(
+  return tf.where<tf.Tensor2D>(
     tf.less(logits, tf.broadcastTo(kth, logits.shape)),
     tf.fill(logits.shape, -Infinity),
     logits,
-  ) as tf.Tensor2D;
+  );
 }
 
 /**
@@ -57,7 +57,7 @@ function topP(logits: tf.Tensor2D, p: number): tf.Tensor2D {
   const ids = tf.broadcastTo(tf.range(0, vocab, 1, "int32"), [batch, vocab]);
   const [score, id] = [tf.broadcastTo(boundScore, [batch, vocab]), tf.broadcastTo(boundId, [batch, vocab])];
   const dropped = tf.logicalOr(tf.less(logits, score), tf.logicalAnd(tf.equal(logits, score), tf.less(ids, id)));
-  return tf.where(dropped, tf.fill(logits.shape, -Infinity), logits) as tf.Tensor2D;
+  return tf.where<tf.Tensor2D>(dropped, tf.fill(logits.shape, -Infinity), logits);
 }
 
 /** Inverse-CDF draw per row: the first id whose cumulative probability exceeds u (never an id of probability 0). */
@@ -77,7 +77,7 @@ function sample(logits: tf.Tensor2D, uniforms: readonly number[]): tf.Tensor1D {
     ),
     1,
   );
-  return tf.minimum(below, lastDrawable) as tf.Tensor1D;
+  return tf.minimum<tf.Tensor1D>(below, lastDrawable);
 }
 
 /**

@@ -40,7 +40,7 @@ export async function resolveWeights(
   options: ResolveWeightsOptions = {},
 ): Promise<ResolvedWeights> {
   const { onShard, ...resolveOptions } = options;
-  let offlineMiss: unknown;
+  let offlineMiss: HubError | undefined;
   for (const candidate of WEIGHT_FILES) {
     let path: string | null;
     try {
@@ -48,7 +48,7 @@ export async function resolveWeights(
     } catch (error) {
       // Offline, a file the cache knows nothing about may just not exist: a later candidate in the cache still loads.
       if (options.offline && HubError.isInstance(error)) {
-        offlineMiss ??= error;
+        offlineMiss ??= error as HubError;
         continue;
       }
       throw error;

@@ -24,12 +24,12 @@ export function writableData(t: tf.Tensor): TensorMemory | null {
   const name = tf.getBackend();
   if (name === "wasm") {
     const backend = tf.backend() as unknown as WasmBackendLike;
-    const info = backend.dataIdMap.get(t.dataId as object);
+    const info = backend.dataIdMap.get(t.dataId);
     if (!info) return null;
     return { array: new Float32Array(backend.wasm.HEAPU8.buffer), offset: info.memoryOffset / 4 };
   }
   if (name === "cpu") {
-    const values = (tf.backend() as unknown as CpuBackendLike).data.get(t.dataId as object)?.values;
+    const values = (tf.backend() as unknown as CpuBackendLike).data.get(t.dataId)?.values;
     return values instanceof Float32Array ? { array: values, offset: 0 } : null;
   }
   return null;

@@ -3,7 +3,7 @@ import { initBackend, registerGradients } from "@llamats/core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { countLossTokens } from "./causal-lm-loss.js";
 import { denseMatMul } from "./dense.js";
-import { Linear, type LinearLayer } from "./linear.js";
+import { type Linear, type LinearLayer } from "./linear.js";
 import { LlamaForCausalLM } from "./llama-for-causal-lm.js";
 import { TEST_BACKENDS, readScalar } from "@llamats/core/testing";
 import { LLAMA1_SMALL } from "./testing/tiny-configs.js";
@@ -54,8 +54,8 @@ describe.each(TEST_BACKENDS)("training hooks on %s", (backend) => {
   });
 
   it("denseMatMul gradients equal those of the plain transposed matmul", async () => {
-    const x = tf.randomNormal([5, 7], 0, 1, "float32", 1) as tf.Tensor2D;
-    const w = tf.variable(tf.randomNormal([3, 7], 0, 1, "float32", 2)) as tf.Variable<tf.Rank.R2>;
+    const x = tf.randomNormal<tf.Rank.R2>([5, 7], 0, 1, "float32", 1);
+    const w = tf.variable(tf.randomNormal<tf.Rank.R2>([3, 7], 0, 1, "float32", 2));
     const r = tf.randomNormal([5, 3], 0, 1, "float32", 5);
     const ours = tf.grads((xi: tf.Tensor, wi: tf.Tensor) =>
       tf.sum(tf.mul(denseMatMul(xi as tf.Tensor2D, wi as tf.Tensor2D), r)),

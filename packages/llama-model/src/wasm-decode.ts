@@ -12,7 +12,7 @@ import { writeRotaryRow } from "./rope.js";
 export const DECODE_STEP = "LlamatsDecodeStep";
 
 /** A layer's inputs of the fused step: norms, weights in HF layout [out, in], and its cache buffers [batch, kvHeads, capacity, d]. */
-export const DECODE_LAYER_INPUTS = [
+const DECODE_LAYER_INPUTS = [
   "inputLayernorm",
   "postAttentionLayernorm",
   "q",
@@ -233,7 +233,7 @@ export function syncDecodeStepKernels(): void {
     tf.registerKernel({
       kernelName: DECODE_STEP,
       backendName: "wasm",
-      kernelFunc: wasmDecodeStep as unknown as tf.KernelFunc,
+      kernelFunc: wasmDecodeStep,
     });
   else if (!wanted && registered) tf.unregisterKernel(DECODE_STEP, "wasm");
 }

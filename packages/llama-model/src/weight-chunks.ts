@@ -74,7 +74,7 @@ export function splitParameter(parameters: Map<string, tf.Variable>, name: strin
 /** Float32 values of one HF tensor (rows concatenated when it is split): what savePretrained writes. */
 export async function joinedValues(parts: readonly tf.Variable[]): Promise<{ shape: number[]; data: Float32Array }> {
   const cols = parts[0].shape[1]!;
-  const rows = parts.reduce((sum, p) => sum + p.shape[0]!, 0);
+  const rows = parts.reduce((sum, p) => sum + p.shape[0], 0);
   if (parts.length === 1) return { shape: [rows, cols], data: (await parts[0].data()) as Float32Array };
   const data = new Float32Array(rows * cols);
   let offset = 0;

@@ -51,8 +51,9 @@ export function llamaShapeOf(config: object): LlamaShape {
   const numAttentionHeads = requireInteger(raw, "num_attention_heads", "numAttentionHeads");
   const kvHeads = pick(raw, "num_key_value_heads", "numKeyValueHeads");
   const headDim = pick(raw, "head_dim", "headDim");
+  const modelType = pick(raw, "model_type", "modelType") ?? rawModelType(raw) ?? "llama";
   return {
-    modelType: String(pick(raw, "model_type", "modelType") ?? rawModelType(raw) ?? "llama"),
+    modelType: typeof modelType === "string" ? modelType : JSON.stringify(modelType),
     hiddenSize,
     intermediateSize: requireInteger(raw, "intermediate_size", "intermediateSize"),
     numHiddenLayers: requireInteger(raw, "num_hidden_layers", "numHiddenLayers"),

@@ -53,7 +53,7 @@ export const LORA_CONFIG_DEFAULTS: Readonly<LoraConfig> = Object.freeze({
   inference_mode: false,
   base_model_name_or_path: null,
   revision: null,
-}) as Readonly<LoraConfig>;
+});
 
 /** Receives warnings (unknown config keys, ignored settings); library code never prints. */
 export interface PeftLogger {
@@ -94,7 +94,7 @@ const KNOWN_INERT_KEYS = new Set([
 function isDefaultish(value: unknown): boolean {
   if (value === null || value === undefined || value === false) return true;
   if (Array.isArray(value)) return value.length === 0;
-  if (typeof value === "object") return Object.keys(value as object).length === 0;
+  if (typeof value === "object") return Object.keys(value).length === 0;
   return false;
 }
 
@@ -166,7 +166,7 @@ export function createLoraConfig(partial: Partial<LoraConfig> = {}): LoraConfig 
     rank_pattern: {},
     alpha_pattern: {},
     ...stripUndefined(partial),
-  } as LoraConfig;
+  };
   // PEFT stores a list of targets as a set: duplicates are dropped.
   if (Array.isArray(config.target_modules)) config.target_modules = [...new Set(config.target_modules)];
   if (Array.isArray(config.exclude_modules)) config.exclude_modules = [...new Set(config.exclude_modules)];
@@ -196,7 +196,7 @@ export function parseAdapterConfig(json: unknown, options: ParseAdapterConfigOpt
   const peftType = raw.peft_type ?? "LORA";
   if (peftType !== "LORA") {
     throw new ConfigError(
-      `${where}: peft_type "${String(peftType)}" is not a LoRA adapter (use loadPromptTuningAdapter for PROMPT_TUNING).`,
+      `${where}: peft_type ${JSON.stringify(peftType)} is not a LoRA adapter (use loadPromptTuningAdapter for PROMPT_TUNING).`,
       {
         key: "peft_type",
       },

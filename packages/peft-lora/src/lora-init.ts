@@ -18,15 +18,15 @@ export function initialLoraWeights(options: LoraInitOptions): { loraA: tf.Tensor
   const seedB = seed === undefined ? undefined : seed + 1;
   if (init === "gaussian") {
     return {
-      loraA: tf.randomNormal([rank, inFeatures], 0, 1 / rank, "float32", seed) as tf.Tensor2D,
+      loraA: tf.randomNormal<tf.Rank.R2>([rank, inFeatures], 0, 1 / rank, "float32", seed),
       loraB: tf.zeros([outFeatures, rank]),
     };
   }
-  const loraA = tf.randomUniform([rank, inFeatures], -boundA, boundA, "float32", seed) as tf.Tensor2D;
+  const loraA = tf.randomUniform<tf.Rank.R2>([rank, inFeatures], -boundA, boundA, "float32", seed);
   if (init === false) {
     // PEFT leaves nn.Linear's own initialization on both matrices: B gets bound 1/√r.
     const boundB = 1 / Math.sqrt(rank);
-    return { loraA, loraB: tf.randomUniform([outFeatures, rank], -boundB, boundB, "float32", seedB) as tf.Tensor2D };
+    return { loraA, loraB: tf.randomUniform<tf.Rank.R2>([outFeatures, rank], -boundB, boundB, "float32", seedB) };
   }
   return { loraA, loraB: tf.zeros([outFeatures, rank]) };
 }

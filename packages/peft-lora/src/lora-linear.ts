@@ -91,7 +91,7 @@ export class LoraLinear implements LinearLayer {
   deltaWeight(name: string): tf.Tensor2D {
     const weights = this.adapters.get(name);
     if (!weights) throw new LlamatsError(`${this.moduleName} has no adapter named "${name}".`);
-    return tf.tidy(() => tf.mul(tf.matMul(weights.loraB, weights.loraA), weights.scaling) as tf.Tensor2D);
+    return tf.tidy(() => tf.mul<tf.Tensor2D>(tf.matMul(weights.loraB, weights.loraA), weights.scaling));
   }
 
   /** Adds the active adapter's delta into the base weight, so the forward pass costs nothing extra. */
@@ -131,12 +131,11 @@ export class LoraLinear implements LinearLayer {
   /** sign · B[rows]·A·scaling into each weight chunk: the delta is never built bigger than one chunk. */
   private addRowsOfDelta(base: RowChunkedLayer, name: string, sign: 1 | -1): void {
     const weights = this.adapters.get(name)!;
-    base.addToWeight(
-      (start, rows) =>
-        tf.mul(
-          tf.matMul(tf.slice(weights.loraB, [start, 0], [rows, weights.loraB.shape[1]!]), weights.loraA),
-          sign * weights.scaling,
-        ) as tf.Tensor2D,
+    base.addToWeight((start, rows) =>
+      tf.mul<tf.Tensor2D>(
+        tf.matMul(tf.slice(weights.loraB, [start, 0], [rows, weights.loraB.shape[1]!]), weights.loraA),
+        sign * weights.scaling,
+      ),
     );
   }
 

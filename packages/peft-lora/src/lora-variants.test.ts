@@ -6,7 +6,7 @@ import { initBackend, openSafetensors, registerGradients } from "@llamats/core";
 import { startMockHub } from "@llamats/core/testing";
 import { LlamaForCausalLM } from "@llamats/llama-model";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { LoraLinear } from "./lora-linear.js";
+import { type LoraLinear } from "./lora-linear.js";
 import { getPeftModel, PeftModel } from "./peft-model.js";
 import { maxAbsDiff, TINY_DIR, TINY_LORA_DIR } from "./testing/fixtures.js";
 import { TEST_BACKENDS } from "@llamats/core/testing";

@@ -24,5 +24,5 @@ export interface AdaptableModel {
 
 export function isWeightedLinear(layer: LinearLayer): layer is WeightedLinearLayer {
   const weight = (layer as Partial<WeightedLinearLayer>).weight;
-  return weight !== undefined && weight !== null && typeof (weight as tf.Variable).assign === "function";
+  return weight !== undefined && weight !== null && typeof weight.assign === "function";
 }

@@ -247,7 +247,7 @@ describe.each(TEST_BACKENDS)(
 
     it("refuses an adapter made for another base, naming the module and both shapes", async () => {
       const gqa = LlamaForCausalLM.fromConfig(
-        { ...JSON.parse(await readFile(join(TINY_DIR, "config.json"), "utf8")), num_key_value_heads: 2 },
+        { ...(JSON.parse(await readFile(join(TINY_DIR, "config.json"), "utf8")) as object), num_key_value_heads: 2 },
         { seed: 3 },
       );
       const error = await PeftModel.fromPretrained(gqa, TINY_LORA_DIR).catch((e: unknown) => e);

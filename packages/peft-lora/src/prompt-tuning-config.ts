@@ -39,7 +39,7 @@ export const PROMPT_TUNING_DEFAULTS: Readonly<PromptTuningConfig> = Object.freez
   inference_mode: false,
   base_model_name_or_path: null,
   revision: null,
-}) as Readonly<PromptTuningConfig>;
+});
 
 const INITS: readonly PromptTuningInit[] = ["RANDOM", "TEXT", "SAMPLE_VOCAB"];
 
@@ -92,5 +92,5 @@ export function parsePromptTuningConfig(
   }
   if (unknown.length > 0)
     options.logger?.warn(`${where}: ignoring keys this version does not know: ${unknown.join(", ")}.`);
-  return createPromptTuningConfig(picked as Partial<PromptTuningConfig>, where);
+  return createPromptTuningConfig(picked, where);
 }

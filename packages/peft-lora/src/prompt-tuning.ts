@@ -72,7 +72,7 @@ export class PromptTuningModel {
         ids = [promptInitTokenIds(options.tokenizer.encode(config.prompt_tuning_init_text!), count)];
       } else {
         // Random vocabulary rows, drawn and looked up on the device.
-        ids = tf.randomUniform([1, count], 0, model.config.vocabSize, "int32", options.seed) as tf.Tensor2D;
+        ids = tf.randomUniform<tf.Rank.R2>([1, count], 0, model.config.vocabSize, "int32", options.seed);
       }
       return tf.squeeze(model.embedTokens(ids), [0]);
     });

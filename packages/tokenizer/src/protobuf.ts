@@ -1,7 +1,7 @@
 // Minimal protobuf wire-format reader and writer: enough for SentencePiece's ModelProto.
 
 export const WIRE_VARINT = 0;
-export const WIRE_FIXED64 = 1;
+const WIRE_FIXED64 = 1;
 export const WIRE_LENGTH_DELIMITED = 2;
 export const WIRE_FIXED32 = 5;
 

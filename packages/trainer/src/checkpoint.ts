@@ -178,7 +178,7 @@ export async function assignVariablesFromFile(
 }
 
 /** The weights file inside a directory saved by `model.save` (single file or sharded index). */
-export async function weightsFileIn(model: TrainableModel, dir: string): Promise<string> {
+async function weightsFileIn(model: TrainableModel, dir: string): Promise<string> {
   const single = join(dir, model.weightsFile);
   return (await exists(single)) ? single : `${single.replace(/\.safetensors$/, "")}.safetensors.index.json`;
 }

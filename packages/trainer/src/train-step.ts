@@ -32,9 +32,9 @@ export function computeStepGradients(
   for (const batch of microBatches) {
     const { value, grads: batchGrads } = tf.variableGrads(() => {
       const { logits } = model.forward(batch.inputIds, { attentionMask: batch.attentionMask });
-      return tf.div(causalLmLoss(logits, batch.labels, { reduction: "sum" }), normalizer) as tf.Scalar;
+      return tf.div<tf.Scalar>(causalLmLoss(logits, batch.labels, { reduction: "sum" }), normalizer);
     }, varList);
-    const nextLoss = tf.add(lossSum, value) as tf.Scalar;
+    const nextLoss = tf.add<tf.Scalar>(lossSum, value);
     tf.dispose([lossSum, value]);
     lossSum = nextLoss;
     for (const name of names) {

@@ -8,7 +8,7 @@ import { isEvalMetrics, readMetricsLog, type MetricsEntry, type StepMetrics } fr
 import { TEST_BACKENDS, useBackend } from "@llamats/core/testing";
 import { TRAJECTORY, parseAdamW, readTensors, readTrajectory, type Trajectory } from "./test-support/fixtures.js";
 import { tinyLoraModel, type LoadedTinyModel } from "./test-support/tiny-models.js";
-import { Trainer, train } from "./trainer.js";
+import { train } from "./trainer.js";
 import type { TrainerOptions } from "./trainer-options.js";
 
 /** Trainer options taken from the trajectory's spec only, so another trajectory checks the same way. */

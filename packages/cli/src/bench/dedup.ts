@@ -11,7 +11,7 @@ import {
 } from "@llamats/instruct-data";
 import type { CommandContext } from "../command.js";
 
-export const DEDUP_BENCH_USAGE = `llamats bench dedup [--count 10000] [--data F] [--threshold 0.7] [--rouge-tokenizer rouge-score|unicode] [--seed S] [--json]
+const DEDUP_BENCH_USAGE = `llamats bench dedup [--count 10000] [--data F] [--threshold 0.7] [--rouge-tokenizer rouge-score|unicode] [--seed S] [--json]
 
 ROUGE-L dedup of instructions against each other, as self-instruct's filter (greedy, > threshold rejected).
 Uses --data's instructions when given, else --count seeded synthetic instructions.`;
@@ -27,9 +27,14 @@ export async function runDedupBench(args: string[], ctx: CommandContext): Promis
       "rouge-tokenizer": { type: "string" },
       seed: { type: "string" },
       json: { type: "boolean" },
+      help: { type: "boolean" },
     },
     strict: true,
   });
+  if (values.help) {
+    ctx.stdout.write(DEDUP_BENCH_USAGE + "\n");
+    return 0;
+  }
   const threshold = values.threshold !== undefined ? Number(values.threshold) : 0.7;
   if (!(threshold > 0 && threshold <= 1))
     throw new ConfigError(`--threshold must be in (0, 1], found ${values.threshold}`, { key: "threshold" });
@@ -57,7 +62,7 @@ export async function runDedupBench(args: string[], ctx: CommandContext): Promis
   // A spot check that a reported duplicate really scores above the bar.
   const sample = result.duplicates[0];
   const verified = sample
-    ? rougeL(texts[sample.index] as string, sample.duplicateOf, { tokenizer }).fmeasure === sample.score
+    ? rougeL(texts[sample.index], sample.duplicateOf, { tokenizer }).fmeasure === sample.score
     : true;
   const summary = {
     instructions: texts.length,

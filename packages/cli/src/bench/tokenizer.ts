@@ -4,7 +4,6 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
 import { parseArgs } from "node:util";
 import { ConfigError } from "@llamats/core";
 import { HfTokenizer, SentencePieceTokenizer } from "@llamats/tokenizer";
@@ -75,20 +74,14 @@ function defaultFixtures(): string | undefined {
   }
 }
 
-/** @huggingface/tokenizers is a dev dependency of the CLI and of @llamats/tokenizer. */
+/** @huggingface/tokenizers is a dev dependency of the CLI: absent from a user's install, where its row is skipped. */
 async function loadJsTokenizers(): Promise<JsTokenizerClass | undefined> {
   const pick = (mod: Record<string, unknown>): JsTokenizerClass | undefined =>
     (mod.Tokenizer ?? (mod.default as Record<string, unknown> | undefined)?.Tokenizer) as JsTokenizerClass | undefined;
   try {
-    return pick((await import("@huggingface/tokenizers" as string)) as Record<string, unknown>);
+    return pick(await import("@huggingface/tokenizers"));
   } catch {
-    try {
-      const tokenizerPackage = createRequire(import.meta.url).resolve("@llamats/tokenizer/package.json");
-      const path = createRequire(tokenizerPackage).resolve("@huggingface/tokenizers");
-      return pick((await import(pathToFileURL(path).href)) as Record<string, unknown>);
-    } catch {
-      return undefined;
-    }
+    return undefined;
   }
 }
 

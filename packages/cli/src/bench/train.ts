@@ -66,7 +66,7 @@ function intOption(values: Record<string, unknown>, key: string, fallback: numbe
   if (raw === undefined) return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1)
-    throw new ConfigError(`--${key} must be a positive whole number; got "${String(raw)}".`, { key });
+    throw new ConfigError(`--${key} must be a positive whole number; got ${JSON.stringify(raw)}.`, { key });
   return n;
 }
 

@@ -118,7 +118,7 @@ export const command: Command = {
     // Ctrl-C stops the reply being generated; at the prompt (or pressed again) it goes to the bin's handlers, which end the chat.
     const onInterrupt = () => {
       if (reply && !reply.signal.aborted) reply.abort();
-      else for (const handler of binHandlers) (handler as (signal: NodeJS.Signals) => void)("SIGINT");
+      else for (const handler of binHandlers) handler("SIGINT");
     };
     process.removeAllListeners("SIGINT");
     process.on("SIGINT", onInterrupt);

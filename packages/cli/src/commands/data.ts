@@ -288,7 +288,7 @@ async function runStats(args: string[], ctx: CommandContext): Promise<number> {
     });
     nearDuplicates = result.duplicates.map((d) => ({
       index: d.index,
-      instruction: instructions[d.index] as string,
+      instruction: instructions[d.index],
       duplicateOf: d.duplicateOf,
       score: d.score,
     }));
@@ -419,7 +419,7 @@ async function runGenerate(args: string[], ctx: CommandContext): Promise<number>
   });
   const seedPath = resolve(ctx.cwd, required(values["seed-tasks"], "seed-tasks"));
   const { records } = await loadInstructionDataset({ path: seedPath, signal: ctx.signal });
-  const seedTasks = records.filter(isAlpacaRecord) as AlpacaRecord[];
+  const seedTasks = records.filter<AlpacaRecord>(isAlpacaRecord);
   const promptText = values.prompt ? await readFile(resolve(ctx.cwd, values.prompt), "utf8") : undefined;
   const pricePrompt = number(values["price-prompt"], "price-prompt");
   const priceCompletion = number(values["price-completion"], "price-completion");

@@ -323,9 +323,9 @@ async function prepareModel(
       peft = getPeftModel(
         llama,
         {
-          r: num(values, "lora-r", 8, isPositiveCount, "a whole number ≥ 1") as number,
-          lora_alpha: num(values, "lora-alpha", 16, (n) => n > 0, "a number > 0") as number,
-          lora_dropout: num(values, "lora-dropout", 0.05, (n) => n >= 0 && n < 1, "a number in [0, 1)") as number,
+          r: num(values, "lora-r", 8, isPositiveCount, "a whole number ≥ 1"),
+          lora_alpha: num(values, "lora-alpha", 16, (n) => n > 0, "a number > 0"),
+          lora_dropout: num(values, "lora-dropout", 0.05, (n) => n >= 0 && n < 1, "a number in [0, 1)"),
           target_modules: ((values["target-modules"] as string | undefined) ?? "q_proj,v_proj")
             .split(",")
             .map((s) => s.trim())

@@ -68,7 +68,7 @@ export function numberOption(
   if (raw === undefined) return undefined;
   const n = Number(raw);
   if (!Number.isFinite(n) || !check(n))
-    throw new ConfigError(`--${key} must be ${what}; got "${String(raw)}".`, { key });
+    throw new ConfigError(`--${key} must be ${what}; got ${JSON.stringify(raw)}.`, { key });
   return n;
 }
 

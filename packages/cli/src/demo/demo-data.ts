@@ -15,7 +15,8 @@ export async function readDemoItems(file: string): Promise<DemoItem[]> {
   if (
     !Array.isArray(parsed) ||
     !parsed.every(
-      (r) => typeof r?.instruction === "string" && typeof r?.output === "string" && typeof r?.family === "string",
+      (r: Partial<Record<keyof DemoItem, unknown>> | null) =>
+        typeof r?.instruction === "string" && typeof r?.output === "string" && typeof r?.family === "string",
     )
   ) {
     throw new FormatError(`${file}: expected an Alpaca JSON array of {instruction, input, output, family}.`, { file });
@@ -41,6 +42,6 @@ export function interleaveFamilies(items: readonly DemoItem[], random: () => num
   const longest = Math.max(...queues.map((q) => q.length));
   const out: DemoItem[] = [];
   // Smaller families repeat (cycled) so each family gets an equal share of the steps.
-  for (let i = 0; i < longest; i++) for (const queue of queues) out.push(queue[i % queue.length] as DemoItem);
+  for (let i = 0; i < longest; i++) for (const queue of queues) out.push(queue[i % queue.length]);
   return out;
 }

@@ -19,9 +19,9 @@ export interface DemoOptions {
 }
 
 /** Full run: enough LoRA steps for a clear held-out gain on 2 CPU cores in a few minutes. */
-export const DEFAULT_STEPS = 250;
+const DEFAULT_STEPS = 250;
 /** `--quick`: a smoke run for CI (well under a minute). */
-export const QUICK_STEPS = 2;
+const QUICK_STEPS = 2;
 
 function positiveInteger(value: string, flag: string): number {
   const n = Number(value);

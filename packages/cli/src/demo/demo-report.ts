@@ -25,7 +25,7 @@ function quoted(text: string): string {
 export function formatSideBySide(before: readonly HeldOutAnswer[], after: readonly HeldOutAnswer[]): string {
   const lines: string[] = [];
   before.forEach((b, i) => {
-    const a = after[i] as HeldOutAnswer;
+    const a = after[i];
     lines.push(`  Instruction: ${b.item.instruction}${b.item.input ? `  Input: ${b.item.input}` : ""}`);
     lines.push(`    expected: ${quoted(b.item.output)}`);
     lines.push(`    before:   ${quoted(b.answer)} ${b.correct ? "✓" : "✗"}`);

@@ -24,7 +24,7 @@ export interface HeldOutAnswer {
 const MAX_NEW_TOKENS = 32;
 
 /** The response part of a generation: up to the next template header or blank line, trimmed. */
-export function cleanAnswer(text: string): string {
+function cleanAnswer(text: string): string {
   return text.split(/###|\n\n/)[0]?.trim() ?? "";
 }
 

@@ -23,7 +23,7 @@ export async function responseTokenAccuracy(
       const counted = tf.notEqual(targets, tf.fill(targets.shape, IGNORE_INDEX, "int32"));
       return tf.sum(tf.cast(tf.logicalAnd(tf.equal(predicted, targets), counted), "float32"));
     });
-    correct += (await hits.data())[0] as number;
+    correct += (await hits.data())[0];
     total += batch.targetTokens;
     hits.dispose();
     disposeMicroBatch(batch);

@@ -13,7 +13,7 @@ import { formatPerFamily, formatScore, formatSideBySide, nextStepsText } from ".
 import { scoreHeldOut } from "./held-out-score.js";
 
 /** alpaca-lora's LoRA, widened to every projection: a 1.6 M-parameter base needs the capacity more than a 7B one. */
-export const DEMO_LORA = {
+const DEMO_LORA = {
   r: 16,
   lora_alpha: 32,
   lora_dropout: 0,
@@ -116,8 +116,8 @@ export async function runDemo(
   );
   write(
     `Held-out examples:\n${formatSideBySide(
-      shownIndexes.map((i) => before.answers[i]!),
-      shownIndexes.map((i) => after.answers[i]!),
+      shownIndexes.map((i) => before.answers[i]),
+      shownIndexes.map((i) => after.answers[i]),
     )}\n\n`,
   );
 
@@ -131,8 +131,8 @@ export async function runDemo(
     after: after.score,
     answers: heldOut.map((item, i) => ({
       ...item,
-      before: before.answers[i]!.answer,
-      after: after.answers[i]!.answer,
+      before: before.answers[i].answer,
+      after: after.answers[i].answer,
     })),
     seconds: (Date.now() - started) / 1000,
   };

@@ -35,7 +35,7 @@ export function openSession(repo: string, options: HubOptions): HubSession {
   const revision = options.revision ?? "main";
   const hubUrl = (options.hubUrl ?? env?.hubUrl ?? "https://huggingface.co").replace(/\/+$/, "");
   const accessToken = options.accessToken ?? env?.accessToken;
-  const cacheDir = options.cacheDir ?? (env?.cacheDir as string);
+  const cacheDir = options.cacheDir ?? env!.cacheDir; // env is read whenever cacheDir is missing
   const baseFetch = options.fetch ?? fetch;
   const signal = options.signal;
   const session: HubSession = {

@@ -28,7 +28,7 @@ function batchMatMul(args: KernelArgs): tf.TensorInfo {
   const batchB = product(outerB);
   const simpleBroadcast = sameDims(outerA, outerB) || batchA === 1 || batchB === 1;
   if (!kernels || a.dtype !== "float32" || b.dtype !== "float32" || !simpleBroadcast) {
-    return originals.get(tf.BatchMatMul)!.kernelFunc(args as never) as tf.TensorInfo;
+    return originals.get(tf.BatchMatMul)!.kernelFunc(args) as tf.TensorInfo;
   }
   const ra = a.shape.length;
   const rb = b.shape.length;
@@ -65,7 +65,7 @@ function batchMatMul(args: KernelArgs): tf.TensorInfo {
 function exp(args: KernelArgs): tf.TensorInfo {
   const { x } = args.inputs as { x: tf.TensorInfo };
   const kernels = WasmKernels.get();
-  if (!kernels || x.dtype !== "float32") return originals.get(tf.Exp)!.kernelFunc(args as never) as tf.TensorInfo;
+  if (!kernels || x.dtype !== "float32") return originals.get(tf.Exp)!.kernelFunc(args) as tf.TensorInfo;
   const out = args.backend.makeOutput([...x.shape], "float32");
   const size = product(x.shape);
   if (size > 0) kernels.exp(kernels.offsetOf(x), kernels.offsetOf(out), size);
@@ -76,7 +76,7 @@ function exp(args: KernelArgs): tf.TensorInfo {
 function identity(args: KernelArgs): tf.TensorInfo {
   const { x } = args.inputs as { x: tf.TensorInfo };
   const backend = args.backend as BackendLike & { incRef?: (dataId: tf.DataId) => void };
-  if (!backend.incRef) return originals.get(tf.Identity)!.kernelFunc(args as never) as tf.TensorInfo;
+  if (!backend.incRef) return originals.get(tf.Identity)!.kernelFunc(args) as tf.TensorInfo;
   backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 }

@@ -80,7 +80,7 @@ interface CpuBackendLike {
 
 /** On tfjs-backend-cpu: its own arrays and the JS loops. */
 function cpuKernel(call: (args: KernelArgs) => HostCall): tf.KernelFunc {
-  return ((args: KernelArgs) => {
+  return (args: KernelArgs) => {
     const backend = args.backend as CpuBackendLike;
     const c = call(args);
     const bufs: Record<string, Buf> = {};
@@ -94,7 +94,7 @@ function cpuKernel(call: (args: KernelArgs) => HostCall): tf.KernelFunc {
       JS_MATH,
     );
     return single(c.writes.map((shape, i) => backend.makeTensorInfo(shape, "float32", outputs[i])));
-  }) as unknown as tf.KernelFunc;
+  };
 }
 
 /** llamats' SIMD gemm and exp (threaded) on byte offsets of the heap every Buf of this call lives in. */
@@ -110,7 +110,7 @@ function simdMath(kernels: WasmKernels): HostMath {
  * heap), else the JS loops over heap views. Everything is allocated before the first view: allocating can grow the heap.
  */
 function wasmKernel(call: (args: KernelArgs) => HostCall): tf.KernelFunc {
-  return ((args: KernelArgs) => {
+  return (args: KernelArgs) => {
     const backend = args.backend as WasmBackendLike;
     const c = call(args);
     const outputs = c.writes.map((shape) => backend.makeOutput(shape, "float32"));
@@ -135,7 +135,7 @@ function wasmKernel(call: (args: KernelArgs) => HostCall): tf.KernelFunc {
       kernels.free(scratch);
     }
     return single(outputs);
-  }) as unknown as tf.KernelFunc;
+  };
 }
 
 /** K or V [b, kvh, sk, d] with each head repeated for its query heads: [b, h, sk, d]. */
@@ -180,7 +180,7 @@ function gradient(kernelName: string, masked: boolean): tf.GradConfig {
       const g = dy as tf.Tensor;
       const [dq, dk, dv] = tf
         .engine()
-        .runKernel(ATTENTION_GRAD, { q, k, v, o, dy: g, ...(mask ? { mask } : {}) }, attrs) as tf.Tensor[];
+        .runKernel<tf.Tensor[]>(ATTENTION_GRAD, { q, k, v, o, dy: g, ...(mask ? { mask } : {}) }, attrs);
       const grads: Record<string, () => tf.Tensor> = { q: () => dq, k: () => dk, v: () => dv };
       if (mask) grads.mask = () => maskGradient(q, k, v, mask, o, g, attrs.scale as number);
       return grads;
@@ -194,7 +194,7 @@ const forward = {
   webgpu: webgpuAttention as unknown as tf.KernelFunc,
 };
 
-export const attentionOp: LlamatsOp = {
+const attentionOp: LlamatsOp = {
   kernels: [
     { name: ATTENTION, ...forward },
     { name: ATTENTION_MASKED, ...forward },
@@ -202,7 +202,7 @@ export const attentionOp: LlamatsOp = {
       name: ATTENTION_GRAD,
       cpu: cpuKernel(backwardCall),
       wasm: wasmKernel(backwardCall),
-      webgpu: webgpuAttentionGrad as unknown as tf.KernelFunc,
+      webgpu: webgpuAttentionGrad,
     },
   ],
   gradients: [gradient(ATTENTION, false), gradient(ATTENTION_MASKED, true)],

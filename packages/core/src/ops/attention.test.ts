@@ -146,8 +146,8 @@ describe.each(TEST_BACKENDS)("attention on %s", { timeout: 120_000 }, (backend) 
     const before = tf.memory().numTensors;
     for (let i = 0; i < 3; i++) await step();
     expect(tf.memory().numTensors).toBe(before);
-    const three = tf.zeros([2, 3, 7, 8]) as tf.Tensor4D;
-    const short = tf.zeros([2, 1, 1, 6]) as tf.Tensor4D;
+    const three = tf.zeros<tf.Rank.R4>([2, 3, 7, 8]);
+    const short = tf.zeros<tf.Rank.R4>([2, 1, 1, 6]);
     expect(() => attention(q, three, three, null)).toThrow(/kvHeads dividing the 4 query heads/);
     expect(() => attention(q, k, three, null)).toThrow(ShapeMismatchError);
     expect(() => attention(q, k, v, short)).toThrow(/mask must be additive float32 \[2 or 1, 1, 1, 7\]/);

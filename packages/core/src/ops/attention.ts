@@ -77,11 +77,9 @@ export function attention(
   ensureAttentionKernels();
   if (!hasLlamatsKernel(ATTENTION)) return attentionReference(q, k, v, mask, scale);
   // Two kernel names: tfjs saves a gradient's inputs by name, and an absent mask cannot be saved.
-  return (
-    mask
-      ? tf.engine().runKernel(ATTENTION_MASKED, { q, k, v, mask }, { scale })
-      : tf.engine().runKernel(ATTENTION, { q, k, v }, { scale })
-  ) as tf.Tensor4D;
+  return mask
+    ? tf.engine().runKernel(ATTENTION_MASKED, { q, k, v, mask }, { scale })
+    : tf.engine().runKernel(ATTENTION, { q, k, v }, { scale });
 }
 
 /** The same from plain tfjs ops (K/V repeated for GQA): the fallback on backends without llamats kernels, and the tests' reference. */
@@ -96,6 +94,6 @@ export function attentionReference(
     const heads = q.shape[1];
     const scores = tf.mul(tf.matMul(q, repeatHeads(k, heads), false, true), scale);
     const probs = tf.softmax(mask ? tf.add(scores, mask) : scores);
-    return tf.matMul(probs, repeatHeads(v, heads)) as tf.Tensor4D;
+    return tf.matMul<tf.Tensor4D>(probs, repeatHeads(v, heads));
   });
 }

@@ -54,7 +54,7 @@ function single(outputs: tf.TensorInfo[]): tf.TensorInfo | tf.TensorInfo[] {
 
 /** The kernel on tfjs-backend-cpu: its data already lives in JS typed arrays. */
 export function cpuKernelFunc(name: string, kernel: HostKernel): tf.KernelFunc {
-  return ((args: KernelArgs) => {
+  return (args: KernelArgs) => {
     const backend = args.backend as CpuBackendLike;
     const attrs = args.attrs ?? {};
     const infos = namedInputs(args.inputs, kernel.inputs, name);
@@ -64,7 +64,7 @@ export function cpuKernelFunc(name: string, kernel: HostKernel): tf.KernelFunc {
     const outputs = shapes.map((shape) => new Float32Array(size(shape)));
     kernel.run(views, outputs, infos, attrs);
     return single(shapes.map((shape, i) => backend.makeTensorInfo(shape, "float32", outputs[i])));
-  }) as unknown as tf.KernelFunc;
+  };
 }
 
 /**
@@ -72,7 +72,7 @@ export function cpuKernelFunc(name: string, kernel: HostKernel): tf.KernelFunc {
  * since an allocation can grow (and so replace) the heap's buffer.
  */
 export function wasmKernelFunc(name: string, kernel: HostKernel): tf.KernelFunc {
-  return ((args: KernelArgs) => {
+  return (args: KernelArgs) => {
     const backend = args.backend as WasmBackendLike;
     const attrs = args.attrs ?? {};
     const infos = namedInputs(args.inputs, kernel.inputs, name);
@@ -82,7 +82,7 @@ export function wasmKernelFunc(name: string, kernel: HostKernel): tf.KernelFunc 
     const outViews = outputs.map((info) => heapView(backend, info) as Float32Array);
     kernel.run(views, outViews, infos, attrs);
     return single(outputs);
-  }) as unknown as tf.KernelFunc;
+  };
 }
 
 /** A float32 or int32 view of a tensor on the wasm heap (empty tensors have no memory of their own). */

@@ -11,8 +11,8 @@ export type BatchedGemm = Omit<GemmArgs, "a" | "b" | "c" | "ldc">;
 
 /** The matmul and in-place exp a host kernel runs on: llamats' SIMD kernels on the wasm heap, or JS_MATH's loops. */
 export interface HostMath {
-  gemm(a: Buf, b: Buf, c: Buf, g: BatchedGemm): void;
-  exp(x: Buf, count: number): void;
+  gemm: (a: Buf, b: Buf, c: Buf, g: BatchedGemm) => void;
+  exp: (x: Buf, count: number) => void;
 }
 
 /** `floats` further into the same array. */

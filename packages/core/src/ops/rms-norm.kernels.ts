@@ -20,7 +20,7 @@ function rowScale(x: Float32Array, row: number, hidden: number, eps: number): nu
 }
 
 /** y = x · scale · w per row of `hidden`. */
-export function rmsNormRows(x: Float32Array, w: Float32Array, y: Float32Array, hidden: number, eps: number): void {
+function rmsNormRows(x: Float32Array, w: Float32Array, y: Float32Array, hidden: number, eps: number): void {
   for (let row = 0; row < x.length; row += hidden) {
     const scale = rowScale(x, row, hidden, eps);
     for (let i = 0; i < hidden; i++) y[row + i] = x[row + i] * scale * w[i];
@@ -28,7 +28,7 @@ export function rmsNormRows(x: Float32Array, w: Float32Array, y: Float32Array, h
 }
 
 /** dx = scale · w · dy − x · scale³ · mean(dy · w · x), per row. */
-export function rmsNormGradXRows(
+function rmsNormGradXRows(
   x: Float32Array,
   w: Float32Array,
   dy: Float32Array,
@@ -46,13 +46,7 @@ export function rmsNormGradXRows(
 }
 
 /** dw[i] = Σ_rows dy · x · scale. */
-export function rmsNormGradWeightRows(
-  x: Float32Array,
-  dy: Float32Array,
-  dw: Float32Array,
-  hidden: number,
-  eps: number,
-): void {
+function rmsNormGradWeightRows(x: Float32Array, dy: Float32Array, dw: Float32Array, hidden: number, eps: number): void {
   const sums = new Float64Array(hidden);
   for (let row = 0; row < x.length; row += hidden) {
     const scale = rowScale(x, row, hidden, eps);
@@ -104,7 +98,7 @@ function wasmRowKernel(
   ) => void,
 ): tf.KernelFunc {
   const plain = wasmKernelFunc(name, host);
-  return ((args: KernelArgs) => {
+  return (args: KernelArgs) => {
     const kernels = cKernels();
     const infos = namedInputs(args.inputs, host.inputs, name);
     const hidden = hiddenOf(infos);
@@ -115,7 +109,7 @@ function wasmRowKernel(
     for (const [key, info] of Object.entries(infos)) ptr[key] = kernels.offsetOf(info);
     run(kernels, ptr, kernels.offsetOf(out), size / hidden, hidden, eps(args.attrs!));
     return out;
-  }) as unknown as tf.KernelFunc;
+  };
 }
 
 const wasmForward = wasmRowKernel(RMS_NORM, forwardHost, (k, p, out, rows, hidden, e) =>
@@ -135,8 +129,8 @@ const gradient: tf.GradConfig = {
   gradFunc: (dy, saved, attrs) => {
     const [x, weight] = saved;
     return {
-      x: () => tf.engine().runKernel(RMS_NORM_GRAD_X, { x, weight, dy: dy as tf.Tensor }, attrs) as tf.Tensor,
-      weight: () => tf.engine().runKernel(RMS_NORM_GRAD_WEIGHT, { x, dy: dy as tf.Tensor }, attrs) as tf.Tensor,
+      x: () => tf.engine().runKernel<tf.Tensor>(RMS_NORM_GRAD_X, { x, weight, dy: dy as tf.Tensor }, attrs),
+      weight: () => tf.engine().runKernel<tf.Tensor>(RMS_NORM_GRAD_WEIGHT, { x, dy: dy as tf.Tensor }, attrs),
     };
   },
 };
@@ -147,19 +141,19 @@ export const rmsNormOp: LlamatsOp = {
       name: RMS_NORM,
       cpu: cpuKernelFunc(RMS_NORM, forwardHost),
       wasm: wasmForward,
-      webgpu: webgpuRmsNorm as unknown as tf.KernelFunc,
+      webgpu: webgpuRmsNorm,
     },
     {
       name: RMS_NORM_GRAD_X,
       cpu: cpuKernelFunc(RMS_NORM_GRAD_X, gradXHost),
       wasm: wasmGradX,
-      webgpu: webgpuRmsNormGradX as unknown as tf.KernelFunc,
+      webgpu: webgpuRmsNormGradX,
     },
     {
       name: RMS_NORM_GRAD_WEIGHT,
       cpu: cpuKernelFunc(RMS_NORM_GRAD_WEIGHT, gradWeightHost),
       wasm: wasmGradWeight,
-      webgpu: webgpuRmsNormGradWeight as unknown as tf.KernelFunc,
+      webgpu: webgpuRmsNormGradWeight,
     },
   ],
   gradients: [gradient],

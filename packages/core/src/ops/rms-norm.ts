@@ -26,7 +26,7 @@ export function rmsNorm(x: tf.Tensor, weight: tf.Tensor, eps: number): tf.Tensor
     );
   }
   if (!hasLlamatsKernel(RMS_NORM)) return rmsNormReference(x, weight, eps);
-  return tf.engine().runKernel(RMS_NORM, { x, weight }, { eps }) as tf.Tensor;
+  return tf.engine().runKernel<tf.Tensor>(RMS_NORM, { x, weight }, { eps });
 }
 
 /** The same from plain tfjs ops: the fallback on backends without llamats kernels, and the tests' reference. */

@@ -15,7 +15,7 @@ export const ROPE_GRAD = "LlamatsRopeGrad";
  * with cos/sin read per position (and per batch row when the tables have one). `transposed` runs the gradient:
  * (a, b) → (a·cos + b·sin', b·cos' − a·sin), reading sin at the partner's column.
  */
-export function ropeVectors(
+function ropeVectors(
   x: Float32Array,
   cos: Float32Array,
   sin: Float32Array,
@@ -67,7 +67,7 @@ function host(input: "x" | "dy", transposed: boolean): HostKernel {
 /** On wasm: llamats' SIMD kernel (vectors split over the kernel threads) when installed, else the JS loop over the heap. */
 function wasmRope(name: string, input: "x" | "dy", transposed: boolean): tf.KernelFunc {
   const plain = wasmKernelFunc(name, host(input, transposed));
-  return ((args: KernelArgs) => {
+  return (args: KernelArgs) => {
     const kernels = wasmKernelsInstalled() ? WasmKernels.get() : null;
     const x = args.inputs[input]!;
     const { cosTable, sinTable } = args.inputs as { cosTable: tf.TensorInfo; sinTable: tf.TensorInfo };
@@ -87,7 +87,7 @@ function wasmRope(name: string, input: "x" | "dy", transposed: boolean): tf.Kern
       transposed,
     });
     return out;
-  }) as unknown as tf.KernelFunc;
+  };
 }
 
 /** rotate_half(x) = [−x₂, x₁] from tfjs ops, for the tables' gradients. */
@@ -111,7 +111,7 @@ const gradient: tf.GradConfig = {
     const [x, cosTable, sinTable] = saved;
     const g = dy as tf.Tensor;
     return {
-      x: () => tf.engine().runKernel(ROPE_GRAD, { dy: g, cosTable, sinTable }) as tf.Tensor,
+      x: () => tf.engine().runKernel<tf.Tensor>(ROPE_GRAD, { dy: g, cosTable, sinTable }),
       cosTable: () => toTable(tf.mul(g, x), cosTable.shape[0]),
       sinTable: () => toTable(tf.mul(g, rotateHalf(x)), sinTable.shape[0]),
     };
@@ -124,13 +124,13 @@ export const ropeOp: LlamatsOp = {
       name: ROPE,
       cpu: cpuKernelFunc(ROPE, host("x", false)),
       wasm: wasmRope(ROPE, "x", false),
-      webgpu: webgpuRope as unknown as tf.KernelFunc,
+      webgpu: webgpuRope,
     },
     {
       name: ROPE_GRAD,
       cpu: cpuKernelFunc(ROPE_GRAD, host("dy", true)),
       wasm: wasmRope(ROPE_GRAD, "dy", true),
-      webgpu: webgpuRopeGrad as unknown as tf.KernelFunc,
+      webgpu: webgpuRopeGrad,
     },
   ],
   gradients: [gradient],

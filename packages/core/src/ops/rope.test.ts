@@ -87,7 +87,7 @@ describe.each(TEST_BACKENDS)("rope on %s", (backend) => {
     });
 
   it("keeps tf.memory() flat and names a table that does not fit", async () => {
-    const x = tf.tensor(randomValues(2 * 2 * 3 * 4, 7), [2, 2, 3, 4]) as tf.Tensor4D;
+    const x = tf.tensor<tf.Rank.R4>(randomValues(2 * 2 * 3 * 4, 7), [2, 2, 3, 4]);
     const { cos, sin } = rotaryTables([2, 1, 3, 4], 8);
     const step = async () => (await valueAndGrads((a) => rope(a as tf.Tensor4D, cos, sin), [x])).grads[0][0];
     await step();

@@ -40,11 +40,8 @@ export function rope(x: tf.Tensor4D, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor4
   const shape = tableShape(x, cos, "cos");
   tableShape(x, sin, "sin");
   if (!hasLlamatsKernel(ROPE)) return ropeReference(x, cos, sin);
-  return tf.tidy(
-    () =>
-      tf
-        .engine()
-        .runKernel(ROPE, { x, cosTable: tf.reshape(cos, shape), sinTable: tf.reshape(sin, shape) }) as tf.Tensor4D,
+  return tf.tidy(() =>
+    tf.engine().runKernel<tf.Tensor4D>(ROPE, { x, cosTable: tf.reshape(cos, shape), sinTable: tf.reshape(sin, shape) }),
   );
 }
 
@@ -56,6 +53,6 @@ export function ropeReference(x: tf.Tensor4D, cos: tf.Tensor, sin: tf.Tensor): t
     const rotated = tf.concat([tf.neg(second), first], -1);
     const [batch, , seq, dim] = x.shape;
     const table = (t: tf.Tensor) => tf.reshape(t, [t.size === seq * dim ? 1 : batch, 1, seq, dim]);
-    return tf.add(tf.mul(x, table(cos)), tf.mul(rotated, table(sin))) as tf.Tensor4D;
+    return tf.add<tf.Tensor4D>(tf.mul(x, table(cos)), tf.mul(rotated, table(sin)));
   });
 }

@@ -16,7 +16,7 @@ function inVocab(target: number, vocab: number): boolean {
 }
 
 /** nll[r] = logsumexp(x[r]) − x[r, target[r]]; 0 for ignored rows, NaN for targets outside the vocabulary. */
-export function crossEntropyRows(
+function crossEntropyRows(
   x: Float32Array,
   targets: Int32Array,
   nll: Float32Array,
@@ -38,7 +38,7 @@ export function crossEntropyRows(
 }
 
 /** grad[r] = (exp(x[r] − lse[r]) − onehot(target[r])) · dy[r]; zero rows for ignored targets. */
-export function crossEntropyGradRows(
+function crossEntropyGradRows(
   x: Float32Array,
   targets: Int32Array,
   lse: Float32Array,
@@ -192,7 +192,7 @@ const gradient: tf.GradConfig = {
     const dNll = Array.isArray(dy) ? dy[0] : dy;
     return {
       logits: () =>
-        tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY_GRAD, { logits, targets, lse, dy: dNll }, attrs) as tf.Tensor,
+        tf.engine().runKernel<tf.Tensor>(SOFTMAX_CROSS_ENTROPY_GRAD, { logits, targets, lse, dy: dNll }, attrs),
       targets: () => tf.zeros(targets.shape),
     };
   },
@@ -203,14 +203,14 @@ export const softmaxCrossEntropyOp: LlamatsOp = {
     {
       name: SOFTMAX_CROSS_ENTROPY,
       cpu: cpuKernelFunc(SOFTMAX_CROSS_ENTROPY, forwardHost),
-      wasm: wasmForward as unknown as tf.KernelFunc,
-      webgpu: webgpuCrossEntropy as unknown as tf.KernelFunc,
+      wasm: wasmForward,
+      webgpu: webgpuCrossEntropy,
     },
     {
       name: SOFTMAX_CROSS_ENTROPY_GRAD,
       cpu: cpuKernelFunc(SOFTMAX_CROSS_ENTROPY_GRAD, backwardHost),
-      wasm: wasmBackward as unknown as tf.KernelFunc,
-      webgpu: webgpuCrossEntropyGrad as unknown as tf.KernelFunc,
+      wasm: wasmBackward,
+      webgpu: webgpuCrossEntropyGrad,
     },
   ],
   gradients: [gradient],

@@ -77,7 +77,7 @@ describe.each(TEST_BACKENDS)("softmaxCrossEntropy on %s", (backend) => {
   });
 
   it("handles zero rows and keeps tf.memory() flat", async () => {
-    const empty = softmaxCrossEntropy(tf.zeros([0, 10]) as tf.Tensor2D, tf.zeros([0], "int32") as tf.Tensor1D);
+    const empty = softmaxCrossEntropy(tf.zeros<tf.Rank.R2>([0, 10]), tf.zeros<tf.Rank.R1>([0], "int32"));
     expect(empty.shape).toEqual([0]);
     tf.dispose(empty);
     const { logits, targets, weights } = problem(5, 70, 4);

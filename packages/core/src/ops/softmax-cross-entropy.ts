@@ -63,7 +63,7 @@ export function softmaxCrossEntropy(
   const ignoreIndex = options.ignoreIndex ?? IGNORE_INDEX;
   return tf.tidy(() => {
     const nll = hasLlamatsKernel(SOFTMAX_CROSS_ENTROPY)
-      ? (tf.engine().runKernel(SOFTMAX_CROSS_ENTROPY, { logits, targets }, { ignoreIndex }) as tf.Tensor[])[0]
+      ? tf.engine().runKernel<tf.Tensor[]>(SOFTMAX_CROSS_ENTROPY, { logits, targets }, { ignoreIndex })[0]
       : softmaxCrossEntropyReference(logits, targets, ignoreIndex);
     return (options.weights ? tf.mul(nll, options.weights) : nll) as tf.Tensor1D;
   });

@@ -19,17 +19,12 @@ function sigmoid(g: number): number {
 }
 
 /** y = g · sigmoid(g) · u. */
-export function swigluElements(gate: Float32Array, up: Float32Array, y: Float32Array): void {
+function swigluElements(gate: Float32Array, up: Float32Array, y: Float32Array): void {
   for (let i = 0; i < gate.length; i++) y[i] = gate[i] * sigmoid(gate[i]) * up[i];
 }
 
 /** dgate = dy · u · s · (1 + g · (1 − s)), with s = sigmoid(g): the derivative of g · s. */
-export function swigluGradGateElements(
-  gate: Float32Array,
-  up: Float32Array,
-  dy: Float32Array,
-  dgate: Float32Array,
-): void {
+function swigluGradGateElements(gate: Float32Array, up: Float32Array, dy: Float32Array, dgate: Float32Array): void {
   for (let i = 0; i < gate.length; i++) {
     const s = sigmoid(gate[i]);
     dgate[i] = dy[i] * up[i] * s * (1 + gate[i] * (1 - s));
@@ -37,7 +32,7 @@ export function swigluGradGateElements(
 }
 
 /** dup = dy · g · sigmoid(g). */
-export function swigluGradUpElements(gate: Float32Array, dy: Float32Array, dup: Float32Array): void {
+function swigluGradUpElements(gate: Float32Array, dy: Float32Array, dup: Float32Array): void {
   for (let i = 0; i < gate.length; i++) dup[i] = dy[i] * gate[i] * sigmoid(gate[i]);
 }
 
@@ -95,7 +90,7 @@ function wasmForward(args: KernelArgs): tf.TensorInfo {
 
 /** dgate, dup or both (in that order) from the C kernel that writes both in one pass; 0 for an output not wanted. */
 function wasmGrad(wants: { dgate: boolean; dup: boolean }, host: tf.KernelFunc): tf.KernelFunc {
-  return ((args: KernelArgs) => {
+  return (args: KernelArgs) => {
     const kernels = cKernels();
     const { gate, up, dy } = args.inputs as { gate: tf.TensorInfo; up?: tf.TensorInfo; dy: tf.TensorInfo };
     const n = sizeOf(gate);
@@ -107,7 +102,7 @@ function wasmGrad(wants: { dgate: boolean; dup: boolean }, host: tf.KernelFunc):
     kernels.swigluGrad({ gate: at(gate), up: at(dgate && up), dy: at(dy), dgate: at(dgate), dup: at(dup), n });
     const outputs = [dgate, dup].filter((o): o is tf.TensorInfo => o !== null);
     return outputs.length === 1 ? outputs[0] : outputs;
-  }) as unknown as tf.KernelFunc;
+  };
 }
 
 const wasmGradGate = wasmGrad({ dgate: true, dup: false }, hostGradGate);
@@ -130,12 +125,12 @@ const gradient: tf.GradConfig = {
   gradFunc: (dy, saved) => {
     const [gate, up] = saved;
     if (cKernels()) {
-      const [dgate, dup] = tf.engine().runKernel(SWIGLU_GRAD, { gate, up, dy: dy as tf.Tensor }) as tf.Tensor[];
+      const [dgate, dup] = tf.engine().runKernel<tf.Tensor[]>(SWIGLU_GRAD, { gate, up, dy: dy as tf.Tensor });
       return { gate: () => dgate, up: () => dup };
     }
     return {
-      gate: () => tf.engine().runKernel(SWIGLU_GRAD_GATE, { gate, up, dy: dy as tf.Tensor }) as tf.Tensor,
-      up: () => tf.engine().runKernel(SWIGLU_GRAD_UP, { gate, dy: dy as tf.Tensor }) as tf.Tensor,
+      gate: () => tf.engine().runKernel<tf.Tensor>(SWIGLU_GRAD_GATE, { gate, up, dy: dy as tf.Tensor }),
+      up: () => tf.engine().runKernel<tf.Tensor>(SWIGLU_GRAD_UP, { gate, dy: dy as tf.Tensor }),
     };
   },
 };
@@ -145,26 +140,26 @@ export const swigluOp: LlamatsOp = {
     {
       name: SWIGLU,
       cpu: cpuKernelFunc(SWIGLU, forwardHost),
-      wasm: wasmForward as unknown as tf.KernelFunc,
-      webgpu: webgpuSwiglu as unknown as tf.KernelFunc,
+      wasm: wasmForward,
+      webgpu: webgpuSwiglu,
     },
     {
       name: SWIGLU_GRAD_GATE,
       cpu: cpuKernelFunc(SWIGLU_GRAD_GATE, gradGateHost),
       wasm: wasmGradGate,
-      webgpu: webgpuSwigluGradGate as unknown as tf.KernelFunc,
+      webgpu: webgpuSwigluGradGate,
     },
     {
       name: SWIGLU_GRAD_UP,
       cpu: cpuKernelFunc(SWIGLU_GRAD_UP, gradUpHost),
       wasm: wasmGradUp,
-      webgpu: webgpuSwigluGradUp as unknown as tf.KernelFunc,
+      webgpu: webgpuSwigluGradUp,
     },
     {
       name: SWIGLU_GRAD,
       cpu: cpuKernelFunc(SWIGLU_GRAD, gradBothHost),
       wasm: wasmGradBoth,
-      webgpu: webgpuSwigluGradBoth as unknown as tf.KernelFunc,
+      webgpu: webgpuSwigluGradBoth,
     },
   ],
   gradients: [gradient],

@@ -51,9 +51,9 @@ describe.each(TEST_BACKENDS)("swiglu on %s", (backend) => {
 
   async function compareGradientKernels(): Promise<void> {
     const [gate, up, dy] = [1, 2, 3].map((seed) => tf.tensor(randomValues(1001, seed, 6), [7, 143]));
-    const [dgate, dup] = tf.engine().runKernel(SWIGLU_GRAD, { gate, up, dy }) as tf.Tensor[];
-    const gateAlone = tf.engine().runKernel(SWIGLU_GRAD_GATE, { gate, up, dy }) as tf.Tensor;
-    const upAlone = tf.engine().runKernel(SWIGLU_GRAD_UP, { gate, dy }) as tf.Tensor;
+    const [dgate, dup] = tf.engine().runKernel<tf.Tensor[]>(SWIGLU_GRAD, { gate, up, dy });
+    const gateAlone = tf.engine().runKernel<tf.Tensor>(SWIGLU_GRAD_GATE, { gate, up, dy });
+    const upAlone = tf.engine().runKernel<tf.Tensor>(SWIGLU_GRAD_UP, { gate, dy });
     expect(maxScaledDiff(await dgate.data(), await gateAlone.data())).toBeLessThan(TOLERANCE);
     expect(maxScaledDiff(await dup.data(), await upAlone.data())).toBeLessThan(TOLERANCE);
     tf.dispose([gate, up, dy, dgate, dup, gateAlone, upAlone]);

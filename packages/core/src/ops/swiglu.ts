@@ -19,7 +19,7 @@ export function swiglu(gate: tf.Tensor, up: tf.Tensor): tf.Tensor {
     );
   }
   if (!hasLlamatsKernel(SWIGLU)) return swigluReference(gate, up);
-  return tf.engine().runKernel(SWIGLU, { gate, up }) as tf.Tensor;
+  return tf.engine().runKernel<tf.Tensor>(SWIGLU, { gate, up });
 }
 
 /** The same from plain tfjs ops: the fallback on backends without llamats kernels, and the tests' reference. */

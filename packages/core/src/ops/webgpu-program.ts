@@ -3,7 +3,7 @@ import type * as tf from "@tensorflow/tfjs-core";
 /** Threads of a row program's workgroup (one workgroup per row); 256 is WebGPU's guaranteed minimum limit. */
 export const ROW_THREADS = 256;
 /** Threads of an elementwise program's workgroup. */
-export const ELEMENT_THREADS = 64;
+const ELEMENT_THREADS = 64;
 
 /** A scalar uniform: its WGSL name and type, and its value for this run. */
 export interface UniformValue {
@@ -57,7 +57,7 @@ export interface ProgramSpec {
 }
 
 /** Workgroup memory and the two reductions over it; every thread of the workgroup gets the result. */
-export const WORKGROUP_REDUCE_WGSL = `
+const WORKGROUP_REDUCE_WGSL = `
 var<workgroup> partial : array<f32, ${ROW_THREADS}>;
 
 fn workgroupSum(value : f32) -> f32 {

@@ -2,7 +2,7 @@
 // emulated with doubles: one IEEE float32 op is Math.fround of the same op in double (exact for + − × ÷).
 
 /** The smallest normal float32; flush-to-zero reads and writes anything smaller in magnitude as 0. */
-export const FLT_MIN_NORMAL = 2 ** -126;
+const FLT_MIN_NORMAL = 2 ** -126;
 /** The largest finite float32 (C's FLT_MAX): bitsandbytes starts its absmax reduction from −FLT_MAX. */
 export const FLT_MAX = 3.4028234663852886e38;
 

@@ -4,7 +4,7 @@ import { ValidationError } from "../errors.js";
 import { blockAbsmax, flushSubnormal, reciprocalScale } from "./cuda-float.js";
 
 /** Block sizes bitsandbytes' 8-bit blockwise kernels take. */
-export const BLOCKWISE_8BIT_BLOCK_SIZES = [64, 128, 256, 512, 1024, 2048, 4096] as const;
+const BLOCKWISE_8BIT_BLOCK_SIZES = [64, 128, 256, 512, 1024, 2048, 4096] as const;
 
 /**
  * bitsandbytes' signed dynamic 8-bit map (`create_dynamic_map()`): 256 sorted float32 codes in [−0.99297, 1]

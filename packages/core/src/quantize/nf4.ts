@@ -42,7 +42,7 @@ const NO_FLUSH_ABSMAX = 2 ** -60;
 /** NF4 block sizes bitsandbytes takes (`quantize_4bit`'s blocksize). */
 export const NF4_BLOCK_SIZES = [32, 64, 128, 256, 512, 1024, 2048, 4096] as const;
 /** Block size of the 8-bit quantization of the absmax values under double quantization (bitsandbytes' and QLoRA's). */
-export const NF4_NESTED_BLOCK_SIZE = 256;
+const NF4_NESTED_BLOCK_SIZE = 256;
 
 /**
  * Double-quantized absmax (QLoRA): the per-block absmax values minus their mean `offset`, quantized with bitsandbytes'

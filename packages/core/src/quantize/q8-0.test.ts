@@ -84,7 +84,7 @@ describe("quantizeQ8_0", () => {
     const bytes = quantizeQ8_0(values);
     expect(bytes.length).toBe(2 * Q8_0_BLOCK_BYTES);
     expect(d16(bytes, 1)).toBe(floatToHalf(Math.fround(16 / 127))); // the last block holds 16 and 31 zeros
-    expect(qs(bytes, 1)).toEqual([127, ...new Array(31).fill(0)]);
+    expect(qs(bytes, 1)).toEqual([127, ...new Array<number>(31).fill(0)]);
     expect(dequantizeQ8_0(bytes, 33).length).toBe(33);
   });
 

@@ -2,7 +2,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 
-export const FIXTURE_DIR = fileURLToPath(new URL("../../test-fixtures/quantize/", import.meta.url));
+const FIXTURE_DIR = fileURLToPath(new URL("../../test-fixtures/quantize/", import.meta.url));
 
 export interface StreamSpec {
   seed: number;

@@ -103,7 +103,9 @@ function parseEntry(file: string, name: string, value: unknown, dataLength: numb
   const dims = shape as number[];
   const expectedBytes = dims.reduce((a, b) => a * b, 1) * DTYPE_BYTES[dtype as SafetensorsDtype];
   if (end - begin !== expectedBytes) {
-    fail(`shape [${dims.join(", ")}] of ${dtype} needs ${expectedBytes} bytes, but data_offsets span ${end - begin}.`);
+    fail(
+      `shape [${dims.join(", ")}] of ${dtype as SafetensorsDtype} needs ${expectedBytes} bytes, but data_offsets span ${end - begin}.`,
+    );
   }
   return { name, dtype: dtype as SafetensorsDtype, shape: dims, begin, end };
 }

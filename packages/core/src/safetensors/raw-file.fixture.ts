@@ -12,7 +12,7 @@ export interface RawFileParts {
   headerLength?: bigint;
 }
 
-export function rawSafetensors(parts: RawFileParts): Uint8Array {
+function rawSafetensors(parts: RawFileParts): Uint8Array {
   const json = typeof parts.header === "string" ? parts.header : JSON.stringify(parts.header);
   const headerBytes = Buffer.from(json, "utf8");
   const prefix = Buffer.alloc(8);

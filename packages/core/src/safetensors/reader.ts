@@ -146,7 +146,7 @@ class Reader implements SafetensorsReader {
 
   async close(): Promise<void> {
     const shards = await Promise.allSettled(this.opened.values());
-    await Promise.all(shards.map((s) => (s.status === "fulfilled" ? s.value.close() : undefined)));
+    await Promise.all(shards.map((s) => (s.status === "fulfilled" ? s.value.close() : Promise.resolve())));
     this.opened.clear();
   }
 }

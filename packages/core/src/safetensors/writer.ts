@@ -49,7 +49,7 @@ function encode(name: string, tensor: TensorToWrite, dtype: SafetensorsDtype): U
   const view = new DataView(out.buffer);
   const values = tensor.data;
   for (let i = 0; i < count; i++) {
-    const v = values[i] as number | bigint;
+    const v = values[i];
     switch (dtype) {
       case "F32":
         view.setFloat32(i * 4, Number(v), true);

@@ -156,7 +156,7 @@ export class TorchCheckpointFile {
 }
 
 /** Copies a strided view (strides in elements, from the range's start) into row-major order. */
-export function gatherStrided(
+function gatherStrided(
   range: Uint8Array,
   elementSize: number,
   shape: readonly number[],

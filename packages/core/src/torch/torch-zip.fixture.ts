@@ -125,7 +125,7 @@ export interface ZipOptions {
 }
 
 /** A zip archive (stored or deflated), laid out as PyTorch's writer does. */
-export function zipArchive(entries: ZipFileEntry[], options: ZipOptions = {}): Uint8Array {
+function zipArchive(entries: ZipFileEntry[], options: ZipOptions = {}): Uint8Array {
   const chunks: Buffer[] = [];
   const central: Buffer[] = [];
   let offset = 0;

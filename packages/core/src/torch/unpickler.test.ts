@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { FormatError, LlamatsError } from "../errors.js";
 import { torchPicklePolicy } from "./torch-pickle-policy.js";
 import { PickleWriter } from "./torch-zip.fixture.js";
-import { PickleTuple, unpickle, type UnpicklePolicy } from "./unpickler.js";
+import { type PickleTuple, unpickle, type UnpicklePolicy } from "./unpickler.js";
 import { UnsafePickleError } from "./unsafe-pickle-error.js";
 
 const FILE = "/models/evil/pytorch_model.bin";

@@ -88,7 +88,7 @@ export function kMeans(
     for (const c of centroids) c.fill(0);
     for (let i = 0; i < n; i++) {
       const c = centroids[assignments[i] as number] as Float64Array;
-      sizes[assignments[i] as number]++;
+      sizes[assignments[i] as number] = (sizes[assignments[i] as number] as number) + 1;
       const x = vectors[i] as SparseVector;
       x.indices.forEach((index, j) => (c[index] = (c[index] as number) + (x.values[j] as number)));
     }
@@ -133,7 +133,7 @@ export function silhouetteScore(
       if (q === p) continue;
       const c = assignments[q] as number;
       sums[c] = (sums[c] as number) + cosine(vectors[p] as SparseVector, vectors[q] as SparseVector);
-      counts[c]++;
+      counts[c] = (counts[c] as number) + 1;
     }
     const own = assignments[p] as number;
     if ((counts[own] as number) === 0) continue;

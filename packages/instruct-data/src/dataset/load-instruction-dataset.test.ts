@@ -42,7 +42,7 @@ describe("loadInstructionDataset", () => {
     expect(records).toHaveLength(175);
     expect(format).toBe("alpaca");
     expect(records[0]).toMatchObject({
-      instruction: expect.stringMatching(/^Is there anything I can eat for a breakfast/),
+      instruction: expect.stringMatching(/^Is there anything I can eat for a breakfast/) as unknown,
       input: "",
     });
   });
@@ -187,9 +187,9 @@ describe("loadInstructionDataset", () => {
     const fromHub = await loadInstructionDataset({
       repo: "someone/alpaca-mini",
       revision: "main",
-      downloadRepo: async (o) => {
+      downloadRepo: (o) => {
         asked.push(o);
-        return { path: dir, files: ["b.json", "a.jsonl", "dataset_info.json"] };
+        return Promise.resolve({ path: dir, files: ["b.json", "a.jsonl", "dataset_info.json"] });
       },
     });
     expect(fromHub.records.map((r) => ("instruction" in r ? r.instruction : ""))).toEqual(["One.", "Two."]);
@@ -199,18 +199,22 @@ describe("loadInstructionDataset", () => {
         repo: "someone/alpaca-mini",
         repoType: "dataset",
         revision: "main",
-        include: expect.arrayContaining(["*train*.parquet", "*training*.json"]),
+        include: expect.arrayContaining(["*train*.parquet", "*training*.json"]) as unknown,
       }),
       expect.objectContaining({ include: ["*.parquet", "*.json", "*.jsonl", "*.ndjson", "*.csv", "*.tsv"] }),
     ]);
     const oneFile = await loadInstructionDataset({
       repo: "someone/alpaca-mini",
       files: ["b.json"],
-      resolveRepoFile: async (o) => (o.repoType === "dataset" ? join(dir, o.file) : null),
+      resolveRepoFile: (o) => Promise.resolve(o.repoType === "dataset" ? join(dir, o.file) : null),
     });
     expect(oneFile.records).toHaveLength(1);
     await expect(
-      loadInstructionDataset({ repo: "someone/alpaca-mini", files: ["c.json"], resolveRepoFile: async () => null }),
+      loadInstructionDataset({
+        repo: "someone/alpaca-mini",
+        files: ["c.json"],
+        resolveRepoFile: () => Promise.resolve(null),
+      }),
     ).rejects.toThrow(/has no file c\.json/);
   });
 });

@@ -40,11 +40,11 @@ function readJsonl(text: string, file: string): RawRecords {
 
 // A top-level object that wraps the records, as some exports do: {"data": [...]} or {"train": [...]}.
 function unwrapRecordArray(parsed: unknown): unknown[] | null {
-  if (Array.isArray(parsed)) return parsed;
+  if (Array.isArray(parsed)) return parsed as unknown[];
   if (typeof parsed === "object" && parsed !== null) {
     for (const key of ["data", "train", "records", "examples"]) {
       const value = (parsed as Record<string, unknown>)[key];
-      if (Array.isArray(value)) return value;
+      if (Array.isArray(value)) return value as unknown[];
     }
   }
   return null;

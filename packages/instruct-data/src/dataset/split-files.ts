@@ -78,7 +78,7 @@ export function splitsOf(paths: readonly string[]): { convention: SplitConventio
   if (byDirectory.size > 0) return { convention: "directory", files: byDirectory };
   const byFileName = byKeywords(data, inFileNamed);
   if (byFileName.size > 0) return { convention: "filename", files: byFileName };
-  return { convention: "none", files: data.length > 0 ? new Map([["train", data]]) : new Map() };
+  return { convention: "none", files: data.length > 0 ? new Map([["train", data]]) : new Map<string, string[]>() };
 }
 
 /**

@@ -14,7 +14,7 @@ import { UnknownModelError } from "./unknown-model-error.js";
 import { yieldToEventLoop } from "./yield-to-event-loop.js";
 
 // Adapter names become model ids in URLs and JSON, never file paths.
-const MODEL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:\/-]{0,127}$/;
+const MODEL_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:/-]{0,127}$/;
 
 export interface CreateLlamaEngineOptions {
   /** The model; with adapters, the model whose linears the `PeftModel` wrapped (or the `PeftModel` itself). */

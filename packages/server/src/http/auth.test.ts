@@ -26,7 +26,7 @@ describe("API key", () => {
   ] as const)("rejects %s %s without a key with 401", async (method, url) => {
     const response = await server.app.inject({ method, url, payload: method === "POST" ? chatRequest : undefined });
     expect(response.statusCode).toBe(401);
-    expect((response.json() as { error: { code: string } }).error.code).toBe("invalid_api_key");
+    expect(response.json<{ error: { code: string } }>().error.code).toBe("invalid_api_key");
   });
 
   it("rejects a wrong key and a key with the wrong scheme", async () => {

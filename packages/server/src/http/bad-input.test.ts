@@ -146,9 +146,9 @@ describe("bad input gets a 4xx with an OpenAI-style error body", () => {
       payload: testCase.body,
     });
     expect(response.statusCode).toBe(testCase.status);
-    const body = response.json() as {
+    const body = response.json<{
       error: { message: string; type: string; param: string | null; code: string | null };
-    };
+    }>();
     expect(typeof body.error.message).toBe("string");
     expect(body.error.message.length).toBeGreaterThan(10);
     expect(body.error.type).toBe("invalid_request_error");
@@ -158,7 +158,7 @@ describe("bad input gets a 4xx with an OpenAI-style error body", () => {
     const ok = await server.app.inject({
       method: "POST",
       url: "/v1/chat/completions",
-      payload: JSON.parse(chat({ max_tokens: 2 })),
+      payload: JSON.parse(chat({ max_tokens: 2 })) as object,
     });
     expect(ok.statusCode).toBe(200);
   });
@@ -166,6 +166,6 @@ describe("bad input gets a 4xx with an OpenAI-style error body", () => {
   it("answers an unknown URL with a 404 error body", async () => {
     const response = await server.app.inject({ method: "GET", url: "/v2/nothing" });
     expect(response.statusCode).toBe(404);
-    expect((response.json() as { error: { code: string } }).error.code).toBe("unknown_url");
+    expect(response.json<{ error: { code: string } }>().error.code).toBe("unknown_url");
   });
 });

@@ -12,7 +12,7 @@ interface AjvIssue {
 }
 
 /** Turns any error a request can raise into an OpenAI-style error; 5xx only for our own faults. */
-export function toApiError(error: unknown): ApiError {
+function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   if (UnknownModelError.isInstance(error)) {
     const model = (error as UnknownModelError).model;
@@ -72,7 +72,7 @@ export function toApiError(error: unknown): ApiError {
 function validationToApiError(issues: AjvIssue[]): ApiError {
   const issue = issues[0];
   if (issue.keyword === "required") {
-    const missing = String(issue.params.missingProperty ?? "");
+    const missing = typeof issue.params.missingProperty === "string" ? issue.params.missingProperty : "";
     const param = joinParam(pathToParam(issue.instancePath), missing);
     return ApiError.invalidRequest(`Missing required parameter: '${param}'.`, {
       param,

@@ -201,7 +201,7 @@ describe(`fuzz: 1,000 malformed requests (seed ${FUZZ_SEED})`, () => {
       const context = `request ${index}: ${request.method} ${request.url.slice(0, 60)} ${request.payload.slice(0, 200)}`;
       expect(response.statusCode, context).toBeLessThan(500);
       if (response.statusCode >= 400) {
-        const body = response.json() as { error?: { message?: unknown; type?: unknown } };
+        const body = response.json<{ error?: { message?: unknown; type?: unknown } }>();
         expect(typeof body.error?.message, context).toBe("string");
         expect(typeof body.error?.type, context).toBe("string");
       }

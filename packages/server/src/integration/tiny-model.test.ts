@@ -30,10 +30,10 @@ describe.each(TEST_BACKENDS)(
     beforeAll(async () => {
       await useBackend(backend);
       model = await LlamaForCausalLM.fromPretrained(MODEL_DIR, { offline: true });
-      tokenizer = (await loadTokenizer(MODEL_DIR, { offline: true })) as unknown as EngineTokenizer;
-      peft = (await PeftModel.fromPretrained(model, ADAPTER_DIR, {
+      tokenizer = await loadTokenizer(MODEL_DIR, { offline: true });
+      peft = await PeftModel.fromPretrained(model, ADAPTER_DIR, {
         adapterName: "alpaca",
-      })) as unknown as AdapterSwitcher;
+      });
       const engine = createLlamaEngine({
         model,
         tokenizer,

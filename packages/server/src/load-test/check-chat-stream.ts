@@ -46,7 +46,7 @@ export function checkChatStream(events: readonly unknown[]): {
       }
       if (choice.finish_reason !== null && choice.finish_reason !== undefined) {
         if (choice.finish_reason !== "stop" && choice.finish_reason !== "length") {
-          return { problem: `unexpected finish_reason ${String(choice.finish_reason)}`, text, contentChunks };
+          return { problem: `unexpected finish_reason ${JSON.stringify(choice.finish_reason)}`, text, contentChunks };
         }
         finishes += 1;
       }

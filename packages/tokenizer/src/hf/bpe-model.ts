@@ -31,7 +31,9 @@ export class HfBpeModel {
 
   constructor(json: JsonObject, ctx: ComponentContext) {
     if (json.dropout !== null && json.dropout !== undefined && json.dropout !== 0) {
-      unsupportedComponent(child(ctx, ".dropout"), `dropout ${String(json.dropout)}`, ["null (deterministic BPE)"]);
+      unsupportedComponent(child(ctx, ".dropout"), `dropout ${JSON.stringify(json.dropout)}`, [
+        "null (deterministic BPE)",
+      ]);
     }
     const vocabJson = asObject(json.vocab, child(ctx, ".vocab"));
     this.vocab = new Map();

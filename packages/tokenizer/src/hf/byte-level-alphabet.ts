@@ -1,7 +1,7 @@
 // GPT-2's reversible byte ↔ printable-character table used by ByteLevel pre-tokenizers and decoders.
 
 function buildByteToChar(): string[] {
-  const table: string[] = new Array(256);
+  const table = new Array<string>(256);
   let extra = 0;
   for (let b = 0; b < 256; b++) {
     const printable = (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
@@ -10,7 +10,7 @@ function buildByteToChar(): string[] {
   return table;
 }
 
-export const BYTE_TO_CHAR: readonly string[] = buildByteToChar();
+const BYTE_TO_CHAR: readonly string[] = buildByteToChar();
 export const CHAR_TO_BYTE: ReadonlyMap<string, number> = new Map(BYTE_TO_CHAR.map((c, b) => [c, b]));
 
 const encoder = new TextEncoder();

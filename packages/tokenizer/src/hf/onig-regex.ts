@@ -139,7 +139,7 @@ export function translateOnigRegex(pattern: string, where: string): RegExp {
 }
 
 export function escapeRegex(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\\/]/g, "\\$&");
+  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
 
 /** Non-overlapping matches [start, end) of a global regex, skipping empty ones as the Rust library does. */

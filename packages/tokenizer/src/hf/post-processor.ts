@@ -30,7 +30,7 @@ function templateProcessing(obj: Record<string, unknown>, ctx: ComponentContext)
         },
       );
     }
-    (seenSequence ? after : before).push(...(spec.ids as number[]));
+    (seenSequence ? after : before).push(...spec.ids);
   });
   return (ids) => (before.length === 0 && after.length === 0 ? ids : [...before, ...ids, ...after]);
 }

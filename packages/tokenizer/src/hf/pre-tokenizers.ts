@@ -34,7 +34,7 @@ const WHITESPACE_REGEX = translateOnigRegex("\\w+|[^\\w\\s]+", "Whitespace");
 const WHITESPACE_RUN = /\p{White_Space}+/gu;
 
 /** Splits `text` at `matches` as NormalizedString::split does for each behaviour. */
-export function splitWithBehavior(
+function splitWithBehavior(
   text: string,
   matches: Array<[number, number]>,
   behavior: SplitBehavior,

@@ -3,7 +3,7 @@ import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { openSafetensors } from "@llamats/core";
 
-export const FIXTURES = fileURLToPath(new URL("../../test-fixtures/", import.meta.url));
+const FIXTURES = fileURLToPath(new URL("../../test-fixtures/", import.meta.url));
 export const LLAMA1_TINY = `${FIXTURES}llama1-tiny`;
 export const TRAJECTORY = `${FIXTURES}lora-trajectory`;
 

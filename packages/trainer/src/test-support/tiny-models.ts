@@ -2,7 +2,7 @@
 import { LlamaForCausalLM } from "@llamats/llama-model";
 import { PeftModel, getPeftModel } from "@llamats/peft-lora";
 import { loadInitialWeights } from "../checkpoint.js";
-import { fullTrainable, loraTrainable, type TrainableModel } from "../trainable-model.js";
+import { loraTrainable, type TrainableModel } from "../trainable-model.js";
 import { LLAMA1_TINY } from "./fixtures.js";
 
 export interface TinyLoraSettings {
@@ -15,7 +15,7 @@ export interface TinyLoraSettings {
 /** A trainable model and how to free everything it holds (base weights and adapter). */
 export interface LoadedTinyModel {
   model: TrainableModel;
-  dispose(): void;
+  dispose: () => void;
 }
 
 function loaded(peft: PeftModel): LoadedTinyModel {
@@ -40,11 +40,4 @@ export async function tinyLoraModel(lora: TinyLoraSettings, adapterFile?: string
 export async function tinyPeftModel(adapterDir: string): Promise<LoadedTinyModel> {
   const base = await LlamaForCausalLM.fromPretrained(LLAMA1_TINY);
   return loaded(await PeftModel.fromPretrained(base, adapterDir, { isTrainable: true }));
-}
-
-/** llama1-tiny with every parameter trainable (full fine-tuning). */
-export async function tinyFullModel(): Promise<LoadedTinyModel> {
-  const base = await LlamaForCausalLM.fromPretrained(LLAMA1_TINY);
-  base.setTrainable(() => true);
-  return { model: fullTrainable(base), dispose: () => base.dispose() };
 }

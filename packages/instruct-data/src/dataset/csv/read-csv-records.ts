@@ -14,7 +14,10 @@ export interface ReadCsvRecordsOptions {
  * (UTF-8, a leading BOM dropped). A record whose field count differs from the header's is reported
  * by its line and skipped; the others are kept.
  */
-export async function* readCsvRecords(file: string, options: ReadCsvRecordsOptions = {}): AsyncGenerator<DataFileItem> {
+export async function* readCsvRecords(
+  file: string,
+  options: ReadCsvRecordsOptions = {},
+): AsyncGenerator<DataFileItem, void> {
   const parser = new CsvParser({ delimiter: options.delimiter });
   let header: string[] | null = null;
   let first = true;

@@ -141,9 +141,9 @@ describe("readParquetRecords", () => {
     const slices: [number, number][] = [];
     const buffer: AsyncBuffer = {
       byteLength: bytes.byteLength,
-      slice: async (start, end = bytes.byteLength) => {
+      slice: (start, end = bytes.byteLength) => {
         slices.push([start, end]);
-        return bytes.slice(start, end).buffer;
+        return Promise.resolve(bytes.slice(start, end).buffer);
       },
     };
     const rows = readParquetRecords("in-memory.parquet", { buffer });

@@ -53,7 +53,7 @@ async function openParquet(
 export async function* readParquetRecords(
   file: string,
   options: ReadParquetRecordsOptions = {},
-): AsyncGenerator<DataFileItem> {
+): AsyncGenerator<DataFileItem, void> {
   const { buffer, metadata } = await openParquet(file, options.buffer);
   const names = parquetSchema(metadata).children.map((c) => c.element.name);
   const known = names.filter((n) => RECORD_COLUMNS.has(n));

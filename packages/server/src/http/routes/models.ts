@@ -15,8 +15,6 @@ export function registerModelsRoutes(app: FastifyInstance, state: ServerState): 
     context_length: card.contextLength,
     prompt_format: card.promptFormat,
   });
-  app.get("/v1/models", async () => ({ object: "list", data: state.engine.listModels().map(toModelObject) }));
-  app.get<{ Params: { id: string } }>("/v1/models/:id", async (request) =>
-    toModelObject(state.modelCard(request.params.id)),
-  );
+  app.get("/v1/models", () => ({ object: "list", data: state.engine.listModels().map(toModelObject) }));
+  app.get<{ Params: { id: string } }>("/v1/models/:id", (request) => toModelObject(state.modelCard(request.params.id)));
 }
