@@ -16,7 +16,7 @@ import type { HubOptions } from "@llamats/core";
 export const ADAPTER_CONFIG_FILE = "adapter_config.json";
 export const ADAPTER_WEIGHTS_FILE = "adapter_model.safetensors";
 /** What PEFT before 0.3 (and adapters such as tloen/alpaca-lora-7b) saved: a torch.save zip, read by core's restricted unpickler. */
-export const PICKLE_WEIGHTS_FILE = "adapter_model.bin";
+const PICKLE_WEIGHTS_FILE = "adapter_model.bin";
 
 /** A tensor read from or written to an adapter file. */
 export interface AdapterTensor {

@@ -11,7 +11,7 @@ import type { CommandContext } from "../command.js";
 import { benchReference } from "./bench-reference.js";
 import { brownLines } from "./brown-lines.js";
 
-export const TOKENIZER_BENCH_USAGE = `llamats bench tokenizer [--lines FILE] [--warmup 5000] [--count 20000] [--rounds 3] [--fixtures DIR] [--python EXE] [--json]
+const TOKENIZER_BENCH_USAGE = `llamats bench tokenizer [--lines FILE] [--warmup 5000] [--count 20000] [--rounds 3] [--fixtures DIR] [--python EXE] [--json]
 
 Encodes distinct English lines one at a time (by default 20,000 sentences of the Brown Corpus after 5,000 others
 that warm the encoders up: text that never repeats, so no cache answers a line it has seen) and prints tokens/s
