@@ -532,3 +532,74 @@ void cross_entropy(const float *x, const int *targets, float *nll, const float *
     out[target] -= g;
   }
 }
+
+// ---- Packed frozen weights: x · Wᵀ and dy · W with W [rows_w, cols] unpacked inside the matmul ----
+// format 1: bfloat16, two a 32-bit word (even element in the low half); 2: Q8_0, four int8 a word, a float32 scale
+// per 32 values; 3: NF4, eight nibbles a word (per byte the even element in the high nibble), a float32 absmax per
+// `block` values, `nf4` the 16 code values. Only a panel (KC × 8 floats) is ever unpacked at once.
+
+static inline float float_of_bits(unsigned bits) { return wasm_f32x4_extract_lane(wasm_i32x4_splat((int)bits), 0); }
+
+// dst[i · stride] = W's flat element at + i, for i < count (a run inside one row).
+static void unpack_run(int format, const unsigned *w, const float *scales, const float *nf4, int block, long at, int count,
+                       float *dst, int stride) {
+  if (format == 1) {
+    for (int i = 0; i < count; i++) {
+      long f = at + i;
+      unsigned word = w[f >> 1];
+      dst[(long)i * stride] = float_of_bits((f & 1) ? (word & 0xffff0000u) : (word << 16));
+    }
+  } else if (format == 2) {
+    const signed char *q = (const signed char *)w;
+    for (int i = 0; i < count; i++) {
+      long f = at + i;
+      dst[(long)i * stride] = (float)q[f] * scales[f >> 5];
+    }
+  } else {
+    const unsigned char *bytes = (const unsigned char *)w;
+    for (int i = 0; i < count; i++) {
+      long f = at + i;
+      unsigned byte = bytes[f >> 1];
+      dst[(long)i * stride] = nf4[(f & 1) ? (byte & 15u) : (byte >> 4)] * scales[f / block];
+    }
+  }
+}
+
+// The panel of B = Wᵀ (trans_w: B(k, j) = W[j][k], the forward) or W (B(k, j) = W[k][j], dX), rows k0.., columns j0..
+static void pack_w(int format, const unsigned *w, const float *scales, const float *nf4, int block, int cols, int trans_w,
+                   int k0, int kc, int j0, int nc, float *P) {
+  if (trans_w) {
+    for (int j = 0; j < 8; j++) {
+      if (j < nc) unpack_run(format, w, scales, nf4, block, (long)(j0 + j) * cols + k0, kc, P + j, 8);
+      else for (int k = 0; k < kc; k++) P[8 * k + j] = 0.0f;
+    }
+    return;
+  }
+  for (int k = 0; k < kc; k++) {
+    unpack_run(format, w, scales, nf4, block, (long)(k0 + k) * cols + j0, nc, P + 8 * k, 1);
+    for (int j = nc; j < 8; j++) P[8 * k + j] = 0.0f;
+  }
+}
+
+// C[M, N] = A[M, K] · B, one thread's rows [m0, m1) and columns [j0, j1); B from the packed W [.., cols] as pack_w
+// reads it (trans_w: forward, N = out features, K = cols; else dX, N = cols, K = out features). panel: KC × 8 floats.
+void packed_matmul(const float *A, const unsigned *w, const float *scales, const float *nf4, float *C, int M, int N, int K,
+                   int format, int block, int cols, int trans_w, int m0, int m1, int j0, int j1, float *panel) {
+  if (K == 0) {
+    for (int i = m0; i < m1; i++) for (int j = j0; j < j1; j++) C[(long)i * N + j] = 0.0f;
+    return;
+  }
+  int blocks = (K + KC - 1) / KC;
+  int step = (K + blocks - 1) / blocks;
+  for (int k0 = 0; k0 < K; k0 += step) {
+    int kc = K - k0 < step ? K - k0 : step;
+    for (int j = j0; j < j1; j += 8) {
+      int nc = j1 - j < 8 ? j1 - j : 8;
+      pack_w(format, w, scales, nf4, block, cols, trans_w, k0, kc, j, nc, panel);
+      for (int i = m0; i < m1; i += 4) {
+        int mr = m1 - i < 4 ? m1 - i : 4;
+        micro_4x8(A + (long)i * K + k0, K, 0, mr, panel, kc, C + (long)i * N + j, N, nc, k0 > 0);
+      }
+    }
+  }
+}

@@ -25,6 +25,7 @@ const exports = [
   "swiglu_grad",
   "exp_n",
   "cross_entropy",
+  "packed_matmul",
   "noop",
 ];
 const clang = process.env.CLANG ?? "clang";

@@ -97,6 +97,16 @@ export {
 } from "./ops/index.js";
 export type { GemmArgs, GemmShare } from "./kernels/index.js";
 export { attention, ATTENTION, ATTENTION_MASKED, ATTENTION_GRAD } from "./ops/index.js";
+export {
+  packedMatMul,
+  packedWeightTensors,
+  packWeightTensors,
+  disposePackedWeight,
+  packedWeightTensorBytes,
+  PACKED_MATMUL,
+  PACKED_MATMUL_GRAD_X,
+} from "./ops/index.js";
+export type { PackedWeight } from "./ops/index.js";
 export type { AttentionOptions } from "./ops/index.js";
 export { openTorchCheckpoint, UnsafePickleError, TORCH_ALLOWED_GLOBALS } from "./torch/index.js";
 export type { TorchCheckpointReader } from "./torch/index.js";
@@ -113,6 +123,13 @@ export {
   dequantizeQ8_0,
   Q8_0_BLOCK_SIZE,
   Q8_0_BLOCK_BYTES,
+  packWeight,
+  unpackWeight,
+  packedWeightBytes,
+  packedRowMultiple,
+  float32ToBfloat16Bits,
+  FROZEN_WEIGHT_FORMATS,
+  PACKED_FORMAT_CODES,
 } from "./quantize/index.js";
 export type {
   Nf4Quantized,
@@ -121,4 +138,9 @@ export type {
   Nf4DequantizeOptions,
   Blockwise8BitOptions,
   Blockwise8BitQuantized,
+  FrozenWeightFormat,
+  PackedFormat,
+  PackedWeightShape,
+  PackedWeightData,
+  PackWeightOptions,
 } from "./quantize/index.js";

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { LlamatsError } from "../errors.js";
+import { NF4_CODE } from "../quantize/nf4.js";
 import { DECODE_SPINS, KernelThreads, SPINS } from "./kernel-threads.js";
 import { setFlagsFromString } from "node:v8";
 import {
@@ -35,6 +36,7 @@ type KernelName =
   | "swiglu_grad"
   | "exp_n"
   | "cross_entropy"
+  | "packed_matmul"
   | "noop";
 type Exports = Record<KernelName, (...args: number[]) => void>;
 
@@ -132,6 +134,7 @@ export class WasmKernels {
   private readonly pool: KernelThreads | null;
   private readonly panels: number[];
   private scores: { ptr: number; floats: number } | null = null;
+  private nf4Table = 0;
   /**
    * 'decode' while a caller hands out many short jobs in a row (token-by-token generation): threads then spin
    * longer for the next job instead of sleeping. Set it back to 'default' after.
@@ -422,6 +425,54 @@ export class WasmKernels {
     this.parallel(
       "cross_entropy",
       cuts.slice(1).map((to, t) => [o.logits, o.targets, o.nll, o.dy, o.grad, o.lse ?? 0, o.vocab, cuts[t], to]),
+    );
+  }
+
+  /**
+   * C [m, n] = A [m, k] · B with B read from a packed weight (words, scales: byte offsets) and unpacked panel by panel:
+   * `transposedWeight` B = Wᵀ (the forward: n = out features, k = cols), else B = W (dX: n = cols, k = out features).
+   * `format` is a PACKED_FORMAT_CODES number.
+   */
+  packedMatMul(o: {
+    a: number;
+    words: number;
+    scales: number;
+    c: number;
+    m: number;
+    n: number;
+    k: number;
+    format: number;
+    blockSize: number;
+    cols: number;
+    transposedWeight: boolean;
+  }): void {
+    if (o.m === 0 || o.n === 0) return;
+    if (this.nf4Table === 0) {
+      this.nf4Table = this.malloc(NF4_CODE.byteLength);
+      this.heapF32().set(NF4_CODE, this.nf4Table / 4);
+    }
+    const shares = splitGemm(1, o.m, o.n, o.k, this.threads);
+    this.parallel(
+      "packed_matmul",
+      shares.map(([, , m0, m1, j0, j1], t) => [
+        o.a,
+        o.words,
+        o.scales,
+        this.nf4Table,
+        o.c,
+        o.m,
+        o.n,
+        o.k,
+        o.format,
+        o.blockSize,
+        o.cols,
+        +o.transposedWeight,
+        m0,
+        m1,
+        j0,
+        j1,
+        this.panels[t],
+      ]),
     );
   }
 

@@ -11,3 +11,12 @@ export { ROPE, ROPE_GRAD } from "./rope.kernels.js";
 export { attention } from "./attention.js";
 export type { AttentionOptions } from "./attention.js";
 export { ATTENTION, ATTENTION_MASKED, ATTENTION_GRAD } from "./attention.kernels.js";
+export {
+  packedMatMul,
+  packedWeightTensors,
+  packWeightTensors,
+  disposePackedWeight,
+  packedWeightTensorBytes,
+} from "./packed-matmul.js";
+export type { PackedWeight } from "./packed-matmul.js";
+export { PACKED_MATMUL, PACKED_MATMUL_GRAD_X } from "./packed-matmul.kernels.js";
