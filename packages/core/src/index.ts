@@ -7,6 +7,7 @@ export {
   HubError,
   BackendUnavailableError,
   ValidationError,
+  ResourceLimitError,
 } from "./errors.js";
 export type { LlamatsErrorOptions } from "./errors.js";
 export { writeFileAtomic, tempPathFor } from "./atomic-write.js";
