@@ -104,8 +104,10 @@ export {
   packWeightTensors,
   disposePackedWeight,
   packedWeightTensorBytes,
+  unpackWeightTensor,
   PACKED_MATMUL,
   PACKED_MATMUL_GRAD_X,
+  UNPACK_WEIGHT,
 } from "./ops/index.js";
 export type { PackedWeight } from "./ops/index.js";
 export type { AttentionOptions } from "./ops/index.js";

@@ -193,6 +193,12 @@ export class LlamaForCausalLM {
       );
     }
     this.linears.set(name, layer);
+    // A plain Linear replacing a packed one (an adapter merged into a dequantized base): the packed weight goes.
+    const packedWeight = this.packed.get(`${name}.weight`);
+    if (packedWeight && isPlainLinear(layer)) {
+      this.packed.delete(`${name}.weight`);
+      tf.dispose([packedWeight.words, packedWeight.scales]);
+    }
     // A plain Linear (e.g. after merging an adapter) becomes the parameter under this name.
     if (isPlainLinear(layer) && name !== "lm_head") {
       this.params.set(`${name}.weight`, layer.weight);

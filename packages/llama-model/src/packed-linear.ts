@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { disposePackedWeight, packedMatMul, type PackedWeight } from "@llamats/core";
-import type { LinearLayer } from "./linear.js";
+import { disposePackedWeight, packedMatMul, unpackWeightTensor, type PackedWeight } from "@llamats/core";
+import { Linear, type LinearLayer } from "./linear.js";
 
 /**
  * A frozen projection whose weight [out, in] stays packed (bf16, int8 or nf4) on the backend: x·Wᵀ (+ b) runs core's
@@ -28,6 +28,17 @@ export class PackedLinear implements LinearLayer {
 
   variables(): tf.Variable[] {
     return this.bias ? [this.bias] : [];
+  }
+
+  /**
+   * A float32 Linear holding the dequantized weight (a new frozen variable; the bias is shared): what merging an
+   * adapter into this layer writes into, as PEFT dequantizes a 4-bit base to merge.
+   */
+  toDense(): Linear {
+    const values = unpackWeightTensor(this.packed);
+    const weight = tf.variable(values, false);
+    values.dispose();
+    return new Linear(weight, this.bias);
   }
 
   /** Frees the packed tensors (the bias is a model parameter, freed with the model). */

@@ -17,6 +17,7 @@ export {
   packWeightTensors,
   disposePackedWeight,
   packedWeightTensorBytes,
+  unpackWeightTensor,
 } from "./packed-matmul.js";
 export type { PackedWeight } from "./packed-matmul.js";
-export { PACKED_MATMUL, PACKED_MATMUL_GRAD_X } from "./packed-matmul.kernels.js";
+export { PACKED_MATMUL, PACKED_MATMUL_GRAD_X, UNPACK_WEIGHT } from "./packed-matmul.kernels.js";

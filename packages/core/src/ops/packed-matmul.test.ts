@@ -6,7 +6,7 @@ import { installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled } from "
 import { dequantizeNf4, quantizeNf4 } from "../quantize/nf4.js";
 import { packWeight, unpackWeight, type PackWeightOptions } from "../quantize/packed-weight.js";
 import { dequantizeQ8_0, quantizeQ8_0 } from "../quantize/q8-0.js";
-import { disposePackedWeight, packedMatMul, packedWeightTensors } from "./packed-matmul.js";
+import { disposePackedWeight, packedMatMul, packedWeightTensors, unpackWeightTensor } from "./packed-matmul.js";
 import { compareWithReference, randomValues, valueAndGrads } from "./test-support.js";
 
 /** Both sides sum float32 products of the same unpacked values; only the order of the sums differs. */
@@ -97,6 +97,18 @@ describe.each(TEST_BACKENDS)("packedMatMul on %s", (backend) => {
   }
 
   it("matches matMul(x, dequantize(W)ᵀ) in value and dx for bf16, int8 and nf4", compareAll, 120_000);
+
+  it("unpackWeightTensor gives exactly what core's reference dequantizers give", async () => {
+    for (const c of CASES) {
+      const data = packWeight(weightValues(24 * 128, 8), { ...c, outFeatures: 24, inFeatures: 128 });
+      const packed = packedWeightTensors(data);
+      const unpacked = unpackWeightTensor(packed);
+      expect(unpacked.shape).toEqual([24, 128]);
+      expect(await unpacked.data(), c.label).toEqual(unpackWeight(data));
+      disposePackedWeight(packed);
+      unpacked.dispose();
+    }
+  });
 
   if (backend === "wasm")
     it("wasm: the JS loops (no llamats SIMD kernels) match too", async () => {

@@ -7,7 +7,7 @@ import {
   type PackedWeightData,
   type PackedWeightShape,
 } from "../quantize/packed-weight.js";
-import { PACKED_MATMUL } from "./packed-matmul.kernels.js";
+import { PACKED_MATMUL, UNPACK_WEIGHT } from "./packed-matmul.kernels.js";
 import { hasLlamatsKernel } from "./registry.js";
 
 /** A packed frozen weight on the active backend: int32 words and float32 scales (one placeholder 0 for bf16). */
@@ -39,6 +39,36 @@ export function disposePackedWeight(weight: PackedWeight): void {
 /** Bytes the weight's tensors hold on the backend. */
 export function packedWeightTensorBytes(weight: PackedWeight): number {
   return weight.words.size * 4 + weight.scales.size * 4;
+}
+
+function kernelAttrs(weight: PackedWeight): tf.NamedAttrMap {
+  const attrs = {
+    format: PACKED_FORMAT_CODES[weight.format],
+    outFeatures: weight.outFeatures,
+    inFeatures: weight.inFeatures,
+    blockSize: weight.blockSize,
+  };
+  return attrs as unknown as tf.NamedAttrMap;
+}
+
+function requireKernels(weight: PackedWeight, what: string): void {
+  if (!hasLlamatsKernel(PACKED_MATMUL)) {
+    throw new BackendUnavailableError(
+      `${what}: ${weight.format} weights are unpacked by llamats kernels, which run on cpu, wasm and webgpu; the active backend is ${tf.getBackend()}. Use one of those, or float32 weights.`,
+      { backend: tf.getBackend(), hint: "use --backend cpu|wasm|webgpu, or --weights float32" },
+    );
+  }
+}
+
+/**
+ * W [out, in] as a float32 tensor, unpacked on the backend (the values core's reference dequantizers give): what
+ * merging an adapter into a packed base starts from. The forward never calls it.
+ */
+export function unpackWeightTensor(weight: PackedWeight): tf.Tensor2D {
+  requireKernels(weight, "unpackWeightTensor");
+  return tf
+    .engine()
+    .runKernel(UNPACK_WEIGHT, { words: weight.words, scales: weight.scales }, kernelAttrs(weight)) as tf.Tensor2D;
 }
 
 /**

@@ -2,7 +2,7 @@ import type * as tf from "@tensorflow/tfjs-core";
 import { NF4_CODE } from "../quantize/nf4.js";
 import type { KernelArgs } from "./kernel-types.js";
 import { packedAttrs } from "./packed-matmul.attrs.js";
-import { rowProgram, runProgram } from "./webgpu-program.js";
+import { elementwiseProgram, rowProgram, runProgram } from "./webgpu-program.js";
 
 /** Output tile edge: a workgroup of 16 × 16 = ROW_THREADS threads computes a 16 × 16 tile, one element a thread. */
 const TILE = 16;
@@ -97,4 +97,19 @@ ${WEIGHT_AT[a.format]}`,
     body: body(forward),
   });
   return runProgram(args.backend, program, [input, inputs.words, inputs.scales], [...input.shape.slice(0, -1), n]);
+}
+
+/** UNPACK_WEIGHT on webgpu: one thread per element of W. */
+export function webgpuUnpackWeight(args: KernelArgs): tf.TensorInfo {
+  const a = packedAttrs(args.attrs);
+  const inputs = args.inputs as Record<string, tf.TensorInfo>;
+  const program = elementwiseProgram({
+    key: `unpack_weight_${a.format}`,
+    outputSize: a.outFeatures * a.inFeatures,
+    inputs: ["words", "scales"],
+    uniforms: [{ name: "pblock", type: "i32", value: a.blockSize }],
+    prelude: WEIGHT_AT[a.format],
+    body: "setOutputAtIndex(index, weightAt(index));",
+  });
+  return runProgram(args.backend, program, [inputs.words, inputs.scales], [a.outFeatures, a.inFeatures]);
 }
