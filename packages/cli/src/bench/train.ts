@@ -16,6 +16,7 @@ import {
 } from "@llamats/trainer";
 import type { CommandContext } from "../command.js";
 import { BACKEND_USAGE, cliWasmThreads, parseBackendOption } from "../backend-option.js";
+import { parseWeightsOption } from "../weights-option.js";
 import { pathExists } from "../path-exists.js";
 import { startBackend, warnTo } from "../start-backend.js";
 import { gpuDispatchLine } from "./gpu-dispatch-line.js";
@@ -38,7 +39,9 @@ Options:
   --torch-script <py>  the PyTorch anchor (default: ../shared/bench/torch_cpu_lora.py from the repo root)
   --python <exe>       python with torch (default: python3, then /usr/bin/python3)
   --threads <n>        wasm threads (default: every core, like PyTorch's 2 here; LLAMATS_WASM_THREADS)
-  --no-torch           skip the PyTorch side
+  --base-dtype <float32|bfloat16>  the frozen projections in bf16, widened inside the matmul (default float32)
+  --quantize <nf4|int8>  the frozen projections packed as NF4 (block 64) or Q8_0 (QLoRA's setting)
+  --no-torch           skip the PyTorch side (it trains a float32 base either way)
   --json               print one JSON object instead of text
 ${BACKEND_USAGE.replace("default auto: fastest available", "default wasm")}`;
 
@@ -144,6 +147,8 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
       "torch-script": { type: "string" },
       python: { type: "string" },
       "no-torch": { type: "boolean", default: false },
+      "base-dtype": { type: "string" },
+      quantize: { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -164,6 +169,13 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
   };
   shape.kvHeads = intOption(values, "kv-heads", shape.heads);
   const steps = intOption(values, "steps", 3);
+  const quantize = parseWeightsOption(values.quantize, "--quantize", ["nf4", "int8"]);
+  const baseDtype = parseWeightsOption(values["base-dtype"], "--base-dtype", ["float32", "bfloat16"]);
+  if (quantize && baseDtype) {
+    ctx.stderr.write("llamats bench train: give --quantize or --base-dtype, not both.\n");
+    return 2;
+  }
+  const weights = quantize ?? baseDtype ?? "float32";
   const microBatch = Math.min(shape.batch, intOption(values, "micro-batch", 2));
   const say = (line: string) => {
     if (!values.json) ctx.stderr.write(`${line}\n`);
@@ -191,7 +203,7 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
       rms_norm_eps: 1e-6,
       tie_word_embeddings: false,
     },
-    { seed: 0 },
+    { seed: 0, weights },
   );
   const peft = getPeftModel(
     model,
@@ -261,6 +273,7 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
     bench: "train",
     backend: backend.backend,
     shape,
+    base_weights: weights,
     steps,
     micro_batch: microBatch,
     ours: { tokens_per_s: ours, step_ms: meanMs },
@@ -274,7 +287,7 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
     return 0;
   }
   ctx.stdout.write(
-    `llamats (${backend.backend}): ${ours.toFixed(0)} tokens/s (${(meanMs / 1000).toFixed(2)} s a step)\n`,
+    `llamats (${backend.backend}, ${weights} base): ${ours.toFixed(0)} tokens/s (${(meanMs / 1000).toFixed(2)} s a step)\n`,
   );
   ctx.stdout.write(
     `${gpuDispatchLine({ perUnit: dispatchesPerStep, unit: "optimizer step", backend: backend.backend })}\n`,

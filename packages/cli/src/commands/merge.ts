@@ -7,6 +7,7 @@ import { PeftModel } from "@llamats/peft-lora";
 import { BACKEND_USAGE, parseBackendOption, cliWasmThreads } from "../backend-option.js";
 import type { Command, CommandContext } from "../command.js";
 import { startBackend, warnTo } from "../start-backend.js";
+import { parseWeightsOption } from "../weights-option.js";
 
 const USAGE = `llamats merge <base> <adapter> --out <dir> [--backend <name>] [--revision <rev>] [--adapter-revision <rev>] [--offline]
 
@@ -20,6 +21,8 @@ ${BACKEND_USAGE}
   --revision <rev>          branch, tag or commit of the base repo (default main)
   --adapter-revision <rev>  branch, tag or commit of the adapter repo (default main)
   --offline                 use only the local cache (also HF_HUB_OFFLINE=1)
+  --weights <nf4|int8|bf16>  merge into the base as it was trained quantized (QLoRA: --quantize nf4): the
+                            packed projections are dequantized and the merged model written float32
 
 Example:
   llamats merge huggyllama/llama-7b tloen/alpaca-lora-7b --out ./alpaca-7b-merged`;
@@ -48,6 +51,7 @@ export const command: Command = {
         revision: { type: "string" },
         "adapter-revision": { type: "string" },
         offline: { type: "boolean", default: false },
+        weights: { type: "string" },
       },
     });
     const [baseRef, adapterRef, ...extra] = positionals;
@@ -57,6 +61,7 @@ export const command: Command = {
       );
       return 2;
     }
+    const weights = parseWeightsOption(values.weights, "--weights") ?? "float32";
     const out = resolve(ctx.cwd, values.out);
     const settings = hubSettingsFromEnv(ctx.env);
     const offline = values.offline || settings.offline;
@@ -78,6 +83,7 @@ export const command: Command = {
       ...(values.revision ? { revision: values.revision } : {}),
       offline,
       signal: ctx.signal,
+      weights,
     });
     const peft = await PeftModel.fromPretrained(base, adapterRef, {
       ...hub,
@@ -87,6 +93,11 @@ export const command: Command = {
     const { r, lora_alpha: alpha, use_rslora: rslora } = peft.config;
     const modules = peft.targetModules().length;
     const merged = peft.mergeAndUnload();
+    const dequantized = peft.dequantizedModules.length;
+    if (dequantized)
+      ctx.stderr.write(
+        `note: ${dequantized} ${weights} base projections were dequantized to float32 to merge (as PEFT does); the merged model is float32.\n`,
+      );
     try {
       await merged.savePretrained(out);
     } finally {
