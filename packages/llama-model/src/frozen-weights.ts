@@ -50,19 +50,17 @@ function packsHead(format: FrozenWeightFormat, shape: readonly number[]): boolea
   return packedWeightBytes({ format, outFeatures: shape[0], inFeatures: shape[1] }) <= maxBindingBytes();
 }
 
-/** Whether the tensor `name` [out, in] is stored packed under these options (a projection whose rows are whole blocks). */
+/**
+ * Whether the tensor `name` [out, in] is stored packed under these options: a projection (or the head, see packsHead)
+ * whose rows are whole words and blocks of the format.
+ */
 export function isPackedParameter(name: string, shape: readonly number[], options: FrozenWeightsOptions): boolean {
   const format = frozenWeightFormat(options);
   if (format === "float32") return false;
   if (name === "lm_head.weight") return packsHead(format, shape);
   if (!PACKED_NAME.test(name)) return false;
-  if (shape[1] % packedRowMultiple(format, options.nf4BlockSize ?? 64) !== 0) {
-    throw new ValidationError(
-      `${name} [${shape.join(", ")}]: ${format} weights need in-features divisible by ${packedRowMultiple(format, options.nf4BlockSize ?? 64)}; load this model with weights: "float32"${format === "nf4" ? " or a smaller nf4BlockSize" : ""}.`,
-      { location: name },
-    );
-  }
-  return true;
+  // Rows that are not whole blocks (e.g. an FFN of 172) keep this projection float32, as llama.cpp falls back.
+  return shape[1] % packedRowMultiple(format, options.nf4BlockSize ?? 64) === 0;
 }
 
 /** Packs one projection's float32 values onto the active backend (the values are the caller's to drop). */

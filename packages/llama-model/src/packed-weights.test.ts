@@ -125,14 +125,15 @@ describe.each(TEST_BACKENDS)("packed projection weights on %s", (backend) => {
     for (const m of [packed, reloaded, twin, original, loadedPacked]) m.dispose();
   });
 
-  it("rejects an unknown weights format and rows that are not whole blocks, before reading anything", () => {
+  it("rejects an unknown weights format; keeps float32 a projection whose rows are not whole blocks", () => {
     expect(() => LlamaForCausalLM.fromConfig(PACKABLE, { weights: "int4" as FrozenWeightFormat })).toThrow(
       /weights must be one of float32, bfloat16, int8, nf4, found "int4"/,
     );
-    const odd = { ...PACKABLE, intermediate_size: 96 };
-    expect(() => LlamaForCausalLM.fromConfig(odd, { weights: "nf4" })).toThrow(
-      /mlp\.down_proj\.weight \[64, 96\]: nf4 weights need in-features divisible by 64/,
-    );
+    const odd = LlamaForCausalLM.fromConfig({ ...PACKABLE, intermediate_size: 96 }, { weights: "nf4" });
+    expect(odd.packedWeights().has("model.layers.0.mlp.up_proj.weight")).toBe(true);
+    expect(odd.packedWeights().has("model.layers.0.mlp.down_proj.weight")).toBe(false);
+    expect(odd.namedParameters().get("model.layers.0.mlp.down_proj.weight")!.shape).toEqual([64, 96]);
+    odd.dispose();
   });
 
   it("says at once when the backend cannot hold the weights, and how to make them fit", () => {

@@ -1,12 +1,16 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { ConfigError, initBackend } from "@llamats/core";
 import { LlamaForCausalLM } from "@llamats/llama-model";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCli } from "../run-cli.js";
 import { parseWeightsOption } from "../weights-option.js";
 import { captureContext } from "./cli-test-context.fixture.js";
+
+// Golden fixtures live with @llamats/trainer (copied unchanged from shared/fixtures; see its test-fixtures/README.md).
+const FIXTURES = fileURLToPath(new URL("../../../trainer/test-fixtures", import.meta.url));
 
 /** Every projection's in-features a multiple of 64: packs as bf16, int8 and nf4. */
 const CONFIG = {
@@ -89,4 +93,78 @@ describe("--weights / --quantize / --base-dtype", () => {
       expect(ctx.err()).not.toMatch(/\n\s+at /);
     }
   });
+
+  it("finetune --quantize nf4 trains LoRA on an NF4 base (losses near the float32 run's); merge --weights nf4 notes the dequantization", async () => {
+    const trajectory = JSON.parse(await readFile(join(FIXTURES, "lora-trajectory", "trajectory.json"), "utf8")) as {
+      examples: { input_ids: number[]; labels: number[] }[];
+    };
+    const data = join(work, "data.jsonl");
+    await writeFile(
+      data,
+      trajectory.examples
+        .slice(0, 8)
+        .map((e) => `${JSON.stringify(e)}\n`)
+        .join(""),
+    );
+    const run = async (extra: string[], out: string) => {
+      const ctx = captureContext();
+      const code = await runCli(
+        [
+          "finetune",
+          "--model",
+          join(FIXTURES, "llama1-tiny"),
+          "--data",
+          data,
+          "--out",
+          out,
+          "--lora-r",
+          "4",
+          "--micro-batch-size",
+          "2",
+          "--batch-size",
+          "4",
+          "--val-set-size",
+          "2",
+          "--max-steps",
+          "3",
+          "--warmup-steps",
+          "0",
+          "--backend",
+          "wasm",
+          ...extra,
+        ],
+        ctx,
+      );
+      expect(code, ctx.err()).toBe(0);
+      const lines = (await readFile(join(out, "metrics.jsonl"), "utf8")).trim().split("\n");
+      return lines.map((l) => JSON.parse(l) as { loss: number; eval?: boolean }).filter((m) => !m.eval);
+    };
+    const float32 = await run([], join(work, "f32"));
+    const nf4 = await run(["--quantize", "nf4"], join(work, "nf4"));
+    expect(nf4.length).toBe(3);
+    // llama1-tiny's FFN of 172 is not whole NF4 blocks: down_proj stays float32, the other six projections are NF4.
+    for (const [i, m] of nf4.entries())
+      expect(Math.abs(m.loss - float32[i].loss) / float32[i].loss, `step ${i + 1}`).toBeLessThan(0.05);
+    const ctx = captureContext();
+    const merged = join(work, "merged");
+    const code = await runCli(
+      [
+        "merge",
+        join(FIXTURES, "llama1-tiny"),
+        join(work, "nf4"),
+        "--out",
+        merged,
+        "--weights",
+        "nf4",
+        "--backend",
+        "cpu",
+      ],
+      ctx,
+    );
+    expect(code, ctx.err()).toBe(0);
+    expect(ctx.err()).toMatch(/note: 4 nf4 base projections were dequantized to float32/);
+    const reloaded = await LlamaForCausalLM.fromPretrained(merged);
+    expect(reloaded.packedWeights().size).toBe(0);
+    reloaded.dispose();
+  }, 180_000);
 });
