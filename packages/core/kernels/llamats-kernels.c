@@ -603,3 +603,79 @@ void packed_matmul(const float *A, const unsigned *w, const float *scales, const
     }
   }
 }
+
+// ---- Fast 8-bit decode: activations quantized to int8 per 32 (as llama.cpp's q8_0 × q8_0 dot), integer SIMD dots ----
+
+// xq[r·k + i] = nearest-even(x · id), xd[r·k/32 + b] = d, with d = amax/127 and id = 1/d (0 for a zero block), per
+// 32-block of each of `rows` rows of k floats (k a multiple of 32).
+void quantize_q8_rows(const float *x, signed char *xq, float *xd, int rows, int k) {
+  int blocks = k / 32;
+  for (int r = 0; r < rows; r++) {
+    for (int b = 0; b < blocks; b++) {
+      const float *v = x + (long)r * k + b * 32;
+      v128_t m = splat(0);
+      for (int i = 0; i < 32; i += 4) m = wasm_f32x4_max(m, wasm_f32x4_abs(wasm_v128_load(v + i)));
+      float amax = wasm_f32x4_extract_lane(m, 0);
+      for (int l = 1; l < 4; l++) {
+        float t = l == 1 ? wasm_f32x4_extract_lane(m, 1) : l == 2 ? wasm_f32x4_extract_lane(m, 2) : wasm_f32x4_extract_lane(m, 3);
+        if (t > amax) amax = t;
+      }
+      float d = amax / 127.0f;
+      float id = d != 0.0f ? 1.0f / d : 0.0f;
+      xd[(long)r * blocks + b] = d;
+      v128_t idv = splat(id);
+      signed char *q = xq + (long)r * k + b * 32;
+      for (int i = 0; i < 32; i += 16) {
+        v128_t a = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(v + i), idv)));
+        v128_t b1 = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(v + i + 4), idv)));
+        v128_t c = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(v + i + 8), idv)));
+        v128_t e = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(v + i + 12), idv)));
+        wasm_v128_store(q + i, wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(a, b1), wasm_i16x8_narrow_i32x4(c, e)));
+      }
+    }
+  }
+}
+
+// y[r, j] = Σ_b isum_b(xq[r], w[j]) · xd[r, b] · scales[j, b] for outputs [j0, j1) of `rows` rows: Q8_0 weights
+// [n, k] (int8 codes, a float32 scale per 32), each 32-block's integer dot by i32x4.dot_i16x8_s after widening.
+void q8_dot_rows(const signed char *xq, const float *xd, const signed char *w, const float *scales, float *y, int rows, int n,
+                 int k, int j0, int j1) {
+  int blocks = k / 32;
+  for (int j = j0; j < j1; j++) {
+    const signed char *wr = w + (long)j * k;
+    const float *ws = scales + (long)j * blocks;
+    for (int r = 0; r < rows; r++) {
+      const signed char *xr = xq + (long)r * k;
+      const float *xs = xd + (long)r * blocks;
+      v128_t acc = splat(0);
+      int b = 0;
+      for (; b + 4 <= blocks; b += 4) {
+        // Four blocks' integer sums, one a lane, then scaled together.
+        v128_t s0 = splat(0), s1 = splat(0), s2 = splat(0), s3 = splat(0);
+        for (int t = 0; t < 4; t++) {
+          const signed char *xa = xr + (b + t) * 32, *wa = wr + (b + t) * 32;
+          v128_t x0 = wasm_v128_load(xa), x1 = wasm_v128_load(xa + 16);
+          v128_t w0 = wasm_v128_load(wa), w1 = wasm_v128_load(wa + 16);
+          v128_t p = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(x0), wasm_i16x8_extend_low_i8x16(w0));
+          p = wasm_i32x4_add(p, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(x0), wasm_i16x8_extend_high_i8x16(w0)));
+          p = wasm_i32x4_add(p, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(x1), wasm_i16x8_extend_low_i8x16(w1)));
+          p = wasm_i32x4_add(p, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(x1), wasm_i16x8_extend_high_i8x16(w1)));
+          if (t == 0) s0 = p; else if (t == 1) s1 = p; else if (t == 2) s2 = p; else s3 = p;
+        }
+        // Transpose-add: lane t = the whole sum of block b + t.
+        v128_t a01 = wasm_i32x4_add(wasm_i32x4_shuffle(s0, s1, 0, 4, 1, 5), wasm_i32x4_shuffle(s0, s1, 2, 6, 3, 7));
+        v128_t a23 = wasm_i32x4_add(wasm_i32x4_shuffle(s2, s3, 0, 4, 1, 5), wasm_i32x4_shuffle(s2, s3, 2, 6, 3, 7));
+        v128_t sums = wasm_i32x4_add(wasm_i32x4_shuffle(a01, a23, 0, 1, 4, 5), wasm_i32x4_shuffle(a01, a23, 2, 3, 6, 7));
+        v128_t scale = wasm_f32x4_mul(wasm_v128_load(xs + b), wasm_v128_load(ws + b));
+        acc = MADD(acc, wasm_f32x4_convert_i32x4(sums), scale);
+      }
+      float total = hsum(acc);
+      for (; b < blocks; b++) {
+        int isum = 0;
+        for (int t = 0; t < 32; t++) isum += (int)xr[b * 32 + t] * (int)wr[b * 32 + t];
+        total += (float)isum * (xs[b] * ws[b]);
+      }
+      y[(long)r * n + j] = total;
+    }
+  }
+}

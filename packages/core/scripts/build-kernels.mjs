@@ -26,6 +26,8 @@ const exports = [
   "exp_n",
   "cross_entropy",
   "packed_matmul",
+  "quantize_q8_rows",
+  "q8_dot_rows",
   "noop",
 ];
 const clang = process.env.CLANG ?? "clang";

@@ -109,7 +109,7 @@ export {
   PACKED_MATMUL_GRAD_X,
   UNPACK_WEIGHT,
 } from "./ops/index.js";
-export type { PackedWeight } from "./ops/index.js";
+export type { PackedWeight, PackedMatMulOptions } from "./ops/index.js";
 export type { AttentionOptions } from "./ops/index.js";
 export { openTorchCheckpoint, UnsafePickleError, TORCH_ALLOWED_GLOBALS } from "./torch/index.js";
 export type { TorchCheckpointReader } from "./torch/index.js";

@@ -5,6 +5,7 @@ import type { LlamaConfig } from "./config.js";
 import type { KvCache } from "./kv-cache.js";
 import { Linear, isPlainLinear, type LinearLayer } from "./linear.js";
 import { ChunkedLinear } from "./chunked-linear.js";
+import { PackedLinear } from "./packed-linear.js";
 import { computeInvFreq, ropeTables } from "./rope.js";
 import { DECODE_STEP, syncDecodeStepKernels, type DecodeStepAttrs } from "./wasm-decode.js";
 
@@ -45,9 +46,9 @@ export interface DecodeStepOptions {
   cache: KvCache;
 }
 
-/** A linear layer on [n, in] rows; plain Linear layers skip the gradient bookkeeping. */
+/** A linear layer on [n, in] rows; plain and packed layers skip the gradient bookkeeping (int8: 8-bit activations). */
 export function applyRows(layer: LinearLayer, x: tf.Tensor2D): tf.Tensor2D {
-  return layer instanceof Linear || layer instanceof ChunkedLinear
+  return layer instanceof Linear || layer instanceof ChunkedLinear || layer instanceof PackedLinear
     ? layer.applyNoGrad(x)
     : (layer.apply(x) as tf.Tensor2D);
 }

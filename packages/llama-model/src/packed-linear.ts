@@ -26,6 +26,18 @@ export class PackedLinear implements LinearLayer {
     });
   }
 
+  /**
+   * x [n, in] → [n, out] for generation, without a tidy scope: int8 weights take llama.cpp's q8_0 × q8_0 path (x
+   * quantized per 32-block, integer dot products) on cpu and wasm.
+   */
+  applyNoGrad(x: tf.Tensor2D): tf.Tensor2D {
+    const y = packedMatMul(x, this.packed, { quantizeActivations: true }) as tf.Tensor2D;
+    if (!this.bias) return y;
+    const withBias = tf.add(y, this.bias) as tf.Tensor2D;
+    y.dispose();
+    return withBias;
+  }
+
   variables(): tf.Variable[] {
     return this.bias ? [this.bias] : [];
   }

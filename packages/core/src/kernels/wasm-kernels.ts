@@ -37,6 +37,8 @@ type KernelName =
   | "exp_n"
   | "cross_entropy"
   | "packed_matmul"
+  | "quantize_q8_rows"
+  | "q8_dot_rows"
   | "noop";
 type Exports = Record<KernelName, (...args: number[]) => void>;
 
@@ -474,6 +476,28 @@ export class WasmKernels {
         this.panels[t],
       ]),
     );
+  }
+
+  /**
+   * y [m, n] = x [m, k] · Wᵀ for Q8_0 weights (int8 codes at `words`, a float32 scale per 32 at `scales`) with x
+   * quantized to int8 per 32-block first, as llama.cpp's q8_0 × q8_0 dot: integer SIMD dot products, threads over
+   * the outputs. For decoding (few rows); k must be a multiple of 32.
+   */
+  q8MatMul(o: { x: number; words: number; scales: number; y: number; m: number; n: number; k: number }): void {
+    if (o.m === 0 || o.n === 0) return;
+    const xq = this.malloc(o.m * o.k);
+    const xd = this.malloc((o.m * o.k) / 8);
+    try {
+      this.exports.quantize_q8_rows(o.x, xq, xd, o.m, o.k);
+      const cuts = this.cuts(o.n, o.m * o.n * o.k, 4);
+      this.parallel(
+        "q8_dot_rows",
+        cuts.slice(1).map((to, t) => [xq, xd, o.words, o.scales, o.y, o.m, o.n, o.k, cuts[t], to]),
+      );
+    } finally {
+      this.free(xq);
+      this.free(xd);
+    }
   }
 
   /** Cut points sharing `count` items (in multiples of `align`) over the threads; one thread for little `work`. */

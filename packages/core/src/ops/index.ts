@@ -19,5 +19,5 @@ export {
   packedWeightTensorBytes,
   unpackWeightTensor,
 } from "./packed-matmul.js";
-export type { PackedWeight } from "./packed-matmul.js";
+export type { PackedWeight, PackedMatMulOptions } from "./packed-matmul.js";
 export { PACKED_MATMUL, PACKED_MATMUL_GRAD_X, UNPACK_WEIGHT } from "./packed-matmul.kernels.js";

@@ -40,6 +40,52 @@ function rowsOf(info: tf.TensorInfo): number {
   return info.shape.slice(0, -1).reduce((p, d) => p * d, 1);
 }
 
+/** Round half to even (wasm's f32x4.nearest), for values already rounded to float32. */
+function nearestEven(v: number): number {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}
+
+/**
+ * y = x · Wᵀ for Q8_0 weights with each row of x quantized to int8 per 32-block (d = amax/127, q = nearest-even(x/d)
+ * in float32, as the C kernel): the integer dot of each block, scaled by both blocks' d.
+ */
+export function q8ActivationMatMul(
+  x: ArrayLike<number>,
+  words: Int32Array,
+  scales: Float32Array,
+  a: PackedMatMulAttrs,
+  rows: number,
+  y: Float32Array,
+): void {
+  const k = a.inFeatures;
+  const blocks = k / 32;
+  const xq = new Int8Array(k);
+  const xd = new Float32Array(blocks);
+  for (let r = 0; r < rows; r++) {
+    for (let b = 0; b < blocks; b++) {
+      let amax = 0;
+      for (let t = 0; t < 32; t++) amax = Math.max(amax, Math.abs(x[r * k + b * 32 + t]));
+      const d = Math.fround(amax / 127);
+      const id = d !== 0 ? Math.fround(1 / d) : 0;
+      xd[b] = d;
+      for (let t = 0; t < 32; t++) xq[b * 32 + t] = nearestEven(Math.fround(x[r * k + b * 32 + t] * id));
+    }
+    for (let o = 0; o < a.outFeatures; o++) {
+      let total = 0;
+      for (let b = 0; b < blocks; b++) {
+        let isum = 0;
+        for (let t = 0; t < 32; t++) {
+          const f = o * k + b * 32 + t;
+          isum += xq[b * 32 + t] * ((words[f >> 2] << (24 - 8 * (f & 3))) >> 24);
+        }
+        total += isum * Math.fround(xd[b] * scales[o * blocks + b]);
+      }
+      y[r * a.outFeatures + o] = total;
+    }
+  }
+}
+
 /** y[r, o] = Σ_k x[r, k] · W[o, k], summed in double, one unpacked row of W at a time. */
 const forwardHost: HostKernel = {
   inputs: ["x", "words", "scales"],
@@ -47,6 +93,8 @@ const forwardHost: HostKernel = {
   run: ({ x, words, scales }, [y], infos, attrs) => {
     const a = packedAttrs(attrs);
     const rows = rowsOf(infos.x);
+    if (a.quantizeActivations && a.format === 2)
+      return q8ActivationMatMul(x, words as Int32Array, scales as Float32Array, a, rows, y);
     const row = new Float32Array(a.inFeatures);
     for (let o = 0; o < a.outFeatures; o++) {
       unpackRow(words as Int32Array, scales as Float32Array, a, o, row);
@@ -111,7 +159,17 @@ function wasmKernel(name: string, host: HostKernel, forward: boolean): tf.Kernel
     const m = rowsOf(input);
     const [n, k] = forward ? [a.outFeatures, a.inFeatures] : [a.inFeatures, a.outFeatures];
     const out = (args.backend as WasmBackendLike).makeOutput([...input.shape.slice(0, -1), n], "float32");
-    if (m > 0 && n > 0) {
+    if (forward && a.quantizeActivations && a.format === 2 && m > 0 && n > 0) {
+      kernels.q8MatMul({
+        x: kernels.offsetOf(input),
+        words: kernels.offsetOf(words),
+        scales: kernels.offsetOf(scales),
+        y: kernels.offsetOf(out),
+        m,
+        n,
+        k,
+      });
+    } else if (m > 0 && n > 0) {
       kernels.packedMatMul({
         a: kernels.offsetOf(input),
         words: kernels.offsetOf(words),

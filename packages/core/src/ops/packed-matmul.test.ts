@@ -7,7 +7,8 @@ import { dequantizeNf4, quantizeNf4 } from "../quantize/nf4.js";
 import { packWeight, unpackWeight, type PackWeightOptions } from "../quantize/packed-weight.js";
 import { dequantizeQ8_0, quantizeQ8_0 } from "../quantize/q8-0.js";
 import { disposePackedWeight, packedMatMul, packedWeightTensors, unpackWeightTensor } from "./packed-matmul.js";
-import { compareWithReference, randomValues, valueAndGrads } from "./test-support.js";
+import { q8ActivationMatMul } from "./packed-matmul.kernels.js";
+import { compareWithReference, maxScaledDiff, randomValues, valueAndGrads } from "./test-support.js";
 
 /** Both sides sum float32 products of the same unpacked values; only the order of the sums differs. */
 const TOLERANCE = 2e-5;
@@ -107,6 +108,39 @@ describe.each(TEST_BACKENDS)("packedMatMul on %s", (backend) => {
       expect(await unpacked.data(), c.label).toEqual(unpackWeight(data));
       disposePackedWeight(packed);
       unpacked.dispose();
+    }
+  });
+
+  it("int8 decode with int8 activations: llama.cpp's q8_0 × q8_0 on cpu and wasm, the float product on webgpu", async () => {
+    for (const rows of [1, 3]) {
+      const shape = { format: "int8" as const, outFeatures: 40, inFeatures: 160 };
+      const data = packWeight(weightValues(40 * 160, 31), shape);
+      const packed = packedWeightTensors(data);
+      const xValues = randomValues(rows * 160, 32, 2);
+      const x = tf.tensor2d(xValues, [rows, 160]);
+      const dense = tf.tensor2d(unpackWeight(data), [40, 160]);
+      const got = await packedMatMul(x, packed, { quantizeActivations: true }).data();
+      const exact = await tf.matMul(x, dense, false, true).data();
+      if (backend === "webgpu") {
+        expect(maxScaledDiff(got, exact)).toBeLessThan(TOLERANCE);
+      } else {
+        const want = new Float32Array(rows * 40);
+        q8ActivationMatMul(
+          xValues,
+          data.words,
+          data.scales,
+          { ...shape, format: 2, blockSize: 32, quantizeActivations: 1 },
+          rows,
+          want,
+        );
+        expect(maxScaledDiff(got, want), `rows ${rows}: kernel vs q8 reference`).toBeLessThan(TOLERANCE);
+        // The activations' rounding (half a step of amax/127 per value) is all that separates it from the float product.
+        const diff = maxScaledDiff(got, exact);
+        expect(diff, `rows ${rows}: vs float product`).toBeLessThan(0.02);
+        expect(diff).toBeGreaterThan(0); // the activations really were quantized
+      }
+      disposePackedWeight(packed);
+      tf.dispose([x, dense]);
     }
   });
 

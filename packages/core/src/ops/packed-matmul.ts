@@ -41,12 +41,22 @@ export function packedWeightTensorBytes(weight: PackedWeight): number {
   return weight.words.size * 4 + weight.scales.size * 4;
 }
 
-function kernelAttrs(weight: PackedWeight): tf.NamedAttrMap {
+export interface PackedMatMulOptions {
+  /**
+   * int8 weights only, for decoding: quantize each row of x to int8 per 32-block and take integer dot products, as
+   * llama.cpp's q8_0 × q8_0 (cpu: the reference; wasm: i32x4.dot_i16x8_s; webgpu keeps the float product). Adds x's
+   * quantization error; the gradient (if any) is the float product's.
+   */
+  quantizeActivations?: boolean;
+}
+
+function kernelAttrs(weight: PackedWeight, options: PackedMatMulOptions = {}): tf.NamedAttrMap {
   const attrs = {
     format: PACKED_FORMAT_CODES[weight.format],
     outFeatures: weight.outFeatures,
     inFeatures: weight.inFeatures,
     blockSize: weight.blockSize,
+    quantizeActivations: options.quantizeActivations && weight.format === "int8" ? 1 : 0,
   };
   return attrs as unknown as tf.NamedAttrMap;
 }
@@ -76,7 +86,7 @@ export function unpackWeightTensor(weight: PackedWeight): tf.Tensor2D {
  * plain-TS reference; wasm: llamats' C SIMD kernel; webgpu: a tiled WGSL kernel), never as a float32 copy of W.
  * Differentiable in x (dX = dY · W, unpacked the same way); the weight gets no gradient.
  */
-export function packedMatMul(x: tf.Tensor, weight: PackedWeight): tf.Tensor {
+export function packedMatMul(x: tf.Tensor, weight: PackedWeight, options: PackedMatMulOptions = {}): tf.Tensor {
   const inFeatures = x.shape[x.rank - 1];
   if (x.dtype !== "float32" || x.rank < 1 || inFeatures !== weight.inFeatures) {
     throw new ShapeMismatchError(
@@ -84,24 +94,13 @@ export function packedMatMul(x: tf.Tensor, weight: PackedWeight): tf.Tensor {
       { tensor: "x", expected: [weight.inFeatures], found: x.shape },
     );
   }
-  if (!hasLlamatsKernel(PACKED_MATMUL)) {
-    throw new BackendUnavailableError(
-      `packedMatMul: ${weight.format} weights are unpacked by llamats kernels, which run on cpu, wasm and webgpu; the active backend is ${tf.getBackend()}. Use one of those, or float32 weights.`,
-      { backend: tf.getBackend(), hint: "use --backend cpu|wasm|webgpu, or --weights float32" },
-    );
-  }
+  requireKernels(weight, "packedMatMul");
   if (x.size === 0) return tf.zeros([...x.shape.slice(0, -1), weight.outFeatures]);
-  const attrs = {
-    format: PACKED_FORMAT_CODES[weight.format],
-    outFeatures: weight.outFeatures,
-    inFeatures: weight.inFeatures,
-    blockSize: weight.blockSize,
-  };
   return tf
     .engine()
     .runKernel(
       PACKED_MATMUL,
       { x, words: weight.words, scales: weight.scales },
-      attrs as unknown as tf.NamedAttrMap,
+      kernelAttrs(weight, options),
     ) as tf.Tensor;
 }
