@@ -636,10 +636,12 @@ void quantize_q8_rows(const float *x, signed char *xq, float *xd, int rows, int 
   }
 }
 
-// y[r, j] = Σ_b isum_b(xq[r], w[j]) · xd[r, b] · scales[j, b] for outputs [j0, j1) of `rows` rows: Q8_0 weights
+// y[r, j] (+)= Σ_b isum_b(xq[r], w[j]) · xd[r, b] · scales[j, b] for outputs [j0, j1) of `rows` rows: Q8_0 weights
 // [n, k] (int8 codes, a float32 scale per 32), each 32-block's integer dot by i32x4.dot_i16x8_s after widening.
+// ldc: y's row stride (0 = n); accumulate = 1 adds into y (the decode step's residual projections).
 void q8_dot_rows(const signed char *xq, const float *xd, const signed char *w, const float *scales, float *y, int rows, int n,
-                 int k, int j0, int j1) {
+                 int k, int j0, int j1, int ldc, int accumulate) {
+  if (ldc == 0) ldc = n;
   int blocks = k / 32;
   for (int j = j0; j < j1; j++) {
     const signed char *wr = w + (long)j * k;
@@ -675,7 +677,8 @@ void q8_dot_rows(const signed char *xq, const float *xd, const signed char *w, c
         for (int t = 0; t < 32; t++) isum += (int)xr[b * 32 + t] * (int)wr[b * 32 + t];
         total += (float)isum * (xs[b] * ws[b]);
       }
-      y[(long)r * n + j] = total;
+      float *out = y + (long)r * ldc + j;
+      *out = accumulate ? *out + total : total;
     }
   }
 }

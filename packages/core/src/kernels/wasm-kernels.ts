@@ -483,7 +483,19 @@ export class WasmKernels {
    * quantized to int8 per 32-block first, as llama.cpp's q8_0 × q8_0 dot: integer SIMD dot products, threads over
    * the outputs. For decoding (few rows); k must be a multiple of 32.
    */
-  q8MatMul(o: { x: number; words: number; scales: number; y: number; m: number; n: number; k: number }): void {
+  q8MatMul(o: {
+    x: number;
+    words: number;
+    scales: number;
+    y: number;
+    m: number;
+    n: number;
+    k: number;
+    /** Row stride of y in floats (default n). */
+    ldc?: number;
+    /** Add into y. */
+    accumulate?: boolean;
+  }): void {
     if (o.m === 0 || o.n === 0) return;
     const xq = this.malloc(o.m * o.k);
     const xd = this.malloc((o.m * o.k) / 8);
@@ -492,7 +504,22 @@ export class WasmKernels {
       const cuts = this.cuts(o.n, o.m * o.n * o.k, 4);
       this.parallel(
         "q8_dot_rows",
-        cuts.slice(1).map((to, t) => [xq, xd, o.words, o.scales, o.y, o.m, o.n, o.k, cuts[t], to]),
+        cuts
+          .slice(1)
+          .map((to, t) => [
+            xq,
+            xd,
+            o.words,
+            o.scales,
+            o.y,
+            o.m,
+            o.n,
+            o.k,
+            cuts[t],
+            to,
+            o.ldc ?? 0,
+            +(o.accumulate ?? false),
+          ]),
       );
     } finally {
       this.free(xq);
