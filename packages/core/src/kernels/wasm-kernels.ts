@@ -156,7 +156,7 @@ export class WasmKernels {
     const threads = shared ? Math.max(1, backend.wasm.tfjs?.getThreadsCount?.() ?? 1) : 1;
     this.threads = threads;
     this.pool = threads > 1 ? new KernelThreads(memory, module, Object.keys(this.exports), threads) : null;
-    this.panels = Array.from({ length: threads }, () => backend.wasm._malloc(PANEL_FLOATS * 4));
+    this.panels = Array.from({ length: threads }, () => backend.wasm._malloc(PANEL_FLOATS * 4) >>> 0);
   }
 
   /** The kernels for the active backend when it is tfjs-backend-wasm, built once per backend; else null. */
@@ -181,8 +181,9 @@ export class WasmKernels {
     return entry.memoryOffset;
   }
 
+  /** A heap block's byte offset, unsigned: past 2 GiB the i32 that _malloc returns reads negative in JS (as tfjs does). */
   malloc(bytes: number): number {
-    return this.backend.wasm._malloc(bytes);
+    return this.backend.wasm._malloc(bytes) >>> 0;
   }
 
   free(ptr: number): void {
