@@ -532,3 +532,153 @@ void cross_entropy(const float *x, const int *targets, float *nll, const float *
     out[target] -= g;
   }
 }
+
+// ---- Packed frozen weights: x · Wᵀ and dy · W with W [rows_w, cols] unpacked inside the matmul ----
+// format 1: bfloat16, two a 32-bit word (even element in the low half); 2: Q8_0, four int8 a word, a float32 scale
+// per 32 values; 3: NF4, eight nibbles a word (per byte the even element in the high nibble), a float32 absmax per
+// `block` values, `nf4` the 16 code values. Only a panel (KC × 8 floats) is ever unpacked at once.
+
+static inline float float_of_bits(unsigned bits) { return wasm_f32x4_extract_lane(wasm_i32x4_splat((int)bits), 0); }
+
+// dst[i · stride] = W's flat element at + i, for i < count (a run inside one row).
+static void unpack_run(int format, const unsigned *w, const float *scales, const float *nf4, int block, long at, int count,
+                       float *dst, int stride) {
+  if (format == 1) {
+    for (int i = 0; i < count; i++) {
+      long f = at + i;
+      unsigned word = w[f >> 1];
+      dst[(long)i * stride] = float_of_bits((f & 1) ? (word & 0xffff0000u) : (word << 16));
+    }
+  } else if (format == 2) {
+    const signed char *q = (const signed char *)w;
+    for (int i = 0; i < count; i++) {
+      long f = at + i;
+      dst[(long)i * stride] = (float)q[f] * scales[f >> 5];
+    }
+  } else {
+    const unsigned char *bytes = (const unsigned char *)w;
+    for (int i = 0; i < count; i++) {
+      long f = at + i;
+      unsigned byte = bytes[f >> 1];
+      dst[(long)i * stride] = nf4[(f & 1) ? (byte & 15u) : (byte >> 4)] * scales[f / block];
+    }
+  }
+}
+
+// The panel of B = Wᵀ (trans_w: B(k, j) = W[j][k], the forward) or W (B(k, j) = W[k][j], dX), rows k0.., columns j0..
+static void pack_w(int format, const unsigned *w, const float *scales, const float *nf4, int block, int cols, int trans_w,
+                   int k0, int kc, int j0, int nc, float *P) {
+  if (trans_w) {
+    for (int j = 0; j < 8; j++) {
+      if (j < nc) unpack_run(format, w, scales, nf4, block, (long)(j0 + j) * cols + k0, kc, P + j, 8);
+      else for (int k = 0; k < kc; k++) P[8 * k + j] = 0.0f;
+    }
+    return;
+  }
+  for (int k = 0; k < kc; k++) {
+    unpack_run(format, w, scales, nf4, block, (long)(k0 + k) * cols + j0, nc, P + 8 * k, 1);
+    for (int j = nc; j < 8; j++) P[8 * k + j] = 0.0f;
+  }
+}
+
+// C[M, N] = A[M, K] · B, one thread's rows [m0, m1) and columns [j0, j1); B from the packed W [.., cols] as pack_w
+// reads it (trans_w: forward, N = out features, K = cols; else dX, N = cols, K = out features). panel: KC × 8 floats.
+void packed_matmul(const float *A, const unsigned *w, const float *scales, const float *nf4, float *C, int M, int N, int K,
+                   int format, int block, int cols, int trans_w, int m0, int m1, int j0, int j1, float *panel) {
+  if (K == 0) {
+    for (int i = m0; i < m1; i++) for (int j = j0; j < j1; j++) C[(long)i * N + j] = 0.0f;
+    return;
+  }
+  int blocks = (K + KC - 1) / KC;
+  int step = (K + blocks - 1) / blocks;
+  for (int k0 = 0; k0 < K; k0 += step) {
+    int kc = K - k0 < step ? K - k0 : step;
+    for (int j = j0; j < j1; j += 8) {
+      int nc = j1 - j < 8 ? j1 - j : 8;
+      pack_w(format, w, scales, nf4, block, cols, trans_w, k0, kc, j, nc, panel);
+      for (int i = m0; i < m1; i += 4) {
+        int mr = m1 - i < 4 ? m1 - i : 4;
+        micro_4x8(A + (long)i * K + k0, K, 0, mr, panel, kc, C + (long)i * N + j, N, nc, k0 > 0);
+      }
+    }
+  }
+}
+
+// ---- Fast 8-bit decode: activations quantized to int8 per 32 (as llama.cpp's q8_0 × q8_0 dot), integer SIMD dots ----
+
+// xq[r·k + i] = nearest-even(x · id), xd[r·k/32 + b] = d, with d = amax/127 and id = 1/d (0 for a zero block), per
+// 32-block of each of `rows` rows of k floats (k a multiple of 32).
+void quantize_q8_rows(const float *x, signed char *xq, float *xd, int rows, int k) {
+  int blocks = k / 32;
+  for (int r = 0; r < rows; r++) {
+    for (int b = 0; b < blocks; b++) {
+      const float *v = x + (long)r * k + b * 32;
+      v128_t m = splat(0);
+      for (int i = 0; i < 32; i += 4) m = wasm_f32x4_max(m, wasm_f32x4_abs(wasm_v128_load(v + i)));
+      float amax = wasm_f32x4_extract_lane(m, 0);
+      for (int l = 1; l < 4; l++) {
+        float t = l == 1 ? wasm_f32x4_extract_lane(m, 1) : l == 2 ? wasm_f32x4_extract_lane(m, 2) : wasm_f32x4_extract_lane(m, 3);
+        if (t > amax) amax = t;
+      }
+      float d = amax / 127.0f;
+      float id = d != 0.0f ? 1.0f / d : 0.0f;
+      xd[(long)r * blocks + b] = d;
+      v128_t idv = splat(id);
+      signed char *q = xq + (long)r * k + b * 32;
+      for (int i = 0; i < 32; i += 16) {
+        v128_t a = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(v + i), idv)));
+        v128_t b1 = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(v + i + 4), idv)));
+        v128_t c = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(v + i + 8), idv)));
+        v128_t e = wasm_i32x4_trunc_sat_f32x4(wasm_f32x4_nearest(wasm_f32x4_mul(wasm_v128_load(v + i + 12), idv)));
+        wasm_v128_store(q + i, wasm_i8x16_narrow_i16x8(wasm_i16x8_narrow_i32x4(a, b1), wasm_i16x8_narrow_i32x4(c, e)));
+      }
+    }
+  }
+}
+
+// y[r, j] (+)= Σ_b isum_b(xq[r], w[j]) · xd[r, b] · scales[j, b] for outputs [j0, j1) of `rows` rows: Q8_0 weights
+// [n, k] (int8 codes, a float32 scale per 32), each 32-block's integer dot by i32x4.dot_i16x8_s after widening.
+// ldc: y's row stride (0 = n); accumulate = 1 adds into y (the decode step's residual projections).
+void q8_dot_rows(const signed char *xq, const float *xd, const signed char *w, const float *scales, float *y, int rows, int n,
+                 int k, int j0, int j1, int ldc, int accumulate) {
+  if (ldc == 0) ldc = n;
+  int blocks = k / 32;
+  for (int j = j0; j < j1; j++) {
+    const signed char *wr = w + (long)j * k;
+    const float *ws = scales + (long)j * blocks;
+    for (int r = 0; r < rows; r++) {
+      const signed char *xr = xq + (long)r * k;
+      const float *xs = xd + (long)r * blocks;
+      v128_t acc = splat(0);
+      int b = 0;
+      for (; b + 4 <= blocks; b += 4) {
+        // Four blocks' integer sums, one a lane, then scaled together.
+        v128_t s0 = splat(0), s1 = splat(0), s2 = splat(0), s3 = splat(0);
+        for (int t = 0; t < 4; t++) {
+          const signed char *xa = xr + (b + t) * 32, *wa = wr + (b + t) * 32;
+          v128_t x0 = wasm_v128_load(xa), x1 = wasm_v128_load(xa + 16);
+          v128_t w0 = wasm_v128_load(wa), w1 = wasm_v128_load(wa + 16);
+          v128_t p = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(x0), wasm_i16x8_extend_low_i8x16(w0));
+          p = wasm_i32x4_add(p, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(x0), wasm_i16x8_extend_high_i8x16(w0)));
+          p = wasm_i32x4_add(p, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(x1), wasm_i16x8_extend_low_i8x16(w1)));
+          p = wasm_i32x4_add(p, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(x1), wasm_i16x8_extend_high_i8x16(w1)));
+          if (t == 0) s0 = p; else if (t == 1) s1 = p; else if (t == 2) s2 = p; else s3 = p;
+        }
+        // Transpose-add: lane t = the whole sum of block b + t.
+        v128_t a01 = wasm_i32x4_add(wasm_i32x4_shuffle(s0, s1, 0, 4, 1, 5), wasm_i32x4_shuffle(s0, s1, 2, 6, 3, 7));
+        v128_t a23 = wasm_i32x4_add(wasm_i32x4_shuffle(s2, s3, 0, 4, 1, 5), wasm_i32x4_shuffle(s2, s3, 2, 6, 3, 7));
+        v128_t sums = wasm_i32x4_add(wasm_i32x4_shuffle(a01, a23, 0, 1, 4, 5), wasm_i32x4_shuffle(a01, a23, 2, 3, 6, 7));
+        v128_t scale = wasm_f32x4_mul(wasm_v128_load(xs + b), wasm_v128_load(ws + b));
+        acc = MADD(acc, wasm_f32x4_convert_i32x4(sums), scale);
+      }
+      float total = hsum(acc);
+      for (; b < blocks; b++) {
+        int isum = 0;
+        for (int t = 0; t < 32; t++) isum += (int)xr[b * 32 + t] * (int)wr[b * 32 + t];
+        total += (float)isum * (xs[b] * ws[b]);
+      }
+      float *out = y + (long)r * ldc + j;
+      *out = accumulate ? *out + total : total;
+    }
+  }
+}

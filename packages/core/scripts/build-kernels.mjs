@@ -25,6 +25,9 @@ const exports = [
   "swiglu_grad",
   "exp_n",
   "cross_entropy",
+  "packed_matmul",
+  "quantize_q8_rows",
+  "q8_dot_rows",
   "noop",
 ];
 const clang = process.env.CLANG ?? "clang";

@@ -106,6 +106,20 @@ export class BackendUnavailableError extends LlamatsError {
   }
 }
 
+/** A model (or tensor) bigger than the active backend can hold: names the size, the limit and the way out. */
+export class ResourceLimitError extends LlamatsError {
+  readonly bytes: number;
+  readonly limit: number;
+  readonly backend: string;
+  constructor(message: string, options: LlamatsErrorOptions & { bytes: number; limit: number; backend: string }) {
+    super(message, options);
+    this.name = "ResourceLimitError";
+    this.bytes = options.bytes;
+    this.limit = options.limit;
+    this.backend = options.backend;
+  }
+}
+
 /** Input data (a dataset record, a request) that fails validation: names where and what. */
 export class ValidationError extends LlamatsError {
   readonly location: string | undefined;

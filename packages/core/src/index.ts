@@ -7,6 +7,7 @@ export {
   HubError,
   BackendUnavailableError,
   ValidationError,
+  ResourceLimitError,
 } from "./errors.js";
 export type { LlamatsErrorOptions } from "./errors.js";
 export { writeFileAtomic, tempPathFor } from "./atomic-write.js";
@@ -103,6 +104,18 @@ export {
 } from "./ops/index.js";
 export type { GemmArgs, GemmShare } from "./kernels/index.js";
 export { attention, ATTENTION, ATTENTION_MASKED, ATTENTION_GRAD } from "./ops/index.js";
+export {
+  packedMatMul,
+  packedWeightTensors,
+  packWeightTensors,
+  disposePackedWeight,
+  packedWeightTensorBytes,
+  unpackWeightTensor,
+  PACKED_MATMUL,
+  PACKED_MATMUL_GRAD_X,
+  UNPACK_WEIGHT,
+} from "./ops/index.js";
+export type { PackedWeight, PackedMatMulOptions } from "./ops/index.js";
 export type { AttentionOptions } from "./ops/index.js";
 export { openTorchCheckpoint, UnsafePickleError, TORCH_ALLOWED_GLOBALS } from "./torch/index.js";
 export type { TorchCheckpointReader } from "./torch/index.js";
@@ -119,6 +132,13 @@ export {
   dequantizeQ8_0,
   Q8_0_BLOCK_SIZE,
   Q8_0_BLOCK_BYTES,
+  packWeight,
+  unpackWeight,
+  packedWeightBytes,
+  packedRowMultiple,
+  float32ToBfloat16Bits,
+  FROZEN_WEIGHT_FORMATS,
+  PACKED_FORMAT_CODES,
 } from "./quantize/index.js";
 export type {
   Nf4Quantized,
@@ -127,4 +147,9 @@ export type {
   Nf4DequantizeOptions,
   Blockwise8BitOptions,
   Blockwise8BitQuantized,
+  FrozenWeightFormat,
+  PackedFormat,
+  PackedWeightShape,
+  PackedWeightData,
+  PackWeightOptions,
 } from "./quantize/index.js";

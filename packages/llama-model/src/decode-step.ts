@@ -5,6 +5,7 @@ import type { LlamaConfig } from "./config.js";
 import type { KvCache } from "./kv-cache.js";
 import { Linear, isPlainLinear, type LinearLayer } from "./linear.js";
 import { ChunkedLinear } from "./chunked-linear.js";
+import { PackedLinear } from "./packed-linear.js";
 import { computeInvFreq, ropeTables } from "./rope.js";
 import { DECODE_STEP, syncDecodeStepKernels, type DecodeStepAttrs } from "./wasm-decode.js";
 
@@ -45,9 +46,9 @@ export interface DecodeStepOptions {
   cache: KvCache;
 }
 
-/** A linear layer on [n, in] rows; plain Linear layers skip the gradient bookkeeping. */
-function applyRows(layer: LinearLayer, x: tf.Tensor2D): tf.Tensor2D {
-  return layer instanceof Linear || layer instanceof ChunkedLinear
+/** A linear layer on [n, in] rows; plain and packed layers skip the gradient bookkeeping (int8: 8-bit activations). */
+export function applyRows(layer: LinearLayer, x: tf.Tensor2D): tf.Tensor2D {
+  return layer instanceof Linear || layer instanceof ChunkedLinear || layer instanceof PackedLinear
     ? layer.applyNoGrad(x)
     : (layer.apply(x) as tf.Tensor2D);
 }
@@ -77,22 +78,28 @@ function decodeLayerStep(hidden: tf.Tensor2D, w: DecodeLayerWeights, ctx: Decode
   return tf.add(attended, applyRows(w.down, swiglu(gate, up) as tf.Tensor2D));
 }
 
-/** The weights of a plain bias-free linear layer, else null (a wrapped layer, e.g. an unmerged adapter). */
-function plainWeight(layer: LinearLayer): tf.Tensor | null {
-  return isPlainLinear(layer) && layer.bias === null ? layer.weight : null;
+/**
+ * The fused kernel's inputs for a bias-free layer, plain (its weight) or int8-packed (codes and `.scales`), else null
+ * (a wrapped layer, e.g. an unmerged adapter, or bf16/nf4 weights, which take the composed step).
+ */
+function fusedInputs(layer: LinearLayer, name: string): Record<string, tf.Tensor> | null {
+  if (isPlainLinear(layer) && layer.bias === null) return { [name]: layer.weight };
+  if (layer instanceof PackedLinear && layer.bias === null && layer.packed.format === "int8")
+    return { [name]: layer.packed.words, [`${name}.scales`]: layer.packed.scales };
+  return null;
 }
 
 /** The fused kernel's weight inputs (no cache yet), or null when some layer is not a plain bias-free linear. */
 function fusedWeights(o: DecodeStepOptions): Record<string, tf.Tensor> | null {
-  const lmHead = plainWeight(o.lmHead);
+  const lmHead = fusedInputs(o.lmHead, "lmHead");
   if (!lmHead) return null;
-  const inputs: Record<string, tf.Tensor> = { hidden: o.hidden, norm: o.norm, lmHead };
+  const inputs: Record<string, tf.Tensor> = { hidden: o.hidden, norm: o.norm, ...lmHead };
   for (const [i, w] of o.layers.entries()) {
     const linears = { q: w.qkv[0], k: w.qkv[1], v: w.qkv[2], o: w.o, gate: w.gateUp[0], up: w.gateUp[1], down: w.down };
     for (const [name, layer] of Object.entries(linears)) {
-      const weight = plainWeight(layer);
+      const weight = fusedInputs(layer, `${i}.${name}`);
       if (!weight) return null;
-      inputs[`${i}.${name}`] = weight;
+      Object.assign(inputs, weight);
     }
     inputs[`${i}.inputLayernorm`] = w.inputLayernorm;
     inputs[`${i}.postAttentionLayernorm`] = w.postAttentionLayernorm;

@@ -1,6 +1,7 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { SeededRng } from "@llamats/core";
+import { SeededRng, type PackedWeight } from "@llamats/core";
 import type { LlamaConfig } from "./config.js";
+import { isPackedParameter, packParameter, type FrozenWeightsOptions } from "./frozen-weights.js";
 import { expectedParameterShapes } from "./parameter-shapes.js";
 import { chunkName, resolveMaxTensorBytes, rowChunks, SPLITTABLE_PARAMETERS } from "./weight-chunks.js";
 
@@ -20,12 +21,14 @@ function normalValues(count: number, std: number, rng: SeededRng): Float32Array 
  * HF's _init_weights: weights ~ normal(0, initializer_range), biases 0, RMSNorm weights 1, the pad row of the
  * embedding 0. Values are drawn on the host, and the embedding and head go to the backend already in the row
  * chunks their size needs (maxTensorBytes, by default the backend's binding limit): a whole 32000 × 2048 table
- * would be bound by one kernel, which WebGPU refuses past its limit.
+ * would be bound by one kernel, which WebGPU refuses past its limit. With `packing`, the projections its options
+ * name are packed (bf16/int8/nf4) into `packing.into` instead, one tensor at a time.
  */
 export function initialParameters(
   config: LlamaConfig,
   seed?: number,
   maxTensorBytes?: number,
+  packing?: { options: FrozenWeightsOptions; into: Map<string, PackedWeight> },
 ): Map<string, tf.Variable> {
   const maxBytes = resolveMaxTensorBytes(maxTensorBytes);
   const base = seed ?? Math.floor(Math.random() * 2 ** 31);
@@ -42,6 +45,11 @@ export function initialParameters(
       if (name === "model.embed_tokens.weight" && config.padTokenId !== null && config.padTokenId < config.vocabSize) {
         values.fill(0, config.padTokenId * config.hiddenSize, (config.padTokenId + 1) * config.hiddenSize);
       }
+    }
+    if (packing && isPackedParameter(name, shape, packing.options)) {
+      packing.into.set(name, packParameter(name, values, shape, packing.options));
+      index++;
+      continue;
     }
     const [rows, cols] = shape;
     const ranges = (SPLITTABLE_PARAMETERS as readonly string[]).includes(name)

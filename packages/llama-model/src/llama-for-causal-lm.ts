@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { LlamatsError, rmsNorm, ShapeMismatchError, ValidationError } from "@llamats/core";
+import { LlamatsError, rmsNorm, ShapeMismatchError, ValidationError, type PackedWeight } from "@llamats/core";
 import { isLlamaConfig, parseLlamaConfig, type LlamaConfig } from "./config.js";
 import { buildAttentionMask } from "./attention-mask.js";
 import { causalLmLoss, type LabelsInput, type LossReduction } from "./causal-lm-loss.js";
@@ -10,6 +10,8 @@ import { initialParameters } from "./init-weights.js";
 import type { KvCache } from "./kv-cache.js";
 import { Linear, isPlainLinear, type LinearLayer } from "./linear.js";
 import { loadPretrained, type FromPretrainedOptions } from "./load-pretrained.js";
+import { checkModelFits } from "./memory-estimate.js";
+import { PackedLinear } from "./packed-linear.js";
 import { checkedMask, idsToTensor, type IdsInput } from "./model-inputs.js";
 import { LAYER_LINEARS } from "./parameter-shapes.js";
 import { ropeTables } from "./rope.js";
@@ -68,23 +70,37 @@ export class LlamaForCausalLM {
   gradientCheckpointing = false;
   private readonly params: Map<string, tf.Variable>;
   private readonly linears = new Map<string, LinearLayer>();
+  /** Projections held packed (bf16/int8/nf4), by HF weight name; the model owns their tensors. */
+  private readonly packed: Map<string, PackedWeight>;
   /** The token embedding, whole or in row chunks along the vocabulary (see LlamaModelOptions.maxTensorBytes). */
   private readonly embedding: EmbeddingTable;
   private disposed = false;
 
   /**
    * Builds a model around already-created variables named as in HF (see expectedParameterShapes); the model
-   * owns them. Embedding and head tensors over options.maxTensorBytes are split into row chunks here.
+   * owns them. Embedding and head tensors over options.maxTensorBytes are split into row chunks here. `packed`
+   * holds projection weights packed by core (bf16/int8/nf4) under their HF names, in place of variables.
    */
-  constructor(config: LlamaConfig, parameters: Map<string, tf.Variable>, options: LlamaModelOptions = {}) {
+  constructor(
+    config: LlamaConfig,
+    parameters: Map<string, tf.Variable>,
+    options: LlamaModelOptions = {},
+    packed: Map<string, PackedWeight> = new Map(),
+  ) {
     this.config = config;
     this.params = new Map(parameters);
-    const { embedding, head } = buildVocabLayers(config, this.params, options);
+    this.packed = new Map(packed);
+    const { embedding, head } = buildVocabLayers(config, this.params, options, this.packed.get("lm_head.weight"));
     this.embedding = embedding;
     for (let i = 0; i < config.numHiddenLayers; i++) {
       for (const name of LAYER_LINEARS) {
         const full = `model.layers.${i}.${name}`;
-        this.linears.set(full, new Linear(this.param(`${full}.weight`), this.params.get(`${full}.bias`) ?? null));
+        const bias = this.params.get(`${full}.bias`) ?? null;
+        const packedWeight = this.packed.get(`${full}.weight`);
+        this.linears.set(
+          full,
+          packedWeight ? new PackedLinear(packedWeight, bias) : new Linear(this.param(`${full}.weight`), bias),
+        );
       }
     }
     this.linears.set("lm_head", head);
@@ -129,8 +145,8 @@ export class LlamaForCausalLM {
     repoIdOrDir: string,
     options: FromPretrainedOptions & LlamaModelOptions = {},
   ): Promise<LlamaForCausalLM> {
-    const { config, parameters } = await loadPretrained(repoIdOrDir, options);
-    return new LlamaForCausalLM(config, parameters, options);
+    const { config, parameters, packed } = await loadPretrained(repoIdOrDir, options);
+    return new LlamaForCausalLM(config, parameters, options, packed);
   }
 
   /** A randomly initialised model, as HF initialises one: normal(0, initializer_range), norms 1, biases 0. */
@@ -139,7 +155,10 @@ export class LlamaForCausalLM {
     options: { seed?: number } & LlamaModelOptions = {},
   ): LlamaForCausalLM {
     const parsed = isLlamaConfig(config) ? config : parseLlamaConfig(config);
-    return new LlamaForCausalLM(parsed, initialParameters(parsed, options.seed), options);
+    checkModelFits(parsed, options);
+    const packed = new Map<string, PackedWeight>();
+    const parameters = initialParameters(parsed, options.seed, undefined, { options, into: packed });
+    return new LlamaForCausalLM(parsed, parameters, options, packed);
   }
 
   private param(name: string): tf.Variable {
@@ -175,6 +194,12 @@ export class LlamaForCausalLM {
       );
     }
     this.linears.set(name, layer);
+    // A plain Linear replacing a packed one (an adapter merged into a dequantized base): the packed weight goes.
+    const packedWeight = this.packed.get(`${name}.weight`);
+    if (packedWeight && isPlainLinear(layer)) {
+      this.packed.delete(`${name}.weight`);
+      tf.dispose([packedWeight.words, packedWeight.scales]);
+    }
     // A plain Linear (e.g. after merging an adapter) becomes the parameter under this name.
     if (isPlainLinear(layer) && name !== "lm_head") {
       this.params.set(`${name}.weight`, layer.weight);
@@ -193,6 +218,11 @@ export class LlamaForCausalLM {
    */
   namedParameters(): Map<string, tf.Variable> {
     return new Map(this.params);
+  }
+
+  /** Projection weights held packed (bf16/int8/nf4) by HF name; empty for a float32 model. Frozen: never trainable. */
+  packedWeights(): Map<string, PackedWeight> {
+    return new Map(this.packed);
   }
 
   /** Marks base parameters trainable or frozen by HF name (row chunks are asked about under their tensor's name). */
@@ -364,10 +394,15 @@ export class LlamaForCausalLM {
     return generateStream(this, inputIds, options);
   }
 
-  /** Writes config.json and model.safetensors (HF names) that transformers loads. */
+  /** Writes config.json and model.safetensors (HF names) that transformers loads; packed projections dequantized. */
   savePretrained(dir: string, options: SavePretrainedOptions = {}): Promise<void> {
     this.checkAlive();
-    return savePretrained(dir, { config: this.config, parameters: this.params, dtype: options.dtype ?? "float32" });
+    return savePretrained(dir, {
+      config: this.config,
+      parameters: this.params,
+      packed: this.packed,
+      dtype: options.dtype ?? "float32",
+    });
   }
 
   /** Frees every variable the model owns (and the tied head once). */
@@ -375,5 +410,6 @@ export class LlamaForCausalLM {
     if (this.disposed) return;
     this.disposed = true;
     for (const v of new Set(this.params.values())) v.dispose();
+    for (const p of this.packed.values()) tf.dispose([p.words, p.scales]);
   }
 }

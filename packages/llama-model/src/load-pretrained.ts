@@ -7,9 +7,12 @@ import {
   ShapeMismatchError,
   openSafetensors,
   openTorchCheckpoint,
+  type PackedWeight,
   type SafetensorsReader,
 } from "@llamats/core";
 import { parseLlamaConfig, type LlamaConfig } from "./config.js";
+import { isPackedParameter, packParameter, type FrozenWeightsOptions } from "./frozen-weights.js";
+import { checkModelFits } from "./memory-estimate.js";
 import { expectedParameterShapes } from "./parameter-shapes.js";
 import { resolveModelFile, type ResolveOptions } from "./resolve-model-file.js";
 import { resolveWeights } from "./resolve-weights.js";
@@ -118,14 +121,26 @@ function checkTensors(reader: SafetensorsReader, expected: Map<string, number[]>
   }
 }
 
-/** Reads config.json and the weights (float32 variables, one tensor at a time to bound peak memory). */
+/** A loaded checkpoint: float32 variables, and the projections packed under `weights` (empty for float32). */
+export interface LoadedPretrained {
+  config: LlamaConfig;
+  parameters: Map<string, tf.Variable>;
+  packed: Map<string, PackedWeight>;
+}
+
+/**
+ * Reads config.json and the weights one tensor at a time to bound peak memory: float32 variables, or with `weights`
+ * bf16/int8/nf4 each projection packed as it is read. Fails before reading any weight when the backend cannot hold them.
+ */
 export async function loadPretrained(
   repoIdOrDir: string,
-  options: FromPretrainedOptions = {},
-): Promise<{ config: LlamaConfig; parameters: Map<string, tf.Variable> }> {
+  options: FromPretrainedOptions & FrozenWeightsOptions = {},
+): Promise<LoadedPretrained> {
   const { config, path: configPath } = await readConfig(repoIdOrDir, options);
+  checkModelFits(config, options);
   const reader = await openWeights(repoIdOrDir, options);
   const parameters = new Map<string, tf.Variable>();
+  const packed = new Map<string, PackedWeight>();
   const maxBytes = resolveMaxTensorBytes(options.maxTensorBytes);
   try {
     const expected = expectedParameterShapes(config);
@@ -134,6 +149,11 @@ export async function loadPretrained(
     for (const [name, shape] of expected) {
       options.signal?.throwIfAborted();
       const values = await reader.readFloat32(name);
+      if (isPackedParameter(name, shape, options)) {
+        packed.set(name, packParameter(name, values, shape, options));
+        options.onProgress?.({ stage: "weights", loaded: ++loaded, total: expected.size, name });
+        continue;
+      }
       // Too big to bind on WebGPU: never built whole, only as row chunks (see weight-chunks.ts).
       const ranges = (SPLITTABLE_PARAMETERS as readonly string[]).includes(name)
         ? rowChunks(shape[0], shape[1], maxBytes)
@@ -149,9 +169,10 @@ export async function loadPretrained(
     }
   } catch (error) {
     for (const v of parameters.values()) v.dispose();
+    for (const p of packed.values()) tf.dispose([p.words, p.scales]);
     throw error;
   } finally {
     await reader.close();
   }
-  return { config, parameters };
+  return { config, parameters, packed };
 }

@@ -1,7 +1,7 @@
 import { mkdir } from "node:fs/promises";
 import { join } from "node:path";
 import type * as tf from "@tensorflow/tfjs-core";
-import { writeFileAtomic, writeSafetensors, type TensorToWrite } from "@llamats/core";
+import { unpackWeight, writeFileAtomic, writeSafetensors, type PackedWeight, type TensorToWrite } from "@llamats/core";
 import { llamaConfigToJson, type LlamaConfig } from "./config.js";
 import { chunksOf, joinedValues, parseChunkName } from "./weight-chunks.js";
 
@@ -10,10 +10,28 @@ export interface SavePretrainedOptions {
   dtype?: "float32" | "float16";
 }
 
-/** config.json + model.safetensors with HF names; both written atomically. */
+/** A packed projection as float32 values, through core's reference dequantizers (one tensor at a time). */
+export async function dequantizedValues(weight: PackedWeight): Promise<Float32Array> {
+  const { words, scales, ...shape } = weight;
+  return unpackWeight({
+    ...shape,
+    words: (await words.data()) as Int32Array,
+    scales: (await scales.data()) as Float32Array,
+  });
+}
+
+/**
+ * config.json + model.safetensors with HF names; both written atomically. Packed projections (bf16/int8/nf4) are
+ * written dequantized, as float32 or float16 (as PEFT's merge_and_unload does for a 4-bit base).
+ */
 export async function savePretrained(
   dir: string,
-  options: { config: LlamaConfig; parameters: Map<string, tf.Variable>; dtype: "float32" | "float16" },
+  options: {
+    config: LlamaConfig;
+    parameters: Map<string, tf.Variable>;
+    packed?: Map<string, PackedWeight>;
+    dtype: "float32" | "float16";
+  },
 ): Promise<void> {
   await mkdir(dir, { recursive: true });
   const tensors: Record<string, TensorToWrite> = {};
@@ -27,6 +45,9 @@ export async function savePretrained(
       ? await joinedValues(chunksOf(options.parameters, name))
       : { shape: [...v.shape], data: (await v.data()) as Float32Array };
     tensors[name] = { shape, data, dtype };
+  }
+  for (const [name, weight] of options.packed ?? []) {
+    tensors[name] = { shape: [weight.outFeatures, weight.inFeatures], data: await dequantizedValues(weight), dtype };
   }
   const json = llamaConfigToJson(options.config);
   json.torch_dtype = options.dtype;

@@ -1,12 +1,14 @@
 import type * as tf from "@tensorflow/tfjs-core";
-import { LlamatsError } from "@llamats/core";
+import { LlamatsError, type PackedWeight } from "@llamats/core";
 import type { LlamaConfig } from "./config.js";
+import type { FrozenWeightsOptions } from "./frozen-weights.js";
 import { ChunkedLinear } from "./chunked-linear.js";
 import { EmbeddingTable } from "./embedding-table.js";
 import { Linear } from "./linear.js";
+import { PackedLinear } from "./packed-linear.js";
 import { chunksOf, resolveMaxTensorBytes, splitParameter, SPLITTABLE_PARAMETERS } from "./weight-chunks.js";
 
-export interface LlamaModelOptions {
+export interface LlamaModelOptions extends FrozenWeightsOptions {
   /**
    * Largest float32 tensor to keep whole; `model.embed_tokens.weight` and `lm_head.weight` bigger than this
    * are held as row chunks along the vocabulary. Default: on webgpu the device's maxStorageBufferBindingSize
@@ -15,12 +17,13 @@ export interface LlamaModelOptions {
   maxTensorBytes?: number;
 }
 
-/** The embedding table and output head over the model's parameters, split where they exceed the limit. */
+/** The embedding table and output head over the model's parameters, split where they exceed the limit (a packed head is whole). */
 export function buildVocabLayers(
   config: LlamaConfig,
   params: Map<string, tf.Variable>,
   options: LlamaModelOptions,
-): { embedding: EmbeddingTable; head: Linear | ChunkedLinear } {
+  packedHead?: PackedWeight,
+): { embedding: EmbeddingTable; head: Linear | ChunkedLinear | PackedLinear } {
   const maxBytes = resolveMaxTensorBytes(options.maxTensorBytes);
   for (const name of SPLITTABLE_PARAMETERS) splitParameter(params, name, maxBytes);
   const parts = (name: string): tf.Variable[] => {
@@ -30,6 +33,7 @@ export function buildVocabLayers(
     return chunks;
   };
   const embedding = new EmbeddingTable(parts("model.embed_tokens.weight"));
+  if (packedHead && !config.tieWordEmbeddings) return { embedding, head: new PackedLinear(packedHead) };
   // Tied embeddings: the head reads the very same chunks.
   const headParts = config.tieWordEmbeddings ? embedding.chunks : parts("lm_head.weight");
   const head = headParts.length === 1 ? new Linear(headParts[0]) : new ChunkedLinear(headParts);

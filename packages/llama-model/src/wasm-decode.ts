@@ -7,7 +7,8 @@ import { writeRotaryRow } from "./rope.js";
 /**
  * The whole model's single-token decode step as one kernel: hidden [batch, hidden] → logits [batch, vocab], writing
  * each layer's new keys and values into the cache buffers given as inputs (in place). Inputs: `hidden`, `norm`,
- * `lmHead` and per layer i `${i}.${name}` for every DECODE_LAYER_INPUTS name; attrs: DecodeStepAttrs.
+ * `lmHead` and per layer i `${i}.${name}` for every DECODE_LAYER_INPUTS name; a projection (or the head) held as int8
+ * (Q8_0) gives its codes under that name and its scales under `<name>.scales`. attrs: DecodeStepAttrs.
  */
 export const DECODE_STEP = "LlamatsDecodeStep";
 
@@ -132,7 +133,16 @@ export class WasmDecoder {
     const eps = c.rmsNormEps;
     const off = (t: tf.TensorInfo) => k.offsetOf(t);
     // x [batch, kk] · Wᵀ into `n` columns of rows `ldc` floats apart (q, k, v side by side in one row).
-    const linear = (a: number, w: tf.TensorInfo, out: number, n: number, kk: number, accumulate: boolean, ldc = n) =>
+    // An int8 (Q8_0) projection comes as its codes under the weight's name and its scales under `<name>.scales`.
+    const scalesOf = new Map<tf.TensorInfo, tf.TensorInfo>();
+    for (const [name, info] of Object.entries(inputs))
+      if (name.endsWith(".scales") && info) scalesOf.set(inputs[name.slice(0, -".scales".length)]!, info);
+    const linear = (a: number, w: tf.TensorInfo, out: number, n: number, kk: number, accumulate: boolean, ldc = n) => {
+      const scales = scalesOf.get(w);
+      if (scales) {
+        k.q8MatMul({ x: a, words: off(w), scales: off(scales), y: out, m: batch, n, k: kk, ldc, accumulate });
+        return;
+      }
       k.gemm({
         a,
         b: off(w),
@@ -149,6 +159,7 @@ export class WasmDecoder {
         accumulate,
         ldc,
       });
+    };
     for (let i = 0; i < c.numHiddenLayers; i++) {
       const w = layer(i);
       k.rmsNorm(x, off(w.inputLayernorm), xn, batch, hiddenSize, eps);

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { LlamatsError } from "@llamats/core";
-import { isWeightedLinear, type LinearLayer } from "./model-host.js";
+import { isWeightedLinear, type LinearLayer, type WeightedLinearLayer } from "./model-host.js";
 
 /** One adapter's low-rank pair on one layer: y += B·A·dropout(x)·scaling. */
 export interface LoraAdapterWeights {
@@ -23,6 +23,15 @@ function isRowChunked(layer: LinearLayer): layer is LinearLayer & RowChunkedLaye
   return typeof (layer as Partial<RowChunkedLayer>).addToWeight === "function";
 }
 
+/** A base layer whose weight is stored packed (llama-model's PackedLinear): merging first dequantizes it. */
+interface DequantizableLayer {
+  toDense(): WeightedLinearLayer;
+}
+
+function isDequantizable(layer: LinearLayer): layer is LinearLayer & DequantizableLayer {
+  return typeof (layer as Partial<DequantizableLayer>).toDense === "function";
+}
+
 /** A linear layer wrapped with any number of named LoRA adapters, one of them active. */
 export class LoraLinear implements LinearLayer {
   readonly inFeatures: number;
@@ -34,15 +43,22 @@ export class LoraLinear implements LinearLayer {
   /** Dropout is applied only while training. */
   training = true;
   private mergedAdapter: string | null = null;
+  /** Set when merge replaced a packed (bf16/int8/nf4) base with its float32 dequantization: PEFT's 4-bit merge. */
+  dequantizedBase = false;
 
   constructor(
     readonly moduleName: string,
-    readonly base: LinearLayer,
+    private baseLayer: LinearLayer,
     /** The base weight `[out, in]`, written into by merge; null when the base layer does not expose one. */
-    private readonly baseWeight: tf.Variable | null = isWeightedLinear(base) ? base.weight : null,
+    private baseWeight: tf.Variable | null = isWeightedLinear(baseLayer) ? baseLayer.weight : null,
   ) {
-    this.inFeatures = base.inFeatures;
-    this.outFeatures = base.outFeatures;
+    this.inFeatures = baseLayer.inFeatures;
+    this.outFeatures = baseLayer.outFeatures;
+  }
+
+  /** The wrapped layer (after merging into a packed base: its float32 dequantization). */
+  get base(): LinearLayer {
+    return this.baseLayer;
   }
 
   /** Every variable the layer reads (gradient checkpointing routes gradients through these). */
@@ -97,6 +113,14 @@ export class LoraLinear implements LinearLayer {
   /** Adds the active adapter's delta into the base weight, so the forward pass costs nothing extra. */
   merge(): void {
     if (this.merged || this.activeAdapter === null || !this.adapters.has(this.activeAdapter)) return;
+    if (this.baseWeight === null && isDequantizable(this.baseLayer)) {
+      // Packed weights cannot take a float delta: merge into the dequantized float32 weight (the packed one is left
+      // to its model, which drops it when the merged layer replaces it).
+      const dense = this.baseLayer.toDense();
+      this.baseLayer = dense;
+      this.baseWeight = dense.weight;
+      this.dequantizedBase = true;
+    }
     if (this.baseWeight === null && isRowChunked(this.base)) {
       this.addRowsOfDelta(this.base, this.activeAdapter, 1);
       this.mergedAdapter = this.activeAdapter;

@@ -117,6 +117,8 @@ export class PeftModel<M extends PeftHostModel = LlamaForCausalLM> {
   private disabled = false;
   private training = true;
   private unloaded = false;
+  /** Modules merged into the float32 dequantization of a packed base (kept after unloading, for the caller to report). */
+  private readonly dequantized = new Set<string>();
 
   private constructor(
     readonly baseModel: M,
@@ -187,6 +189,14 @@ export class PeftModel<M extends PeftHostModel = LlamaForCausalLM> {
   /** True while the active adapter's weights are folded into the base weights. */
   get merged(): boolean {
     return [...this.loraLayers.values()].some((layer) => layer.merged);
+  }
+
+  /**
+   * Modules whose packed (bf16/int8/nf4) base weight merging replaced with its float32 dequantization: the merged
+   * model is float32 there (PEFT dequantizes a 4-bit base to merge, too). Callers should say so.
+   */
+  get dequantizedModules(): string[] {
+    return [...this.dequantized];
   }
 
   /** True after mergeAndUnload()/unload(): the base model is plain again and this object is spent. */
@@ -361,7 +371,10 @@ export class PeftModel<M extends PeftHostModel = LlamaForCausalLM> {
     if (this.disabled) throw new LlamatsError("Adapters are disabled; enableAdapters() before merging.");
     if (this.stateOf(this.active).config.fan_in_fan_out)
       throw new ConfigError("fan_in_fan_out adapters cannot be merged here.", { key: "fan_in_fan_out" });
-    for (const layer of this.loraLayers.values()) layer.merge();
+    for (const [name, layer] of this.loraLayers) {
+      layer.merge();
+      if (layer.dequantizedBase) this.dequantized.add(name);
+    }
   }
 
   /** Takes a merged adapter back out of the base weights. */

@@ -5,6 +5,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import type { CommandContext } from "../command.js";
 import { BACKEND_USAGE, cliWasmThreads, parseBackendOption } from "../backend-option.js";
 import { startBackend, warnTo } from "../start-backend.js";
+import { parseWeightsOption } from "../weights-option.js";
 import { gpuDispatchLine } from "./gpu-dispatch-line.js";
 import { runLlama2c, type Llama2cResult } from "./llama2c.js";
 
@@ -27,7 +28,7 @@ const STORIES15M = {
   eos_token_id: 2,
 };
 
-const USAGE = `llamats bench generate [--backend wasm] [--threads n] [--new-tokens 256] [--repeat 3] [--llama2c dir] [--sample] [--json]
+const USAGE = `llamats bench generate [--backend wasm] [--threads n] [--new-tokens 256] [--repeat 3] [--llama2c dir] [--weights int8] [--sample] [--json]
 
 Tokens/s of KV-cache generation for a randomly initialised stories15M-shaped model (dim 288, 6 layers,
 6 heads, ffn 768, vocab 32000, tied embeddings), batch 1, prompt = BOS, EOS ignored. Prints the best of
@@ -42,6 +43,9 @@ ${BACKEND_USAGE.replace("default auto: fastest available", "default wasm")}
   --llama2c <dir>    a built llama2.c checkout (its run binary and tokenizer.bin), run beside us
   --new-tokens <n>   tokens to generate per run (default 256)
   --repeat <n>       timed runs; the best is reported (default 3)
+  --weights <format> projections as bf16, int8 (Q8_0) or nf4 (block 32: dim 288 is not whole 64-blocks), measured
+                     beside the float32 model in the same run (llama2.c is then not run: its 8-bit runq needs its
+                     own checkpoint export)
   --sample           sample (temperature 1, top-p 0.9, like llama2.c's defaults) instead of greedy decoding
   --json             print one JSON object`;
 
@@ -64,6 +68,46 @@ function fastest<T extends { tokensPerS: number }>(runs: T[]): T {
   return runs.reduce((a, b) => (b.tokensPerS > a.tokensPerS ? b : a));
 }
 
+interface TimedRun {
+  tokensPerS: number;
+  cpuMsPerToken: number;
+  dispatches: DecodeDispatches | null;
+}
+
+/** A warm-up, then `repeat` timed generations (stderr lines labelled `label` unless null). */
+async function timeRuns(
+  model: LlamaForCausalLM,
+  options: Parameters<LlamaForCausalLM["generate"]>[1],
+  repeat: number,
+  ctx: CommandContext,
+  label: string | null,
+): Promise<TimedRun[]> {
+  await model.generate([1], { ...options, maxNewTokens: 16 });
+  const runs: TimedRun[] = [];
+  for (let r = 0; r < repeat && !ctx.signal.aborted; r++) {
+    // Null off webgpu; the count at each token splits the prompt's step from the decode steps.
+    const dispatches = countGpuDispatches();
+    const marks: number[] = [];
+    const onToken = dispatches ? () => void marks.push(dispatches.count()) : undefined;
+    const cpu0 = process.cpuUsage();
+    const t0 = performance.now();
+    const [out] = await model
+      .generate([1], { ...options, ...(onToken ? { onToken } : {}) })
+      .finally(() => dispatches?.stop());
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    const produced = out.length - 1;
+    runs.push({
+      tokensPerS: produced / seconds,
+      cpuMsPerToken: (cpu.user + cpu.system) / 1000 / produced,
+      dispatches: dispatches ? decodeDispatches(marks) : null,
+    });
+    if (label !== null)
+      ctx.stderr.write(`run ${r + 1}/${repeat} (${label}): ${(produced / seconds).toFixed(1)} tokens/s\n`);
+  }
+  return runs;
+}
+
 export async function runGenerateBench(args: string[], ctx: CommandContext): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -75,6 +119,7 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
       "new-tokens": { type: "string", default: "256" },
       repeat: { type: "string", default: "3" },
       sample: { type: "boolean", default: false },
+      weights: { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -90,12 +135,13 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
     ctx.stderr.write("llamats bench generate: --new-tokens, --repeat and --threads must be whole numbers ≥ 1.\n");
     return 2;
   }
+  const weights = parseWeightsOption(values.weights, "--weights") ?? "float32";
   const backend = await startBackend({
     backend: values.backend === undefined ? "wasm" : parseBackendOption(values.backend),
     wasmThreads: threads,
     warn: warnTo(ctx.stderr),
   });
-  const model = LlamaForCausalLM.fromConfig(STORIES15M, { seed: 42 });
+  const model = LlamaForCausalLM.fromConfig(STORIES15M, { seed: 42, weights, nf4BlockSize: 32 });
   try {
     const options = {
       maxNewTokens: newTokens,
@@ -103,33 +149,27 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
       signal: ctx.signal,
       ...(values.sample ? { doSample: true, temperature: 1, topP: 0.9, seed: 1 } : {}),
     };
-    await model.generate([1], { ...options, maxNewTokens: 16 });
     const tensorsBefore = tf.memory().numTensors;
-    const runs: { tokensPerS: number; cpuMsPerToken: number; dispatches: DecodeDispatches | null }[] = [];
-    for (let r = 0; r < repeat && !ctx.signal.aborted; r++) {
-      // Null off webgpu; the count at each token splits the prompt's step from the decode steps.
-      const dispatches = countGpuDispatches();
-      const marks: number[] = [];
-      const onToken = dispatches ? () => void marks.push(dispatches.count()) : undefined;
-      const cpu0 = process.cpuUsage();
-      const t0 = performance.now();
-      const [out] = await model
-        .generate([1], { ...options, ...(onToken ? { onToken } : {}) })
-        .finally(() => dispatches?.stop());
-      const seconds = (performance.now() - t0) / 1000;
-      const cpu = process.cpuUsage(cpu0);
-      const produced = out.length - 1;
-      runs.push({
-        tokensPerS: produced / seconds,
-        cpuMsPerToken: (cpu.user + cpu.system) / 1000 / produced,
-        dispatches: dispatches ? decodeDispatches(marks) : null,
-      });
-      if (!values.json) ctx.stderr.write(`run ${r + 1}/${repeat}: ${(produced / seconds).toFixed(1)} tokens/s\n`);
+    const runs = await timeRuns(model, options, repeat, ctx, values.json ? null : weights);
+    let float32Runs: TimedRun[] = [];
+    if (weights !== "float32" && runs.length > 0) {
+      // The float32 model on the same seed, in the same process, right after: the comparison the format is for.
+      const float32 = LlamaForCausalLM.fromConfig(STORIES15M, { seed: 42 });
+      try {
+        float32Runs = await timeRuns(float32, options, repeat, ctx, values.json ? null : "float32");
+      } finally {
+        float32.dispose();
+      }
     }
     if (runs.length === 0) return 130;
     const best = fastest(runs);
-    let llama2c: Llama2cResult = { skipped: "no --llama2c checkout given" };
-    if (values.llama2c !== undefined) {
+    let llama2c: Llama2cResult = {
+      skipped:
+        weights !== "float32"
+          ? `llama2.c's float32 run is not the ${weights} model's peer (its 8-bit runq needs its own checkpoint export)`
+          : "no --llama2c checkout given",
+    };
+    if (values.llama2c !== undefined && weights === "float32") {
       const tries: Llama2cResult[] = [];
       // Best of as many runs as ours, like ours.
       for (let r = 0; r < repeat && !ctx.signal.aborted; r++)
@@ -149,6 +189,8 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
       shape: "stories15M (dim 288, 6 layers, 6 heads, ffn 768, vocab 32000)",
       backend: backend.backend,
       ...(backend.wasm ? { wasmThreads: backend.wasm.threads } : {}),
+      weights,
+      float32SameRunTokensPerS: float32Runs.length ? Number(fastest(float32Runs).tokensPerS.toFixed(1)) : null,
       decoding: values.sample ? "sample (temperature 1, top-p 0.9)" : "greedy",
       newTokens,
       tokensPerS: Number(best.tokensPerS.toFixed(1)),
@@ -165,7 +207,10 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
     else {
       ctx.stdout.write(
         `generate, ${report.shape}, ${report.backend}${backend.wasm ? ` (${backend.wasm.threads} thread${backend.wasm.threads > 1 ? "s" : ""})` : ""}, batch 1, ${newTokens} new tokens, ${report.decoding}:\n` +
-          `  ${report.tokensPerS} tokens/s (${report.cpuMsPerToken} ms CPU per token)\n` +
+          `  ${report.tokensPerS} tokens/s (${report.cpuMsPerToken} ms CPU per token)${weights === "float32" ? "" : ` with ${weights} weights`}\n` +
+          (report.float32SameRunTokensPerS === null
+            ? ""
+            : `  ${(report.tokensPerS / report.float32SameRunTokensPerS).toFixed(2)}× the float32 model in this run (${report.float32SameRunTokensPerS} tokens/s)\n`) +
           (sameRun === null
             ? `  llama2.c in this run: not run (${"skipped" in llama2c ? llama2c.skipped : ""})\n`
             : `  ${report.ratioToLlama2cSameRun}× llama2.c measured in this run (${sameRun.toFixed(1)} tokens/s, ${threads} threads, same weights)\n`) +

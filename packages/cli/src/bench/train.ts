@@ -16,6 +16,7 @@ import {
 } from "@llamats/trainer";
 import type { CommandContext } from "../command.js";
 import { BACKEND_USAGE, cliWasmThreads, parseBackendOption } from "../backend-option.js";
+import { parseWeightsOption } from "../weights-option.js";
 import { pathExists } from "../path-exists.js";
 import { startBackend, warnTo } from "../start-backend.js";
 import { benchReference } from "./bench-reference.js";
@@ -39,7 +40,9 @@ Options:
   --torch-script <py>  the PyTorch anchor (default: the CLI's bench-references/torch_cpu_lora.py)
   --python <exe>       python with torch (default: python3, then /usr/bin/python3)
   --threads <n>        wasm threads (default: every core, like PyTorch's 2 here; LLAMATS_WASM_THREADS)
-  --no-torch           skip the PyTorch side
+  --base-dtype <float32|bfloat16>  the frozen projections in bf16, widened inside the matmul (default float32)
+  --quantize <nf4|int8>  the frozen projections packed as NF4 (block 64) or Q8_0 (QLoRA's setting)
+  --no-torch           skip the PyTorch side (it trains a float32 base either way)
   --json               print one JSON object instead of text
 ${BACKEND_USAGE.replace("default auto: fastest available", "default wasm")}`;
 
@@ -146,6 +149,8 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
       "torch-script": { type: "string" },
       python: { type: "string" },
       "no-torch": { type: "boolean", default: false },
+      "base-dtype": { type: "string" },
+      quantize: { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
@@ -166,6 +171,13 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
   };
   shape.kvHeads = intOption(values, "kv-heads", shape.heads);
   const steps = intOption(values, "steps", 3);
+  const quantize = parseWeightsOption(values.quantize, "--quantize", ["nf4", "int8"]);
+  const baseDtype = parseWeightsOption(values["base-dtype"], "--base-dtype", ["float32", "bfloat16"]);
+  if (quantize && baseDtype) {
+    ctx.stderr.write("llamats bench train: give --quantize or --base-dtype, not both.\n");
+    return 2;
+  }
+  const weights = quantize ?? baseDtype ?? "float32";
   const microBatch = Math.min(shape.batch, intOption(values, "micro-batch", 2));
   const say = (line: string) => {
     if (!values.json) ctx.stderr.write(`${line}\n`);
@@ -193,7 +205,7 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
       rms_norm_eps: 1e-6,
       tie_word_embeddings: false,
     },
-    { seed: 0 },
+    { seed: 0, weights },
   );
   const peft = getPeftModel(
     model,
@@ -263,6 +275,7 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
     bench: "train",
     backend: backend.backend,
     shape,
+    base_weights: weights,
     steps,
     micro_batch: microBatch,
     ours: { tokens_per_s: ours, step_ms: meanMs },
@@ -276,7 +289,7 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
     return 0;
   }
   ctx.stdout.write(
-    `llamats (${backend.backend}): ${ours.toFixed(0)} tokens/s (${(meanMs / 1000).toFixed(2)} s a step)\n`,
+    `llamats (${backend.backend}, ${weights} base): ${ours.toFixed(0)} tokens/s (${(meanMs / 1000).toFixed(2)} s a step)\n`,
   );
   ctx.stdout.write(
     `${gpuDispatchLine({ perUnit: dispatchesPerStep, unit: "optimizer step", backend: backend.backend })}\n`,

@@ -4,6 +4,7 @@ import { getTemplate, renderTextPrompt } from "@llamats/instruct-data";
 import type { GenerateOptions } from "@llamats/llama-model";
 import type { Command, CommandContext } from "../command.js";
 import { BACKEND_USAGE } from "../backend-option.js";
+import { WEIGHTS_USAGE } from "../weights-option.js";
 import { MODEL_OPTIONS, loadCliModel, samplingOptions, type CliTokenizer } from "./generate.js";
 
 const USAGE = `llamats chat <model> [--adapter <dir|repo>] [options]
@@ -27,6 +28,7 @@ Options:
   --stop <text>                extra stop text (repeatable)
   --revision <rev>             Hub branch, tag or commit
   --offline                    use only the local Hub cache
+${WEIGHTS_USAGE}
 ${BACKEND_USAGE}`;
 
 export type Turn = { role: "system" | "user" | "assistant"; content: string };

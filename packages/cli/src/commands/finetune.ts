@@ -8,6 +8,7 @@ import {
   isLocalPath,
   registerGradients,
   writeFileAtomic,
+  type FrozenWeightFormat,
 } from "@llamats/core";
 import {
   getTemplate,
@@ -41,6 +42,7 @@ import { writeTrainingArgs, type TrainingArgs } from "../model-card/training-arg
 import { packageVersion } from "../package-version.js";
 import { pathExists } from "../path-exists.js";
 import { startBackend, warnTo } from "../start-backend.js";
+import { parseWeightsOption } from "../weights-option.js";
 
 const USAGE = `llamats finetune --model <repo|dir> --data <file|dir|dataset> [--out <dir>] [options]
 
@@ -67,6 +69,8 @@ LoRA:
   --lora-r <n> (8)  --lora-alpha <n> (16)  --lora-dropout <p> (0.05)  --target-modules <a,b> (q_proj,v_proj)
   --init-adapter <dir|file>      start from these adapter weights (a PEFT dir or a bare adapter_model.safetensors)
   --full                         full fine-tuning instead of LoRA (all parameters train)
+  --quantize <nf4|int8>          QLoRA: the frozen projections packed as NF4 (or Q8_0) while loading, LoRA on top
+  --base-dtype <float32|bfloat16>  the frozen projections in bf16 (two a 32-bit word), widened inside the matmul
 Optimization:
   --micro-batch-size <n> (4)  --batch-size <n> (128; accumulation = batch / micro)
   --epochs <n> (3)  --max-steps <n> (overrides epochs)  --lr <x> (3e-4)
@@ -86,6 +90,8 @@ ${BACKEND_USAGE}`;
 
 const OPTIONS = {
   model: { type: "string" },
+  quantize: { type: "string" },
+  "base-dtype": { type: "string" },
   data: { type: "string" },
   split: { type: "string" },
   "data-files": { type: "string" },
@@ -297,13 +303,31 @@ interface PreparedModel {
   dispose: () => void;
 }
 
+/** The frozen base's format from --quantize or --base-dtype (one of them at most; neither with --full). */
+function baseWeights(values: OptionValues): FrozenWeightFormat {
+  const quantize = parseWeightsOption(values.quantize, "--quantize", ["nf4", "int8"]);
+  const baseDtype = parseWeightsOption(values["base-dtype"], "--base-dtype", ["float32", "bfloat16"]);
+  if (quantize && baseDtype)
+    throw new ConfigError("Give --quantize or --base-dtype, not both: each sets how the frozen base is held.", {
+      key: "quantize",
+    });
+  const weights = quantize ?? baseDtype ?? "float32";
+  if (values.full && weights !== "float32")
+    throw new ConfigError(
+      `--full trains every weight, but a ${weights} base is frozen; drop --full to train LoRA on it, or the option.`,
+      { key: "full" },
+    );
+  return weights;
+}
+
 async function prepareModel(
   values: OptionValues,
   model: string,
   hub: HubOptions,
   ctx: CommandContext,
 ): Promise<PreparedModel> {
-  const llama = await LlamaForCausalLM.fromPretrained(model, { ...hub, signal: ctx.signal });
+  const weights = baseWeights(values);
+  const llama = await LlamaForCausalLM.fromPretrained(model, { ...hub, signal: ctx.signal, weights });
   try {
     if (values.full) {
       llama.setTrainable(() => true);
@@ -475,6 +499,7 @@ export const command: Command = {
     if (pushTo) checkPushTarget({ repo: pushTo, accessToken: settings.accessToken });
     else if (values.private)
       throw new ConfigError("--private goes with --push-to-hub <user/name>.", { key: "private" });
+    baseWeights(values); // checked before anything loads
 
     const backend = await startBackend({
       backend: parseBackendOption(values.backend as string | undefined),

@@ -11,6 +11,7 @@ import {
 import type { Command, CommandContext } from "../command.js";
 import { BACKEND_USAGE, parseBackendOption, cliWasmThreads } from "../backend-option.js";
 import { startBackend, warnTo } from "../start-backend.js";
+import { WEIGHTS_USAGE, parseWeightsOption } from "../weights-option.js";
 
 const USAGE = `llamats generate <model> --prompt "<text>" [options]
 
@@ -30,6 +31,7 @@ Options:
   --adapter <dir|repo>         apply a PEFT LoRA adapter
   --revision <rev>             Hub branch, tag or commit (default main)
   --offline                    use only the local Hub cache
+${WEIGHTS_USAGE}
 ${BACKEND_USAGE}`;
 
 /** Options shared by generate and chat. */
@@ -45,6 +47,7 @@ export const MODEL_OPTIONS = {
   "repetition-penalty": { type: "string" },
   seed: { type: "string" },
   stop: { type: "string", multiple: true },
+  weights: { type: "string" },
 } as const;
 
 /** A tokenizer as @llamats/tokenizer's loadTokenizer returns it (the parts the CLI uses). */
@@ -116,6 +119,7 @@ export async function loadCliTokenizer(
 
 /** Loads the model (and adapter) after starting the backend; progress goes to stderr. */
 export async function loadCliModel(model: string, values: Record<string, unknown>, ctx: CommandContext) {
+  const weights = parseWeightsOption(values.weights, "--weights") ?? "float32";
   await startBackend({
     backend: parseBackendOption(values.backend as string | undefined),
     wasmThreads: cliWasmThreads(ctx.env),
@@ -125,12 +129,17 @@ export async function loadCliModel(model: string, values: Record<string, unknown
     ...(values.revision ? { revision: values.revision as string } : {}),
     offline: Boolean(values.offline) || ctx.env.HF_HUB_OFFLINE === "1",
   };
-  const llama = await LlamaForCausalLM.fromPretrained(model, { ...hub, signal: ctx.signal });
+  const llama = await LlamaForCausalLM.fromPretrained(model, { ...hub, signal: ctx.signal, weights });
   try {
     if (values.adapter) {
       const { PeftModel } = await import("@llamats/peft-lora");
       // Merged into the weights (one adapter, inference only): plain layers take the fused wasm decode step.
-      (await PeftModel.fromPretrained(llama, values.adapter as string, hub)).mergeAndUnload();
+      const peft = await PeftModel.fromPretrained(llama, values.adapter as string, hub);
+      peft.mergeAndUnload();
+      if (peft.dequantizedModules.length)
+        ctx.stderr.write(
+          `note: the adapter was merged into ${peft.dequantizedModules.length} ${weights} projections dequantized to float32 (as PEFT merges into a quantized base)\n`,
+        );
     }
     const [tokenizer, defaults] = await Promise.all([loadCliTokenizer(model, hub), loadGenerationConfig(model, hub)]);
     return { llama, tokenizer, defaults };

@@ -9,6 +9,7 @@ import { pushFolder } from "../hub-push.js";
 import { pathExists } from "../path-exists.js";
 import type { Command, CommandContext } from "../command.js";
 import { startBackend, warnTo } from "../start-backend.js";
+import { parseWeightsOption } from "../weights-option.js";
 
 const USAGE = `llamats merge <base> <adapter> --out <dir> [--backend <name>] [--revision <rev>] [--adapter-revision <rev>] [--offline]
               [--push-to-hub <user/name> [--private]]
@@ -25,6 +26,8 @@ ${BACKEND_USAGE}
   --offline                 use only the local cache (also HF_HUB_OFFLINE=1)
   --push-to-hub <user/name> then upload the merged model with a model card (as \`llamats push\`)
   --private                 create that repo private
+  --weights <nf4|int8|bf16> merge into the base as it was trained quantized (QLoRA: --quantize nf4): the
+                            packed projections are dequantized and the merged model written float32
 
 Example:
   llamats merge huggyllama/llama-7b tloen/alpaca-lora-7b --out ./alpaca-7b-merged`;
@@ -55,6 +58,7 @@ export const command: Command = {
         offline: { type: "boolean", default: false },
         "push-to-hub": { type: "string" },
         private: { type: "boolean" },
+        weights: { type: "string" },
       },
     });
     const [baseRef, adapterRef, ...extra] = positionals;
@@ -64,6 +68,7 @@ export const command: Command = {
       );
       return 2;
     }
+    const weights = parseWeightsOption(values.weights, "--weights") ?? "float32";
     const out = resolve(ctx.cwd, values.out);
     const settings = hubSettingsFromEnv(ctx.env);
     const offline = values.offline || settings.offline;
@@ -88,6 +93,7 @@ export const command: Command = {
       ...(values.revision ? { revision: values.revision } : {}),
       offline,
       signal: ctx.signal,
+      weights,
     });
     const peft = await PeftModel.fromPretrained(base, adapterRef, {
       ...hub,
@@ -97,6 +103,11 @@ export const command: Command = {
     const { r, lora_alpha: alpha, use_rslora: rslora } = peft.config;
     const modules = peft.targetModules().length;
     const merged = peft.mergeAndUnload();
+    const dequantized = peft.dequantizedModules.length;
+    if (dequantized)
+      ctx.stderr.write(
+        `note: ${dequantized} ${weights} base projections were dequantized to float32 to merge (as PEFT does); the merged model is float32.\n`,
+      );
     try {
       await merged.savePretrained(out);
     } finally {

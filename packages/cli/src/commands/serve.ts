@@ -1,6 +1,6 @@
 import { basename, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { isLocalPath, ValidationError } from "@llamats/core";
+import { isLocalPath, ValidationError, type FrozenWeightFormat } from "@llamats/core";
 import { LlamaForCausalLM } from "@llamats/llama-model";
 import { PeftModel } from "@llamats/peft-lora";
 import {
@@ -14,6 +14,7 @@ import { loadTokenizer } from "@llamats/tokenizer";
 import { BACKEND_USAGE, parseBackendOption, cliWasmThreads } from "../backend-option.js";
 import type { Command, CommandContext } from "../command.js";
 import { startBackend } from "../start-backend.js";
+import { WEIGHTS_USAGE, parseWeightsOption } from "../weights-option.js";
 
 const usage = `llamats serve --model <repo|dir> [options]
 
@@ -41,6 +42,7 @@ ${BACKEND_USAGE}
   --shutdown-grace <seconds>  on Ctrl-C / SIGTERM, let running generations finish this long (default 10)
   --revision <rev>            Hub revision of the model
   --offline                   use only the local Hub cache
+${WEIGHTS_USAGE}
 
 Example:
   llamats serve --model ./llama1-tiny --adapter alpaca=./my-adapter --port 8000
@@ -57,6 +59,8 @@ export interface LoadServeEngineOptions {
   contextLength?: number;
   revision?: string;
   offline?: boolean;
+  /** How the projection weights are held (default float32); adapters run unmerged on top. */
+  weights?: FrozenWeightFormat;
   cwd: string;
   log: (line: string) => void;
 }
@@ -69,7 +73,7 @@ export async function loadServeEngine(options: LoadServeEngineOptions): Promise<
     ...(options.offline ? { offline: true } : {}),
   };
   options.log(`loading ${location}`);
-  const model = await LlamaForCausalLM.fromPretrained(location, hub);
+  const model = await LlamaForCausalLM.fromPretrained(location, { ...hub, weights: options.weights ?? "float32" });
   const tokenizer = await loadTokenizer(location, hub);
   const modelId = isLocalPath(options.model) ? basename(location) : options.model;
   let peft: PeftModel<LlamaForCausalLM> | undefined;
@@ -161,6 +165,7 @@ export const command: Command = {
         "shutdown-grace": { type: "string" },
         revision: { type: "string" },
         offline: { type: "boolean" },
+        weights: { type: "string" },
       },
     });
     if (!values.model)
@@ -176,6 +181,7 @@ export const command: Command = {
     const host = values.host ?? "127.0.0.1";
     const apiKey = values["api-key"] ?? (ctx.env.LLAMATS_API_KEY || undefined);
     const graceSeconds = positiveInteger(values["shutdown-grace"], "--shutdown-grace", 10, 0);
+    const weights = parseWeightsOption(values.weights, "--weights") ?? "float32";
     const logger = stderrLogger(ctx);
 
     const backend = await startBackend({
@@ -194,6 +200,7 @@ export const command: Command = {
         : undefined,
       revision: values.revision,
       offline: values.offline,
+      weights,
       cwd: ctx.cwd,
       log: (line) => logger.info(line),
     });

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { LlamatsError } from "../errors.js";
+import { NF4_CODE } from "../quantize/nf4.js";
 import { DECODE_SPINS, KernelThreads, SPINS } from "./kernel-threads.js";
 import { setFlagsFromString } from "node:v8";
 import {
@@ -35,6 +36,9 @@ type KernelName =
   | "swiglu_grad"
   | "exp_n"
   | "cross_entropy"
+  | "packed_matmul"
+  | "quantize_q8_rows"
+  | "q8_dot_rows"
   | "noop";
 type Exports = Record<KernelName, (...args: number[]) => void>;
 
@@ -132,6 +136,7 @@ export class WasmKernels {
   private readonly pool: KernelThreads | null;
   private readonly panels: number[];
   private scores: { ptr: number; floats: number } | null = null;
+  private nf4Table = 0;
   /**
    * 'decode' while a caller hands out many short jobs in a row (token-by-token generation): threads then spin
    * longer for the next job instead of sleeping. Set it back to 'default' after.
@@ -151,7 +156,7 @@ export class WasmKernels {
     const threads = shared ? Math.max(1, backend.wasm.tfjs?.getThreadsCount?.() ?? 1) : 1;
     this.threads = threads;
     this.pool = threads > 1 ? new KernelThreads(memory, module, Object.keys(this.exports), threads) : null;
-    this.panels = Array.from({ length: threads }, () => backend.wasm._malloc(PANEL_FLOATS * 4));
+    this.panels = Array.from({ length: threads }, () => backend.wasm._malloc(PANEL_FLOATS * 4) >>> 0);
   }
 
   /** The kernels for the active backend when it is tfjs-backend-wasm, built once per backend; else null. */
@@ -176,8 +181,9 @@ export class WasmKernels {
     return entry.memoryOffset;
   }
 
+  /** A heap block's byte offset, unsigned: past 2 GiB the i32 that _malloc returns reads negative in JS (as tfjs does). */
   malloc(bytes: number): number {
-    return this.backend.wasm._malloc(bytes);
+    return this.backend.wasm._malloc(bytes) >>> 0;
   }
 
   free(ptr: number): void {
@@ -423,6 +429,103 @@ export class WasmKernels {
       "cross_entropy",
       cuts.slice(1).map((to, t) => [o.logits, o.targets, o.nll, o.dy, o.grad, o.lse ?? 0, o.vocab, cuts[t], to]),
     );
+  }
+
+  /**
+   * C [m, n] = A [m, k] · B with B read from a packed weight (words, scales: byte offsets) and unpacked panel by panel:
+   * `transposedWeight` B = Wᵀ (the forward: n = out features, k = cols), else B = W (dX: n = cols, k = out features).
+   * `format` is a PACKED_FORMAT_CODES number.
+   */
+  packedMatMul(o: {
+    a: number;
+    words: number;
+    scales: number;
+    c: number;
+    m: number;
+    n: number;
+    k: number;
+    format: number;
+    blockSize: number;
+    cols: number;
+    transposedWeight: boolean;
+  }): void {
+    if (o.m === 0 || o.n === 0) return;
+    if (this.nf4Table === 0) {
+      this.nf4Table = this.malloc(NF4_CODE.byteLength);
+      this.heapF32().set(NF4_CODE, this.nf4Table / 4);
+    }
+    const shares = splitGemm(1, o.m, o.n, o.k, this.threads);
+    this.parallel(
+      "packed_matmul",
+      shares.map(([, , m0, m1, j0, j1], t) => [
+        o.a,
+        o.words,
+        o.scales,
+        this.nf4Table,
+        o.c,
+        o.m,
+        o.n,
+        o.k,
+        o.format,
+        o.blockSize,
+        o.cols,
+        +o.transposedWeight,
+        m0,
+        m1,
+        j0,
+        j1,
+        this.panels[t],
+      ]),
+    );
+  }
+
+  /**
+   * y [m, n] = x [m, k] · Wᵀ for Q8_0 weights (int8 codes at `words`, a float32 scale per 32 at `scales`) with x
+   * quantized to int8 per 32-block first, as llama.cpp's q8_0 × q8_0 dot: integer SIMD dot products, threads over
+   * the outputs. For decoding (few rows); k must be a multiple of 32.
+   */
+  q8MatMul(o: {
+    x: number;
+    words: number;
+    scales: number;
+    y: number;
+    m: number;
+    n: number;
+    k: number;
+    /** Row stride of y in floats (default n). */
+    ldc?: number;
+    /** Add into y. */
+    accumulate?: boolean;
+  }): void {
+    if (o.m === 0 || o.n === 0) return;
+    const xq = this.malloc(o.m * o.k);
+    const xd = this.malloc((o.m * o.k) / 8);
+    try {
+      this.exports.quantize_q8_rows(o.x, xq, xd, o.m, o.k);
+      const cuts = this.cuts(o.n, o.m * o.n * o.k, 4);
+      this.parallel(
+        "q8_dot_rows",
+        cuts
+          .slice(1)
+          .map((to, t) => [
+            xq,
+            xd,
+            o.words,
+            o.scales,
+            o.y,
+            o.m,
+            o.n,
+            o.k,
+            cuts[t],
+            to,
+            o.ldc ?? 0,
+            +(o.accumulate ?? false),
+          ]),
+      );
+    } finally {
+      this.free(xq);
+      this.free(xd);
+    }
   }
 
   /** Cut points sharing `count` items (in multiples of `align`) over the threads; one thread for little `work`. */

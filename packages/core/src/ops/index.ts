@@ -11,3 +11,13 @@ export { ROPE, ROPE_GRAD } from "./rope.kernels.js";
 export { attention } from "./attention.js";
 export type { AttentionOptions } from "./attention.js";
 export { ATTENTION, ATTENTION_MASKED, ATTENTION_GRAD } from "./attention.kernels.js";
+export {
+  packedMatMul,
+  packedWeightTensors,
+  packWeightTensors,
+  disposePackedWeight,
+  packedWeightTensorBytes,
+  unpackWeightTensor,
+} from "./packed-matmul.js";
+export type { PackedWeight, PackedMatMulOptions } from "./packed-matmul.js";
+export { PACKED_MATMUL, PACKED_MATMUL_GRAD_X, UNPACK_WEIGHT } from "./packed-matmul.kernels.js";

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { LlamatsOp } from "./kernel-types.js";
+import { packedMatMulOp } from "./packed-matmul.kernels.js";
 import { rmsNormOp } from "./rms-norm.kernels.js";
 import { ropeOp } from "./rope.kernels.js";
 import { softmaxCrossEntropyOp } from "./softmax-cross-entropy.kernels.js";
@@ -10,7 +11,7 @@ export const KERNEL_BACKENDS = ["cpu", "wasm", "webgpu"] as const;
 
 // Read when called, not at load: safe whatever order a bundler evaluates the op modules in.
 function allOps(): readonly LlamatsOp[] {
-  return [softmaxCrossEntropyOp, rmsNormOp, swigluOp, ropeOp];
+  return [softmaxCrossEntropyOp, rmsNormOp, swigluOp, ropeOp, packedMatMulOp];
 }
 
 let registered = false;

@@ -248,6 +248,11 @@ function quantizeAbsmax(absmax: Float32Array): Nf4NestedAbsmax {
   };
 }
 
+/** Each block's float32 absmax: as given, or with QLoRA's double quantization undone (what dequantizeNf4 scales by). */
+export function nf4BlockScales(absmax: Float32Array | Nf4NestedAbsmax): Float32Array {
+  return absmax instanceof Float32Array ? absmax : dequantizeAbsmax(absmax);
+}
+
 /** bitsandbytes' dequantize_4bit for a nested state: dequantize_blockwise(absmax) + offset, in float32. */
 function dequantizeAbsmax(nested: Nf4NestedAbsmax): Float32Array {
   const absmax = dequantizeBlockwise8Bit(nested.quantized, nested.absmax, {
