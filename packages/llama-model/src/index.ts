@@ -35,3 +35,16 @@ export type { LlamaModelOptions } from "./vocab-layers.js";
 export { chunkName, parseChunkName, rowChunks } from "./weight-chunks.js";
 export { resolveWeights, WEIGHT_FILES } from "./resolve-weights.js";
 export type { ResolvedWeights, ResolveWeightsOptions, WeightFormat } from "./resolve-weights.js";
+export {
+  exportGguf,
+  ggufTensors,
+  ggufTensorType,
+  GGUF_FILE_TYPES,
+  modelMetadata,
+  ropeFrequencyFactors,
+  tokenizerMetadata,
+  preTokenizerName,
+  ggufTensorName,
+  interleaveRotaryRows,
+} from "./gguf/index.js";
+export type { ExportGgufOptions, GgufExportableModel, GgufFileType } from "./gguf/index.js";
