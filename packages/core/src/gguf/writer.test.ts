@@ -132,3 +132,29 @@ describe("writeGguf", () => {
     expect(await readdir(dir)).not.toContain("aborted.gguf");
   });
 });
+
+describe("writeGguf with a large header", () => {
+  it("grows its header buffer without losing what was written (a 3000-token vocabulary)", async () => {
+    const path = join(dir, "vocab.gguf");
+    const tokens = Array.from({ length: 3000 }, (_, i) => `token-${i}-${"x".repeat(i % 50)}`);
+    await writeGguf(path, {
+      metadata: [
+        ["tokens", { type: "array", itemType: "string", value: tokens }],
+        ["ids", { type: "array", itemType: "int32", value: Int32Array.from(tokens, (_, i) => 1 - i) }],
+      ],
+      tensors: [],
+    });
+    const bytes = new Uint8Array(await readFile(path));
+    const view = new DataView(bytes.buffer);
+    // After magic, version, counts, key "tokens" (8 + 6), type, item type and count: the first string.
+    let at = 24 + 8 + 6 + 4 + 4 + 8;
+    const decoder = new TextDecoder();
+    for (const token of tokens) {
+      const length = Number(view.getBigUint64(at, true));
+      expect(decoder.decode(bytes.subarray(at + 8, at + 8 + length))).toBe(token);
+      at += 8 + length;
+    }
+    at += 8 + 3 + 4 + 4 + 8; // key "ids", type, item type, count
+    for (let i = 0; i < tokens.length; i++) expect(view.getInt32(at + 4 * i, true)).toBe(1 - i);
+  });
+});
