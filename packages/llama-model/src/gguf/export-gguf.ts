@@ -2,7 +2,7 @@
 // config and the tokenizer, each tensor read from the model and written one at a time.
 import type * as tf from "@tensorflow/tfjs-core";
 import { ConfigError, writeGguf, type GgmlTensorType, type GgufTensorSource } from "@llamats/core";
-import { vocabularyOf, type Tokenizer } from "@llamats/tokenizer";
+import { vocabularyOf, type Tokenizer, type TokenizerVocabulary } from "@llamats/tokenizer";
 import type { LlamaConfig } from "../config.js";
 import { isPlainLinear, type LinearLayer } from "../linear.js";
 import { expectedParameterShapes, LAYER_LINEARS } from "../parameter-shapes.js";
@@ -23,7 +23,9 @@ export interface ExportGgufOptions {
   /** The .gguf file to write (atomically). */
   path: string;
   /** The model's tokenizer: a SentencePiece tokenizer.model, or a byte-level BPE tokenizer.json. */
-  tokenizer: Tokenizer;
+  tokenizer?: Tokenizer;
+  /** The vocabulary as data instead of a tokenizer (e.g. placeholder tokens for a benchmark's random model). */
+  vocabulary?: TokenizerVocabulary;
   /** Weight type of the matrices (default f32); norms and other 1-D tensors stay f32 as in llama.cpp's converter. */
   type?: GgufFileType;
   /** `general.name` (default "llama"). */
@@ -106,10 +108,16 @@ export function ggufTensors(model: GgufExportableModel, fileType: GgufFileType):
  */
 export async function exportGguf(model: GgufExportableModel, options: ExportGgufOptions): Promise<void> {
   const fileType = options.type ?? "f32";
+  if ((options.tokenizer === undefined) === (options.vocabulary === undefined)) {
+    throw new ConfigError("GGUF export: give the model's tokenizer or its vocabulary (one of the two)", {
+      key: "tokenizer",
+    });
+  }
   checkMerged(model);
+  const vocabulary = options.vocabulary ?? vocabularyOf(options.tokenizer!);
   const metadata = [
     ...modelMetadata(model.config, { name: options.name ?? "llama", fileType }),
-    ...tokenizerMetadata(vocabularyOf(options.tokenizer), model.config.vocabSize),
+    ...tokenizerMetadata(vocabulary, model.config.vocabSize),
   ];
   await writeGguf(options.path, {
     metadata,
