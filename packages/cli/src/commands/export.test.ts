@@ -1,8 +1,10 @@
-import { readFile, mkdtemp, readdir, rm } from "node:fs/promises";
+import { cp, readFile, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { getTemplate } from "@llamats/instruct-data";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeTrainedTemplate } from "../export/trained-template.js";
 import { runCli } from "../run-cli.js";
 import { captureContext } from "./cli-test-context.fixture.js";
 
@@ -77,4 +79,29 @@ describe("llamats export gguf", () => {
     expect(await runCli(["export", "onnx", "./nowhere"], noFormat)).toBe(2);
     expect(noFormat.err()).toContain("the only one is gguf");
   });
+});
+
+describe("llamats export gguf --ollama with a fine-tune's recorded template", () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), "llamats-export-template-"));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it("takes the template from the adapter's prompt_template.json", async () => {
+    const adapter = join(dir, "adapter");
+    await cp(join(FIXTURES, "llama1-tiny-lora"), adapter, { recursive: true });
+    await writeTrainedTemplate(adapter, getTemplate("koalpaca"));
+    const ctx = captureContext({ HF_HUB_OFFLINE: "1", HF_HUB_CACHE: dir });
+    const target = join(dir, "ko.gguf");
+    const args = ["export", "gguf", join(FIXTURES, "llama1-tiny"), "--adapter", adapter, "--out", target, "--ollama"];
+    expect(await runCli([...args, "--backend", "cpu"], ctx)).toBe(0);
+    const modelfile = await readFile(`${target}.Modelfile`, "utf8");
+    expect(modelfile).toContain('the "koalpaca" prompt template');
+    expect(modelfile).toContain("{{ .Prompt }}");
+    expect(modelfile).toContain("### 질문:");
+    expect(ctx.err()).not.toContain("records no prompt_template.json");
+  }, 120_000);
 });

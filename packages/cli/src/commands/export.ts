@@ -1,12 +1,13 @@
 import { basename, dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { ConfigError, writeFileAtomic } from "@llamats/core";
-import { getTemplate } from "@llamats/instruct-data";
+import { ConfigError, isLocalPath, writeFileAtomic } from "@llamats/core";
+import { getTemplate, type PromptTemplate } from "@llamats/instruct-data";
 import { exportGguf, GGUF_FILE_TYPES, LlamaForCausalLM, type GgufFileType } from "@llamats/llama-model";
 import { loadTokenizer } from "@llamats/tokenizer";
 import { BACKEND_USAGE, parseBackendOption, cliWasmThreads } from "../backend-option.js";
-import type { Command } from "../command.js";
+import type { Command, CommandContext } from "../command.js";
 import { ollamaModelfile } from "../export/ollama-modelfile.js";
+import { readTrainedTemplate, TRAINED_TEMPLATE_FILE } from "../export/trained-template.js";
 import { startBackend, warnTo } from "../start-backend.js";
 
 const USAGE = `llamats export gguf <model> [--adapter <dir|repo>] --out <file.gguf> [--type f32|f16|q8_0] [options]
@@ -21,8 +22,8 @@ Options:
   --adapter <dir|repo>         merge this PEFT LoRA adapter into the weights first
   --name <text>                general.name in the file (default: the model's folder or repo name)
   --ollama                     also write an Ollama Modelfile beside the .gguf (<out>.Modelfile)
-  --template <name|file>       the prompt template the model was fine-tuned with, for --ollama (default alpaca,
-                               as \`llamats finetune\` uses by default)
+  --template <name|file>       the prompt template the model was fine-tuned with, for --ollama (default: the one
+                               \`llamats finetune\` recorded in the adapter's prompt_template.json, else alpaca)
   --revision <rev>             Hub branch, tag or commit (default main)
   --offline                    use only the local Hub cache
 ${BACKEND_USAGE}
@@ -30,6 +31,21 @@ ${BACKEND_USAGE}
 Example:
   llamats export gguf ./llama --adapter ./lora-alpaca --out alpaca.gguf --type q8_0 --ollama
   ollama create alpaca -f alpaca.gguf.Modelfile`;
+
+/** --template, else what the adapter's fine-tune recorded (prompt_template.json), else finetune's default, alpaca. */
+async function ollamaTemplate(
+  given: string | undefined,
+  adapter: string | undefined,
+  ctx: CommandContext,
+): Promise<PromptTemplate> {
+  if (given !== undefined) return getTemplate(given);
+  const recorded = adapter && isLocalPath(adapter) ? await readTrainedTemplate(resolve(ctx.cwd, adapter)) : null;
+  if (recorded) return recorded;
+  ctx.stderr.write(
+    `note: ${adapter ?? "the model"} records no ${TRAINED_TEMPLATE_FILE}; the Modelfile uses the alpaca template (give --template to choose)\n`,
+  );
+  return getTemplate("alpaca");
+}
 
 function fileType(value: string | undefined): GgufFileType {
   const type = value ?? "f32";
@@ -82,9 +98,9 @@ export const command: Command = {
     }
     // Every option is checked before the (slow) model load.
     const type = fileType(values.type);
-    const template = values.ollama ? getTemplate(values.template ?? "alpaca") : null;
     if (values.template && !values.ollama)
       throw new ConfigError("--template is for the Ollama Modelfile: give --ollama with it.", { key: "template" });
+    const template = values.ollama ? await ollamaTemplate(values.template, values.adapter, ctx) : null;
     const out = resolve(ctx.cwd, values.out);
     const hub = {
       ...(values.revision ? { revision: values.revision } : {}),

@@ -179,7 +179,14 @@ describe("llamats finetune", () => {
       "checkpoint-2",
       "loss_curve.svg",
       "metrics.jsonl",
+      "prompt_template.json",
     ]);
+    // The template it trained with, for `export gguf --ollama`: alpaca-lora's alpaca.json.
+    const recorded = JSON.parse(await readFile(join(out, "prompt_template.json"), "utf8")) as Record<string, string>;
+    expect(recorded.name).toBe("alpaca");
+    expect(recorded.prompt_no_input).toBe(
+      "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\n{instruction}\n\n### Response:\n",
+    );
     // q_proj and v_proj (the default targets) in both layers, A and B each, rank 4 on hidden 64.
     const shapes = await tensorNames(join(out, "adapter_model.safetensors"));
     expect(shapes.size).toBe(8);
@@ -228,6 +235,7 @@ describe("llamats finetune", () => {
         "loss_curve.svg",
         "metrics.jsonl",
         "model.safetensors",
+        "prompt_template.json",
         "tokenizer.json",
         "tokenizer.model",
         "tokenizer_config.json",

@@ -9,6 +9,7 @@ import {
   splitTrainVal,
   tokenizeForTraining,
   type InstructionRecord,
+  type PromptTemplate,
 } from "@llamats/instruct-data";
 import { LlamaForCausalLM, resolveModelFile } from "@llamats/llama-model";
 import { PeftModel, getPeftModel } from "@llamats/peft-lora";
@@ -29,6 +30,7 @@ import {
 } from "@llamats/trainer";
 import type { Command, CommandContext } from "../command.js";
 import { BACKEND_USAGE, parseBackendOption, cliWasmThreads } from "../backend-option.js";
+import { writeTrainedTemplate } from "../export/trained-template.js";
 import { pathExists } from "../path-exists.js";
 import { startBackend, warnTo } from "../start-backend.js";
 
@@ -214,6 +216,8 @@ interface PreparedData {
   train: TrainingExample[];
   val: TrainingExample[];
   format: string;
+  /** The prompt template the text records were rendered with (null when every record came pre-tokenized). */
+  template: PromptTemplate | null;
 }
 
 async function prepareData(
@@ -260,7 +264,12 @@ async function prepareData(
     );
   }
   const split = splitTrainVal(dataset.records, { valSetSize, seed });
-  return { train: split.train.map(toExample), val: split.val.map(toExample), format: dataset.format };
+  return {
+    train: split.train.map(toExample),
+    val: split.val.map(toExample),
+    format: dataset.format,
+    template: needsTokenizer ? template : null,
+  };
 }
 
 interface PreparedModel {
@@ -446,6 +455,8 @@ export const command: Command = {
       });
       bar.end();
       if (values.full && summary.savedTo) await copyTokenizerFiles(model, hub, summary.savedTo);
+      // `llamats export gguf --ollama` gives Ollama the prompt format the model learned.
+      if (summary.savedTo && data.template) await writeTrainedTemplate(summary.savedTo, data.template);
       const lines = [
         `${summary.stoppedBy === "interrupted" ? "interrupted" : summary.stoppedBy === "early_stopping" ? "stopped early" : "done"}: ${summary.steps}/${summary.totalSteps} steps in ${formatDuration(summary.elapsedSeconds)}, ${Math.round(summary.tokensPerSecond)} tokens/s`,
         `final train loss ${summary.finalLoss.toFixed(4)}${summary.lastEval ? `, eval loss ${summary.lastEval.loss.toFixed(4)} (perplexity ${summary.lastEval.perplexity.toFixed(2)})` : ""}`,
