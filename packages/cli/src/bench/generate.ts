@@ -207,8 +207,8 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
                 .map((r) =>
                   "tokensPerS" in r
                     ? r.type === "f32"
-                      ? `  ${report.ratioToLlamaCppF32}× llama.cpp f32 measured in this run (${r.tokensPerS.toFixed(1)} tokens/s, node-llama-cpp CPU, ${r.threads} threads, same weights)\n`
-                      : `  llama.cpp ${r.type}: ${r.tokensPerS.toFixed(1)} tokens/s in this run; ours at 8 bits: ${report.oursQ8_0}\n`
+                      ? `  ${report.ratioToLlamaCppF32}× llama.cpp f32 measured in this run (${r.tokensPerS.toFixed(1)} tokens/s, ${r.cpuMsPerToken.toFixed(2)} ms CPU per token, node-llama-cpp CPU, ${r.threads} thread${r.threads > 1 ? "s" : ""}, same weights)\n`
+                      : `  llama.cpp ${r.type}: ${r.tokensPerS.toFixed(1)} tokens/s (${r.cpuMsPerToken.toFixed(2)} ms CPU per token) in this run; ours at 8 bits: ${report.oursQ8_0}\n`
                     : `  llama.cpp: not run (${r.skipped})\n`,
                 )
                 .join("")) +
