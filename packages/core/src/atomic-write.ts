@@ -9,9 +9,13 @@ export function tempPathFor(path: string): string {
 
 /**
  * Writes a file so that readers see either the old contents or the new, never a half-written file:
- * data goes to a temp file, is flushed to disk, then renamed over the target.
+ * data goes to a temp file, is flushed to disk, then renamed over the target. Chunks may come from an async source
+ * (a model's tensors read one at a time); a source that throws leaves the previous file as it was.
  */
-export async function writeFileAtomic(path: string, data: string | Uint8Array | Iterable<Uint8Array>): Promise<void> {
+export async function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array | Iterable<Uint8Array> | AsyncIterable<Uint8Array>,
+): Promise<void> {
   await mkdir(dirname(path), { recursive: true });
   const tmp = tempPathFor(path);
   const handle = await open(tmp, "w");
@@ -19,7 +23,7 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array | 
     if (typeof data === "string" || data instanceof Uint8Array) {
       await handle.writeFile(data);
     } else {
-      for (const chunk of data) await writeAll(handle, chunk);
+      for await (const chunk of data) await writeAll(handle, chunk);
     }
     await handle.sync();
     await handle.close();

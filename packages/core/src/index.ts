@@ -153,3 +153,13 @@ export type {
   PackedWeightData,
   PackWeightOptions,
 } from "./quantize/index.js";
+export {
+  writeGguf,
+  tensorByteSize,
+  GGML_TYPE,
+  GGUF_VALUE_TYPE,
+  GGUF_DEFAULT_ALIGNMENT,
+  GGUF_VERSION,
+  GGUF_MAGIC,
+} from "./gguf/index.js";
+export type { GgufTensorSource, WriteGgufOptions, GgufValue, GgmlTensorType } from "./gguf/index.js";

@@ -43,3 +43,16 @@ export type { FrozenWeightsOptions } from "./frozen-weights.js";
 export { estimateModelBytes, checkModelFits, WASM_HEAP_BYTES } from "./memory-estimate.js";
 export type { ModelBytes } from "./memory-estimate.js";
 export type { LoadedPretrained } from "./load-pretrained.js";
+export {
+  exportGguf,
+  ggufTensors,
+  ggufTensorType,
+  GGUF_FILE_TYPES,
+  modelMetadata,
+  ropeFrequencyFactors,
+  tokenizerMetadata,
+  preTokenizerName,
+  ggufTensorName,
+  interleaveRotaryRows,
+} from "./gguf/index.js";
+export type { ExportGgufOptions, GgufExportableModel, GgufFileType } from "./gguf/index.js";

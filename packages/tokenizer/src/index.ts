@@ -45,3 +45,5 @@ export { writeTokenizerFiles } from "./write-tokenizer-files.js";
 export type { WriteTokenizerFilesOptions, WrittenTokenizerFiles } from "./write-tokenizer-files.js";
 export { prettyJson, OrderedEntries } from "./pretty-json.js";
 export { tokenizerJsonToString } from "./tokenizer-json-string.js";
+export { vocabularyOf } from "./vocabulary.js";
+export type { TokenizerVocabulary, SentencePieceVocabulary, ByteLevelBpeVocabulary } from "./vocabulary.js";

@@ -8,6 +8,7 @@ import { startBackend, warnTo } from "../start-backend.js";
 import { parseWeightsOption } from "../weights-option.js";
 import { gpuDispatchLine } from "./gpu-dispatch-line.js";
 import { runLlama2c, type Llama2cResult } from "./llama2c.js";
+import { runLlamaCpp, type LlamaCppResult } from "./llama-cpp.js";
 
 /** llama2.c (C, OpenMP, 2 threads), fp32, stories15M shape, batch 1, 256 tokens with a KV cache: shared/docs/anchors.md. */
 const LLAMA2C_TOKENS_PER_S = 211;
@@ -28,7 +29,7 @@ const STORIES15M = {
   eos_token_id: 2,
 };
 
-const USAGE = `llamats bench generate [--backend wasm] [--threads n] [--new-tokens 256] [--repeat 3] [--llama2c dir] [--weights int8] [--sample] [--json]
+const USAGE = `llamats bench generate [--backend wasm] [--threads n] [--new-tokens 256] [--repeat 3] [--llama2c dir] [--weights int8] [--llama-cpp] [--sample] [--json]
 
 Tokens/s of KV-cache generation for a randomly initialised stories15M-shaped model (dim 288, 6 layers,
 6 heads, ffn 768, vocab 32000, tied embeddings), batch 1, prompt = BOS, EOS ignored. Prints the best of
@@ -41,6 +42,9 @@ Options:
 ${BACKEND_USAGE.replace("default auto: fastest available", "default wasm")}
   --threads <n>      wasm threads, ours and llama2.c's OpenMP threads (default: every core; LLAMATS_WASM_THREADS)
   --llama2c <dir>    a built llama2.c checkout (its run binary and tokenizer.bin), run beside us
+  --llama-cpp        also run llama.cpp (node-llama-cpp's CPU build) on the same weights exported as GGUF, f32 and
+                     q8_0: same prompt, token count and threads, best of --repeat (greedy only; needs node-llama-cpp,
+                     which a llamats checkout installs in interop/llama-cpp)
   --new-tokens <n>   tokens to generate per run (default 256)
   --repeat <n>       timed runs; the best is reported (default 3)
   --weights <format> projections as bf16, int8 (Q8_0) or nf4 (block 32: dim 288 is not whole 64-blocks), measured
@@ -116,6 +120,7 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
       backend: { type: "string" },
       threads: { type: "string" },
       llama2c: { type: "string" },
+      "llama-cpp": { type: "boolean", default: false },
       "new-tokens": { type: "string", default: "256" },
       repeat: { type: "string", default: "3" },
       sample: { type: "boolean", default: false },
@@ -136,6 +141,10 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
     return 2;
   }
   const weights = parseWeightsOption(values.weights, "--weights") ?? "float32";
+  if (values["llama-cpp"] && values.sample) {
+    ctx.stderr.write("llamats bench generate: --llama-cpp compares greedy decoding; leave out --sample.\n");
+    return 2;
+  }
   const backend = await startBackend({
     backend: values.backend === undefined ? "wasm" : parseBackendOption(values.backend),
     wasmThreads: threads,
@@ -184,6 +193,21 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
         );
     }
     const sameRun = "tokensPerS" in llama2c ? llama2c.tokensPerS : null;
+    const llamaCpp: LlamaCppResult[] = values["llama-cpp"]
+      ? await runLlamaCpp({
+          model,
+          types: ["f32", "q8_0"],
+          prompt: [1],
+          newTokens,
+          threads,
+          repeat,
+          cwd: ctx.cwd,
+          signal: ctx.signal,
+          log: values.json ? undefined : (line) => ctx.stderr.write(`${line}\n`),
+        })
+      : [];
+    const llamaCppOf = (type: string) => llamaCpp.find((r) => "type" in r && r.type === type);
+    const llamaCppF32 = llamaCppOf("f32");
     const report = {
       bench: "generate",
       shape: "stories15M (dim 288, 6 layers, 6 heads, ffn 768, vocab 32000)",
@@ -199,6 +223,14 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
       ratioToLlama2cAnchor: Number((best.tokensPerS / LLAMA2C_TOKENS_PER_S).toFixed(2)),
       llama2cSameRun: llama2c,
       ratioToLlama2cSameRun: sameRun === null ? null : Number((best.tokensPerS / sameRun).toFixed(2)),
+      llamaCppSameRun: values["llama-cpp"] ? llamaCpp : { skipped: "no --llama-cpp" },
+      ratioToLlamaCppF32:
+        llamaCppF32 && "tokensPerS" in llamaCppF32
+          ? Number((best.tokensPerS / llamaCppF32.tokensPerS).toFixed(2))
+          : null,
+      // This bench decodes float32 weights only: an 8-bit decode path (--weights int8) is not in this build.
+      ratioToLlamaCppQ8_0: null,
+      oursQ8_0: "not yet: no 8-bit decode path",
       tensorsLeaked: tf.memory().numTensors - tensorsBefore,
       gpuDispatchesPerToken: best.dispatches?.perToken ?? null,
       gpuDispatchesFirstToken: best.dispatches?.firstToken ?? null,
@@ -214,6 +246,17 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
           (sameRun === null
             ? `  llama2.c in this run: not run (${"skipped" in llama2c ? llama2c.skipped : ""})\n`
             : `  ${report.ratioToLlama2cSameRun}× llama2.c measured in this run (${sameRun.toFixed(1)} tokens/s, ${threads} threads, same weights)\n`) +
+          (llamaCpp.length === 0
+            ? ""
+            : llamaCpp
+                .map((r) =>
+                  "tokensPerS" in r
+                    ? r.type === "f32"
+                      ? `  ${report.ratioToLlamaCppF32}× llama.cpp f32 measured in this run (${r.tokensPerS.toFixed(1)} tokens/s, ${r.cpuMsPerToken.toFixed(2)} ms CPU per token, node-llama-cpp CPU, ${r.threads} thread${r.threads > 1 ? "s" : ""}, same weights)\n`
+                      : `  llama.cpp ${r.type}: ${r.tokensPerS.toFixed(1)} tokens/s (${r.cpuMsPerToken.toFixed(2)} ms CPU per token) in this run; ours at 8 bits: ${report.oursQ8_0}\n`
+                    : `  llama.cpp: not run (${r.skipped})\n`,
+                )
+                .join("")) +
           `  ${report.ratioToLlama2cAnchor}× llama2.c's anchor (${LLAMA2C_TOKENS_PER_S} tokens/s, 2 threads, from shared/docs/anchors.md)\n` +
           `  ${gpuDispatchLine({ perUnit: report.gpuDispatchesPerToken, unit: "generated token", backend: backend.backend })}` +
           `${report.gpuDispatchesFirstToken === null ? "" : ` (the first, with the prompt: ${report.gpuDispatchesFirstToken})`}\n`,

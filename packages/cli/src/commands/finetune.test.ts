@@ -180,6 +180,7 @@ describe("llamats finetune", () => {
       "checkpoint-2",
       "loss_curve.svg",
       "metrics.jsonl",
+      "prompt_template.json",
       "training_args.json",
     ]);
     // The run's record, for the model card `llamats push` writes.
@@ -196,6 +197,12 @@ describe("llamats finetune", () => {
       warmup_steps: 0,
       backend: "wasm",
     });
+    // The template it trained with, for `export gguf --ollama`: alpaca-lora's alpaca.json.
+    const recorded = JSON.parse(await readFile(join(out, "prompt_template.json"), "utf8")) as Record<string, string>;
+    expect(recorded.name).toBe("alpaca");
+    expect(recorded.prompt_no_input).toBe(
+      "Below is an instruction that describes a task. Write a response that appropriately completes the request.\n\n### Instruction:\n{instruction}\n\n### Response:\n",
+    );
     // q_proj and v_proj (the default targets) in both layers, A and B each, rank 4 on hidden 64.
     const shapes = await tensorNames(join(out, "adapter_model.safetensors"));
     expect(shapes.size).toBe(8);
@@ -244,6 +251,7 @@ describe("llamats finetune", () => {
         "loss_curve.svg",
         "metrics.jsonl",
         "model.safetensors",
+        "prompt_template.json",
         "tokenizer.json",
         "tokenizer.model",
         "tokenizer_config.json",

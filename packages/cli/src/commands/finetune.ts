@@ -17,6 +17,7 @@ import {
   splitTrainVal,
   tokenizeForTraining,
   type InstructionRecord,
+  type PromptTemplate,
 } from "@llamats/instruct-data";
 import { LlamaForCausalLM, resolveModelFile } from "@llamats/llama-model";
 import { PeftModel, getPeftModel } from "@llamats/peft-lora";
@@ -40,6 +41,7 @@ import { BACKEND_USAGE, parseBackendOption, cliWasmThreads } from "../backend-op
 import { pushFolder } from "../hub-push.js";
 import { writeTrainingArgs, type TrainingArgs } from "../model-card/training-args.js";
 import { packageVersion } from "../package-version.js";
+import { writeTrainedTemplate } from "../export/trained-template.js";
 import { pathExists } from "../path-exists.js";
 import { startBackend, warnTo } from "../start-backend.js";
 import { parseWeightsOption } from "../weights-option.js";
@@ -239,6 +241,8 @@ interface PreparedData {
   dataFiles?: string[];
   cutoffLen: number;
   trainOnInputs: boolean;
+  /** The prompt template the text records were rendered with (null when every record came pre-tokenized). */
+  template: PromptTemplate | null;
 }
 
 async function prepareData(
@@ -293,6 +297,7 @@ async function prepareData(
     ...(choice.dataFiles ? { dataFiles: choice.dataFiles } : {}),
     cutoffLen,
     trainOnInputs,
+    template: needsTokenizer ? template : null,
   };
 }
 
@@ -576,6 +581,8 @@ export const command: Command = {
       });
       bar.end();
       if (values.full && summary.savedTo) await copyTokenizerFiles(model, hub, summary.savedTo);
+      // `llamats export gguf --ollama` gives Ollama the prompt format the model learned.
+      if (summary.savedTo && data.template) await writeTrainedTemplate(summary.savedTo, data.template);
       const lines = [
         `${summary.stoppedBy === "interrupted" ? "interrupted" : summary.stoppedBy === "early_stopping" ? "stopped early" : "done"}: ${summary.steps}/${summary.totalSteps} steps in ${formatDuration(summary.elapsedSeconds)}, ${Math.round(summary.tokensPerSecond)} tokens/s`,
         `final train loss ${summary.finalLoss.toFixed(4)}${summary.lastEval ? `, eval loss ${summary.lastEval.loss.toFixed(4)} (perplexity ${summary.lastEval.perplexity.toFixed(2)})` : ""}`,

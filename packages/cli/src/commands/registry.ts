@@ -14,4 +14,5 @@ export const COMMANDS: Record<string, () => Promise<{ command: Command }>> = {
   serve: () => import("./serve.js"),
   demo: () => import("./demo.js"),
   bench: () => import("./bench.js"),
+  export: () => import("./export.js"),
 };

@@ -50,6 +50,8 @@ export class HfTokenizer extends BaseTokenizer {
   readonly eosTokenId: number | null;
   readonly padTokenId: number | null;
   readonly chatTemplate: string | undefined;
+  /** The parsed tokenizer.json it was built from (read by vocabularyOf to export the vocabulary). */
+  readonly json: JsonObject;
   private readonly model: HfBpeModel;
   private readonly normalizer: NormalizeFn | undefined;
   private readonly preTokenizer: PreTokenizeFn | undefined;
@@ -72,6 +74,7 @@ export class HfTokenizer extends BaseTokenizer {
     const file = options.source ?? "tokenizer.json";
     this.source = file;
     const root: JsonObject = asObject(json, { file, path: "(root)" });
+    this.json = root;
     const ctx = (path: string): ComponentContext => ({ file, path });
     this.model = buildModel(root.model, ctx("model"));
     this.normalizer = buildNormalizer(root.normalizer, ctx("normalizer"));
