@@ -4,7 +4,7 @@ import { getLlama, LlamaLogLevel, type Llama, type Token } from "node-llama-cpp"
 let llama: Promise<Llama> | undefined;
 
 /** The prebuilt CPU binary only: never a GPU build, never a download or compile. */
-export function llamaCpp(): Promise<Llama> {
+function llamaCpp(): Promise<Llama> {
   llama ??= getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
   return llama;
 }

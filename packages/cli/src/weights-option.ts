@@ -26,7 +26,7 @@ export function parseWeightsOption(
   if (raw === undefined) return undefined;
   const format = typeof raw === "string" && allowed.includes(raw) ? WEIGHT_NAMES[raw] : undefined;
   if (!format)
-    throw new ConfigError(`${flag} must be one of ${allowed.join(", ")}; got "${String(raw)}".`, {
+    throw new ConfigError(`${flag} must be one of ${allowed.join(", ")}; got ${JSON.stringify(raw)}.`, {
       key: flag.replace(/^--/, ""),
     });
   return format;

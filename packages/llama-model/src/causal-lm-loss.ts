@@ -95,7 +95,7 @@ export function shiftLabels(labels: LabelsInput, options: { ignoreIndex?: number
           );
     const [batch, seq] = ids.shape;
     const shifted = tf.concat([tf.slice(ids, [0, 1], [batch, seq - 1]), tf.fill([batch, 1], ignore, "int32")], 1);
-    return tf.reshape(shifted, [batch * seq]) as tf.Tensor1D;
+    return tf.reshape<tf.Rank.R1>(shifted, [batch * seq]);
   });
 }
 

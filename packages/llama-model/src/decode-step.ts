@@ -47,7 +47,7 @@ export interface DecodeStepOptions {
 }
 
 /** A linear layer on [n, in] rows; plain and packed layers skip the gradient bookkeeping (int8: 8-bit activations). */
-export function applyRows(layer: LinearLayer, x: tf.Tensor2D): tf.Tensor2D {
+function applyRows(layer: LinearLayer, x: tf.Tensor2D): tf.Tensor2D {
   return layer instanceof Linear || layer instanceof ChunkedLinear || layer instanceof PackedLinear
     ? layer.applyNoGrad(x)
     : (layer.apply(x) as tf.Tensor2D);

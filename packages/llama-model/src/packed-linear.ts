@@ -33,7 +33,7 @@ export class PackedLinear implements LinearLayer {
   applyNoGrad(x: tf.Tensor2D): tf.Tensor2D {
     const y = packedMatMul(x, this.packed, { quantizeActivations: true }) as tf.Tensor2D;
     if (!this.bias) return y;
-    const withBias = tf.add(y, this.bias) as tf.Tensor2D;
+    const withBias = tf.add<tf.Tensor2D>(y, this.bias);
     y.dispose();
     return withBias;
   }

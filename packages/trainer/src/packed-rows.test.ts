@@ -39,14 +39,14 @@ function perExampleLosses(model: LlamaForCausalLM, packed: boolean): Promise<num
     return Promise.all(EXAMPLES.map((e) => lossSum(model, e.input_ids, { labels: [e.labels] })));
   }
   const [row] = packExamples(EXAMPLES, { maxLength: 16, strategy: "sequential" });
-  expect(row!.exampleIndices).toEqual([0, 1, 2]);
+  expect(row.exampleIndices).toEqual([0, 1, 2]);
   return Promise.all(
     EXAMPLES.map((_, k) => {
-      const labels = row!.labels.map((label, t) => (row!.sequenceIds[t] === k ? label : -100));
-      return lossSum(model, row!.input_ids, {
+      const labels = row.labels.map((label, t) => (row.sequenceIds[t] === k ? label : -100));
+      return lossSum(model, row.input_ids, {
         labels: [labels],
-        sequenceIds: [row!.sequenceIds],
-        positionIds: [row!.positionIds],
+        sequenceIds: [row.sequenceIds],
+        positionIds: [row.positionIds],
       });
     }),
   );
@@ -63,21 +63,21 @@ describe.each(TEST_BACKENDS)("packed rows reach the model (%s)", (backend) => {
   it("each packed example has the loss it has alone (block-diagonal causal mask, positions restarting at 0)", async () => {
     const alone = await perExampleLosses(model, false);
     const packed = await perExampleLosses(model, true);
-    for (let k = 0; k < alone.length; k++) expect(Math.abs(packed[k]! - alone[k]!) / alone[k]!).toBeLessThan(1e-5);
+    for (let k = 0; k < alone.length; k++) expect(Math.abs(packed[k] - alone[k]) / alone[k]).toBeLessThan(1e-5);
     // Without sequenceIds the later examples attend to the earlier ones: the losses differ, so the mask is doing it.
     const [row] = packExamples(EXAMPLES, { maxLength: 16, strategy: "sequential" });
-    const labels = row!.labels.map((label, t) => (row!.sequenceIds[t] === 2 ? label : -100));
-    const leaky = await lossSum(model, row!.input_ids, { labels: [labels], positionIds: [row!.positionIds] });
-    expect(Math.abs(leaky - alone[2]!) / alone[2]!).toBeGreaterThan(1e-3);
+    const labels = row.labels.map((label, t) => (row.sequenceIds[t] === 2 ? label : -100));
+    const leaky = await lossSum(model, row.input_ids, { labels: [labels], positionIds: [row.positionIds] });
+    expect(Math.abs(leaky - alone[2]) / alone[2]).toBeGreaterThan(1e-3);
   });
 
   it("a sequenceIds tensor gives the same logits as arrays, and a wrong shape is refused", async () => {
     const [row] = packExamples(EXAMPLES, { maxLength: 16, strategy: "sequential" });
-    const ids = tf.tensor2d([row!.sequenceIds], undefined, "int32");
-    const fromArrays = model.forward([row!.input_ids], { sequenceIds: [row!.sequenceIds] }).logits;
-    const fromTensor = model.forward([row!.input_ids], { sequenceIds: ids }).logits;
+    const ids = tf.tensor2d([row.sequenceIds], undefined, "int32");
+    const fromArrays = model.forward([row.input_ids], { sequenceIds: [row.sequenceIds] }).logits;
+    const fromTensor = model.forward([row.input_ids], { sequenceIds: ids }).logits;
     expect(await readScalar(tf.tidy(() => tf.max(tf.abs(tf.sub(fromArrays, fromTensor)))))).toBeLessThan(1e-5);
-    expect(() => model.forward([row!.input_ids], { sequenceIds: [[0, 0, 1]] })).toThrow(
+    expect(() => model.forward([row.input_ids], { sequenceIds: [[0, 0, 1]] })).toThrow(
       /sequenceIds must have the shape of input_ids \[1, 15\], found \[1, 3\]/,
     );
     tf.dispose([ids, fromArrays, fromTensor]);

@@ -193,9 +193,11 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
         );
     }
     const sameRun = "tokensPerS" in llama2c ? llama2c.tokensPerS : null;
+    // llama.cpp quantizes to Q8_0 from the float32 weights, as our int8 packing does: export the float32 twin.
+    const exportSource = weights === "float32" ? model : LlamaForCausalLM.fromConfig(STORIES15M, { seed: 42 });
     const llamaCpp: LlamaCppResult[] = values["llama-cpp"]
       ? await runLlamaCpp({
-          model,
+          model: exportSource,
           types: ["f32", "q8_0"],
           prompt: [1],
           newTokens,
@@ -206,8 +208,14 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
           log: values.json ? undefined : (line) => ctx.stderr.write(`${line}\n`),
         })
       : [];
+    if (exportSource !== model) exportSource.dispose();
     const llamaCppOf = (type: string) => llamaCpp.find((r) => "type" in r && r.type === type);
     const llamaCppF32 = llamaCppOf("f32");
+    const llamaCppQ8 = llamaCppOf("q8_0");
+    const oursFloat32 =
+      weights === "float32" ? best.tokensPerS : float32Runs.length ? fastest(float32Runs).tokensPerS : null;
+    const ratioTo = (ours: number | null, peer: LlamaCppResult | undefined): number | null =>
+      ours !== null && peer && "tokensPerS" in peer ? Number((ours / peer.tokensPerS).toFixed(2)) : null;
     const report = {
       bench: "generate",
       shape: "stories15M (dim 288, 6 layers, 6 heads, ffn 768, vocab 32000)",
@@ -224,13 +232,14 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
       llama2cSameRun: llama2c,
       ratioToLlama2cSameRun: sameRun === null ? null : Number((best.tokensPerS / sameRun).toFixed(2)),
       llamaCppSameRun: values["llama-cpp"] ? llamaCpp : { skipped: "no --llama-cpp" },
-      ratioToLlamaCppF32:
-        llamaCppF32 && "tokensPerS" in llamaCppF32
-          ? Number((best.tokensPerS / llamaCppF32.tokensPerS).toFixed(2))
-          : null,
-      // This bench decodes float32 weights only: an 8-bit decode path (--weights int8) is not in this build.
-      ratioToLlamaCppQ8_0: null,
-      oursQ8_0: "not yet: no 8-bit decode path",
+      // Our float32 model (this run's, or the float32 twin timed beside packed weights) against llama.cpp's f32.
+      ratioToLlamaCppF32: ratioTo(oursFloat32, llamaCppF32),
+      // Our int8 (Q8_0 weights, 8-bit activations) against llama.cpp's q8_0: only with --weights int8.
+      ratioToLlamaCppQ8_0: weights === "int8" ? ratioTo(best.tokensPerS, llamaCppQ8) : null,
+      oursQ8_0:
+        weights === "int8"
+          ? `${best.tokensPerS.toFixed(1)} tokens/s`
+          : "run with --weights int8 to time our 8-bit decode against llama.cpp's q8_0",
       tensorsLeaked: tf.memory().numTensors - tensorsBefore,
       gpuDispatchesPerToken: best.dispatches?.perToken ?? null,
       gpuDispatchesFirstToken: best.dispatches?.firstToken ?? null,
@@ -253,7 +262,9 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
                   "tokensPerS" in r
                     ? r.type === "f32"
                       ? `  ${report.ratioToLlamaCppF32}× llama.cpp f32 measured in this run (${r.tokensPerS.toFixed(1)} tokens/s, ${r.cpuMsPerToken.toFixed(2)} ms CPU per token, node-llama-cpp CPU, ${r.threads} thread${r.threads > 1 ? "s" : ""}, same weights)\n`
-                      : `  llama.cpp ${r.type}: ${r.tokensPerS.toFixed(1)} tokens/s (${r.cpuMsPerToken.toFixed(2)} ms CPU per token) in this run; ours at 8 bits: ${report.oursQ8_0}\n`
+                      : report.ratioToLlamaCppQ8_0 !== null
+                        ? `  ${report.ratioToLlamaCppQ8_0}× llama.cpp ${r.type} measured in this run (${r.tokensPerS.toFixed(1)} tokens/s, ${r.cpuMsPerToken.toFixed(2)} ms CPU per token; ours int8 ${report.oursQ8_0})\n`
+                        : `  llama.cpp ${r.type}: ${r.tokensPerS.toFixed(1)} tokens/s (${r.cpuMsPerToken.toFixed(2)} ms CPU per token) in this run; ours at 8 bits: ${report.oursQ8_0}\n`
                     : `  llama.cpp: not run (${r.skipped})\n`,
                 )
                 .join("")) +

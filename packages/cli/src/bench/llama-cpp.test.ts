@@ -23,7 +23,28 @@ describe("bench generate --llama-cpp", () => {
     ]);
     for (const r of report.llamaCppSameRun) expect(r.tokensPerS).toBeGreaterThan(0);
     expect(report.ratioToLlamaCppF32).toBeCloseTo(report.tokensPerS / report.llamaCppSameRun[0].tokensPerS, 1);
-    expect(report.oursQ8_0).toBe("not yet: no 8-bit decode path");
+    expect(report.oursQ8_0).toContain("--weights int8");
+    expect(report.tensorsLeaked).toBe(0);
+  }, 300_000);
+
+  it("with --weights int8, times our 8-bit decode against llama.cpp's q8_0 and the float32 twin against its f32", async () => {
+    const ctx = captureContext();
+    const args = ["--llama-cpp", "--weights", "int8", "--new-tokens", "4", "--repeat", "1", "--threads", "1", "--json"];
+    expect(await runGenerateBench(args, ctx)).toBe(0);
+    const report = JSON.parse(ctx.out()) as {
+      weights: string;
+      tokensPerS: number;
+      float32SameRunTokensPerS: number;
+      llamaCppSameRun: { type: string; tokensPerS: number }[];
+      ratioToLlamaCppF32: number;
+      ratioToLlamaCppQ8_0: number;
+      tensorsLeaked: number;
+    };
+    expect(report.weights).toBe("int8");
+    const [f32, q8] = report.llamaCppSameRun;
+    expect([f32.type, q8.type]).toEqual(["f32", "q8_0"]);
+    expect(report.ratioToLlamaCppQ8_0).toBeCloseTo(report.tokensPerS / q8.tokensPerS, 1);
+    expect(report.ratioToLlamaCppF32).toBeCloseTo(report.float32SameRunTokensPerS / f32.tokensPerS, 1);
     expect(report.tensorsLeaked).toBe(0);
   }, 300_000);
 

@@ -62,10 +62,10 @@ export function writeMetadataEntry(sink: ByteSink, key: string, value: GgufValue
     case "array": {
       sink.u32(GGUF_VALUE_TYPE[value.itemType]);
       sink.u64(value.value.length);
-      if (value.itemType === "string") for (const s of value.value as readonly string[]) sink.string(s);
-      else if (value.itemType === "bool") for (const b of value.value as readonly boolean[]) sink.u8(b ? 1 : 0);
+      if (value.itemType === "string") for (const s of value.value) sink.string(s);
+      else if (value.itemType === "bool") for (const b of value.value) sink.u8(b ? 1 : 0);
       else {
-        const items = value.value as ArrayLike<number>;
+        const items = value.value;
         for (let i = 0; i < items.length; i++) writeNumber(sink, key, value.itemType, items[i]);
       }
       return;

@@ -18,7 +18,7 @@ const bitsScratch = new Int32Array(1);
 const floatOfBits = new Float32Array(bitsScratch.buffer);
 
 /** Row `o` of W as float32 (the kernels' unpacking, written plainly: the reference the C and WGSL ones match). */
-export function unpackRow(words: Int32Array, scales: Float32Array, a: PackedMatMulAttrs, o: number, row: Float32Array) {
+function unpackRow(words: Int32Array, scales: Float32Array, a: PackedMatMulAttrs, o: number, row: Float32Array) {
   const cols = a.inFeatures;
   const base = o * cols;
   for (let k = 0; k < cols; k++) {
@@ -150,7 +150,7 @@ const unpackHost: HostKernel = {
 /** On wasm: llamats' C kernel (threaded, SIMD micro-kernel on unpacked panels); the JS loops without it. */
 function wasmKernel(name: string, host: HostKernel, forward: boolean): tf.KernelFunc {
   const fallback = wasmKernelFunc(name, host);
-  return ((args: KernelArgs) => {
+  return (args: KernelArgs) => {
     const kernels = wasmKernelsInstalled() ? WasmKernels.get() : null;
     if (!kernels) return fallback(args as never);
     const { words, scales } = args.inputs as Record<string, tf.TensorInfo>;
@@ -185,7 +185,7 @@ function wasmKernel(name: string, host: HostKernel, forward: boolean): tf.Kernel
       });
     }
     return out;
-  }) as unknown as tf.KernelFunc;
+  };
 }
 
 /** dx only: the words and scales are frozen data (int32 codes cannot be trained). */
@@ -195,7 +195,7 @@ const gradient: tf.GradConfig = {
   gradFunc: (dy, saved, attrs) => {
     const [words, scales] = saved;
     return {
-      x: () => tf.engine().runKernel(PACKED_MATMUL_GRAD_X, { dy: dy as tf.Tensor, words, scales }, attrs) as tf.Tensor,
+      x: () => tf.engine().runKernel<tf.Tensor>(PACKED_MATMUL_GRAD_X, { dy: dy as tf.Tensor, words, scales }, attrs),
     };
   },
 };
@@ -206,19 +206,19 @@ export const packedMatMulOp: LlamatsOp = {
       name: PACKED_MATMUL,
       cpu: cpuKernelFunc(PACKED_MATMUL, forwardHost),
       wasm: wasmKernel(PACKED_MATMUL, forwardHost, true),
-      webgpu: ((args: KernelArgs) => webgpuPackedMatMul(args, true)) as unknown as tf.KernelFunc,
+      webgpu: (args: KernelArgs) => webgpuPackedMatMul(args, true),
     },
     {
       name: PACKED_MATMUL_GRAD_X,
       cpu: cpuKernelFunc(PACKED_MATMUL_GRAD_X, gradXHost),
       wasm: wasmKernel(PACKED_MATMUL_GRAD_X, gradXHost, false),
-      webgpu: ((args: KernelArgs) => webgpuPackedMatMul(args, false)) as unknown as tf.KernelFunc,
+      webgpu: (args: KernelArgs) => webgpuPackedMatMul(args, false),
     },
     {
       name: UNPACK_WEIGHT,
       cpu: cpuKernelFunc(UNPACK_WEIGHT, unpackHost),
       wasm: wasmKernelFunc(UNPACK_WEIGHT, unpackHost),
-      webgpu: webgpuUnpackWeight as unknown as tf.KernelFunc,
+      webgpu: webgpuUnpackWeight,
     },
   ],
   gradients: [gradient],

@@ -58,7 +58,7 @@ function kernelAttrs(weight: PackedWeight, options: PackedMatMulOptions = {}): t
     blockSize: weight.blockSize,
     quantizeActivations: options.quantizeActivations && weight.format === "int8" ? 1 : 0,
   };
-  return attrs as unknown as tf.NamedAttrMap;
+  return attrs;
 }
 
 function requireKernels(weight: PackedWeight, what: string): void {
@@ -78,7 +78,7 @@ export function unpackWeightTensor(weight: PackedWeight): tf.Tensor2D {
   requireKernels(weight, "unpackWeightTensor");
   return tf
     .engine()
-    .runKernel(UNPACK_WEIGHT, { words: weight.words, scales: weight.scales }, kernelAttrs(weight)) as tf.Tensor2D;
+    .runKernel<tf.Tensor2D>(UNPACK_WEIGHT, { words: weight.words, scales: weight.scales }, kernelAttrs(weight));
 }
 
 /**
@@ -98,9 +98,9 @@ export function packedMatMul(x: tf.Tensor, weight: PackedWeight, options: Packed
   if (x.size === 0) return tf.zeros([...x.shape.slice(0, -1), weight.outFeatures]);
   return tf
     .engine()
-    .runKernel(
+    .runKernel<tf.Tensor>(
       PACKED_MATMUL,
       { x, words: weight.words, scales: weight.scales },
       kernelAttrs(weight, options),
-    ) as tf.Tensor;
+    );
 }

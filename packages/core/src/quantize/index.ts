@@ -1,13 +1,4 @@
-export {
-  quantizeNf4,
-  dequantizeNf4,
-  nf4Index,
-  NF4_CODE,
-  NF4_THRESHOLDS,
-  NF4_BLOCK_SIZES,
-  NF4_NESTED_BLOCK_SIZE,
-  nf4BlockScales,
-} from "./nf4.js";
+export { quantizeNf4, dequantizeNf4, NF4_CODE, NF4_THRESHOLDS, NF4_BLOCK_SIZES } from "./nf4.js";
 export type { Nf4Quantized, Nf4NestedAbsmax, Nf4QuantizeOptions, Nf4DequantizeOptions } from "./nf4.js";
 export { quantizeBlockwise8Bit, dequantizeBlockwise8Bit, DYNAMIC_8BIT_MAP } from "./dynamic-8bit.js";
 export type { Blockwise8BitOptions, Blockwise8BitQuantized } from "./dynamic-8bit.js";
