@@ -39,6 +39,8 @@ export type {
   WebgpuProbeResult,
 } from "./backend/index.js";
 export { countGpuDispatches } from "./backend/gpu-dispatches.js";
+export { gpuMemory, resetGpuMemoryPeak } from "./backend/gpu-memory.js";
+export type { GpuMemory } from "./backend/gpu-memory.js";
 export type { GpuDispatchCounter } from "./backend/gpu-dispatches.js";
 export {
   resolveRepoFile,
@@ -98,6 +100,8 @@ export {
 export type { GemmArgs, GemmShare } from "./kernels/index.js";
 export { attention, ATTENTION, ATTENTION_MASKED, ATTENTION_GRAD } from "./ops/index.js";
 export type { AttentionOptions } from "./ops/index.js";
+export { matMul, MATMUL } from "./ops/index.js";
+export type { MatMulOptions } from "./ops/index.js";
 export { openTorchCheckpoint, UnsafePickleError, TORCH_ALLOWED_GLOBALS } from "./torch/index.js";
 export type { TorchCheckpointReader } from "./torch/index.js";
 export {

@@ -11,3 +11,6 @@ export { ROPE, ROPE_GRAD } from "./rope.kernels.js";
 export { attention } from "./attention.js";
 export type { AttentionOptions } from "./attention.js";
 export { ATTENTION, ATTENTION_MASKED, ATTENTION_GRAD } from "./attention.kernels.js";
+export { matMul } from "./matmul.js";
+export type { MatMulOptions } from "./matmul.js";
+export { MATMUL } from "./matmul.kernels.js";

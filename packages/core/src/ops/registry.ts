@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { LlamatsOp } from "./kernel-types.js";
+import { matMulOp } from "./matmul.kernels.js";
 import { rmsNormOp } from "./rms-norm.kernels.js";
 import { ropeOp } from "./rope.kernels.js";
 import { softmaxCrossEntropyOp } from "./softmax-cross-entropy.kernels.js";
@@ -11,7 +12,7 @@ export const KERNEL_BACKENDS = ["cpu", "wasm", "webgpu"] as const;
 // Read when called, not at load: kernels/install-kernels re-exports fusedCrossEntropy from here, a module cycle
 // in which bundlers may evaluate this file before the op definitions.
 function allOps(): readonly LlamatsOp[] {
-  return [softmaxCrossEntropyOp, rmsNormOp, swigluOp, ropeOp];
+  return [softmaxCrossEntropyOp, rmsNormOp, swigluOp, ropeOp, matMulOp];
 }
 
 let registered = false;
