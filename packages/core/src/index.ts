@@ -102,6 +102,8 @@ export { attention, ATTENTION, ATTENTION_MASKED, ATTENTION_GRAD } from "./ops/in
 export type { AttentionOptions } from "./ops/index.js";
 export { matMul, MATMUL } from "./ops/index.js";
 export type { MatMulOptions } from "./ops/index.js";
+export { adamwUpdate, ADAMW_MOMENTS, ADAMW_PARAM } from "./ops/index.js";
+export type { AdamWUpdate, AdamWUpdateOptions } from "./ops/index.js";
 export { openTorchCheckpoint, UnsafePickleError, TORCH_ALLOWED_GLOBALS } from "./torch/index.js";
 export type { TorchCheckpointReader } from "./torch/index.js";
 export {

@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { countGpuDispatches } from "@llamats/core";
+import { countGpuDispatches, gpuMemory, resetGpuMemoryPeak } from "@llamats/core";
 import { LlamaForCausalLM } from "@llamats/llama-model";
 import * as tf from "@tensorflow/tfjs-core";
 import type { CommandContext } from "../command.js";
@@ -105,12 +105,18 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
     };
     await model.generate([1], { ...options, maxNewTokens: 16 });
     const tensorsBefore = tf.memory().numTensors;
-    const runs: { tokensPerS: number; cpuMsPerToken: number; dispatches: DecodeDispatches | null }[] = [];
+    const runs: {
+      tokensPerS: number;
+      cpuMsPerToken: number;
+      dispatches: DecodeDispatches | null;
+      gpuPeakBytes: number | null;
+    }[] = [];
     for (let r = 0; r < repeat && !ctx.signal.aborted; r++) {
       // Null off webgpu; the count at each token splits the prompt's step from the decode steps.
       const dispatches = countGpuDispatches();
       const marks: number[] = [];
       const onToken = dispatches ? () => void marks.push(dispatches.count()) : undefined;
+      resetGpuMemoryPeak();
       const cpu0 = process.cpuUsage();
       const t0 = performance.now();
       const [out] = await model
@@ -123,6 +129,8 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
         tokensPerS: produced / seconds,
         cpuMsPerToken: (cpu.user + cpu.system) / 1000 / produced,
         dispatches: dispatches ? decodeDispatches(marks) : null,
+        // Null off webgpu: the most GPU buffer bytes held at once during the run (weights and KV cache included).
+        gpuPeakBytes: gpuMemory()?.peakBytes ?? null,
       });
       if (!values.json) ctx.stderr.write(`run ${r + 1}/${repeat}: ${(produced / seconds).toFixed(1)} tokens/s\n`);
     }
@@ -160,6 +168,7 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
       tensorsLeaked: tf.memory().numTensors - tensorsBefore,
       gpuDispatchesPerToken: best.dispatches?.perToken ?? null,
       gpuDispatchesFirstToken: best.dispatches?.firstToken ?? null,
+      gpuPeakBytes: best.gpuPeakBytes,
     };
     if (values.json) ctx.stdout.write(`${JSON.stringify(report)}\n`);
     else {
@@ -171,7 +180,10 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
             : `  ${report.ratioToLlama2cSameRun}× llama2.c measured in this run (${sameRun.toFixed(1)} tokens/s, ${threads} threads, same weights)\n`) +
           `  ${report.ratioToLlama2cAnchor}× llama2.c's anchor (${LLAMA2C_TOKENS_PER_S} tokens/s, 2 threads, from shared/docs/anchors.md)\n` +
           `  ${gpuDispatchLine({ perUnit: report.gpuDispatchesPerToken, unit: "generated token", backend: backend.backend })}` +
-          `${report.gpuDispatchesFirstToken === null ? "" : ` (the first, with the prompt: ${report.gpuDispatchesFirstToken})`}\n`,
+          `${report.gpuDispatchesFirstToken === null ? "" : ` (the first, with the prompt: ${report.gpuDispatchesFirstToken})`}\n` +
+          (report.gpuPeakBytes === null
+            ? ""
+            : `  peak GPU memory: ${(report.gpuPeakBytes / 2 ** 20).toFixed(1)} MiB (every webgpu buffer)\n`),
       );
     }
     return 0;

@@ -14,3 +14,6 @@ export { ATTENTION, ATTENTION_MASKED, ATTENTION_GRAD } from "./attention.kernels
 export { matMul } from "./matmul.js";
 export type { MatMulOptions } from "./matmul.js";
 export { MATMUL } from "./matmul.kernels.js";
+export { adamwUpdate } from "./adamw.js";
+export type { AdamWUpdate, AdamWUpdateOptions } from "./adamw.js";
+export { ADAMW_MOMENTS, ADAMW_PARAM } from "./adamw.kernels.js";

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { adamWOp } from "./adamw.kernels.js";
 import type { LlamatsOp } from "./kernel-types.js";
 import { matMulOp } from "./matmul.kernels.js";
 import { rmsNormOp } from "./rms-norm.kernels.js";
@@ -12,7 +13,7 @@ export const KERNEL_BACKENDS = ["cpu", "wasm", "webgpu"] as const;
 // Read when called, not at load: kernels/install-kernels re-exports fusedCrossEntropy from here, a module cycle
 // in which bundlers may evaluate this file before the op definitions.
 function allOps(): readonly LlamatsOp[] {
-  return [softmaxCrossEntropyOp, rmsNormOp, swigluOp, ropeOp, matMulOp];
+  return [softmaxCrossEntropyOp, rmsNormOp, swigluOp, ropeOp, matMulOp, adamWOp];
 }
 
 let registered = false;
