@@ -32,6 +32,7 @@ function deviceOf(backend: unknown): DeviceLike | null {
  * Counts every buffer the active WebGPU backend's device creates from now on, until it is destroyed (tfjs keeps
  * freed tensors' buffers in a pool, so the count is what the GPU really holds, pool included). initBackend calls it
  * when it starts webgpu; idempotent per device. Buffers made before it (the backend's start-up) are not counted.
+ * The pool never shrinks, so compare two configurations' peaks in separate processes (or the smaller one first).
  */
 export function trackGpuMemory(): void {
   if (tf.getBackend() !== "webgpu") return;
