@@ -8,6 +8,7 @@ import {
   scratchFloats,
   type AttentionDims,
 } from "./attention.host.js";
+import { chooseFlashTile, FLASH_TILES, webgpuFlashAttention } from "./attention-flash.webgpu.js";
 import { webgpuAttention, webgpuAttentionGrad } from "./attention.webgpu.js";
 import { heapView, type WasmBackendLike } from "./host-kernel.js";
 import { JS_MATH, type Buf, type HostMath } from "./host-math.js";
@@ -188,10 +189,23 @@ function gradient(kernelName: string, masked: boolean): tf.GradConfig {
   };
 }
 
+/**
+ * On webgpu: the flash-style kernel with the largest key/query tile the device's workgroup memory holds at this head
+ * size, else the kernel with one workgroup per query row. attrs.flashTile (tests only) forces one: an index into
+ * FLASH_TILES, or -1 for the row kernel.
+ */
+function webgpuForward(args: KernelArgs): tf.TensorInfo {
+  const forced = args.attrs?.flashTile as number | undefined;
+  const { q } = args.inputs as Infos;
+  const limits = (args.backend as { device: { limits: { maxComputeWorkgroupStorageSize: number } } }).device.limits;
+  const tile = forced === undefined ? chooseFlashTile(q.shape[3], limits) : (FLASH_TILES[forced] ?? null);
+  return tile ? webgpuFlashAttention(args, tile) : webgpuAttention(args);
+}
+
 const forward = {
   cpu: cpuKernel(forwardCall),
   wasm: wasmKernel(forwardCall),
-  webgpu: webgpuAttention as unknown as tf.KernelFunc,
+  webgpu: webgpuForward as unknown as tf.KernelFunc,
 };
 
 export const attentionOp: LlamatsOp = {

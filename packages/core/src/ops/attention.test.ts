@@ -5,6 +5,7 @@ import { ShapeMismatchError } from "../errors.js";
 import { installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled } from "../kernels/install-kernels.js";
 import { attention, attentionReference } from "./attention.js";
 import { ATTENTION, ATTENTION_GRAD, ATTENTION_MASKED, ensureAttentionKernels } from "./attention.kernels.js";
+import { FLASH_TILES, flashStorageBytes } from "./attention-flash.webgpu.js";
 import { KERNEL_BACKENDS } from "./registry.js";
 import { compareWithReference, maxScaledDiff, randomValues, valueAndGrads } from "./test-support.js";
 
@@ -75,7 +76,7 @@ describe("attention kernels", () => {
 
 // Lavapipe compiles each WGSL program on the CPU: generous time on webgpu.
 describe.each(TEST_BACKENDS)("attention on %s", { timeout: 120_000 }, (backend) => {
-  beforeAll(() => useBackend(backend));
+  beforeAll(() => useBackend(backend), 60_000);
 
   it("matches matMul + mask + softmax + matMul (K/V repeated for GQA) in value and in dq, dk, dv", async () => {
     for (const [i, c] of CASES.entries()) {
@@ -84,6 +85,27 @@ describe.each(TEST_BACKENDS)("attention on %s", { timeout: 120_000 }, (backend) 
       diff.grads.forEach((g, j) => expect(g, `${c.name}: d${"qkv"[j]}`).toBeLessThan(TOLERANCE));
     }
   });
+
+  if (backend === "webgpu")
+    it("every flash tile, and the row kernel it falls back to, gives the reference forward", async () => {
+      for (const forced of [...FLASH_TILES.keys(), -1]) {
+        for (const [i, c] of CASES.entries()) {
+          const { q, k, v, mask } = tensors(c, 20 + i);
+          // d 300 needs more workgroup memory than a 16 × 16 tile's (57.6 KB) on any adapter: covered by 8 × 8.
+          if (forced === 0 && flashStorageBytes(FLASH_TILES[0], c.dims[5]) > 32768) continue;
+          const scale = 1 / Math.sqrt(c.dims[5]);
+          const inputs = mask ? { q, k, v, mask } : { q, k, v };
+          const got = tf.engine().runKernel(mask ? ATTENTION_MASKED : ATTENTION, inputs, {
+            scale,
+            flashTile: forced,
+          }) as tf.Tensor;
+          const want = attentionReference(q, k, v, mask, scale);
+          const diff = maxScaledDiff(await got.data(), await want.data());
+          expect(diff, `${c.name}, tile ${forced}`).toBeLessThan(TOLERANCE);
+          tf.dispose([q, k, v, got, want, ...(mask ? [mask] : [])]);
+        }
+      }
+    });
 
   it("takes a scale, and gives the mask its gradient when asked", async () => {
     const c = CASES[0];

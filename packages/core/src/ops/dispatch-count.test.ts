@@ -30,7 +30,7 @@ async function dispatches(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[])
 describe.each(TEST_BACKENDS.filter((b) => b === "webgpu"))(
   "GPU dispatches per op on webgpu (forward, backward)",
   () => {
-    beforeAll(() => useBackend("webgpu"));
+    beforeAll(() => useBackend("webgpu"), 60_000);
 
     it("cross-entropy 2 / 1, rmsNorm 1 / 1 + 2 (dx, dweight), swiglu 1 / 1 + 1, rope 1 / 1", async () => {
       const logits = tf.tensor2d(randomValues(5 * 300, 1), [5, 300]);
