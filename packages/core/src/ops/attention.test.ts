@@ -94,7 +94,7 @@ describe.each(TEST_BACKENDS)("attention on %s", { timeout: 120_000 }, (backend) 
           // d 300 needs more workgroup memory than a 16 × 16 tile's (57.6 KB) on any adapter: covered by 8 × 8.
           if (forced === 0 && flashStorageBytes(FLASH_TILES[0], c.dims[5]) > 32768) continue;
           const scale = 1 / Math.sqrt(c.dims[5]);
-          const inputs = mask ? { q, k, v, mask } : { q, k, v };
+          const inputs: tf.NamedTensorMap = mask ? { q, k, v, mask } : { q, k, v };
           const got = tf.engine().runKernel(mask ? ATTENTION_MASKED : ATTENTION, inputs, {
             scale,
             flashTile: forced,

@@ -1,4 +1,5 @@
 import type * as tf from "@tensorflow/tfjs-core";
+import { LlamatsError } from "../errors.js";
 import type { KernelArgs } from "./kernel-types.js";
 import type { WebgpuBackendLike, WebgpuProgram } from "./webgpu-program.js";
 
@@ -232,7 +233,7 @@ export function webgpuMatMul(args: KernelArgs): tf.TensorInfo {
     batch,
   ];
   if (dispatch.some((d) => d > limits.maxComputeWorkgroupsPerDimension))
-    throw new Error(
+    throw new LlamatsError(
       `LlamatsMatMul: [${batch}, ${m}, ${n}] needs ${dispatch.join(" × ")} workgroups, past the device's ${limits.maxComputeWorkgroupsPerDimension} a dimension.`,
     );
   const key = [
