@@ -20,9 +20,16 @@ export function flashStorageBytes(t: FlashTile, d: number): number {
   return ((t.br + 2 * t.bc) * d + t.br * t.bc) * 4;
 }
 
-/** The largest tile whose workgroup memory fits the device at this head size; null if none does (then the row kernel runs). */
-export function chooseFlashTile(d: number, limits: { maxComputeWorkgroupStorageSize: number }): FlashTile | null {
-  return FLASH_TILES.find((t) => flashStorageBytes(t, d) <= limits.maxComputeWorkgroupStorageSize) ?? null;
+/**
+ * The largest tile whose workgroup memory (`bytes`: the forward's or the backward's) fits the device at this head
+ * size; null if none does (then the row kernels run).
+ */
+export function chooseFlashTile(
+  d: number,
+  limits: { maxComputeWorkgroupStorageSize: number },
+  bytes: (t: FlashTile, d: number) => number = flashStorageBytes,
+): FlashTile | null {
+  return FLASH_TILES.find((t) => bytes(t, d) <= limits.maxComputeWorkgroupStorageSize) ?? null;
 }
 
 function uniforms(dims: AttentionDims, tiles: number): UniformValue[] {

@@ -8,7 +8,14 @@ import {
   scratchFloats,
   type AttentionDims,
 } from "./attention.host.js";
-import { chooseFlashTile, FLASH_TILES, webgpuFlashAttention } from "./attention-flash.webgpu.js";
+import { flashGradStorageBytes, webgpuFlashAttentionGrad } from "./attention-flash-grad.webgpu.js";
+import {
+  chooseFlashTile,
+  FLASH_TILES,
+  flashStorageBytes,
+  webgpuFlashAttention,
+  type FlashTile,
+} from "./attention-flash.webgpu.js";
 import { webgpuAttention, webgpuAttentionGrad } from "./attention.webgpu.js";
 import { heapView, type WasmBackendLike } from "./host-kernel.js";
 import { JS_MATH, type Buf, type HostMath } from "./host-math.js";
@@ -194,12 +201,23 @@ function gradient(kernelName: string, masked: boolean): tf.GradConfig {
  * size, else the kernel with one workgroup per query row. attrs.flashTile (tests only) forces one: an index into
  * FLASH_TILES, or -1 for the row kernel.
  */
-function webgpuForward(args: KernelArgs): tf.TensorInfo {
+function flashTile(args: KernelArgs, bytes: (t: FlashTile, d: number) => number): FlashTile | null {
   const forced = args.attrs?.flashTile as number | undefined;
+  if (forced !== undefined) return FLASH_TILES[forced] ?? null;
   const { q } = args.inputs as Infos;
   const limits = (args.backend as { device: { limits: { maxComputeWorkgroupStorageSize: number } } }).device.limits;
-  const tile = forced === undefined ? chooseFlashTile(q.shape[3], limits) : (FLASH_TILES[forced] ?? null);
+  return chooseFlashTile(q.shape[3], limits, bytes);
+}
+
+function webgpuForward(args: KernelArgs): tf.TensorInfo {
+  const tile = flashTile(args, flashStorageBytes);
   return tile ? webgpuFlashAttention(args, tile) : webgpuAttention(args);
+}
+
+/** The backward likewise: flash-style dq, dk, dv where the tile fits, else the row kernels. */
+function webgpuBackward(args: KernelArgs): tf.TensorInfo[] {
+  const tile = flashTile(args, flashGradStorageBytes);
+  return tile ? webgpuFlashAttentionGrad(args, tile) : webgpuAttentionGrad(args);
 }
 
 const forward = {
@@ -216,7 +234,7 @@ export const attentionOp: LlamatsOp = {
       name: ATTENTION_GRAD,
       cpu: cpuKernel(backwardCall),
       wasm: wasmKernel(backwardCall),
-      webgpu: webgpuAttentionGrad as unknown as tf.KernelFunc,
+      webgpu: webgpuBackward as unknown as tf.KernelFunc,
     },
   ],
   gradients: [gradient(ATTENTION, false), gradient(ATTENTION_MASKED, true)],
