@@ -70,7 +70,8 @@ describe.each(TEST_BACKENDS)("matMul on %s", (backend) => {
   if (backend === "webgpu")
     it("every tile shape gives tf.matMul's values, across several tiles and a partial edge tile", async () => {
       // Sizes past one 128-row tile with ragged edges, in each layout: the default choice picks the small tile here.
-      // Two of the eight layouts (transposeA × transposeB × vec4 or scalar loads) per tile, all eight in all.
+      // Two of the eight layouts (transposeA × transposeB × vec4 or scalar loads) per square tile, all eight in all;
+      // two more for the row tile.
       const layouts: [number[], number[], boolean, boolean][] = [
         [[130, 44], [44, 260], false, false],
         [[45, 130], [259, 45], true, true],
@@ -80,6 +81,8 @@ describe.each(TEST_BACKENDS)("matMul on %s", (backend) => {
         [[45, 130], [45, 259], true, false],
         [[131, 45], [259, 45], false, true],
         [[44, 132], [44, 260], true, false],
+        [[3, 44], [44, 260], false, false], // the row tile: one to four rows (a decode step)
+        [[45, 1], [259, 45], true, true],
       ];
       for (const [tile] of MATMUL_TILES.entries()) {
         for (const [i, [aShape, bShape, ta, tb]] of layouts.slice(tile * 2, tile * 2 + 2).entries()) {
@@ -131,7 +134,10 @@ describe("chooseTile", () => {
       MATMUL_TILES[0],
     );
     expect(chooseTile(webgpuMinimum, 512, 2048, 1)).toEqual(MATMUL_TILES[2]); // 64 tiles of 128² would idle SMs
-    expect(chooseTile(webgpuMinimum, 1, 4096, 1)).toEqual(MATMUL_TILES[3]);
+    expect(chooseTile(webgpuMinimum, 64, 4096, 1)).toEqual(MATMUL_TILES[3]);
+    expect(chooseTile(webgpuMinimum, 1, 32000, 1)).toEqual(MATMUL_TILES[4]); // decode: 4 × 256
+    expect(chooseTile(webgpuMinimum, 4, 64, 1)).toEqual(MATMUL_TILES[4]);
+    expect(tileStorageBytes(MATMUL_TILES[4])).toBeLessThanOrEqual(16384);
     expect(chooseTile({ ...webgpuMinimum, maxComputeInvocationsPerWorkgroup: 64 }, 4096, 4096, 1)).toEqual(
       MATMUL_TILES[3],
     );

@@ -24,13 +24,20 @@ export interface MatMulLimits {
   maxComputeWorkgroupsPerDimension: number;
 }
 
-/** Largest first: 128×128 tiles (64 accumulators a thread) for big products, down to 32×32 for small ones. */
+/**
+ * Square tiles largest first: 128×128 (64 accumulators a thread) for big products, down to 32×32 for small ones;
+ * then a 4×256 tile for a decode step's one to four rows, where a square tile would compute 32 rows to use one.
+ */
 export const MATMUL_TILES: readonly MatMulTile[] = [
   { tm: 8, tn: 8, wx: 16, wy: 16, tk: 32 },
   { tm: 8, tn: 8, wx: 16, wy: 16, tk: 16 },
   { tm: 4, tn: 4, wx: 16, wy: 16, tk: 16 },
   { tm: 4, tn: 4, wx: 8, wy: 8, tk: 16 },
+  { tm: 4, tn: 4, wx: 64, wy: 1, tk: 8 },
 ];
+
+/** Products of at most this many rows take the last (row) tile. */
+const ROW_TILE_MAX_ROWS = 4;
 
 /** Enough workgroups to fill a large GPU (an H100 has 132 SMs): a bigger tile that leaves SMs idle is slower. */
 const MIN_WORKGROUPS = 128;
@@ -42,10 +49,13 @@ export function tileStorageBytes(t: MatMulTile): number {
 
 /**
  * The largest tile the device allows that still gives MIN_WORKGROUPS workgroups for this product (else the smallest
- * that fits): a 128×128 tile on a 4096² product, a 32×32 one for a decode step's single row.
+ * that fits): a 128×128 tile on a 4096² product, the row tile for a decode step.
  */
 export function chooseTile(limits: MatMulLimits, m: number, n: number, batch: number): MatMulTile {
-  const fitting = MATMUL_TILES.filter(
+  const rowTile = MATMUL_TILES[MATMUL_TILES.length - 1];
+  // It fits WebGPU's guaranteed minimum limits (64 threads, 8.3 KB).
+  if (m <= ROW_TILE_MAX_ROWS) return rowTile;
+  const fitting = MATMUL_TILES.slice(0, -1).filter(
     (t) =>
       tileStorageBytes(t) <= limits.maxComputeWorkgroupStorageSize &&
       t.wx * t.wy <= limits.maxComputeInvocationsPerWorkgroup &&
