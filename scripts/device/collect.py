@@ -115,7 +115,7 @@ elif env_phase is not None:
     llamats["env_error"] = errors_in(env_lines) or env_lines[-5:] or ["llamats env printed nothing"]
 llamats["env_phase"] = env_phase
 
-STEP = re.compile(r"^\s*(warm-up|step (\d+)): ([\d.]+) s, loss (\S+), (\d+) tokens/s, (\d+) tensors, rss (\d+) MiB(?:, (\d+) GPU dispatches)?")
+STEP = re.compile(r"^\s*(warm-up|step (\d+)): ([\d.]+) s, loss (\S+), (\d+) tokens/s, (\d+) tensors, rss (\d+) MiB(?:, (\d+) GPU dispatches)?(?:, peak GPU ([\d.]+) MiB)?")
 bench_lines = log_lines("llamats")
 steps = []
 for line in bench_lines:
@@ -124,7 +124,8 @@ for line in bench_lines:
         loss = float(m.group(4)) if re.match(r"^-?\d+(\.\d+)?$", m.group(4)) else m.group(4)  # "NaN" stays a string
         steps.append({"step": 0 if m.group(1) == "warm-up" else int(m.group(2)), "s": float(m.group(3)), "loss": loss,
                       "tokens_per_s": int(m.group(5)), "tensors": int(m.group(6)), "rss_mib": int(m.group(7)),
-                      "gpu_dispatches": int(m.group(8)) if m.group(8) else None})
+                      "gpu_dispatches": int(m.group(8)) if m.group(8) else None,
+                      "gpu_peak_mib": float(m.group(9)) if m.group(9) else None})
 llamats["steps"] = steps
 timed = [s for s in steps if s["step"] > 0]
 final = next((re.search(r"^llamats \(\w+\): (\d+) tokens/s \(([\d.]+) s a step\)", l) for l in bench_lines if l.startswith("llamats (")), None)
@@ -135,6 +136,10 @@ if timed:
     dispatches = [s["gpu_dispatches"] for s in timed if s["gpu_dispatches"] is not None]
     llamats["gpu_dispatches_per_step"] = sum(dispatches) / len(dispatches) if dispatches else None
     llamats["peak_rss_mib"] = max(s["rss_mib"] for s in steps)
+    # Every GPU buffer the webgpu device created and had not destroyed, at its most during a timed step (exact,
+    # unlike nvidia-smi's sampled whole-process figure below).
+    peaks = [s["gpu_peak_mib"] for s in timed if s["gpu_peak_mib"] is not None]
+    llamats["gpu_peak_mib"] = max(peaks) if peaks else None
 llamats["complete"] = bool(final)
 start_line = next((l for l in bench_lines if l.startswith("backend ")), None)
 if start_line:

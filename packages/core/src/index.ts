@@ -40,6 +40,8 @@ export type {
   WebgpuProbeResult,
 } from "./backend/index.js";
 export { countGpuDispatches } from "./backend/gpu-dispatches.js";
+export { gpuMemory, resetGpuMemoryPeak } from "./backend/gpu-memory.js";
+export type { GpuMemory } from "./backend/gpu-memory.js";
 export type { GpuDispatchCounter } from "./backend/gpu-dispatches.js";
 export {
   resolveRepoFile,
@@ -117,6 +119,10 @@ export {
 } from "./ops/index.js";
 export type { PackedWeight, PackedMatMulOptions } from "./ops/index.js";
 export type { AttentionOptions } from "./ops/index.js";
+export { matMul, MATMUL } from "./ops/index.js";
+export type { MatMulOptions } from "./ops/index.js";
+export { adamwUpdate, ADAMW_MOMENTS, ADAMW_PARAM } from "./ops/index.js";
+export type { AdamWUpdate, AdamWUpdateOptions } from "./ops/index.js";
 export { openTorchCheckpoint, UnsafePickleError, TORCH_ALLOWED_GLOBALS } from "./torch/index.js";
 export type { TorchCheckpointReader } from "./torch/index.js";
 export {

@@ -47,7 +47,7 @@ export class Linear implements LinearLayer {
 
   /** x [n, in] → [n, out] without a tidy scope or reshapes: the generation path. */
   applyNoGrad(x: tf.Tensor2D): tf.Tensor2D {
-    const y: tf.Tensor2D = tf.matMul(x, this.weight, false, true);
+    const y = denseMatMul(x, this.weight as tf.Tensor2D);
     return this.bias ? tf.add<tf.Tensor2D>(y, this.bias) : y;
   }
 

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { LlamatsError } from "@llamats/core";
+import { LlamatsError, matMul } from "@llamats/core";
 import { isWeightedLinear, type LinearLayer, type WeightedLinearLayer } from "./model-host.js";
 
 /** One adapter's low-rank pair on one layer: y += B·A·dropout(x)·scaling. */
@@ -97,8 +97,8 @@ export class LoraLinear implements LinearLayer {
       const result = this.base.apply(x);
       const rows = tf.reshape(x, [-1, this.inFeatures]);
       const dropped = this.training && weights.dropout > 0 ? tf.dropout(rows, weights.dropout) : rows;
-      const down = tf.matMul(dropped, weights.loraA, false, true);
-      const up = tf.matMul(down, weights.loraB, false, true);
+      const down = matMul(dropped, weights.loraA, { transposeB: true });
+      const up = matMul(down, weights.loraB, { transposeB: true });
       return tf.add(result, tf.reshape(tf.mul(up, weights.scaling), result.shape));
     });
   }

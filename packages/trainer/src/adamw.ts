@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { ShapeMismatchError, ValidationError } from "@llamats/core";
+import { adamwUpdate, ShapeMismatchError, ValidationError } from "@llamats/core";
 
 export interface AdamWOptions {
   beta1?: number;
@@ -24,16 +24,16 @@ export interface AdamWState {
 
 interface Slot {
   variable: tf.Variable;
-  expAvg: tf.Variable;
-  expAvgSq: tf.Variable;
+  /** [2, ...shape]: exp_avg then exp_avg_sq, one tensor so that core's adamwUpdate updates both in one kernel. */
+  moments: tf.Variable;
 }
 
-/** A zero-filled, non-trainable moment variable; the zeros it starts from are freed (the variable keeps their data). */
-function zeroMoment(like: tf.Variable): tf.Variable {
-  const zeros = tf.zerosLike(like);
-  const moment = tf.variable(zeros, false);
+/** Zero-filled, non-trainable moments; the zeros they start from are freed (the variable keeps their data). */
+function zeroMoments(like: tf.Variable): tf.Variable {
+  const zeros = tf.zeros([2, ...like.shape]);
+  const moments = tf.variable(zeros, false);
   zeros.dispose();
-  return moment;
+  return moments;
 }
 
 /**
@@ -54,11 +54,7 @@ export class AdamW {
     this.epsilon = options.epsilon ?? 1e-8;
     this.weightDecay = options.weightDecay ?? 0;
     for (const [name, variable] of variables) {
-      this.slots.set(name, {
-        variable,
-        expAvg: zeroMoment(variable),
-        expAvgSq: zeroMoment(variable),
-      });
+      this.slots.set(name, { variable, moments: zeroMoments(variable) });
     }
   }
 
@@ -69,23 +65,21 @@ export class AdamW {
   /** Applies one update with `grads` (by variable name) at learning rate `lr`. */
   applyGradients(grads: ReadonlyMap<string, tf.Tensor>, lr: number): void {
     this.stepCount += 1;
-    const t = this.stepCount;
-    const biasCorrection1 = 1 - this.beta1 ** t;
-    const biasCorrection2Sqrt = Math.sqrt(1 - this.beta2 ** t);
-    const stepSize = lr / biasCorrection1;
+    const options = {
+      lr,
+      step: this.stepCount,
+      beta1: this.beta1,
+      beta2: this.beta2,
+      epsilon: this.epsilon,
+      weightDecay: this.weightDecay,
+    };
     for (const [name, slot] of this.slots) {
       const grad = grads.get(name);
       if (!grad) throw new ValidationError(`AdamW: no gradient for trainable variable "${name}".`, { location: name });
       tf.tidy(() => {
-        const decayed =
-          this.weightDecay !== 0 && lr !== 0 ? tf.mul(slot.variable, 1 - lr * this.weightDecay) : slot.variable;
-        const expAvg = tf.add(tf.mul(slot.expAvg, this.beta1), tf.mul(grad, 1 - this.beta1));
-        const expAvgSq = tf.add(tf.mul(slot.expAvgSq, this.beta2), tf.mul(tf.square(grad), 1 - this.beta2));
-        const denom = tf.add(tf.div(tf.sqrt(expAvgSq), biasCorrection2Sqrt), this.epsilon);
-        const updated = tf.sub(decayed, tf.mul(tf.div(expAvg, denom), stepSize));
-        slot.expAvg.assign(expAvg);
-        slot.expAvgSq.assign(expAvgSq);
-        slot.variable.assign(updated);
+        const updated = adamwUpdate(slot.variable, grad, slot.moments, options);
+        slot.moments.assign(updated.moments);
+        slot.variable.assign(updated.param);
       });
     }
   }
@@ -94,11 +88,9 @@ export class AdamW {
   async getState(): Promise<AdamWState> {
     const moments = new Map<string, AdamWMoments>();
     for (const [name, slot] of this.slots) {
-      moments.set(name, {
-        shape: slot.variable.shape.slice(),
-        expAvg: (await slot.expAvg.data()) as Float32Array,
-        expAvgSq: (await slot.expAvgSq.data()) as Float32Array,
-      });
+      const both = (await slot.moments.data()) as Float32Array;
+      const n = slot.variable.size;
+      moments.set(name, { shape: slot.variable.shape.slice(), expAvg: both.slice(0, n), expAvgSq: both.slice(n) });
     }
     return { step: this.stepCount, moments };
   }
@@ -120,19 +112,16 @@ export class AdamW {
         );
       }
       // assign() keeps its own reference: tidy frees the temporaries.
-      tf.tidy(() => {
-        slot.expAvg.assign(tf.tensor(saved.expAvg, expected, "float32"));
-        slot.expAvgSq.assign(tf.tensor(saved.expAvgSq, expected, "float32"));
-      });
+      const both = new Float32Array(2 * slot.variable.size);
+      both.set(saved.expAvg);
+      both.set(saved.expAvgSq, slot.variable.size);
+      tf.tidy(() => slot.moments.assign(tf.tensor(both, [2, ...expected], "float32")));
     }
     this.stepCount = state.step;
   }
 
   dispose(): void {
-    for (const slot of this.slots.values()) {
-      slot.expAvg.dispose();
-      slot.expAvgSq.dispose();
-    }
+    for (const slot of this.slots.values()) slot.moments.dispose();
     this.slots.clear();
   }
 }

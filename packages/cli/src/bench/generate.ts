@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util";
-import { countGpuDispatches } from "@llamats/core";
+import { countGpuDispatches, gpuMemory, resetGpuMemoryPeak } from "@llamats/core";
 import { LlamaForCausalLM } from "@llamats/llama-model";
 import * as tf from "@tensorflow/tfjs-core";
 import type { CommandContext } from "../command.js";
@@ -76,6 +76,8 @@ interface TimedRun {
   tokensPerS: number;
   cpuMsPerToken: number;
   dispatches: DecodeDispatches | null;
+  /** Null off webgpu: the most GPU buffer bytes held at once during the run (weights and KV cache included). */
+  gpuPeakBytes: number | null;
 }
 
 /** A warm-up, then `repeat` timed generations (stderr lines labelled `label` unless null). */
@@ -93,6 +95,7 @@ async function timeRuns(
     const dispatches = countGpuDispatches();
     const marks: number[] = [];
     const onToken = dispatches ? () => void marks.push(dispatches.count()) : undefined;
+    resetGpuMemoryPeak();
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const [out] = await model
@@ -105,6 +108,7 @@ async function timeRuns(
       tokensPerS: produced / seconds,
       cpuMsPerToken: (cpu.user + cpu.system) / 1000 / produced,
       dispatches: dispatches ? decodeDispatches(marks) : null,
+      gpuPeakBytes: gpuMemory()?.peakBytes ?? null,
     });
     if (label !== null)
       ctx.stderr.write(`run ${r + 1}/${repeat} (${label}): ${(produced / seconds).toFixed(1)} tokens/s\n`);
@@ -243,6 +247,7 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
       tensorsLeaked: tf.memory().numTensors - tensorsBefore,
       gpuDispatchesPerToken: best.dispatches?.perToken ?? null,
       gpuDispatchesFirstToken: best.dispatches?.firstToken ?? null,
+      gpuPeakBytes: best.gpuPeakBytes,
     };
     if (values.json) ctx.stdout.write(`${JSON.stringify(report)}\n`);
     else {
@@ -270,7 +275,10 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
                 .join("")) +
           `  ${report.ratioToLlama2cAnchor}× llama2.c's anchor (${LLAMA2C_TOKENS_PER_S} tokens/s, 2 threads, from shared/docs/anchors.md)\n` +
           `  ${gpuDispatchLine({ perUnit: report.gpuDispatchesPerToken, unit: "generated token", backend: backend.backend })}` +
-          `${report.gpuDispatchesFirstToken === null ? "" : ` (the first, with the prompt: ${report.gpuDispatchesFirstToken})`}\n`,
+          `${report.gpuDispatchesFirstToken === null ? "" : ` (the first, with the prompt: ${report.gpuDispatchesFirstToken})`}\n` +
+          (report.gpuPeakBytes === null
+            ? ""
+            : `  peak GPU memory: ${(report.gpuPeakBytes / 2 ** 20).toFixed(1)} MiB (every webgpu buffer)\n`),
       );
     }
     return 0;

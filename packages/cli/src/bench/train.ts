@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
-import { ConfigError, countGpuDispatches, registerGradients } from "@llamats/core";
+import { ConfigError, countGpuDispatches, gpuMemory, registerGradients, resetGpuMemoryPeak } from "@llamats/core";
 import { LlamaForCausalLM } from "@llamats/llama-model";
 import { getPeftModel } from "@llamats/peft-lora";
 import {
@@ -42,6 +42,7 @@ Options:
   --threads <n>        wasm threads (default: every core, like PyTorch's 2 here; LLAMATS_WASM_THREADS)
   --base-dtype <float32|bfloat16>  the frozen projections in bf16, widened inside the matmul (default float32)
   --quantize <nf4|int8>  the frozen projections packed as NF4 (block 64) or Q8_0 (QLoRA's setting)
+  --gradient-checkpointing   recompute each decoder layer in the backward pass (less activation memory)
   --no-torch           skip the PyTorch side (it trains a float32 base either way)
   --json               print one JSON object instead of text
 ${BACKEND_USAGE.replace("default auto: fastest available", "default wasm")}`;
@@ -152,6 +153,7 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
       "base-dtype": { type: "string" },
       quantize: { type: "string" },
       json: { type: "boolean", default: false },
+      "gradient-checkpointing": { type: "boolean", default: false },
       help: { type: "boolean", default: false },
     },
   });
@@ -207,6 +209,8 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
     },
     { seed: 0, weights },
   );
+  const checkpointing = values["gradient-checkpointing"] ?? false;
+  model.gradientCheckpointing = checkpointing;
   const peft = getPeftModel(
     model,
     { r: 8, lora_alpha: 16, lora_dropout: 0, target_modules: ["q_proj", "v_proj"] },
@@ -222,10 +226,13 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
   // Null off webgpu; on it, kernel fusion shows as fewer dispatches per step.
   const dispatches = countGpuDispatches();
   const stepDispatches: number[] = [];
+  // Null off webgpu; on it, the most GPU buffer bytes held at once during each step (tfjs's buffer pool included).
+  const stepPeakBytes: number[] = [];
   try {
     for (let step = 0; step <= steps; step++) {
       if (ctx.signal.aborted) return 130;
       const dispatchesBefore = dispatches?.count() ?? 0;
+      resetGpuMemoryPeak();
       const t0 = performance.now();
       const batches = chunk(examples, microBatch).map((group) => buildMicroBatch(group, 0));
       const { grads, loss } = computeStepGradients(trainable, batches, variables);
@@ -238,11 +245,13 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
       const ms = performance.now() - t0;
       const stepDispatchCount = dispatches ? dispatches.count() - dispatchesBefore : null;
       if (step > 0 && stepDispatchCount !== null) stepDispatches.push(stepDispatchCount);
+      const peakBytes = gpuMemory()?.peakBytes ?? null;
+      if (step > 0 && peakBytes !== null) stepPeakBytes.push(peakBytes);
       tensorCounts.push(tf.memory().numTensors);
       rss.push(process.memoryUsage().rss);
       if (step > 0) stepTimes.push(ms);
       say(
-        `  ${step === 0 ? "warm-up" : `step ${step}`}: ${(ms / 1000).toFixed(2)} s, loss ${lossValue.toFixed(4)}, ${Math.round((shape.batch * shape.seq * 1000) / ms)} tokens/s, ${tf.memory().numTensors} tensors, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB${stepDispatchCount === null ? "" : `, ${stepDispatchCount} GPU dispatches`}`,
+        `  ${step === 0 ? "warm-up" : `step ${step}`}: ${(ms / 1000).toFixed(2)} s, loss ${lossValue.toFixed(4)}, ${Math.round((shape.batch * shape.seq * 1000) / ms)} tokens/s, ${tf.memory().numTensors} tensors, rss ${(process.memoryUsage().rss / 2 ** 20).toFixed(0)} MiB${stepDispatchCount === null ? "" : `, ${stepDispatchCount} GPU dispatches`}${peakBytes === null ? "" : `, peak GPU ${(peakBytes / 2 ** 20).toFixed(1)} MiB`}`,
       );
     }
   } finally {
@@ -282,6 +291,9 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
     torch: typeof torch === "string" ? { skipped: torch } : torch,
     ratio: typeof torch === "string" ? null : ours / torch.train_tokens_per_s,
     gpu_dispatches_per_step: dispatchesPerStep,
+    gradient_checkpointing: checkpointing,
+    // Exact (every buffer the webgpu device created and has not destroyed), unlike nvidia-smi's sampled figure.
+    gpu_peak_bytes: stepPeakBytes.length > 0 ? Math.max(...stepPeakBytes) : null,
     memory: { num_tensors_per_step: tensorCounts, rss_mib_per_step: rss.map((r) => Math.round(r / 2 ** 20)) },
   };
   if (values.json) {
@@ -294,6 +306,10 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
   ctx.stdout.write(
     `${gpuDispatchLine({ perUnit: dispatchesPerStep, unit: "optimizer step", backend: backend.backend })}\n`,
   );
+  if (result.gpu_peak_bytes !== null)
+    ctx.stdout.write(
+      `peak GPU memory a step: ${(result.gpu_peak_bytes / 2 ** 20).toFixed(1)} MiB (every webgpu buffer)\n`,
+    );
   if (typeof torch === "string") ctx.stdout.write(`PyTorch: not run — ${torch}\n`);
   else
     ctx.stdout.write(

@@ -1,6 +1,7 @@
 import { installWasmKernels, uninstallWasmKernels } from "../kernels/install-kernels.js";
 import * as tf from "@tensorflow/tfjs-core";
 import type { BackendName, InitBackendOptions, WasmInfo, WebgpuInfo } from "./types.js";
+import { trackGpuMemory } from "./gpu-memory.js";
 import { probeWebgpuAdapter } from "./webgpu-probe.js";
 import { installWasmThreadsShim, MAX_WASM_THREADS } from "./wasm-threads.js";
 
@@ -85,6 +86,7 @@ async function tryWebgpu(auto: boolean): Promise<Attempt> {
   }
   if (!(await tf.setBackend("webgpu").catch(() => false)))
     return { ok: false, why: "the tfjs WebGPU backend failed to start" };
+  trackGpuMemory();
   const webgpu: WebgpuInfo = {
     software: probe.adapter.software,
     maxStorageBufferBindingSize: probe.adapter.maxStorageBufferBindingSize,

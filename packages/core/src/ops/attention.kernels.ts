@@ -8,6 +8,14 @@ import {
   scratchFloats,
   type AttentionDims,
 } from "./attention.host.js";
+import { flashGradStorageBytes, webgpuFlashAttentionGrad } from "./attention-flash-grad.webgpu.js";
+import {
+  chooseFlashTile,
+  FLASH_TILES,
+  flashStorageBytes,
+  webgpuFlashAttention,
+  type FlashTile,
+} from "./attention-flash.webgpu.js";
 import { webgpuAttention, webgpuAttentionGrad } from "./attention.webgpu.js";
 import { heapView, type WasmBackendLike } from "./host-kernel.js";
 import { JS_MATH, type Buf, type HostMath } from "./host-math.js";
@@ -188,10 +196,34 @@ function gradient(kernelName: string, masked: boolean): tf.GradConfig {
   };
 }
 
+/**
+ * On webgpu: the flash-style kernel with the largest key/query tile the device's workgroup memory holds at this head
+ * size, else the kernel with one workgroup per query row. attrs.flashTile (tests only) forces one: an index into
+ * FLASH_TILES, or -1 for the row kernel.
+ */
+function flashTile(args: KernelArgs, bytes: (t: FlashTile, d: number) => number): FlashTile | null {
+  const forced = args.attrs?.flashTile as number | undefined;
+  if (forced !== undefined) return FLASH_TILES[forced] ?? null;
+  const { q } = args.inputs as Infos;
+  const limits = (args.backend as { device: { limits: { maxComputeWorkgroupStorageSize: number } } }).device.limits;
+  return chooseFlashTile(q.shape[3], limits, bytes);
+}
+
+function webgpuForward(args: KernelArgs): tf.TensorInfo {
+  const tile = flashTile(args, flashStorageBytes);
+  return tile ? webgpuFlashAttention(args, tile) : webgpuAttention(args);
+}
+
+/** The backward likewise: flash-style dq, dk, dv where the tile fits, else the row kernels. */
+function webgpuBackward(args: KernelArgs): tf.TensorInfo[] {
+  const tile = flashTile(args, flashGradStorageBytes);
+  return tile ? webgpuFlashAttentionGrad(args, tile) : webgpuAttentionGrad(args);
+}
+
 const forward = {
   cpu: cpuKernel(forwardCall),
   wasm: wasmKernel(forwardCall),
-  webgpu: webgpuAttention as unknown as tf.KernelFunc,
+  webgpu: webgpuForward as unknown as tf.KernelFunc,
 };
 
 const attentionOp: LlamatsOp = {
@@ -202,7 +234,7 @@ const attentionOp: LlamatsOp = {
       name: ATTENTION_GRAD,
       cpu: cpuKernel(backwardCall),
       wasm: wasmKernel(backwardCall),
-      webgpu: webgpuAttentionGrad,
+      webgpu: webgpuBackward,
     },
   ],
   gradients: [gradient(ATTENTION, false), gradient(ATTENTION_MASKED, true)],

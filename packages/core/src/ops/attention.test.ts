@@ -5,6 +5,8 @@ import { ShapeMismatchError } from "../errors.js";
 import { installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled } from "../kernels/install-kernels.js";
 import { attention, attentionReference } from "./attention.js";
 import { ATTENTION, ATTENTION_GRAD, ATTENTION_MASKED, ensureAttentionKernels } from "./attention.kernels.js";
+import { flashGradStorageBytes } from "./attention-flash-grad.webgpu.js";
+import { FLASH_TILES } from "./attention-flash.webgpu.js";
 import { KERNEL_BACKENDS } from "./registry.js";
 import { compareWithReference, maxScaledDiff, randomValues, valueAndGrads } from "./test-support.js";
 
@@ -75,7 +77,7 @@ describe("attention kernels", () => {
 
 // Lavapipe compiles each WGSL program on the CPU: generous time on webgpu.
 describe.each(TEST_BACKENDS)("attention on %s", { timeout: 120_000 }, (backend) => {
-  beforeAll(() => useBackend(backend));
+  beforeAll(() => useBackend(backend), 60_000);
 
   it("matches matMul + mask + softmax + matMul (K/V repeated for GQA) in value and in dq, dk, dv", async () => {
     for (const [i, c] of CASES.entries()) {
@@ -84,6 +86,40 @@ describe.each(TEST_BACKENDS)("attention on %s", { timeout: 120_000 }, (backend) 
       diff.grads.forEach((g, j) => expect(g, `${c.name}: d${"qkv"[j]}`).toBeLessThan(TOLERANCE));
     }
   });
+
+  if (backend === "webgpu")
+    it("every flash tile, and the row kernels they fall back to, give the reference's value, dq, dk and dv", async () => {
+      ensureAttentionKernels();
+      const limit = (tf.backend() as unknown as { device: { limits: { maxComputeWorkgroupStorageSize: number } } })
+        .device.limits.maxComputeWorkgroupStorageSize;
+      for (const forced of [...FLASH_TILES.keys(), -1]) {
+        for (const [i, c] of CASES.entries()) {
+          const d = c.dims[5];
+          // A tile past the device's workgroup memory (d 300 here) never runs: the row kernels cover that case.
+          if (forced >= 0 && flashGradStorageBytes(FLASH_TILES[forced], d) > limit) continue;
+          const { q, k, v, mask } = tensors(c, 20 + i);
+          const scale = 1 / Math.sqrt(d);
+          const run = (a: tf.Tensor, b: tf.Tensor, e: tf.Tensor) =>
+            tf
+              .engine()
+              .runKernel(
+                mask ? ATTENTION_MASKED : ATTENTION,
+                mask ? { q: a, k: b, v: e, mask } : { q: a, k: b, v: e },
+                {
+                  scale,
+                  flashTile: forced,
+                },
+              ) as tf.Tensor;
+          const diff = await compareWithReference(
+            run,
+            (a, b, e) => attentionReference(a as tf.Tensor4D, b as tf.Tensor4D, e as tf.Tensor4D, mask, scale),
+            [q, k, v],
+          );
+          expect(Math.max(diff.value, ...diff.grads), `${c.name}, tile ${forced}`).toBeLessThan(TOLERANCE);
+          tf.dispose([q, k, v, ...(mask ? [mask] : [])]);
+        }
+      }
+    });
 
   it("takes a scale, and gives the mask its gradient when asked", async () => {
     const c = CASES[0];

@@ -231,12 +231,18 @@ export function webgpuAttention(args: KernelArgs): tf.TensorInfo {
   return withShape(run(args, "fwd", FORWARD_BODY, ["q", "k", "v"], rows, q.shape[3]), q.shape);
 }
 
+/** Per query row: the softmax's max and 1 / sum, and dO · O (three floats a row; one dispatch). Free it after use. */
+export function webgpuAttentionStats(args: KernelArgs): tf.TensorInfo {
+  const { q } = args.inputs as Inputs;
+  return run(args, "stats", STATS_BODY, ["q", "k", "o", "dy"], q.shape[0] * q.shape[1] * q.shape[2], 3);
+}
+
 /** Four dispatches: per-row softmax statistics and dO·O, then dq (per query row), dk and dv (per key row). */
 export function webgpuAttentionGrad(args: KernelArgs): tf.TensorInfo[] {
   const { q, k } = args.inputs as Inputs;
   const queryRows = q.shape[0] * q.shape[1] * q.shape[2];
   const keyRows = k.shape[0] * k.shape[1] * k.shape[2];
-  const stats = run(args, "stats", STATS_BODY, ["q", "k", "o", "dy"], queryRows, 3);
+  const stats = webgpuAttentionStats(args);
   const extra = { stats };
   const dq = run(args, "dq", GRAD_Q_BODY, ["q", "k", "v", "dy", "stats"], queryRows, q.shape[3], extra);
   const dk = run(args, "dk", GRAD_K_BODY, ["q", "k", "v", "dy", "stats"], keyRows, k.shape[3], extra);

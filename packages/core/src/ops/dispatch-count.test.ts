@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { countGpuDispatches } from "../backend/gpu-dispatches.js";
 import { attention } from "./attention.js";
 import { TEST_BACKENDS, useBackend } from "../backend/test-backends.js";
+import { matMul } from "./matmul.js";
 import { rmsNorm } from "./rms-norm.js";
 import { rope } from "./rope.js";
 import { softmaxCrossEntropy } from "./softmax-cross-entropy.js";
@@ -29,7 +30,7 @@ async function dispatches(f: (...xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[])
 describe.each(TEST_BACKENDS.filter((b) => b === "webgpu"))(
   "GPU dispatches per op on webgpu (forward, backward)",
   () => {
-    beforeAll(() => useBackend("webgpu"));
+    beforeAll(() => useBackend("webgpu"), 60_000);
 
     it("cross-entropy 2 / 1, rmsNorm 1 / 1 + 2 (dx, dweight), swiglu 1 / 1 + 1, rope 1 / 1", async () => {
       const logits = tf.tensor2d(randomValues(5 * 300, 1), [5, 300]);
@@ -45,6 +46,20 @@ describe.each(TEST_BACKENDS.filter((b) => b === "webgpu"))(
       expect(await dispatches((g, u) => swiglu(g, u), [x, up])).toEqual([1, 2]);
       expect(await dispatches((a) => rope(a as tf.Tensor4D, table, table), [q])).toEqual([1, 1]);
       tf.dispose([logits, targets, x, weight, up, q, table]);
+    });
+
+    it("matMul 1 / 2 (dA and dB, transposes folded in: none dispatched) in every transpose case", async () => {
+      const a = tf.tensor2d(randomValues(6 * 10, 11), [6, 10]);
+      const w = tf.tensor2d(randomValues(10 * 7, 12), [10, 7]);
+      const wt = tf.tensor2d(randomValues(7 * 10, 13), [7, 10]);
+      const at = tf.tensor2d(randomValues(10 * 6, 14), [10, 6]);
+      expect(await dispatches((x, y) => matMul(x, y), [a, w])).toEqual([1, 2]);
+      expect(await dispatches((x, y) => matMul(x, y, { transposeB: true }), [a, wt])).toEqual([1, 2]);
+      expect(await dispatches((x, y) => matMul(x, y, { transposeA: true }), [at, w])).toEqual([1, 2]);
+      expect(await dispatches((x, y) => matMul(x, y, { transposeA: true, transposeB: true }), [at, wt])).toEqual([
+        1, 2,
+      ]);
+      tf.dispose([a, w, wt, at]);
     });
 
     it("attention 1 / 4 (softmax statistics, dq, dk, dv), masked GQA or not", async () => {

@@ -1,6 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { adamWOp } from "./adamw.kernels.js";
 import type { LlamatsOp } from "./kernel-types.js";
 import { packedMatMulOp } from "./packed-matmul.kernels.js";
+import { matMulOp } from "./matmul.kernels.js";
 import { rmsNormOp } from "./rms-norm.kernels.js";
 import { ropeOp } from "./rope.kernels.js";
 import { softmaxCrossEntropyOp } from "./softmax-cross-entropy.kernels.js";
@@ -11,7 +13,7 @@ export const KERNEL_BACKENDS = ["cpu", "wasm", "webgpu"] as const;
 
 // Read when called, not at load: safe whatever order a bundler evaluates the op modules in.
 function allOps(): readonly LlamatsOp[] {
-  return [softmaxCrossEntropyOp, rmsNormOp, swigluOp, ropeOp, packedMatMulOp];
+  return [softmaxCrossEntropyOp, rmsNormOp, swigluOp, ropeOp, packedMatMulOp, matMulOp, adamWOp];
 }
 
 let registered = false;

@@ -85,7 +85,8 @@ fn workgroupMax(value : f32) -> f32 {
 }
 `;
 
-function program(spec: ProgramSpec, threads: number, workgroups: number, code: string): WebgpuProgram {
+/** A program of `workgroups` workgroups of `threads` threads over a flat output (rowProgram's and elementwiseProgram's base). */
+export function flatProgram(spec: ProgramSpec, threads: number, workgroups: number, code: string): WebgpuProgram {
   const uniforms = spec.uniforms ?? [];
   return {
     outputShape: [spec.outputSize],
@@ -117,7 +118,7 @@ fn main(index : i32) {
   ${spec.body}
 }
 `;
-  return program(spec, ROW_THREADS, spec.rows, code);
+  return flatProgram(spec, ROW_THREADS, spec.rows, code);
 }
 
 /** One thread per output element: the body runs for `index` in [0, uniforms.size). */
@@ -130,7 +131,7 @@ fn main(index : i32) {
   }
 }
 `;
-  return program(spec, ELEMENT_THREADS, Math.ceil(spec.outputSize / ELEMENT_THREADS), code);
+  return flatProgram(spec, ELEMENT_THREADS, Math.ceil(spec.outputSize / ELEMENT_THREADS), code);
 }
 
 function flat(info: tf.TensorInfo): tf.TensorInfo {
