@@ -1,4 +1,3 @@
-import type * as tf from "@tensorflow/tfjs-core";
 import { webgpuAdamWMoments, webgpuAdamWParam } from "./adamw.webgpu.js";
 import { cpuKernelFunc, wasmKernelFunc, type HostKernel } from "./host-kernel.js";
 import type { LlamatsOp } from "./kernel-types.js";
@@ -50,13 +49,13 @@ export const adamWOp: LlamatsOp = {
       name: ADAMW_MOMENTS,
       cpu: cpuKernelFunc(ADAMW_MOMENTS, momentsHost),
       wasm: wasmKernelFunc(ADAMW_MOMENTS, momentsHost),
-      webgpu: webgpuAdamWMoments as unknown as tf.KernelFunc,
+      webgpu: webgpuAdamWMoments,
     },
     {
       name: ADAMW_PARAM,
       cpu: cpuKernelFunc(ADAMW_PARAM, paramHost),
       wasm: wasmKernelFunc(ADAMW_PARAM, paramHost),
-      webgpu: webgpuAdamWParam as unknown as tf.KernelFunc,
+      webgpu: webgpuAdamWParam,
     },
   ],
   gradients: [],

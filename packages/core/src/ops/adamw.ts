@@ -51,8 +51,8 @@ export function adamwUpdate(
   check(param, grad, moments);
   if (!hasLlamatsKernel(ADAMW_MOMENTS)) return adamwUpdateReference(param, grad, moments, options);
   const attrs = updateAttrs(options);
-  const newMoments = tf.engine().runKernel(ADAMW_MOMENTS, { grad, moments }, attrs) as tf.Tensor;
-  const newParam = tf.engine().runKernel(ADAMW_PARAM, { param, moments: newMoments }, attrs) as tf.Tensor;
+  const newMoments = tf.engine().runKernel<tf.Tensor>(ADAMW_MOMENTS, { grad, moments }, attrs);
+  const newParam = tf.engine().runKernel<tf.Tensor>(ADAMW_PARAM, { param, moments: newMoments }, attrs);
   return { param: newParam, moments: newMoments };
 }
 

@@ -102,14 +102,14 @@ describe.each(TEST_BACKENDS)("attention on %s", { timeout: 120_000 }, (backend) 
           const run = (a: tf.Tensor, b: tf.Tensor, e: tf.Tensor) =>
             tf
               .engine()
-              .runKernel(
+              .runKernel<tf.Tensor>(
                 mask ? ATTENTION_MASKED : ATTENTION,
                 mask ? { q: a, k: b, v: e, mask } : { q: a, k: b, v: e },
                 {
                   scale,
                   flashTile: forced,
                 },
-              ) as tf.Tensor;
+              );
           const diff = await compareWithReference(
             run,
             (a, b, e) => attentionReference(a as tf.Tensor4D, b as tf.Tensor4D, e as tf.Tensor4D, mask, scale),

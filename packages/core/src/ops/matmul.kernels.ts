@@ -15,7 +15,7 @@ interface HostBackendLike {
 
 /** The backend's own BatchMatMul, looked up per call (on wasm that is llamats' SIMD gemm once installed). */
 function batchMatMul(backendName: string, args: KernelArgs): tf.TensorInfo {
-  return tf.getKernel(tf.BatchMatMul, backendName)!.kernelFunc(args as never) as tf.TensorInfo;
+  return tf.getKernel(tf.BatchMatMul, backendName).kernelFunc(args as never) as tf.TensorInfo;
 }
 
 function cpuMatMul(args: KernelArgs): tf.TensorInfo {
@@ -29,7 +29,7 @@ function cpuMatMul(args: KernelArgs): tf.TensorInfo {
 function wasmMatMul(args: KernelArgs): tf.TensorInfo {
   if (!args.attrs?.transposeA) return batchMatMul("wasm", args);
   const { a, b } = args.inputs as Record<"a" | "b", tf.TensorInfo>;
-  const transpose = tf.getKernel(tf.Transpose, "wasm")!.kernelFunc;
+  const transpose = tf.getKernel(tf.Transpose, "wasm").kernelFunc;
   const at = transpose({
     inputs: { x: a },
     backend: args.backend as never,
@@ -44,7 +44,7 @@ function wasmMatMul(args: KernelArgs): tf.TensorInfo {
 
 /** One product of the gradient: runs the kernel, and sums a broadcast operand's gradient over the batch. */
 function product(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean, batchOf: number): tf.Tensor {
-  const c = tf.engine().runKernel(MATMUL, { a, b }, { transposeA, transposeB }) as tf.Tensor;
+  const c = tf.engine().runKernel<tf.Tensor>(MATMUL, { a, b }, { transposeA, transposeB });
   if (batchOf !== 1 || c.shape[0] === 1) return c;
   return tf.tidy(() => tf.sum(c, 0, true));
 }
@@ -61,8 +61,8 @@ const gradient: tf.GradConfig = {
     const dc = dy as tf.Tensor;
     const tA = attrs.transposeA as boolean;
     const tB = attrs.transposeB as boolean;
-    const batchA = a.shape[0]!;
-    const batchB = b.shape[0]!;
+    const batchA = a.shape[0];
+    const batchB = b.shape[0];
     return {
       a: () => (tA ? product(b, dc, tB, true, batchA) : product(dc, b, false, !tB, batchA)),
       b: () => (tB ? product(dc, a, true, tA, batchB) : product(a, dc, !tA, false, batchB)),
@@ -74,9 +74,9 @@ export const matMulOp: LlamatsOp = {
   kernels: [
     {
       name: MATMUL,
-      cpu: cpuMatMul as unknown as tf.KernelFunc,
-      wasm: wasmMatMul as unknown as tf.KernelFunc,
-      webgpu: webgpuMatMul as unknown as tf.KernelFunc,
+      cpu: cpuMatMul,
+      wasm: wasmMatMul,
+      webgpu: webgpuMatMul,
     },
   ],
   gradients: [gradient],

@@ -88,7 +88,7 @@ describe.each(TEST_BACKENDS)("matMul on %s", (backend) => {
         for (const [i, [aShape, bShape, ta, tb]] of layouts.slice(tile * 2, tile * 2 + 2).entries()) {
           const a = tf.tensor3d(randomValues(aShape[0] * aShape[1], i + 7), [1, aShape[0], aShape[1]]);
           const b = tf.tensor3d(randomValues(bShape[0] * bShape[1], i + 70), [1, bShape[0], bShape[1]]);
-          const got = tf.engine().runKernel(MATMUL, { a, b }, { transposeA: ta, transposeB: tb, tile }) as tf.Tensor;
+          const got = tf.engine().runKernel<tf.Tensor>(MATMUL, { a, b }, { transposeA: ta, transposeB: tb, tile });
           const want = tf.matMul(a, b, ta, tb);
           const diff = maxScaledDiff(await got.data(), await want.data());
           expect(diff, `tile ${JSON.stringify(MATMUL_TILES[tile])} [${aShape}]·[${bShape}]`).toBeLessThan(TOLERANCE);

@@ -65,7 +65,7 @@ export function matMul(a: tf.Tensor, b: tf.Tensor, options: MatMulOptions = {}):
     const fold = batchB === 1 && batchA > 1 && !transposeA;
     const a3 = fold ? tf.reshape(a, [1, batchA * m, k]) : tf.reshape(a, [batchA, ...a.shape.slice(-2)]);
     const b3 = tf.reshape(b, [batchB, ...b.shape.slice(-2)]);
-    const c = tf.engine().runKernel(MATMUL, { a: a3, b: b3 }, { transposeA, transposeB }) as tf.Tensor;
+    const c = tf.engine().runKernel<tf.Tensor>(MATMUL, { a: a3, b: b3 }, { transposeA, transposeB });
     return tf.reshape(c, [...outer, m, n]);
   });
 }

@@ -153,7 +153,7 @@ function loop(count: number, threads: number, body: (l: string) => string[]): st
  * The WGSL of one tile shape and layout. Thread (tx, ty) owns rows (i·WY + ty)·4 + c and columns (j·WX + tx)·4 + c
  * of the tile (interleaved, so a warp's workgroup-memory reads are consecutive vec4s and its stores coalesce).
  */
-export function matMulShader(t: MatMulTile, layout: MatMulLayout): string {
+function matMulShader(t: MatMulTile, layout: MatMulLayout): string {
   const bm = t.wy * t.tm;
   const bn = t.wx * t.tn;
   const threads = t.wx * t.wy;
