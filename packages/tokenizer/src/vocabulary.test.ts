@@ -16,7 +16,7 @@ describe("vocabularyOf", () => {
     expect(vocab.types.slice(0, 4)).toEqual(["unknown", "control", "control", "byte"]);
     expect(vocab.types.slice(259).every((t) => t === "normal")).toBe(true);
     // BPE pieces are scored by merge order: later pieces score lower.
-    expect(vocab.scores[300]).toBeGreaterThan(vocab.scores[1999]);
+    expect(vocab.scores[300]).toBeGreaterThan(vocab.scores[1999]!);
     expect([vocab.unknownTokenId, vocab.bosTokenId, vocab.eosTokenId]).toEqual([0, 1, 2]);
     expect([vocab.addBosToken, vocab.addEosToken]).toEqual([true, false]);
   });
@@ -35,8 +35,8 @@ describe("vocabularyOf", () => {
     expect(vocab.types[0]).toBe("control");
     expect(vocab.types[1000]).toBe("normal");
     expect(vocab.merges.length).toBe(json.model.merges.length);
-    expect(vocab.merges[0]).toBe(json.model.merges[0].join(" "));
-    expect(vocab.splitRegexes).toEqual([json.pre_tokenizer.pretokenizers[0].pattern?.Regex]);
+    expect(vocab.merges[0]).toBe(json.model.merges[0]!.join(" "));
+    expect(vocab.splitRegexes).toEqual([json.pre_tokenizer.pretokenizers[0]!.pattern?.Regex]);
     expect(vocab.byteLevelRegex).toBe(false);
     expect(vocab.ignoreMerges).toBe(true);
   });
