@@ -96,12 +96,31 @@ function generateRow() {
   const r = need(json.result, "result");
   const threads = r.wasmThreads === undefined ? "" : `, ${r.wasmThreads} thread${r.wasmThreads === 1 ? "" : "s"}`;
   const sameRun = r.llama2cSameRun && "tokensPerS" in r.llama2cSameRun ? r.llama2cSameRun : null;
-  const peer = sameRun
-    ? `${ratio(need(r.ratioToLlama2cSameRun, "result.ratioToLlama2cSameRun"))} llama2.c (${sameRun.binary}, ${thousands(sameRun.tokensPerS)} tokens/s) in the same run`
-    : "no native peer in the run (llama2.c needs a checkout, which a fresh clone lacks)";
+  const llamaCpp = Array.isArray(r.llamaCppSameRun) ? r.llamaCppSameRun.filter((p) => "tokensPerS" in p) : [];
+  const cpp = (type) => llamaCpp.find((p) => p.type === type);
+  const f32 = r.weights === "float32" ? r.tokensPerS : r.float32SameRunTokensPerS;
+  const parts = [];
+  if (cpp("f32"))
+    parts.push(
+      `float32 ${thousands(need(f32, "result.float32SameRunTokensPerS"))} tokens/s: ` +
+        `${ratio(need(r.ratioToLlamaCppF32, "result.ratioToLlamaCppF32"))} llama.cpp f32 (${thousands(cpp("f32").tokensPerS)} tokens/s)`,
+    );
+  if (r.weights === "int8" && cpp("q8_0"))
+    parts.push(
+      `int8 ${thousands(r.tokensPerS)} tokens/s: ` +
+        `${ratio(need(r.ratioToLlamaCppQ8_0, "result.ratioToLlamaCppQ8_0"))} llama.cpp q8_0 (${thousands(cpp("q8_0").tokensPerS)} tokens/s)`,
+    );
+  if (sameRun)
+    parts.push(
+      `${ratio(need(r.ratioToLlama2cSameRun, "result.ratioToLlama2cSameRun"))} llama2.c (${sameRun.binary}, ${thousands(sameRun.tokensPerS)} tokens/s)`,
+    );
+  const peer =
+    parts.length > 0
+      ? `${parts.join("; ")}, measured in the same run${llamaCpp.length ? " (llama.cpp through node-llama-cpp's CPU build, same weights, same threads)" : ""}`
+      : `${thousands(need(r.tokensPerS, "result.tokensPerS"))} tokens/s, ${r.cpuMsPerToken} ms CPU a token; no native peer in the run`;
   return [
     `\`llamats bench generate\` (stories15M shape, random weights, ${r.backend}${threads}, ${r.decoding}, ${r.newTokens} tokens; ${file})`,
-    `${thousands(need(r.tokensPerS, "result.tokensPerS"))} tokens/s, ${r.cpuMsPerToken} ms CPU a token; ${peer}`,
+    peer,
   ];
 }
 

@@ -93,69 +93,78 @@ if env_lines:
         env_json = json.loads("\n".join(env_lines[first:last + 1]))
     except (StopIteration, ValueError):
         env_json = None
-llamats = {
-    "backend": "webgpu",
-    "dtype": "float32",
-    "bf16": "not implemented",
-    "kv_heads": meta.get("llamats_kv_heads"),
-    "lora": {"r": 8, "alpha": 16, "dropout": 0, "targets": ["q_proj", "v_proj"]},
-    "micro_batch": meta["micro_batch"],
-    "timed_steps": meta["steps"],
-}
-if meta.get("llamats_kv_heads") not in (None, meta["kv_heads"]):
-    llamats["kv_heads_note"] = f"bench train has no --kv-heads: llamats ran kv_heads = heads = {meta['llamats_kv_heads']} (MHA), not the shape's {meta['kv_heads']}"
+STEP = re.compile(r"^\s*(warm-up|step (\d+)): ([\d.]+) s, loss (\S+), (\d+) tokens/s, (\d+) tensors, rss (\d+) MiB(?:, (\d+) GPU dispatches)?(?:, peak GPU ([\d.]+) MiB)?")
+common = {"backend": "webgpu"}
 if env_json:
     backend = env_json.get("backend", {})
-    llamats["adapter"] = backend.get("adapter")
-    llamats["webgpu"] = backend.get("webgpu")
-    llamats["versions"] = {k: env_json.get(k) for k in ("llamats", "core", "node", "tfjs")}
+    common["adapter"] = backend.get("adapter")
+    common["webgpu"] = backend.get("webgpu")
+    common["versions"] = {k: env_json.get(k) for k in ("llamats", "core", "node", "tfjs")}
     bundle = res.get("bundle") or {}
-    llamats["versions"].update(webgpu_dawn=bundle.get("webgpu"), tfjs_backend_webgpu=bundle.get("tfjs_backend_webgpu"))
+    common["versions"].update(webgpu_dawn=bundle.get("webgpu"), tfjs_backend_webgpu=bundle.get("tfjs_backend_webgpu"))
 elif env_phase is not None:
-    llamats["env_error"] = errors_in(env_lines) or env_lines[-5:] or ["llamats env printed nothing"]
-llamats["env_phase"] = env_phase
+    common["env_error"] = errors_in(env_lines) or env_lines[-5:] or ["llamats env printed nothing"]
+common["env_phase"] = env_phase
+res["llamats_env"] = common
 
-STEP = re.compile(r"^\s*(warm-up|step (\d+)): ([\d.]+) s, loss (\S+), (\d+) tokens/s, (\d+) tensors, rss (\d+) MiB(?:, (\d+) GPU dispatches)?(?:, peak GPU ([\d.]+) MiB)?")
-bench_lines = log_lines("llamats")
-steps = []
-for line in bench_lines:
-    m = STEP.match(line)
-    if m:
-        loss = float(m.group(4)) if re.match(r"^-?\d+(\.\d+)?$", m.group(4)) else m.group(4)  # "NaN" stays a string
-        steps.append({"step": 0 if m.group(1) == "warm-up" else int(m.group(2)), "s": float(m.group(3)), "loss": loss,
-                      "tokens_per_s": int(m.group(5)), "tensors": int(m.group(6)), "rss_mib": int(m.group(7)),
-                      "gpu_dispatches": int(m.group(8)) if m.group(8) else None,
-                      "gpu_peak_mib": float(m.group(9)) if m.group(9) else None})
-llamats["steps"] = steps
-timed = [s for s in steps if s["step"] > 0]
-final = next((re.search(r"^llamats \(\w+\): (\d+) tokens/s \(([\d.]+) s a step\)", l) for l in bench_lines if l.startswith("llamats (")), None)
-if timed:
-    mean_s = sum(s["s"] for s in timed) / len(timed)
-    llamats["tokens_per_s"] = int(final.group(1)) if final else round(meta["batch"] * meta["seq"] / mean_s, 1)
-    llamats["step_ms"] = round(mean_s * 1000, 1)
-    dispatches = [s["gpu_dispatches"] for s in timed if s["gpu_dispatches"] is not None]
-    llamats["gpu_dispatches_per_step"] = sum(dispatches) / len(dispatches) if dispatches else None
-    llamats["peak_rss_mib"] = max(s["rss_mib"] for s in steps)
-    # Every GPU buffer the webgpu device created and had not destroyed, at its most during a timed step (exact,
-    # unlike nvidia-smi's sampled whole-process figure below).
-    peaks = [s["gpu_peak_mib"] for s in timed if s["gpu_peak_mib"] is not None]
-    llamats["gpu_peak_mib"] = max(peaks) if peaks else None
-llamats["complete"] = bool(final)
-start_line = next((l for l in bench_lines if l.startswith("backend ")), None)
-if start_line:
-    llamats["started"] = start_line
-# Dawn reports WebGPU validation errors on stderr and the run goes on with wrong results: count them, keep the first.
-validation = [bench_lines[i + 1].strip() for i, l in enumerate(bench_lines[:-1]) if l.strip() == "validation:"]
-if validation:
-    llamats["webgpu_validation_errors"] = {"count": len(validation), "first": validation[0][:400]}
-llamats["gpu_memory_nvidia_smi"] = peak_mem("llamats")
-llamats["phase"] = phase("llamats")
-if llamats["phase"] is not None and not final:
-    other = [l for l in bench_lines if not STEP.match(l)]
-    llamats["error"] = errors_in(other) or ([] if timed else other[-8:] or ["llamats bench printed nothing"])
-    if llamats["phase"].get("timed_out"):
-        llamats["error"].append(f"timed out after {llamats['phase'].get('timeout_s')} s" + (f" with {len(timed)} timed step(s) done" if timed else ""))
-res["llamats"] = llamats
+
+def bench_part(name, base_dtype):
+    """One `llamats bench train` phase (`name`.log): its steps, speed, memory and errors."""
+    if phase(name) is None and not log_lines(name):
+        return {"base_dtype": base_dtype, "skipped": "not run (this shape runs the other base dtype, or --no-llamats)"}
+    llamats = {
+        "base_dtype": base_dtype,
+        "kv_heads": meta.get("llamats_kv_heads"),
+        "lora": {"r": 8, "alpha": 16, "dropout": 0, "targets": ["q_proj", "v_proj"]},
+        "micro_batch": meta["micro_batch"],
+        "timed_steps": meta["steps"],
+    }
+    if meta.get("llamats_kv_heads") not in (None, meta["kv_heads"]):
+        llamats["kv_heads_note"] = f"bench train has no --kv-heads: llamats ran kv_heads = heads = {meta['llamats_kv_heads']} (MHA), not the shape's {meta['kv_heads']}"
+    bench_lines = log_lines(name)
+    steps = []
+    for line in bench_lines:
+        m = STEP.match(line)
+        if m:
+            loss = float(m.group(4)) if re.match(r"^-?\d+(\.\d+)?$", m.group(4)) else m.group(4)  # "NaN" stays a string
+            steps.append({"step": 0 if m.group(1) == "warm-up" else int(m.group(2)), "s": float(m.group(3)), "loss": loss,
+                          "tokens_per_s": int(m.group(5)), "tensors": int(m.group(6)), "rss_mib": int(m.group(7)),
+                          "gpu_dispatches": int(m.group(8)) if m.group(8) else None,
+                          "gpu_peak_mib": float(m.group(9)) if m.group(9) else None})
+    llamats["steps"] = steps
+    timed = [s for s in steps if s["step"] > 0]
+    final = next((re.search(r"^llamats \(\w+\): (\d+) tokens/s \(([\d.]+) s a step\)", l) for l in bench_lines if l.startswith("llamats (")), None)
+    if timed:
+        mean_s = sum(s["s"] for s in timed) / len(timed)
+        llamats["tokens_per_s"] = int(final.group(1)) if final else round(meta["batch"] * meta["seq"] / mean_s, 1)
+        llamats["step_ms"] = round(mean_s * 1000, 1)
+        dispatches = [s["gpu_dispatches"] for s in timed if s["gpu_dispatches"] is not None]
+        llamats["gpu_dispatches_per_step"] = sum(dispatches) / len(dispatches) if dispatches else None
+        llamats["peak_rss_mib"] = max(s["rss_mib"] for s in steps)
+        # Every GPU buffer the webgpu device created and had not destroyed, at its most during a timed step (exact,
+        # unlike nvidia-smi's sampled whole-process figure below).
+        peaks = [s["gpu_peak_mib"] for s in timed if s["gpu_peak_mib"] is not None]
+        llamats["gpu_peak_mib"] = max(peaks) if peaks else None
+    llamats["complete"] = bool(final)
+    start_line = next((l for l in bench_lines if l.startswith("backend ")), None)
+    if start_line:
+        llamats["started"] = start_line
+    # Dawn reports WebGPU validation errors on stderr and the run goes on with wrong results: count them, keep the first.
+    validation = [bench_lines[i + 1].strip() for i, l in enumerate(bench_lines[:-1]) if l.strip() == "validation:"]
+    if validation:
+        llamats["webgpu_validation_errors"] = {"count": len(validation), "first": validation[0][:400]}
+    llamats["gpu_memory_nvidia_smi"] = peak_mem(name)
+    llamats["phase"] = phase(name)
+    if llamats["phase"] is not None and not final:
+        other = [l for l in bench_lines if not STEP.match(l)]
+        llamats["error"] = errors_in(other) or ([] if timed else other[-8:] or ["llamats bench printed nothing"])
+        if llamats["phase"].get("timed_out"):
+            llamats["error"].append(f"timed out after {llamats['phase'].get('timeout_s')} s" + (f" with {len(timed)} timed step(s) done" if timed else ""))
+    return llamats
+
+
+res["llamats"] = bench_part("llamats", "float32")
+res["llamats_bf16"] = bench_part("llamats_bf16", "bfloat16")
 
 # PyTorch + PEFT: torch_lora.py's own JSON.
 torch = {"script": "scripts/device/torch_lora.py (the method of ../shared/bench/torch_gpu_lora.py, one shape)"}
@@ -172,13 +181,14 @@ res["torch"] = torch
 
 # llamats / torch on the same work (fp32, same kv heads), and against torch's bf16 anchor.
 runs = torch.get("runs") or {}
-ours = llamats.get("tokens_per_s")
-def ratio(key):
+def ratio(ours, key):
     r = runs.get(key) or {}
     return round(ours / r["tokens_per_s"], 4) if ours and r.get("tokens_per_s") else None
+fp32, bf16 = res["llamats"].get("tokens_per_s"), res["llamats_bf16"].get("tokens_per_s")
 res["ratio"] = {
-    f"llamats_fp32_vs_torch_float32_kv{meta.get('llamats_kv_heads')}": ratio(f"float32_kv{meta.get('llamats_kv_heads')}"),
-    f"llamats_fp32_vs_torch_bfloat16_kv{meta['kv_heads']}": ratio(f"bfloat16_kv{meta['kv_heads']}"),
+    f"llamats_fp32_vs_torch_float32_kv{meta.get('llamats_kv_heads')}": ratio(fp32, f"float32_kv{meta.get('llamats_kv_heads')}"),
+    f"llamats_fp32_vs_torch_bfloat16_kv{meta['kv_heads']}": ratio(fp32, f"bfloat16_kv{meta['kv_heads']}"),
+    f"llamats_bf16_base_vs_torch_bfloat16_kv{meta['kv_heads']}": ratio(bf16, f"bfloat16_kv{meta['kv_heads']}"),
 }
 
 tmp = A.out + ".tmp"

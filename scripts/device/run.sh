@@ -2,7 +2,8 @@
 # The one command for the GPU machine, from the repo root (see scripts/device/README.md):
 #   bash scripts/device/run.sh [OUTDIR] [--shape tinyllama|tiny|llama7b] [--budget SECONDS] [options]
 # Unpacks the carried kit (.device: Node.js, Vulkan loader) and bundle (.device-bundle), then measures LoRA training
-# tokens/s with `llamats bench train --backend webgpu` and with PyTorch + PEFT on the same GPU and the same shape,
+# tokens/s with `llamats bench train --backend webgpu` (float32 and bf16 base) and with PyTorch + PEFT on the same GPU
+# and the same shape,
 # each under `timeout`, and writes OUTDIR/device-bench.json (rewritten after every phase, errors included).
 # OUTDIR defaults to $OUT (the device tool's folder), else out/device.
 #
@@ -169,13 +170,19 @@ if ((!no_torch)); then
   collect torch
 fi
 
-# 4. llamats on WebGPU: text output, whose per-step lines survive a timeout (--json prints only at the end).
+# 4. llamats on WebGPU: text output, whose per-step lines survive a timeout (--json prints only at the end). A float32
+# base, then a bf16 base (--base-dtype bfloat16: the frozen weights packed two a word, widened inside the matmul);
+# the LLaMA-7B shape runs the bf16 base only (its float32 weights alone are 25 GiB).
 if ((!no_llamats)); then
   kv_arg=()
   ((llamats_kv == kv && kv != heads)) && kv_arg=(--kv-heads "$kv")
-  run_phase llamats "$(left)" "${cli[@]}" bench train --backend webgpu --no-torch \
-    --dim "$dim" --layers "$layers" --heads "$heads" "${kv_arg[@]}" --ffn "$ffn" --vocab "$vocab" \
-    --batch "$batch" --seq "$seq" --micro-batch "$micro" --steps "$steps"
+  bench=("${cli[@]}" bench train --backend webgpu --no-torch --dim "$dim" --layers "$layers" --heads "$heads"
+    "${kv_arg[@]}" --ffn "$ffn" --vocab "$vocab" --batch "$batch" --seq "$seq" --micro-batch "$micro" --steps "$steps")
+  if [[ $shape != llama7b ]]; then
+    run_phase llamats $(($(left) / 2)) "${bench[@]}"
+    collect llamats
+  fi
+  run_phase llamats_bf16 "$(left)" "${bench[@]}" --base-dtype bfloat16
 fi
 
 collect done
