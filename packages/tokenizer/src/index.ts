@@ -19,6 +19,7 @@ export {
   serializeModelProto,
   defaultTrainerSpec,
   defaultNormalizerSpec,
+  PIECE_TYPE_NUMBER,
 } from "./sentencepiece/model-proto.js";
 export type {
   NormalizerSpec,

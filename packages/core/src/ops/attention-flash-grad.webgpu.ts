@@ -1,7 +1,7 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import { attentionDims, type AttentionDims } from "./attention.host.js";
 import type { FlashTile } from "./attention-flash.webgpu.js";
-import { webgpuAttentionStats } from "./attention.webgpu.js";
+import { attentionUniforms, webgpuAttentionStats } from "./attention.webgpu.js";
 import type { KernelArgs } from "./kernel-types.js";
 import { disposeIntermediate, flatProgram, runProgram, type UniformValue } from "./webgpu-program.js";
 
@@ -13,15 +13,7 @@ export function flashGradStorageBytes(t: FlashTile, d: number): number {
 }
 
 function uniforms(dims: AttentionDims, tiles: number): UniformValue[] {
-  return [
-    { name: "tiles", type: "i32", value: tiles },
-    { name: "heads", type: "i32", value: dims.heads },
-    { name: "kvHeads", type: "i32", value: dims.kvHeads },
-    { name: "sq", type: "i32", value: dims.sq },
-    { name: "sk", type: "i32", value: dims.sk },
-    { name: "maskBatch", type: "i32", value: dims.maskBatch },
-    { name: "scale", type: "f32", value: dims.scale },
-  ];
+  return attentionUniforms(dims, "tiles", tiles);
 }
 
 function prelude(d: number, t: FlashTile, masked: boolean): string {

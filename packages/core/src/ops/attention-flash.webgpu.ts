@@ -1,5 +1,6 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import { attentionDims, type AttentionDims } from "./attention.host.js";
+import { attentionUniforms } from "./attention.webgpu.js";
 import type { KernelArgs } from "./kernel-types.js";
 import { flatProgram, runProgram, type UniformValue } from "./webgpu-program.js";
 
@@ -33,15 +34,7 @@ export function chooseFlashTile(
 }
 
 function uniforms(dims: AttentionDims, tiles: number): UniformValue[] {
-  return [
-    { name: "tiles", type: "i32", value: tiles },
-    { name: "heads", type: "i32", value: dims.heads },
-    { name: "kvHeads", type: "i32", value: dims.kvHeads },
-    { name: "sq", type: "i32", value: dims.sq },
-    { name: "sk", type: "i32", value: dims.sk },
-    { name: "maskBatch", type: "i32", value: dims.maskBatch },
-    { name: "scale", type: "f32", value: dims.scale },
-  ];
+  return attentionUniforms(dims, "tiles", tiles);
 }
 
 /**

@@ -5,9 +5,10 @@ import { ROW_THREADS, disposeIntermediate, rowProgram, runProgram, type UniformV
 
 type Inputs = Record<"q" | "k" | "v" | "o" | "dy", tf.TensorInfo> & { mask?: tf.TensorInfo };
 
-function uniforms(dims: AttentionDims, rows: number): UniformValue[] {
+/** The attention shape as uniforms, after the count of rows or tiles the dispatch covers (`count` names it). */
+export function attentionUniforms(dims: AttentionDims, count: "rows" | "tiles", value: number): UniformValue[] {
   return [
-    { name: "rows", type: "i32", value: rows },
+    { name: count, type: "i32", value },
     { name: "heads", type: "i32", value: dims.heads },
     { name: "kvHeads", type: "i32", value: dims.kvHeads },
     { name: "sq", type: "i32", value: dims.sq },
@@ -15,6 +16,10 @@ function uniforms(dims: AttentionDims, rows: number): UniformValue[] {
     { name: "maskBatch", type: "i32", value: dims.maskBatch },
     { name: "scale", type: "f32", value: dims.scale },
   ];
+}
+
+function uniforms(dims: AttentionDims, rows: number): UniformValue[] {
+  return attentionUniforms(dims, "rows", rows);
 }
 
 /**

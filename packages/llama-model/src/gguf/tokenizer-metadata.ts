@@ -1,17 +1,10 @@
 // tokenizer.ggml.* metadata as llama.cpp's converter writes it: a SentencePiece `llama` vocabulary with scores and
 // token types, or a byte-level `gpt2` one with merges and the name of its pre-tokenizer; special ids; chat template.
 import { ConfigError, type GgufValue } from "@llamats/core";
-import type { PieceType, TokenizerVocabulary } from "@llamats/tokenizer";
+import { PIECE_TYPE_NUMBER, type TokenizerVocabulary } from "@llamats/tokenizer";
 
-/** llama.cpp's token types (llama_token_type), the same numbers as SentencePiece's piece types. */
-const TOKEN_TYPE: Record<PieceType, number> = {
-  normal: 1,
-  unknown: 2,
-  control: 3,
-  "user-defined": 4,
-  unused: 5,
-  byte: 6,
-};
+/** llama.cpp's token types (llama_token_type) are SentencePiece's piece type numbers. */
+const TOKEN_TYPE = PIECE_TYPE_NUMBER;
 
 /** Score llama.cpp's converter gives the padding tokens it adds up to the model's vocabulary size. */
 const PAD_SCORE = -1000;

@@ -20,7 +20,8 @@ const PIECE_TYPE_BY_NUMBER: Record<number, PieceType> = {
   5: "unused",
   6: "byte",
 };
-const PIECE_TYPE_NUMBER: Record<PieceType, number> = {
+/** SentencePiece's piece type numbers (ModelProto.SentencePiece.Type), which llama.cpp's token types reuse. */
+export const PIECE_TYPE_NUMBER: Record<PieceType, number> = {
   normal: 1,
   unknown: 2,
   control: 3,
