@@ -121,6 +121,7 @@ describe("llamats finetune against the (mock) Hub", () => {
       "adapter_model.safetensors",
       "loss_curve.svg",
       "metrics.jsonl",
+      "prompt_template.json",
       "training_args.json",
     ]);
     for (const file of ["adapter_config.json", "adapter_model.safetensors", "metrics.jsonl"])
