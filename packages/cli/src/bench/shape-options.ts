@@ -82,5 +82,5 @@ export function readModelShape(values: Record<string, unknown>): {
 export function describeShape(name: string, shape: ModelShape): string {
   const label = { stories15m: "stories15M", tinyllama: "TinyLlama-1.1B" }[name] ?? name;
   const kv = shape.kvHeads === shape.heads ? "" : `, ${shape.kvHeads} kv heads`;
-  return `${label} (dim ${shape.dim}, ${shape.layers} layers, ${shape.heads} heads${kv}, ffn ${shape.ffn}, vocab ${shape.vocab})`;
+  return `${label} (dim ${shape.dim}, ${shape.layers} layer${shape.layers === 1 ? "" : "s"}, ${shape.heads} heads${kv}, ffn ${shape.ffn}, vocab ${shape.vocab})`;
 }
