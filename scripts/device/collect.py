@@ -191,6 +191,65 @@ res["ratio"] = {
     f"llamats_bf16_base_vs_torch_bfloat16_kv{meta['kv_heads']}": ratio(bf16, f"bfloat16_kv{meta['kv_heads']}"),
 }
 
+
+
+def generate_part():
+    """The `llamats bench generate --backend webgpu --transformers --json` phase: ours, transformers', the ratio."""
+    if phase("generate") is None and not log_lines("generate"):
+        return {"skipped": f"not run (phases {meta.get('phases')!r}, or --no-llamats)"}
+    lines = log_lines("generate")
+    part = {"phase": phase("generate"), "gpu_memory_nvidia_smi": peak_mem("generate"),
+            "gpu_memory_note": "nvidia-smi's figure is the whole GPU, llamats and the transformers peer one after the other"}
+    report = None
+    for line in lines:
+        if line.startswith("{") and '"bench":"generate"' in line:
+            try:
+                report = json.loads(line)
+            except ValueError as e:
+                part["unreadable"] = f"{e}: {line[:300]}"
+    if report is None:
+        other = [l for l in lines if not l.startswith("{")]
+        part["error"] = errors_in(other) or other[-8:] or ["llamats bench generate printed nothing"]
+        if (part["phase"] or {}).get("timed_out"):
+            part["error"].append(f"timed out after {part['phase'].get('timeout_s')} s (--json prints only at the end)")
+        return part
+    peak = report.get("gpuPeakBytes")
+    part.update({
+        "shape": report.get("shape"),
+        "model_shape": report.get("modelShape"),
+        "prompt_tokens": report.get("promptTokens"),
+        "new_tokens": report.get("newTokens"),
+        "decoding": report.get("decoding"),
+        "llamats": {
+            "backend": report.get("backend"),
+            "weights": report.get("weights"),
+            "tokens_per_s": report.get("tokensPerS"),
+            "cpu_ms_per_token": report.get("cpuMsPerToken"),
+            "gpu_dispatches_per_token": report.get("gpuDispatchesPerToken"),
+            "gpu_dispatches_first_token": report.get("gpuDispatchesFirstToken"),
+            # Every buffer the webgpu device held at once during the best run (weights and KV cache included).
+            "gpu_peak_mib": round(peak / 2 ** 20, 1) if isinstance(peak, (int, float)) else None,
+            "tensors_leaked": report.get("tensorsLeaked"),
+        },
+    })
+    peer = report.get("transformersSameRun") or {}
+    if "tokensPerS" in peer:
+        cuda_peak = peer.get("cudaPeakBytes")
+        part["transformers"] = {
+            "tokens_per_s": peer["tokensPerS"], "device": peer.get("device"), "device_type": peer.get("deviceType"),
+            "torch": peer.get("torch"), "transformers": peer.get("transformers"), "dtype": peer.get("dtype"),
+            "runs": peer.get("runs"), "weights": peer.get("weights"),
+            "cuda_peak_mib": round(cuda_peak / 2 ** 20, 1) if isinstance(cuda_peak, (int, float)) else None,
+        }
+    else:
+        part["transformers"] = {"not_run": peer.get("skipped", "the bench report has no transformersSameRun")}
+    # llamats tokens/s over transformers' on the same shape, prompt length and new tokens (random weights each side).
+    part["ratio"] = report.get("ratioToTransformers")
+    return part
+
+
+res["generate"] = generate_part()
+
 tmp = A.out + ".tmp"
 with open(tmp, "w") as f:
     json.dump(res, f, indent=1)

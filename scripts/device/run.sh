@@ -3,15 +3,19 @@
 #   bash scripts/device/run.sh [OUTDIR] [--shape tinyllama|tiny|llama7b] [--budget SECONDS] [options]
 # Unpacks the carried kit (.device: Node.js, Vulkan loader) and bundle (.device-bundle), then measures LoRA training
 # tokens/s with `llamats bench train --backend webgpu` (float32 and bf16 base) and with PyTorch + PEFT on the same GPU
-# and the same shape,
-# each under `timeout`, and writes OUTDIR/device-bench.json (rewritten after every phase, errors included).
+# and the same shape, then greedy decoding with `llamats bench generate --backend webgpu --transformers` (ours and
+# transformers' generate(), fp32, KV cache, batch 1, in one call), each under `timeout`, and writes
+# OUTDIR/device-bench.json (rewritten after every phase, errors included).
 # OUTDIR defaults to $OUT (the device tool's folder), else out/device.
 #
 # Options:
 #   --shape S          tinyllama (default: dim 2048, 22 layers, 32 heads, 4 kv heads, ffn 5632, vocab 32000,
 #                      batch 4 x seq 512), tiny (dim 64, 2 layers, vocab 256, batch 2 x seq 16: a test on any
 #                      machine), llama7b (dim 4096, 32 layers, ffn 11008: its own call). Env: LLAMATS_DEVICE_SHAPE
-#   --budget S         total seconds, setup included (default 360; tiny 180; llama7b 540)
+#   --phases LIST      train,generate (default both; llama7b: train). Env: LLAMATS_DEVICE_PHASES
+#   --budget S         total seconds, setup included (default 500 with both phases, 360 train only, 170
+#                      generate only; tiny 240; llama7b 540)
+#   --gen-tokens N     new tokens per bench generate run (default 64); --gen-repeat N timed runs (default 2)
 #   --steps N          llamats timed steps after its one warm-up (default 3; llama7b 2)
 #   --micro-batch N    llamats sequences per forward/backward (default: the whole batch)
 #   --torch-runs LIST  dtype:kv_heads,... for torch_lora.py (default: float32 at llamats' kv heads, float32 and
@@ -27,6 +31,7 @@ start=$SECONDS
 shape=${LLAMATS_DEVICE_SHAPE:-tinyllama}
 out=${OUT:-}
 budget= steps= micro= torch_runs=
+phases=${LLAMATS_DEVICE_PHASES:-} gen_tokens=64 gen_repeat=2
 no_torch=0 no_llamats=0
 bundle=.device-bundle kit=.device
 python=${PYTHON:-python3}
@@ -34,6 +39,9 @@ while (($#)); do
   case $1 in
     --shape) shape=$2; shift 2 ;;
     --budget) budget=$2; shift 2 ;;
+    --phases) phases=$2; shift 2 ;;
+    --gen-tokens) gen_tokens=$2; shift 2 ;;
+    --gen-repeat) gen_repeat=$2; shift 2 ;;
     --steps) steps=$2; shift 2 ;;
     --micro-batch) micro=$2; shift 2 ;;
     --torch-runs) torch_runs=$2; shift 2 ;;
@@ -48,12 +56,31 @@ while (($#)); do
   esac
 done
 
+# gen_cap: the generate phase's seconds (kept back from the training phases when both run): TinyLlama's random init
+# (~40 s on the CPU for us), shader compiles, 16 + 2 x 64 tokens, then transformers' import, init and generate().
 case $shape in
-  tiny) dim=64 layers=2 heads=4 kv=2 ffn=172 vocab=256 batch=2 seq=16 def_steps=3 def_budget=180 torch_cap=60 ;;
-  tinyllama) dim=2048 layers=22 heads=32 kv=4 ffn=5632 vocab=32000 batch=4 seq=512 def_steps=3 def_budget=360 torch_cap=120 ;;
-  llama7b) dim=4096 layers=32 heads=32 kv=32 ffn=11008 vocab=32000 batch=4 seq=512 def_steps=2 def_budget=540 torch_cap=150 ;;
+  tiny) dim=64 layers=2 heads=4 kv=2 ffn=172 vocab=256 batch=2 seq=16 def_steps=3 def_budget=240 torch_cap=60 gen_cap=60 def_phases=train,generate ;;
+  tinyllama) dim=2048 layers=22 heads=32 kv=4 ffn=5632 vocab=32000 batch=4 seq=512 def_steps=3 def_budget=360 torch_cap=120 gen_cap=140 def_phases=train,generate ;;
+  llama7b) dim=4096 layers=32 heads=32 kv=32 ffn=11008 vocab=32000 batch=4 seq=512 def_steps=2 def_budget=540 torch_cap=150 gen_cap=0 def_phases=train ;;
   *) echo "run.sh: --shape takes tiny, tinyllama or llama7b; got \"$shape\"" >&2; exit 2 ;;
 esac
+phases=${phases:-$def_phases}
+do_train=0 do_generate=0
+for p in ${phases//,/ }; do
+  case $p in
+    train) do_train=1 ;;
+    generate) do_generate=1 ;;
+    *) echo "run.sh: --phases takes train and/or generate (comma-separated); got \"$p\"" >&2; exit 2 ;;
+  esac
+done
+if ((do_generate && gen_cap == 0)); then
+  echo "run.sh: no generate phase for --shape $shape (its float32 weights alone would be 25 GiB)" >&2; exit 2
+fi
+if [[ -z $budget && $shape == tinyllama ]]; then
+  if ((do_train && do_generate)); then budget=500; elif ((do_generate)); then budget=$((gen_cap + 30)); fi
+fi
+# The generate phase's seconds, kept back from the training phases.
+gen_reserve=$((do_generate ? gen_cap : 0))
 budget=${budget:-$def_budget} steps=${steps:-$def_steps} micro=${micro:-$batch}
 out=${out:-$root/out/device}
 mkdir -p "$out" || exit 1
@@ -109,7 +136,7 @@ run_phase() {
 # Writes OUTDIR/device-bench.json from what the phases left in $work; a plain fallback if that fails.
 collect() {
   timeout 30 python3 "$here/collect.py" --work "$work" --out "$out/device-bench.json" --status "$1" \
-    --meta "{\"shape_name\": \"$shape\", \"dim\": $dim, \"layers\": $layers, \"heads\": $heads, \"kv_heads\": $kv, \"ffn\": $ffn, \"vocab\": $vocab, \"batch\": $batch, \"seq\": $seq, \"steps\": $steps, \"micro_batch\": $micro, \"llamats_kv_heads\": ${llamats_kv:-null}, \"budget_s\": $budget, \"wall_s\": $((SECONDS - start)), \"bundle\": \"$bundle\", \"kit\": \"$kit\"}" \
+    --meta "{\"shape_name\": \"$shape\", \"dim\": $dim, \"layers\": $layers, \"heads\": $heads, \"kv_heads\": $kv, \"ffn\": $ffn, \"vocab\": $vocab, \"batch\": $batch, \"seq\": $seq, \"steps\": $steps, \"micro_batch\": $micro, \"llamats_kv_heads\": ${llamats_kv:-null}, \"budget_s\": $budget, \"phases\": \"$phases\", \"gen_new_tokens\": $gen_tokens, \"gen_repeat\": $gen_repeat, \"wall_s\": $((SECONDS - start)), \"bundle\": \"$bundle\", \"kit\": \"$kit\"}" \
     2> "$work/collect.err" \
     || printf '{"status": "%s", "error": "collect.py failed: %s"}\n' "$1" "$(tr -d '"\\\n' < "$work/collect.err" | tail -c 400)" > "$out/device-bench.json"
 }
@@ -156,15 +183,18 @@ if ((!no_llamats)); then
   collect env
 fi
 
+# Seconds left to the training phases: the generate phase's share is kept back.
+train_left() { echo $(($(left) - gen_reserve)); }
+
 # 3. PyTorch + PEFT first (quick, and a GPU left in a bad state by Dawn cannot spoil it).
-if ((!no_torch)); then
+if ((do_train && !no_torch)); then
   if [[ -z $torch_runs ]]; then
     torch_runs=float32:$llamats_kv
     [[ $kv != "$llamats_kv" ]] && torch_runs+=,float32:$kv
     torch_runs+=,bfloat16:$kv
   fi
   llamats_floor=$((no_llamats ? 0 : 90))
-  run_phase torch "$(min "$torch_cap" $(($(left) - llamats_floor)))" env PYTHONUNBUFFERED=1 "$python" "$here/torch_lora.py" \
+  run_phase torch "$(min "$torch_cap" $(($(train_left) - llamats_floor)))" env PYTHONUNBUFFERED=1 "$python" "$here/torch_lora.py" \
     --dim "$dim" --layers "$layers" --heads "$heads" --ffn "$ffn" --vocab "$vocab" --batch "$batch" --seq "$seq" \
     --runs "$torch_runs" --out "$work/torch.json"
   collect torch
@@ -173,16 +203,29 @@ fi
 # 4. llamats on WebGPU: text output, whose per-step lines survive a timeout (--json prints only at the end). A float32
 # base, then a bf16 base (--base-dtype bfloat16: the frozen weights packed two a word, widened inside the matmul);
 # the LLaMA-7B shape runs the bf16 base only (its float32 weights alone are 25 GiB).
-if ((!no_llamats)); then
+if ((do_train && !no_llamats)); then
   kv_arg=()
   ((llamats_kv == kv && kv != heads)) && kv_arg=(--kv-heads "$kv")
   bench=("${cli[@]}" bench train --backend webgpu --no-torch --dim "$dim" --layers "$layers" --heads "$heads"
     "${kv_arg[@]}" --ffn "$ffn" --vocab "$vocab" --batch "$batch" --seq "$seq" --micro-batch "$micro" --steps "$steps")
   if [[ $shape != llama7b ]]; then
-    run_phase llamats $(($(left) / 2)) "${bench[@]}"
+    run_phase llamats $(($(train_left) / 2)) "${bench[@]}"
     collect llamats
   fi
-  run_phase llamats_bf16 "$(left)" "${bench[@]}" --base-dtype bfloat16
+  run_phase llamats_bf16 "$(train_left)" "${bench[@]}" --base-dtype bfloat16
+  collect llamats_bf16
+fi
+
+# 5. Greedy decoding, batch 1: ours on WebGPU and transformers' generate() (fp32, KV cache, CUDA) in one bench call,
+# same shape (random init on both sides), same prompt length and new tokens; --json, parsed by collect.py. The bundle
+# does not hold bench-references/, so the script is given from the tracked tree.
+if ((do_generate && !no_llamats)); then
+  if [[ $shape == tinyllama ]]; then gen_shape=(--shape tinyllama)
+  else gen_shape=(--dim "$dim" --layers "$layers" --heads "$heads" --kv-heads "$kv" --ffn "$ffn" --vocab "$vocab"); fi
+  gen_peer=(--transformers --python "$python" --transformers-script "$root/packages/cli/bench-references/transformers_generate.py")
+  ((no_torch)) && gen_peer=()
+  run_phase generate "$(left)" "${cli[@]}" bench generate --backend webgpu "${gen_shape[@]}" "${gen_peer[@]}" \
+    --new-tokens "$gen_tokens" --repeat "$gen_repeat" --json
 fi
 
 collect done

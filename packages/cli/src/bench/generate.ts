@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { countGpuDispatches, gpuMemory, resetGpuMemoryPeak } from "@llamats/core";
 import { LlamaForCausalLM } from "@llamats/llama-model";
+import { SeededRng } from "@llamats/trainer";
 import * as tf from "@tensorflow/tfjs-core";
 import type { CommandContext } from "../command.js";
 import { BACKEND_USAGE, cliWasmThreads, parseBackendOption } from "../backend-option.js";
@@ -9,30 +10,50 @@ import { parseWeightsOption } from "../weights-option.js";
 import { gpuDispatchLine } from "./gpu-dispatch-line.js";
 import { runLlama2c, type Llama2cResult } from "./llama2c.js";
 import { runLlamaCpp, type LlamaCppResult } from "./llama-cpp.js";
+import {
+  describeShape,
+  intOption,
+  readModelShape,
+  SHAPE_OPTIONS,
+  SHAPE_USAGE,
+  type ModelShape,
+  type ShapePresetName,
+} from "./shape-options.js";
+import { runTransformersGenerate, type TransformersResult } from "./transformers-generate.js";
 
 /** llama2.c (C, OpenMP, 2 threads), fp32, stories15M shape, batch 1, 256 tokens with a KV cache: shared/docs/anchors.md. */
 const LLAMA2C_TOKENS_PER_S = 211;
 
-/** llama2.c's stories15M: dim 288, 6 layers, 6 heads, ffn 768, vocab 32000, context 256 (positions 1024 so 256 new tokens fit). */
-const STORIES15M = {
-  model_type: "llama",
-  vocab_size: 32000,
-  hidden_size: 288,
-  intermediate_size: 768,
-  num_hidden_layers: 6,
-  num_attention_heads: 6,
-  num_key_value_heads: 6,
-  max_position_embeddings: 1024,
-  rms_norm_eps: 1e-5,
-  tie_word_embeddings: true,
-  bos_token_id: 1,
-  eos_token_id: 2,
-};
+/** The model config of a bench shape: stories15M ties its embeddings (as llama2.c's checkpoint), TinyLlama does not. */
+export function benchModelConfig(shape: ModelShape, preset: ShapePresetName, positions: number) {
+  return {
+    model_type: "llama",
+    vocab_size: shape.vocab,
+    hidden_size: shape.dim,
+    intermediate_size: shape.ffn,
+    num_hidden_layers: shape.layers,
+    num_attention_heads: shape.heads,
+    num_key_value_heads: shape.kvHeads,
+    // stories15M's context is 256; 1024 positions so 256 new tokens after a prompt fit.
+    max_position_embeddings: Math.max(1024, positions),
+    rms_norm_eps: 1e-5,
+    tie_word_embeddings: preset === "stories15m",
+    bos_token_id: 1,
+    eos_token_id: 2,
+  };
+}
 
-const USAGE = `llamats bench generate [--backend wasm] [--threads n] [--new-tokens 256] [--repeat 3] [--llama2c dir] [--weights int8] [--llama-cpp] [--sample] [--json]
+/** BOS, then `length - 1` fixed pseudo-random ids (seed 42) above the special ids 0-2: the same prompt every run. */
+export function benchPrompt(length: number, vocab: number): number[] {
+  const rng = new SeededRng(42);
+  return [1, ...Array.from({ length: length - 1 }, () => 3 + rng.nextInt(vocab - 3))];
+}
 
-Tokens/s of KV-cache generation for a randomly initialised stories15M-shaped model (dim 288, 6 layers,
-6 heads, ffn 768, vocab 32000, tied embeddings), batch 1, prompt = BOS, EOS ignored. Prints the best of
+const USAGE = `llamats bench generate [--backend wasm] [--threads n] [--shape stories15m] [--new-tokens 256] [--prompt-tokens 1] [--repeat 3] [--llama2c dir] [--weights int8] [--llama-cpp] [--transformers] [--sample] [--json]
+
+Tokens/s of KV-cache generation for a randomly initialised model of the stories15M shape (dim 288, 6 layers,
+6 heads, ffn 768, vocab 32000, tied embeddings) or another (--shape, --dim …), batch 1, prompt = BOS (or
+--prompt-tokens fixed pseudo-random ids), EOS ignored. Prints the best of
 --repeat runs, the CPU time per token (less sensitive to other load on the machine than wall time), and
 the ratio to llama2.c: measured in the same run on the same weights when --llama2c gives a built llama2.c
 checkout (git clone https://github.com/karpathy/llama2.c && make run, or make runomp for its OpenMP build),
@@ -40,6 +61,14 @@ else against the ${LLAMA2C_TOKENS_PER_S} tokens/s of shared/docs/anchors.md (2 t
 
 Options:
 ${BACKEND_USAGE.replace("default auto: fastest available", "default wasm")}
+${SHAPE_USAGE}
+  --prompt-tokens <n>  prompt length: BOS, then fixed pseudo-random ids (default 1: BOS only)
+  --transformers     also run transformers' LlamaForCausalLM.generate() (alias --torch): a random init of the same
+                     shape (its weights are not ours: a speed race), fp32, greedy, KV cache, on CUDA when available
+                     else the CPU, same prompt length and new tokens, warm-up then best of --repeat
+                     (bench-references/transformers_generate.py; needs python with torch and transformers)
+  --transformers-script <py>  that script elsewhere
+  --python <exe>     the python for it (default python3, then /usr/bin/python3)
   --threads <n>      wasm threads, ours and llama2.c's OpenMP threads (default: every core; LLAMATS_WASM_THREADS)
   --llama2c <dir>    a built llama2.c checkout (its run binary and tokenizer.bin), run beside us
   --llama-cpp        also run llama.cpp (node-llama-cpp's CPU build) on the same weights exported as GGUF, f32 and
@@ -83,12 +112,13 @@ interface TimedRun {
 /** A warm-up, then `repeat` timed generations (stderr lines labelled `label` unless null). */
 async function timeRuns(
   model: LlamaForCausalLM,
+  prompt: number[],
   options: Parameters<LlamaForCausalLM["generate"]>[1],
   repeat: number,
   ctx: CommandContext,
   label: string | null,
 ): Promise<TimedRun[]> {
-  await model.generate([1], { ...options, maxNewTokens: 16 });
+  await model.generate(prompt, { ...options, maxNewTokens: 16 });
   const runs: TimedRun[] = [];
   for (let r = 0; r < repeat && !ctx.signal.aborted; r++) {
     // Null off webgpu; the count at each token splits the prompt's step from the decode steps.
@@ -99,11 +129,11 @@ async function timeRuns(
     const cpu0 = process.cpuUsage();
     const t0 = performance.now();
     const [out] = await model
-      .generate([1], { ...options, ...(onToken ? { onToken } : {}) })
+      .generate(prompt, { ...options, ...(onToken ? { onToken } : {}) })
       .finally(() => dispatches?.stop());
     const seconds = (performance.now() - t0) / 1000;
     const cpu = process.cpuUsage(cpu0);
-    const produced = out.length - 1;
+    const produced = out.length - prompt.length;
     runs.push({
       tokensPerS: produced / seconds,
       cpuMsPerToken: (cpu.user + cpu.system) / 1000 / produced,
@@ -116,6 +146,14 @@ async function timeRuns(
   return runs;
 }
 
+/** The report's line for transformers' generate(): its speed and our ratio, or why it did not run. */
+function transformersLine(result: TransformersResult, ratio: number | null): string {
+  if (!("tokensPerS" in result)) return `  transformers generate(): not run (${result.skipped})\n`;
+  const memory = result.cudaPeakBytes === null ? "" : `, peak CUDA ${(result.cudaPeakBytes / 2 ** 20).toFixed(1)} MiB`;
+  const where = result.deviceType === "cuda" ? result.device : `CPU, ${result.threads} threads`;
+  return `  ${ratio}× transformers generate() measured in this run (${result.tokensPerS.toFixed(1)} tokens/s, ${result.dtype}, greedy, KV cache, ${where}, torch ${result.torch}, transformers ${result.transformers}${memory}; random init of the same shape, not our weights)\n`;
+}
+
 export async function runGenerateBench(args: string[], ctx: CommandContext): Promise<number> {
   const { values } = parseArgs({
     args,
@@ -126,6 +164,12 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
       llama2c: { type: "string" },
       "llama-cpp": { type: "boolean", default: false },
       "new-tokens": { type: "string", default: "256" },
+      "prompt-tokens": { type: "string", default: "1" },
+      ...SHAPE_OPTIONS,
+      transformers: { type: "boolean", default: false },
+      torch: { type: "boolean", default: false },
+      "transformers-script": { type: "string" },
+      python: { type: "string" },
       repeat: { type: "string", default: "3" },
       sample: { type: "boolean", default: false },
       weights: { type: "string" },
@@ -145,16 +189,24 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
     return 2;
   }
   const weights = parseWeightsOption(values.weights, "--weights") ?? "float32";
-  if (values["llama-cpp"] && values.sample) {
-    ctx.stderr.write("llamats bench generate: --llama-cpp compares greedy decoding; leave out --sample.\n");
+  const withTransformers = values.transformers || values.torch;
+  if ((values["llama-cpp"] || withTransformers) && values.sample) {
+    ctx.stderr.write(
+      "llamats bench generate: --llama-cpp and --transformers compare greedy decoding; leave out --sample.\n",
+    );
     return 2;
   }
+  const { preset, name: shapeName, shape } = readModelShape(values);
+  const promptTokens = intOption(values, "prompt-tokens", 1);
+  const prompt = benchPrompt(promptTokens, shape.vocab);
+  const config = benchModelConfig(shape, preset, promptTokens + newTokens);
+  const isStories15m = shapeName === "stories15m";
   const backend = await startBackend({
     backend: values.backend === undefined ? "wasm" : parseBackendOption(values.backend),
     wasmThreads: threads,
     warn: warnTo(ctx.stderr),
   });
-  const model = LlamaForCausalLM.fromConfig(STORIES15M, { seed: 42, weights, nf4BlockSize: 32 });
+  const model = LlamaForCausalLM.fromConfig(config, { seed: 42, weights, nf4BlockSize: 32 });
   try {
     const options = {
       maxNewTokens: newTokens,
@@ -163,13 +215,13 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
       ...(values.sample ? { doSample: true, temperature: 1, topP: 0.9, seed: 1 } : {}),
     };
     const tensorsBefore = tf.memory().numTensors;
-    const runs = await timeRuns(model, options, repeat, ctx, values.json ? null : weights);
+    const runs = await timeRuns(model, prompt, options, repeat, ctx, values.json ? null : weights);
     let float32Runs: TimedRun[] = [];
     if (weights !== "float32" && runs.length > 0) {
       // The float32 model on the same seed, in the same process, right after: the comparison the format is for.
-      const float32 = LlamaForCausalLM.fromConfig(STORIES15M, { seed: 42 });
+      const float32 = LlamaForCausalLM.fromConfig(config, { seed: 42 });
       try {
-        float32Runs = await timeRuns(float32, options, repeat, ctx, values.json ? null : "float32");
+        float32Runs = await timeRuns(float32, prompt, options, repeat, ctx, values.json ? null : "float32");
       } finally {
         float32.dispose();
       }
@@ -180,9 +232,11 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
       skipped:
         weights !== "float32"
           ? `llama2.c's float32 run is not the ${weights} model's peer (its 8-bit runq needs its own checkpoint export)`
-          : "no --llama2c checkout given",
+          : promptTokens !== 1
+            ? "llama2.c runs its own text prompt; it is not this run's peer with --prompt-tokens"
+            : "no --llama2c checkout given",
     };
-    if (values.llama2c !== undefined && weights === "float32") {
+    if (values.llama2c !== undefined && weights === "float32" && promptTokens === 1) {
       const tries: Llama2cResult[] = [];
       // Best of as many runs as ours, like ours.
       for (let r = 0; r < repeat && !ctx.signal.aborted; r++)
@@ -198,12 +252,12 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
     }
     const sameRun = "tokensPerS" in llama2c ? llama2c.tokensPerS : null;
     // llama.cpp quantizes to Q8_0 from the float32 weights, as our int8 packing does: export the float32 twin.
-    const exportSource = weights === "float32" ? model : LlamaForCausalLM.fromConfig(STORIES15M, { seed: 42 });
+    const exportSource = weights === "float32" ? model : LlamaForCausalLM.fromConfig(config, { seed: 42 });
     const llamaCpp: LlamaCppResult[] = values["llama-cpp"]
       ? await runLlamaCpp({
           model: exportSource,
           types: ["f32", "q8_0"],
-          prompt: [1],
+          prompt,
           newTokens,
           threads,
           repeat,
@@ -213,6 +267,25 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
         })
       : [];
     if (exportSource !== model) exportSource.dispose();
+    const transformers: TransformersResult = withTransformers
+      ? await runTransformersGenerate({
+          shape,
+          tieEmbeddings: config.tie_word_embeddings,
+          promptTokens,
+          newTokens,
+          repeat,
+          ...(values["transformers-script"] === undefined ? {} : { script: values["transformers-script"] }),
+          ...(values.python === undefined ? {} : { pythons: [values.python] }),
+          cwd: ctx.cwd,
+          signal: ctx.signal,
+        })
+      : { skipped: "no --transformers" };
+    if (!values.json && withTransformers)
+      ctx.stderr.write(
+        "tokensPerS" in transformers
+          ? `transformers generate() (${transformers.device}): best of ${transformers.runs}: ${transformers.tokensPerS.toFixed(1)} tokens/s\n`
+          : `transformers generate(): not run (${transformers.skipped})\n`,
+      );
     const llamaCppOf = (type: string) => llamaCpp.find((r) => "type" in r && r.type === type);
     const llamaCppF32 = llamaCppOf("f32");
     const llamaCppQ8 = llamaCppOf("q8_0");
@@ -222,17 +295,22 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
       ours !== null && peer && "tokensPerS" in peer ? Number((ours / peer.tokensPerS).toFixed(2)) : null;
     const report = {
       bench: "generate",
-      shape: "stories15M (dim 288, 6 layers, 6 heads, ffn 768, vocab 32000)",
+      shape: describeShape(shapeName, shape),
+      shapeName,
+      modelShape: { ...shape, tiedEmbeddings: config.tie_word_embeddings },
       backend: backend.backend,
       ...(backend.wasm ? { wasmThreads: backend.wasm.threads } : {}),
       weights,
       float32SameRunTokensPerS: float32Runs.length ? Number(fastest(float32Runs).tokensPerS.toFixed(1)) : null,
       decoding: values.sample ? "sample (temperature 1, top-p 0.9)" : "greedy",
       newTokens,
+      promptTokens,
       tokensPerS: Number(best.tokensPerS.toFixed(1)),
       cpuMsPerToken: Number(best.cpuMsPerToken.toFixed(2)),
       llama2cAnchorTokensPerS: LLAMA2C_TOKENS_PER_S,
-      ratioToLlama2cAnchor: Number((best.tokensPerS / LLAMA2C_TOKENS_PER_S).toFixed(2)),
+      // The anchor was measured on the stories15M shape with a BOS prompt: no ratio for other work.
+      ratioToLlama2cAnchor:
+        isStories15m && promptTokens === 1 ? Number((best.tokensPerS / LLAMA2C_TOKENS_PER_S).toFixed(2)) : null,
       llama2cSameRun: llama2c,
       ratioToLlama2cSameRun: sameRun === null ? null : Number((best.tokensPerS / sameRun).toFixed(2)),
       llamaCppSameRun: values["llama-cpp"] ? llamaCpp : { skipped: "no --llama-cpp" },
@@ -248,11 +326,15 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
       gpuDispatchesPerToken: best.dispatches?.perToken ?? null,
       gpuDispatchesFirstToken: best.dispatches?.firstToken ?? null,
       gpuPeakBytes: best.gpuPeakBytes,
+      transformersSameRun: transformers,
+      // Our tokens/s over transformers' generate() (same shape, prompt length and new tokens; not the same weights).
+      ratioToTransformers:
+        "tokensPerS" in transformers ? Number((best.tokensPerS / transformers.tokensPerS).toFixed(3)) : null,
     };
     if (values.json) ctx.stdout.write(`${JSON.stringify(report)}\n`);
     else {
       ctx.stdout.write(
-        `generate, ${report.shape}, ${report.backend}${backend.wasm ? ` (${backend.wasm.threads} thread${backend.wasm.threads > 1 ? "s" : ""})` : ""}, batch 1, ${newTokens} new tokens, ${report.decoding}:\n` +
+        `generate, ${report.shape}, ${report.backend}${backend.wasm ? ` (${backend.wasm.threads} thread${backend.wasm.threads > 1 ? "s" : ""})` : ""}, batch 1, ${promptTokens === 1 ? "" : `${promptTokens} prompt tokens, `}${newTokens} new tokens, ${report.decoding}:\n` +
           `  ${report.tokensPerS} tokens/s (${report.cpuMsPerToken} ms CPU per token)${weights === "float32" ? "" : ` with ${weights} weights`}\n` +
           (report.float32SameRunTokensPerS === null
             ? ""
@@ -273,7 +355,10 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
                     : `  llama.cpp: not run (${r.skipped})\n`,
                 )
                 .join("")) +
-          `  ${report.ratioToLlama2cAnchor}× llama2.c's anchor (${LLAMA2C_TOKENS_PER_S} tokens/s, 2 threads, from shared/docs/anchors.md)\n` +
+          (withTransformers ? transformersLine(transformers, report.ratioToTransformers) : "") +
+          (report.ratioToLlama2cAnchor === null
+            ? ""
+            : `  ${report.ratioToLlama2cAnchor}× llama2.c's anchor (${LLAMA2C_TOKENS_PER_S} tokens/s, 2 threads, from shared/docs/anchors.md)\n`) +
           `  ${gpuDispatchLine({ perUnit: report.gpuDispatchesPerToken, unit: "generated token", backend: backend.backend })}` +
           `${report.gpuDispatchesFirstToken === null ? "" : ` (the first, with the prompt: ${report.gpuDispatchesFirstToken})`}\n` +
           (report.gpuPeakBytes === null

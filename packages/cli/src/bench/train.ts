@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
-import { ConfigError, countGpuDispatches, gpuMemory, registerGradients, resetGpuMemoryPeak } from "@llamats/core";
+import { countGpuDispatches, gpuMemory, registerGradients, resetGpuMemoryPeak } from "@llamats/core";
 import { LlamaForCausalLM } from "@llamats/llama-model";
 import { getPeftModel } from "@llamats/peft-lora";
 import {
@@ -21,6 +21,7 @@ import { pathExists } from "../path-exists.js";
 import { startBackend, warnTo } from "../start-backend.js";
 import { benchReference } from "./bench-reference.js";
 import { gpuDispatchLine } from "./gpu-dispatch-line.js";
+import { intOption, readModelShape, SHAPE_OPTIONS, SHAPE_USAGE, type ModelShape } from "./shape-options.js";
 
 const USAGE = `llamats bench train [options]
 
@@ -35,8 +36,7 @@ Options:
   --micro-batch <n>    sequences per forward/backward, accumulated over the step (default 2: a whole
                        8 × 256 × 32000 logits batch and its gradient overflow wasm's 4 GiB heap)
   --seq <n>            tokens per sequence (default 256)
-  --dim/--layers/--heads/--ffn/--vocab <n>   model shape (defaults: stories15M)
-  --kv-heads <n>       key/value heads for grouped-query attention (default: --heads, as stories15M)
+${SHAPE_USAGE}
   --torch-script <py>  the PyTorch anchor (default: the CLI's bench-references/torch_cpu_lora.py)
   --python <exe>       python with torch (default: python3, then /usr/bin/python3)
   --threads <n>        wasm threads (default: every core, like PyTorch's 2 here; LLAMATS_WASM_THREADS)
@@ -47,13 +47,7 @@ Options:
   --json               print one JSON object instead of text
 ${BACKEND_USAGE.replace("default auto: fastest available", "default wasm")}`;
 
-interface BenchShape {
-  dim: number;
-  layers: number;
-  heads: number;
-  kvHeads: number;
-  ffn: number;
-  vocab: number;
+interface BenchShape extends ModelShape {
   seq: number;
   batch: number;
 }
@@ -63,15 +57,6 @@ interface TorchResult {
   step_ms: number;
   anchor: string;
   threads: number;
-}
-
-function intOption(values: Record<string, unknown>, key: string, fallback: number): number {
-  const raw = values[key];
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1)
-    throw new ConfigError(`--${key} must be a positive whole number; got ${JSON.stringify(raw)}.`, { key });
-  return n;
 }
 
 async function findTorchScript(given: string | undefined, cwd: string): Promise<string | null> {
@@ -139,12 +124,7 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
       batch: { type: "string" },
       "micro-batch": { type: "string" },
       seq: { type: "string" },
-      dim: { type: "string" },
-      layers: { type: "string" },
-      heads: { type: "string" },
-      "kv-heads": { type: "string" },
-      ffn: { type: "string" },
-      vocab: { type: "string" },
+      ...SHAPE_OPTIONS,
       backend: { type: "string" },
       threads: { type: "string" },
       "torch-script": { type: "string" },
@@ -162,16 +142,10 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
     return 0;
   }
   const shape: BenchShape = {
-    dim: intOption(values, "dim", 288),
-    layers: intOption(values, "layers", 6),
-    heads: intOption(values, "heads", 6),
-    kvHeads: 0,
-    ffn: intOption(values, "ffn", 768),
-    vocab: intOption(values, "vocab", 32000),
+    ...readModelShape(values).shape,
     seq: intOption(values, "seq", 256),
     batch: intOption(values, "batch", 8),
   };
-  shape.kvHeads = intOption(values, "kv-heads", shape.heads);
   const steps = intOption(values, "steps", 3);
   const quantize = parseWeightsOption(values.quantize, "--quantize", ["nf4", "int8"]);
   const baseDtype = parseWeightsOption(values["base-dtype"], "--base-dtype", ["float32", "bfloat16"]);
