@@ -12,7 +12,8 @@
 #   --shape S          tinyllama (default: dim 2048, 22 layers, 32 heads, 4 kv heads, ffn 5632, vocab 32000,
 #                      batch 4 x seq 512), tiny (dim 64, 2 layers, vocab 256, batch 2 x seq 16: a test on any
 #                      machine), llama7b (dim 4096, 32 layers, ffn 11008: its own call). Env: LLAMATS_DEVICE_SHAPE
-#   --phases LIST      train,generate (default both; llama7b: train). Env: LLAMATS_DEVICE_PHASES
+#   --phases LIST      train and/or generate (default train; tiny: both). generate: bench generate --shape tinyllama
+#                      beside transformers generate(), best as its own call (--phases generate)
 #   --budget S         total seconds, setup included (default 500 with both phases, 360 train only, 170
 #                      generate only; tiny 240; llama7b 540)
 #   --gen-tokens N     new tokens per bench generate run (default 64); --gen-repeat N timed runs (default 2)
@@ -60,7 +61,7 @@ done
 # (~40 s on the CPU for us), shader compiles, 16 + 2 x 64 tokens, then transformers' import, init and generate().
 case $shape in
   tiny) dim=64 layers=2 heads=4 kv=2 ffn=172 vocab=256 batch=2 seq=16 def_steps=3 def_budget=240 torch_cap=60 gen_cap=60 def_phases=train,generate ;;
-  tinyllama) dim=2048 layers=22 heads=32 kv=4 ffn=5632 vocab=32000 batch=4 seq=512 def_steps=3 def_budget=360 torch_cap=120 gen_cap=140 def_phases=train,generate ;;
+  tinyllama) dim=2048 layers=22 heads=32 kv=4 ffn=5632 vocab=32000 batch=4 seq=512 def_steps=3 def_budget=360 torch_cap=120 gen_cap=140 def_phases=train ;;
   llama7b) dim=4096 layers=32 heads=32 kv=32 ffn=11008 vocab=32000 batch=4 seq=512 def_steps=2 def_budget=540 torch_cap=150 gen_cap=0 def_phases=train ;;
   *) echo "run.sh: --shape takes tiny, tinyllama or llama7b; got \"$shape\"" >&2; exit 2 ;;
 esac
