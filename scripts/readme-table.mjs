@@ -91,8 +91,8 @@ function trajectoryRow() {
   ];
 }
 
-function generateRow() {
-  const { json, need, file } = record("generate");
+function generateRow(name) {
+  const { json, need, file } = record(name);
   const r = need(json.result, "result");
   const threads = r.wasmThreads === undefined ? "" : `, ${r.wasmThreads} thread${r.wasmThreads === 1 ? "" : "s"}`;
   const sameRun = r.llama2cSameRun && "tokensPerS" in r.llama2cSameRun ? r.llama2cSameRun : null;
@@ -145,8 +145,16 @@ function loadMemoryRow() {
 }
 
 function whereWeStand() {
-  const rows = [...exactnessRows(), trajectoryRow(), ...tokenizerRows(), generateRow(), trainRow(), loadMemoryRow()];
-  const records = ["exactness", "trajectory", "tokenizer", "generate", "train", "load-memory"].map(
+  const rows = [
+    ...exactnessRows(),
+    trajectoryRow(),
+    ...tokenizerRows(),
+    generateRow("generate"),
+    generateRow("generate-1thread"),
+    trainRow(),
+    loadMemoryRow(),
+  ];
+  const records = ["exactness", "trajectory", "tokenizer", "generate", "generate-1thread", "train", "load-memory"].map(
     (name) => record(name).json,
   );
   const machine = records[0].machine;
