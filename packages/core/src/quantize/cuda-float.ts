@@ -36,3 +36,25 @@ export function blockAbsmax(values: Float32Array, start: number, end: number, pa
   }
   return max;
 }
+
+/**
+ * Walks `values` block by block as bitsandbytes' blockwise quantizers do (a last partial block has its own absmax):
+ * calls `visit` with each block's range, the float32 reciprocal its values are scaled by, and its absmax, and
+ * returns the absmax of every block.
+ */
+export function forEachAbsmaxBlock(
+  values: Float32Array,
+  blockSize: number,
+  visit: (start: number, end: number, scale: number, absmax: number) => void,
+): Float32Array {
+  const n = values.length;
+  const absmax = new Float32Array(Math.ceil(n / blockSize));
+  for (let b = 0; b < absmax.length; b++) {
+    const start = b * blockSize;
+    const end = Math.min(n, start + blockSize);
+    const max = blockAbsmax(values, start, end, end - start < blockSize);
+    absmax[b] = max;
+    visit(start, end, reciprocalScale(max), max);
+  }
+  return absmax;
+}

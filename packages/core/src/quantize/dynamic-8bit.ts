@@ -1,7 +1,7 @@
 // bitsandbytes' blockwise 8-bit quantization with its signed dynamic map (quantize_blockwise /
 // dequantize_blockwise, CUDA kernel semantics). QLoRA's double quantization stores NF4's absmax this way.
 import { ValidationError } from "../errors.js";
-import { blockAbsmax, flushSubnormal, reciprocalScale } from "./cuda-float.js";
+import { flushSubnormal, forEachAbsmaxBlock } from "./cuda-float.js";
 
 /** Block sizes bitsandbytes' 8-bit blockwise kernels take. */
 const BLOCKWISE_8BIT_BLOCK_SIZES = [64, 128, 256, 512, 1024, 2048, 4096] as const;
@@ -61,18 +61,10 @@ export function quantizeBlockwise8Bit(
   const code = options.code ?? DYNAMIC_8BIT_MAP;
   checkBlockSize(blockSize, "quantizeBlockwise8Bit");
   checkCode(code, "quantizeBlockwise8Bit");
-  const n = values.length;
-  const blocks = Math.ceil(n / blockSize);
-  const quantized = new Uint8Array(n);
-  const absmax = new Float32Array(blocks);
-  for (let b = 0; b < blocks; b++) {
-    const start = b * blockSize;
-    const end = Math.min(n, start + blockSize);
-    const max = blockAbsmax(values, start, end, end - start < blockSize);
-    absmax[b] = max;
-    const scale = reciprocalScale(max);
+  const quantized = new Uint8Array(values.length);
+  const absmax = forEachAbsmaxBlock(values, blockSize, (start, end, scale) => {
     for (let i = start; i < end; i++) quantized[i] = searchCode(code, Math.fround(flushSubnormal(values[i]) * scale));
-  }
+  });
   return { quantized, absmax };
 }
 

@@ -1,7 +1,7 @@
 // NF4 (QLoRA's 4-bit NormalFloat) blockwise quantization, byte for byte as bitsandbytes' CUDA kernels
 // (quantize_4bit / dequantize_4bit with quant_type="nf4", optionally compress_statistics=True).
 import { ValidationError } from "../errors.js";
-import { blockAbsmax, flushSubnormal, reciprocalScale } from "./cuda-float.js";
+import { flushSubnormal, forEachAbsmaxBlock } from "./cuda-float.js";
 import { DYNAMIC_8BIT_MAP, dequantizeBlockwise8Bit, quantizeBlockwise8Bit } from "./dynamic-8bit.js";
 
 /** The 16 NF4 code values, in code-index order (bitsandbytes' `nf4_dequantization_lut`; all exact float32). */
@@ -95,15 +95,8 @@ export function quantizeNf4(values: Float32Array, options: Nf4QuantizeOptions = 
   const blockSize = options.blockSize ?? 64;
   checkNf4BlockSize(blockSize, "quantizeNf4");
   const n = values.length;
-  const blocks = Math.ceil(n / blockSize);
   const packed = new Uint8Array((n + 1) >> 1);
-  const absmax = new Float32Array(blocks);
-  for (let b = 0; b < blocks; b++) {
-    const start = b * blockSize;
-    const end = Math.min(n, start + blockSize);
-    const max = blockAbsmax(values, start, end, end - start < blockSize);
-    absmax[b] = max;
-    const scale = reciprocalScale(max);
+  const absmax = forEachAbsmaxBlock(values, blockSize, (start, end, scale, max) => {
     // Blocks start at even indices (block sizes are even), so a byte never straddles two blocks.
     const pairsEnd = start + ((end - start) & ~1);
     if (max >= NO_FLUSH_ABSMAX) {
@@ -122,7 +115,7 @@ export function quantizeNf4(values: Float32Array, options: Nf4QuantizeOptions = 
     if (pairsEnd < end)
       packed[pairsEnd >> 1] =
         (nf4Index(Math.fround(flushSubnormal(values[pairsEnd]) * scale)) << 4) | nf4Index(0 * scale);
-  }
+  });
   if (!options.doubleQuant) return { packed, absmax, blockSize, length: n };
   return { packed, absmax: quantizeAbsmax(absmax), blockSize, length: n };
 }
