@@ -15,7 +15,7 @@ export function flushSubnormal(x: number): number {
  * The scale bitsandbytes multiplies a block by: the float32 reciprocal of its absmax, flushed.
  * (absmax 0 gives +Infinity; CUDA's fast-math reciprocal can differ from this correctly rounded one in the last bit.)
  */
-export function reciprocalScale(absmax: number): number {
+function reciprocalScale(absmax: number): number {
   return flushSubnormal(Math.fround(1 / absmax));
 }
 
@@ -23,7 +23,7 @@ export function reciprocalScale(absmax: number): number {
  * A block's absmax as bitsandbytes' quantize kernels reduce it: fmaxf over |x| (NaN skipped, subnormals read as 0),
  * starting from −FLT_MAX; a last, partial block also counts the zeros it is padded with.
  */
-export function blockAbsmax(values: Float32Array, start: number, end: number, padded: boolean): number {
+function blockAbsmax(values: Float32Array, start: number, end: number, padded: boolean): number {
   // Fast path: Math.max (no data-dependent branch); it carries NaN through, and then the exact reduction runs.
   let max = 0;
   for (let i = start; i < end; i++) max = Math.max(max, Math.abs(values[i]));
