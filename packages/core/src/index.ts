@@ -112,9 +112,11 @@ export {
   packWeightTensors,
   disposePackedWeight,
   packedWeightTensorBytes,
+  unpackWeightRows,
   unpackWeightTensor,
   PACKED_MATMUL,
   PACKED_MATMUL_GRAD_X,
+  UNPACK_ROWS,
   UNPACK_WEIGHT,
 } from "./ops/index.js";
 export type { PackedWeight, PackedMatMulOptions } from "./ops/index.js";

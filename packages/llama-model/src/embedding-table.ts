@@ -1,11 +1,21 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { gatherRows } from "./gather-rows.js";
 
+/** The model's token embedding: ids [n] → rows [n, hidden]. */
+export interface TokenEmbedding {
+  readonly vocabSize: number;
+  readonly hiddenSize: number;
+  /** Rows for int32 ids, differentiable w.r.t. a trainable table. */
+  lookup(ids: tf.Tensor1D): tf.Tensor2D;
+  /** The same rows without gradient bookkeeping: the decoding path. */
+  lookupNoGrad(ids: tf.Tensor1D): tf.Tensor2D;
+}
+
 /**
  * The token embedding as one or more row chunks along the vocabulary (see weight-chunks.ts): a lookup
  * gathers each id from the chunk that holds it, so the result and its gradient equal the unsplit table's.
  */
-export class EmbeddingTable {
+export class EmbeddingTable implements TokenEmbedding {
   /** First row of each chunk. */
   private readonly starts: number[];
   readonly vocabSize: number;

@@ -11,14 +11,15 @@ import {
 import { LAYER_LINEARS } from "./parameter-shapes.js";
 
 /**
- * How the frozen projection weights are held. Embeddings and norms stay float32 in every format (as llama.cpp keeps
- * norms and bitsandbytes embeddings); an untied head is packed for bfloat16 and int8 when it fits one binding (llama.cpp
- * quantizes output.weight), and stays float32 for nf4 (QLoRA leaves lm_head unquantized).
+ * How the frozen weights are held. Norms stay float32 in every format. The token embedding and an untied head are
+ * packed for bfloat16 and int8 when each fits one binding (llama.cpp quantizes token_embd and output.weight), and stay
+ * float32 for nf4 (QLoRA leaves embed_tokens and lm_head unquantized).
  */
 export interface FrozenWeightsOptions {
   /**
-   * The decoder layers' seven projections: float32 (default), bfloat16 (two a 32-bit word), int8 (llama.cpp's Q8_0)
-   * or nf4 (bitsandbytes' NF4), packed one tensor at a time as they load; the float32 model is never held whole.
+   * The decoder layers' seven projections (and for bf16/int8 the embedding and head): float32 (default), bfloat16 (two
+   * a 32-bit word), int8 (llama.cpp's Q8_0) or nf4 (bitsandbytes' NF4), packed one tensor at a time as they load; the
+   * float32 model is never held whole.
    */
   weights?: FrozenWeightFormat;
   /** NF4 values per absmax (default 64). */
@@ -43,21 +44,21 @@ export function frozenWeightFormat(options: FrozenWeightsOptions): FrozenWeightF
   return format;
 }
 
-/** An untied head packed whole: bf16/int8 only, and only when one binding holds it (else it stays float32 row chunks). */
-function packsHead(format: FrozenWeightFormat, shape: readonly number[]): boolean {
+/** The embedding or an untied head packed whole: bf16/int8 only, and only when one binding holds it (else float32 row chunks). */
+function packsVocabTensor(format: FrozenWeightFormat, shape: readonly number[]): boolean {
   if (format !== "bfloat16" && format !== "int8") return false;
   if (shape[1] % packedRowMultiple(format) !== 0) return false;
   return packedWeightBytes({ format, outFeatures: shape[0], inFeatures: shape[1] }) <= maxBindingBytes();
 }
 
 /**
- * Whether the tensor `name` [out, in] is stored packed under these options: a projection (or the head, see packsHead)
- * whose rows are whole words and blocks of the format.
+ * Whether the tensor `name` [out, in] is stored packed under these options: a projection (or the embedding or head,
+ * see packsVocabTensor) whose rows are whole words and blocks of the format.
  */
 export function isPackedParameter(name: string, shape: readonly number[], options: FrozenWeightsOptions): boolean {
   const format = frozenWeightFormat(options);
   if (format === "float32") return false;
-  if (name === "lm_head.weight") return packsHead(format, shape);
+  if (name === "lm_head.weight" || name === "model.embed_tokens.weight") return packsVocabTensor(format, shape);
   if (!PACKED_NAME.test(name)) return false;
   // Rows that are not whole blocks (e.g. an FFN of 172) keep this projection float32, as llama.cpp falls back.
   return shape[1] % packedRowMultiple(format, options.nf4BlockSize ?? 64) === 0;

@@ -17,7 +17,7 @@ import { LAYER_LINEARS } from "./parameter-shapes.js";
 import { ropeTables } from "./rope.js";
 import { decodeStep, type DecodeLayerWeights } from "./decode-step.js";
 import { savePretrained, type SavePretrainedOptions } from "./save-pretrained.js";
-import type { EmbeddingTable } from "./embedding-table.js";
+import type { TokenEmbedding } from "./embedding-table.js";
 import { buildVocabLayers, type LlamaModelOptions } from "./vocab-layers.js";
 import { parseChunkName } from "./weight-chunks.js";
 
@@ -70,10 +70,10 @@ export class LlamaForCausalLM {
   gradientCheckpointing = false;
   private readonly params: Map<string, tf.Variable>;
   private readonly linears = new Map<string, LinearLayer>();
-  /** Projections held packed (bf16/int8/nf4), by HF weight name; the model owns their tensors. */
+  /** Weights held packed (bf16/int8/nf4; see isPackedParameter), by HF weight name; the model owns their tensors. */
   private readonly packed: Map<string, PackedWeight>;
   /** The token embedding, whole or in row chunks along the vocabulary (see LlamaModelOptions.maxTensorBytes). */
-  private readonly embedding: EmbeddingTable;
+  private readonly embedding: TokenEmbedding;
   private disposed = false;
 
   /**
@@ -90,7 +90,7 @@ export class LlamaForCausalLM {
     this.config = config;
     this.params = new Map(parameters);
     this.packed = new Map(packed);
-    const { embedding, head } = buildVocabLayers(config, this.params, options, this.packed.get("lm_head.weight"));
+    const { embedding, head } = buildVocabLayers(config, this.params, options, this.packed);
     this.embedding = embedding;
     for (let i = 0; i < config.numHiddenLayers; i++) {
       for (const name of LAYER_LINEARS) {
@@ -220,7 +220,7 @@ export class LlamaForCausalLM {
     return new Map(this.params);
   }
 
-  /** Projection weights held packed (bf16/int8/nf4) by HF name; empty for a float32 model. Frozen: never trainable. */
+  /** Weights held packed (bf16/int8/nf4) by HF name; empty for a float32 model. Frozen: never trainable. */
   packedWeights(): Map<string, PackedWeight> {
     return new Map(this.packed);
   }

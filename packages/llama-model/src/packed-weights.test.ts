@@ -40,9 +40,13 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   return a.length === b.length ? worst : Infinity;
 }
 
-/** The float32 model with each projection replaced by what the packed model's weight dequantizes to (core's dequantizers). */
-async function dequantizedTwin(packed: LlamaForCausalLM, seed: number): Promise<LlamaForCausalLM> {
-  const twin = LlamaForCausalLM.fromConfig(PACKABLE, { seed });
+/** The float32 model with each packed weight replaced by what the packed model's weight dequantizes to (core's dequantizers). */
+async function dequantizedTwin(
+  packed: LlamaForCausalLM,
+  seed: number,
+  config: typeof PACKABLE = PACKABLE,
+): Promise<LlamaForCausalLM> {
+  const twin = LlamaForCausalLM.fromConfig(config, { seed });
   for (const [name, weight] of packed.packedWeights()) {
     const values = tf.tensor2d(await dequantizedValues(weight), [weight.outFeatures, weight.inFeatures]);
     twin.namedParameters().get(name)!.assign(values);
@@ -59,23 +63,27 @@ describe.each(TEST_BACKENDS)("packed projection weights on %s", (backend) => {
   });
   afterAll(() => rm(work, { recursive: true, force: true }));
 
-  it.each(FORMATS)(
-    "%s: logits, the loss gradient to the embedding, and greedy decoding match the dequantized float32 model",
-    async (format) => {
-      const model = LlamaForCausalLM.fromConfig(PACKABLE, { seed: 5, weights: format });
-      // 14 projections, and the untied head for bf16 and int8 (QLoRA keeps it float32 under nf4).
-      expect(model.packedWeights().size).toBe(format === "nf4" ? 14 : 15);
+  it.each(FORMATS.flatMap((format) => [false, true].map((tied) => [format, tied] as const)))(
+    "%s (tied: %s): logits, the loss gradient to the inputs, and greedy decoding match the dequantized float32 model",
+    async (format, tied) => {
+      const config = { ...PACKABLE, tie_word_embeddings: tied };
+      const model = LlamaForCausalLM.fromConfig(config, { seed: 5, weights: format });
+      // 14 projections, plus the embedding and an untied head for bf16 and int8 (QLoRA keeps them float32 under nf4).
+      const vocabTensors = tied ? 1 : 2;
+      expect(model.packedWeights().size).toBe(format === "nf4" ? 14 : 14 + vocabTensors);
       expect([...model.namedParameters().keys()].some((n) => n.endsWith("q_proj.weight"))).toBe(false);
-      const twin = await dequantizedTwin(model, 5);
+      expect(model.namedParameters().has("model.embed_tokens.weight")).toBe(format === "nf4");
+      const twin = await dequantizedTwin(model, 5, config);
       const a = model.forward(IDS).logits;
       const b = twin.forward(IDS).logits;
       expect(maxDiff(await a.data(), await b.data())).toBeLessThan(TOLERANCE);
-      // The gradient reaches the embedding through every packed projection's dX kernel.
+      // The embedding lookup unpacks exactly the rows the dequantizer gives.
+      const [ea, eb] = [model.embedTokens(IDS), twin.embedTokens(IDS)];
+      expect(maxDiff(await ea.data(), await eb.data())).toBe(0);
+      // The gradient reaches the inputs through every packed projection's dX kernel.
+      const embeds = tf.variable(eb, true);
       const grad = (m: LlamaForCausalLM) =>
-        tf.variableGrads(
-          () => m.forward(IDS, { labels: IDS }).loss!,
-          [m.namedParameters().get("model.embed_tokens.weight")!],
-        );
+        tf.variableGrads(() => m.forward(null, { inputsEmbeds: embeds, labels: IDS }).loss!, [embeds]);
       const ga = grad(model);
       const gb = grad(twin);
       const [gradA, gradB] = [Object.values(ga.grads)[0], Object.values(gb.grads)[0]];
@@ -84,7 +92,7 @@ describe.each(TEST_BACKENDS)("packed projection weights on %s", (backend) => {
       const tokensA = await model.generate(prompt, { maxNewTokens: 6, doSample: false });
       const tokensB = await twin.generate(prompt, { maxNewTokens: 6, doSample: false });
       expect(tokensA).toEqual(tokensB);
-      tf.dispose([a, b, ga.value, gb.value, ...Object.values(ga.grads), ...Object.values(gb.grads)]);
+      tf.dispose([a, b, ea, eb, embeds, ga.value, gb.value, ...Object.values(ga.grads), ...Object.values(gb.grads)]);
       model.dispose();
       twin.dispose();
     },

@@ -20,6 +20,8 @@ export interface AdaptableModel {
   setLinear(name: string, layer: LinearLayer): void;
   namedParameters(): Map<string, tf.Variable>;
   setTrainable(predicate: (name: string) => boolean): void;
+  /** Frozen weights held packed (bf16/int8/nf4) by HF name, which nothing can train. */
+  packedWeights?(): Map<string, unknown>;
 }
 
 export function isWeightedLinear(layer: LinearLayer): layer is WeightedLinearLayer {

@@ -102,4 +102,12 @@ describe.each(TEST_BACKENDS)("LoRA on a packed base on %s", (backend) => {
     },
     120_000,
   );
+
+  it("modules_to_save naming a packed tensor (the int8 embedding) is refused with a ConfigError", () => {
+    const base = LlamaForCausalLM.fromConfig(PACKABLE, { seed: 4, weights: "int8" });
+    expect(() => getPeftModel(base, { ...LORA, modules_to_save: ["embed_tokens"] })).toThrow(
+      /modules_to_save cannot train "model\.embed_tokens\.weight", which the base holds packed/,
+    );
+    base.dispose();
+  });
 });

@@ -521,6 +521,15 @@ export class PeftModel<M extends PeftHostModel = LlamaForCausalLM> {
     const savedNames = [...params.keys()].filter((p) =>
       isModuleToSave(config.modules_to_save, p.slice(0, p.lastIndexOf("."))),
     );
+    const packedName = [...(this.baseModel.packedWeights?.().keys() ?? [])].find((p) =>
+      isModuleToSave(config.modules_to_save, p.slice(0, p.lastIndexOf("."))),
+    );
+    if (packedName) {
+      throw new ConfigError(
+        `${source}: modules_to_save cannot train "${packedName}", which the base holds packed (frozen bf16/int8/nf4 weights); load the base with float32 weights to train it.`,
+        { key: "modules_to_save" },
+      );
+    }
     const chunked = savedNames.find((p) => p.endsWith("]"));
     if (chunked) {
       // A row chunk (llama-model's maxTensorBytes split) has no PEFT key of its own.

@@ -5,7 +5,7 @@ import { NF4_CODE } from "../quantize/nf4.js";
 import { cpuKernelFunc, wasmKernelFunc, type HostKernel, type WasmBackendLike } from "./host-kernel.js";
 import type { KernelArgs, LlamatsOp } from "./kernel-types.js";
 import { packedAttrs, type PackedMatMulAttrs } from "./packed-matmul.attrs.js";
-import { webgpuPackedMatMul, webgpuUnpackWeight } from "./packed-matmul.webgpu.js";
+import { webgpuPackedMatMul, webgpuUnpackRows, webgpuUnpackWeight } from "./packed-matmul.webgpu.js";
 
 /** x [rows, in], words, scales → x · Wᵀ [rows, out], W [out, in] unpacked inside the kernel. */
 export const PACKED_MATMUL = "LlamatsPackedMatMul";
@@ -13,6 +13,8 @@ export const PACKED_MATMUL = "LlamatsPackedMatMul";
 export const PACKED_MATMUL_GRAD_X = "LlamatsPackedMatMulGradX";
 /** words, scales → W [out, in] as float32: for merging an adapter into a packed base, never for the forward. */
 export const UNPACK_WEIGHT = "LlamatsUnpackWeight";
+/** words, scales, ids [n] → W's rows ids [n, in] as float32: a lookup in a packed embedding table. */
+export const UNPACK_ROWS = "LlamatsUnpackRows";
 
 const bitsScratch = new Int32Array(1);
 const floatOfBits = new Float32Array(bitsScratch.buffer);
@@ -147,6 +149,23 @@ const unpackHost: HostKernel = {
   },
 };
 
+/** The rows `ids` of W, each unpacked as unpackRow does. */
+const unpackRowsHost: HostKernel = {
+  inputs: ["words", "scales", "ids"],
+  outputShapes: ({ ids }, attrs) => [[ids.shape[0], packedAttrs(attrs).inFeatures]],
+  run: ({ words, scales, ids }, [w], _infos, attrs) => {
+    const a = packedAttrs(attrs);
+    for (let r = 0; r < ids.length; r++)
+      unpackRow(
+        words as Int32Array,
+        scales as Float32Array,
+        a,
+        ids[r],
+        w.subarray(r * a.inFeatures, (r + 1) * a.inFeatures),
+      );
+  },
+};
+
 /** On wasm: llamats' C kernel (threaded, SIMD micro-kernel on unpacked panels); the JS loops without it. */
 function wasmKernel(name: string, host: HostKernel, forward: boolean): tf.KernelFunc {
   const fallback = wasmKernelFunc(name, host);
@@ -219,6 +238,12 @@ export const packedMatMulOp: LlamatsOp = {
       cpu: cpuKernelFunc(UNPACK_WEIGHT, unpackHost),
       wasm: wasmKernelFunc(UNPACK_WEIGHT, unpackHost),
       webgpu: webgpuUnpackWeight,
+    },
+    {
+      name: UNPACK_ROWS,
+      cpu: cpuKernelFunc(UNPACK_ROWS, unpackRowsHost),
+      wasm: wasmKernelFunc(UNPACK_ROWS, unpackRowsHost),
+      webgpu: webgpuUnpackRows,
     },
   ],
   gradients: [gradient],

@@ -6,7 +6,13 @@ import { installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled } from "
 import { dequantizeNf4, quantizeNf4 } from "../quantize/nf4.js";
 import { packWeight, unpackWeight, type PackWeightOptions } from "../quantize/packed-weight.js";
 import { dequantizeQ8_0, quantizeQ8_0 } from "../quantize/q8-0.js";
-import { disposePackedWeight, packedMatMul, packedWeightTensors, unpackWeightTensor } from "./packed-matmul.js";
+import {
+  disposePackedWeight,
+  packedMatMul,
+  packedWeightTensors,
+  unpackWeightRows,
+  unpackWeightTensor,
+} from "./packed-matmul.js";
 import { q8ActivationMatMul } from "./packed-matmul.kernels.js";
 import { compareWithReference, maxScaledDiff, randomValues, valueAndGrads } from "./test-support.js";
 
@@ -108,6 +114,22 @@ describe.each(TEST_BACKENDS)("packedMatMul on %s", (backend) => {
       expect(await unpacked.data(), c.label).toEqual(unpackWeight(data));
       disposePackedWeight(packed);
       unpacked.dispose();
+    }
+  });
+
+  it("unpackWeightRows gives the reference dequantizer's rows, in the order asked, repeats included", async () => {
+    const ids = [23, 0, 7, 7, 19];
+    for (const c of CASES) {
+      const data = packWeight(weightValues(24 * 128, 9), { ...c, outFeatures: 24, inFeatures: 128 });
+      const reference = unpackWeight(data);
+      const expected = new Float32Array(ids.flatMap((id) => [...reference.subarray(id * 128, (id + 1) * 128)]));
+      const packed = packedWeightTensors(data);
+      const idsTensor = tf.tensor1d(ids, "int32");
+      const rows = unpackWeightRows(packed, idsTensor);
+      expect(rows.shape).toEqual([ids.length, 128]);
+      expect(await rows.data(), c.label).toEqual(expected);
+      disposePackedWeight(packed);
+      tf.dispose([rows, idsTensor]);
     }
   });
 

@@ -7,7 +7,7 @@ import {
   type PackedWeightData,
   type PackedWeightShape,
 } from "../quantize/packed-weight.js";
-import { PACKED_MATMUL, UNPACK_WEIGHT } from "./packed-matmul.kernels.js";
+import { PACKED_MATMUL, UNPACK_ROWS, UNPACK_WEIGHT } from "./packed-matmul.kernels.js";
 import { hasLlamatsKernel } from "./registry.js";
 
 /** A packed frozen weight on the active backend: int32 words and float32 scales (one placeholder 0 for bf16). */
@@ -79,6 +79,21 @@ export function unpackWeightTensor(weight: PackedWeight): tf.Tensor2D {
   return tf
     .engine()
     .runKernel<tf.Tensor2D>(UNPACK_WEIGHT, { words: weight.words, scales: weight.scales }, kernelAttrs(weight));
+}
+
+/** Rows `ids` [n] of a packed weight as float32 [n, in] (a packed embedding's lookup), unpacked in one kernel. */
+export function unpackWeightRows(weight: PackedWeight, ids: tf.Tensor1D): tf.Tensor2D {
+  requireKernels(weight, "unpackWeightRows");
+  if (ids.dtype !== "int32") {
+    throw new ShapeMismatchError(`unpackWeightRows: ids must be int32, found ${ids.dtype}`, {
+      tensor: "ids",
+      expected: [ids.size],
+      found: ids.shape,
+    });
+  }
+  return tf
+    .engine()
+    .runKernel<tf.Tensor2D>(UNPACK_ROWS, { words: weight.words, scales: weight.scales, ids }, kernelAttrs(weight));
 }
 
 /**

@@ -113,3 +113,22 @@ export function webgpuUnpackWeight(args: KernelArgs): tf.TensorInfo {
   });
   return runProgram(args.backend, program, [inputs.words, inputs.scales], [a.outFeatures, a.inFeatures]);
 }
+
+/** UNPACK_ROWS on webgpu: one thread per element of the gathered rows (not tf.gather: tfjs-webgpu's loses int32 bits). */
+export function webgpuUnpackRows(args: KernelArgs): tf.TensorInfo {
+  const a = packedAttrs(args.attrs);
+  const inputs = args.inputs as Record<string, tf.TensorInfo>;
+  const rows = inputs.ids.shape[0];
+  const program = elementwiseProgram({
+    key: `unpack_rows_${a.format}`,
+    outputSize: rows * a.inFeatures,
+    inputs: ["words", "scales", "ids"],
+    uniforms: [
+      { name: "pblock", type: "i32", value: a.blockSize },
+      { name: "pin", type: "i32", value: a.inFeatures },
+    ],
+    prelude: WEIGHT_AT[a.format],
+    body: "setOutputAtIndex(index, weightAt(ids[index / uniforms.pin] * uniforms.pin + index % uniforms.pin));",
+  });
+  return runProgram(args.backend, program, [inputs.words, inputs.scales, inputs.ids], [rows, a.inFeatures]);
+}
