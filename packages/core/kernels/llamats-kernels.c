@@ -637,7 +637,7 @@ void quantize_q8_rows(const float *x, signed char *xq, float *xd, int rows, int 
 }
 
 // y[r, j] (+)= Σ_b isum_b(xq[r], w[j]) · xd[r, b] · scales[j, b] for outputs [j0, j1) of `rows` rows: Q8_0 weights
-// [n, k] (int8 codes, a float32 scale per 32), each 32-block's integer dot by i32x4.dot_i16x8_s after widening.
+// [n, k] (int8 codes, a float32 scale per 32), each 32-block's integer dot by i32x4.dot_i16x8_s on widening loads.
 // ldc: y's row stride (0 = n); accumulate = 1 adds into y (the decode step's residual projections).
 void q8_dot_rows(const signed char *xq, const float *xd, const signed char *w, const float *scales, float *y, int rows, int n,
                  int k, int j0, int j1, int ldc, int accumulate) {
@@ -656,12 +656,11 @@ void q8_dot_rows(const signed char *xq, const float *xd, const signed char *w, c
         v128_t s0 = splat(0), s1 = splat(0), s2 = splat(0), s3 = splat(0);
         for (int t = 0; t < 4; t++) {
           const signed char *xa = xr + (b + t) * 32, *wa = wr + (b + t) * 32;
-          v128_t x0 = wasm_v128_load(xa), x1 = wasm_v128_load(xa + 16);
-          v128_t w0 = wasm_v128_load(wa), w1 = wasm_v128_load(wa + 16);
-          v128_t p = wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(x0), wasm_i16x8_extend_low_i8x16(w0));
-          p = wasm_i32x4_add(p, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(x0), wasm_i16x8_extend_high_i8x16(w0)));
-          p = wasm_i32x4_add(p, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_low_i8x16(x1), wasm_i16x8_extend_low_i8x16(w1)));
-          p = wasm_i32x4_add(p, wasm_i32x4_dot_i16x8(wasm_i16x8_extend_high_i8x16(x1), wasm_i16x8_extend_high_i8x16(w1)));
+          // Loads that widen 8 int8 to int16 as they read (one pmovsxbw each on x64).
+          v128_t p = wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(xa), wasm_i16x8_load8x8(wa));
+          p = wasm_i32x4_add(p, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(xa + 8), wasm_i16x8_load8x8(wa + 8)));
+          p = wasm_i32x4_add(p, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(xa + 16), wasm_i16x8_load8x8(wa + 16)));
+          p = wasm_i32x4_add(p, wasm_i32x4_dot_i16x8(wasm_i16x8_load8x8(xa + 24), wasm_i16x8_load8x8(wa + 24)));
           if (t == 0) s0 = p; else if (t == 1) s1 = p; else if (t == 2) s2 = p; else s3 = p;
         }
         // Transpose-add: lane t = the whole sum of block b + t.

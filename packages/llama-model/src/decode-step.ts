@@ -93,7 +93,7 @@ function fusedInputs(layer: LinearLayer, name: string): Record<string, tf.Tensor
 function fusedWeights(o: DecodeStepOptions): Record<string, tf.Tensor> | null {
   const lmHead = fusedInputs(o.lmHead, "lmHead");
   if (!lmHead) return null;
-  const inputs: Record<string, tf.Tensor> = { hidden: o.hidden, norm: o.norm, ...lmHead };
+  const inputs: Record<string, tf.Tensor> = { norm: o.norm, ...lmHead };
   for (const [i, w] of o.layers.entries()) {
     const linears = { q: w.qkv[0], k: w.qkv[1], v: w.qkv[2], o: w.o, gate: w.gateUp[0], up: w.gateUp[1], down: w.down };
     for (const [name, layer] of Object.entries(linears)) {
@@ -107,11 +107,25 @@ function fusedWeights(o: DecodeStepOptions): Record<string, tf.Tensor> | null {
   return inputs;
 }
 
+/** fusedWeights by the model's resolved layer list (kept until a layer is replaced), so not rebuilt every token. */
+const fusedWeightsByLayers = new WeakMap<
+  readonly DecodeLayerWeights[],
+  { lmHead: LinearLayer; norm: tf.Tensor; weights: Record<string, tf.Tensor> | null }
+>();
+
+function cachedFusedWeights(o: DecodeStepOptions): Record<string, tf.Tensor> | null {
+  const hit = fusedWeightsByLayers.get(o.layers);
+  if (hit && hit.lmHead === o.lmHead && hit.norm === o.norm) return hit.weights;
+  const weights = fusedWeights(o);
+  fusedWeightsByLayers.set(o.layers, { lmHead: o.lmHead, norm: o.norm, weights });
+  return weights;
+}
+
 /** The fused kernel: every layer's cache slot is claimed first (allocation stays outside the kernel), then one call. */
 function fusedDecodeStep(o: DecodeStepOptions, weights: Record<string, tf.Tensor>): tf.Tensor2D {
   const { config, cache } = o;
   const batch = o.hidden.shape[0];
-  const inputs: tf.NamedTensorMap = { ...weights };
+  const inputs: tf.NamedTensorMap = { ...weights, hidden: o.hidden };
   let slot = cache.length;
   for (let i = 0; i < config.numHiddenLayers; i++) {
     const claimed = cache.claimSlot(i, batch, config.numKeyValueHeads, config.headDim);
@@ -153,6 +167,6 @@ function composedDecodeStep(o: DecodeStepOptions): tf.Tensor2D {
  */
 export function decodeStep(o: DecodeStepOptions): tf.Tensor2D {
   syncDecodeStepKernels();
-  const weights = hasLlamatsKernel(DECODE_STEP) ? fusedWeights(o) : null;
+  const weights = hasLlamatsKernel(DECODE_STEP) ? cachedFusedWeights(o) : null;
   return weights ? fusedDecodeStep(o, weights) : composedDecodeStep(o);
 }

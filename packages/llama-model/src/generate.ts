@@ -153,7 +153,9 @@ async function* decodeLoop(
     : null;
   const texts = rows.map(() => "");
   const finished = rows.map(() => false);
-  const cache = new KvCache(model.config.numHiddenLayers);
+  // Room for the whole generation up front (never past the model's context; a longer one grows as it goes).
+  const reserve = Math.min(prefix + promptLen + options.maxNewTokens, model.config.maxPositionEmbeddings);
+  const cache = new KvCache(model.config.numHiddenLayers, reserve);
   try {
     let stepIds = rows;
     let start = 0;

@@ -17,7 +17,15 @@ export class KvCache {
   /** Layers whose buffers are preallocated (shape[2] = capacity >= filled). */
   private readonly inPlace: boolean[];
 
-  constructor(numLayers: number) {
+  /**
+   * `reserve`: positions the whole generation will need (prompt + new tokens), if known. The fused decode step's
+   * buffers (claimSlot) are sized for it at once instead of growing by BLOCK, which copies the history each time;
+   * its attention reads only the filled positions, so room costs memory, not time.
+   */
+  constructor(
+    numLayers: number,
+    private readonly reserve = 0,
+  ) {
     this.keys = new Array<tf.Tensor4D | null>(numLayers).fill(null);
     this.values = new Array<tf.Tensor4D | null>(numLayers).fill(null);
     this.inPlace = new Array<boolean>(numLayers).fill(false);
@@ -86,7 +94,7 @@ export class KvCache {
     headDim: number,
   ): { key: tf.Tensor4D; value: tf.Tensor4D; position: number; capacity: number } {
     const position = this.lengths[layer];
-    this.ensureCapacity(layer, position + 1, [batch, kvHeads, 0, headDim]);
+    this.ensureCapacity(layer, position + 1, [batch, kvHeads, 0, headDim], this.reserve);
     this.lengths[layer] = position + 1;
     return { key: this.keys[layer]!, value: this.values[layer]!, position, capacity: this.keys[layer]!.shape[2] };
   }
@@ -99,11 +107,11 @@ export class KvCache {
     this.lengths.fill(0);
   }
 
-  /** Makes the layer's buffers preallocated with room for `needed` positions, copying what they hold. */
-  private ensureCapacity(layer: number, needed: number, shape: readonly number[]): void {
+  /** Makes the layer's buffers preallocated with room for `needed` positions (at least `reserve`), copying what they hold. */
+  private ensureCapacity(layer: number, needed: number, shape: readonly number[], reserve = 0): void {
     const current = this.keys[layer];
     if (this.inPlace[layer] && current && current.shape[2] >= needed) return;
-    const capacity = Math.ceil(needed / BLOCK) * BLOCK;
+    const capacity = Math.max(Math.ceil(needed / BLOCK) * BLOCK, reserve);
     const [batch, heads, , dim] = shape;
     for (const store of [this.keys, this.values]) {
       const old = store[layer];

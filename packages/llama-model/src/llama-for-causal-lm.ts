@@ -74,6 +74,8 @@ export class LlamaForCausalLM {
   private readonly packed: Map<string, PackedWeight>;
   /** The token embedding, whole or in row chunks along the vocabulary (see LlamaModelOptions.maxTensorBytes). */
   private readonly embedding: TokenEmbedding;
+  /** The decode step's resolved layers, kept between tokens until a layer is replaced (setLinear). */
+  private decodeLayers: DecodeLayerWeights[] | null = null;
   private disposed = false;
 
   /**
@@ -131,7 +133,9 @@ export class LlamaForCausalLM {
     return decodeStep({
       config: this.config,
       hidden: this.embedding.lookupNoGrad(tf.reshape<tf.Rank.R1>(inputIds!, [-1])),
-      layers: Array.from({ length: this.config.numHiddenLayers }, (_, i) => this.decodeWeights(i)),
+      layers: (this.decodeLayers ??= Array.from({ length: this.config.numHiddenLayers }, (_, i) =>
+        this.decodeWeights(i),
+      )),
       norm: this.param("model.norm.weight"),
       lmHead: this.getLinear("lm_head"),
       positions: options.positions.map((row) => row[0]),
@@ -194,6 +198,7 @@ export class LlamaForCausalLM {
       );
     }
     this.linears.set(name, layer);
+    this.decodeLayers = null;
     // A plain Linear replacing a packed one (an adapter merged into a dequantized base): the packed weight goes.
     const packedWeight = this.packed.get(`${name}.weight`);
     if (packedWeight && isPlainLinear(layer)) {

@@ -72,4 +72,31 @@ describe("the fused wasm decode step", () => {
     expect(await model.generate([1, 5, 6], { maxNewTokens: 4, eosTokenId: [] })).toEqual(ids);
     model.dispose();
   });
+
+  it("after generating, replaced layers are what the next generation's fused step multiplies by", async () => {
+    const model = LlamaForCausalLM.fromConfig(LLAMA1_SMALL, { seed: 3 });
+    const other = LlamaForCausalLM.fromConfig(LLAMA1_SMALL, { seed: 4 });
+    const prompt = [1, 5, 6];
+    const before = await model.generate(prompt, { maxNewTokens: 6, eosTokenId: [] });
+    // Every projection of `other` into `model`: the fused step's cached inputs must follow the replacements.
+    for (const linear of model.linearNames()) model.setLinear(linear, other.getLinear(linear));
+    const fused = vi.spyOn(WasmDecoder.prototype, "step");
+    const after = await model.generate(prompt, { maxNewTokens: 6, eosTokenId: [] });
+    expect(fused).toHaveBeenCalled();
+    fused.mockRestore();
+    // The reference: greedy picks from full forward passes, which never go through the decode step.
+    const reference = [...prompt];
+    for (let step = 0; step < 6; step++) {
+      const logits = model.forward([reference]).logits;
+      const last = tf.tidy(() =>
+        tf.argMax(tf.reshape(tf.slice(logits, [0, reference.length - 1, 0], [1, 1, -1]), [-1])),
+      );
+      reference.push((await last.data())[0]);
+      tf.dispose([logits, last]);
+    }
+    expect(after).toEqual([reference]);
+    expect(after).not.toEqual(before);
+    model.dispose();
+    other.dispose();
+  });
 });

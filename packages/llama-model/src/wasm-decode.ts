@@ -38,7 +38,14 @@ export interface DecodeStepAttrs {
   slot: number;
 }
 
-type LayerInfos = Record<(typeof DECODE_LAYER_INPUTS)[number], tf.TensorInfo>;
+type LayerKeys = Record<(typeof DECODE_LAYER_INPUTS)[number], string>;
+/** Layer i's input names (`${i}.q`, …), made once per layer index rather than every token. */
+const layerKeyCache: LayerKeys[] = [];
+function layerKeys(i: number): LayerKeys {
+  return (layerKeyCache[i] ??= Object.fromEntries(
+    DECODE_LAYER_INPUTS.map((name) => [name, `${i}.${name}`]),
+  ) as LayerKeys);
+}
 /** The kernel's inputs by name (see DECODE_STEP). */
 type StepInfos = { hidden: tf.TensorInfo; norm: tf.TensorInfo; lmHead: tf.TensorInfo } & Partial<
   Record<string, tf.TensorInfo>
@@ -108,9 +115,7 @@ export class WasmDecoder {
     const hiddenSize = c.hiddenSize;
     const qkvWidth = (heads + 2 * kvHeads) * d;
     const ffn = c.intermediateSize;
-    const layer = (i: number): LayerInfos =>
-      Object.fromEntries(DECODE_LAYER_INPUTS.map((name) => [name, inputs[`${i}.${name}`]])) as LayerInfos;
-    const capacity = c.numHiddenLayers === 0 ? 1 : layer(0).keys.shape[2];
+    const capacity = c.numHiddenLayers === 0 ? 1 : inputs[layerKeys(0).keys]!.shape[2];
     const position = attrs.slot;
     const length = position + 1;
     const [x, xn, qkv, ctx, gateUp, act, cosAt, sinAt, maskAt] = this.buffers(c, batch, capacity);
@@ -132,13 +137,11 @@ export class WasmDecoder {
     const scale = 1 / Math.sqrt(d);
     const eps = c.rmsNormEps;
     const off = (t: tf.TensorInfo) => k.offsetOf(t);
-    // x [batch, kk] · Wᵀ into `n` columns of rows `ldc` floats apart (q, k, v side by side in one row).
-    // An int8 (Q8_0) projection comes as its codes under the weight's name and its scales under `<name>.scales`.
-    const scalesOf = new Map<tf.TensorInfo, tf.TensorInfo>();
-    for (const [name, info] of Object.entries(inputs))
-      if (name.endsWith(".scales") && info) scalesOf.set(inputs[name.slice(0, -".scales".length)]!, info);
-    const linear = (a: number, w: tf.TensorInfo, out: number, n: number, kk: number, accumulate: boolean, ldc = n) => {
-      const scales = scalesOf.get(w);
+    // x [batch, kk] · Wᵀ (the input named `key`) into `n` columns of rows `ldc` floats apart (q, k, v side by side
+    // in one row). An int8 (Q8_0) projection comes as its codes under `key` and its scales under `<key>.scales`.
+    const linear = (a: number, key: string, out: number, n: number, kk: number, accumulate: boolean, ldc = n) => {
+      const w = inputs[key]!;
+      const scales = inputs[`${key}.scales`];
       if (scales) {
         k.q8MatMul({ x: a, words: off(w), scales: off(scales), y: out, m: batch, n, k: kk, ldc, accumulate });
         return;
@@ -160,15 +163,16 @@ export class WasmDecoder {
         ldc,
       });
     };
+    const info = (key: string): tf.TensorInfo => inputs[key]!;
     for (let i = 0; i < c.numHiddenLayers; i++) {
-      const w = layer(i);
-      k.rmsNorm(x, off(w.inputLayernorm), xn, batch, hiddenSize, eps);
+      const w = layerKeys(i);
+      k.rmsNorm(x, off(info(w.inputLayernorm)), xn, batch, hiddenSize, eps);
       linear(xn, w.q, qkv, heads * d, hiddenSize, false, qkvWidth);
       linear(xn, w.k, qkv + heads * d * 4, kvHeads * d, hiddenSize, false, qkvWidth);
       linear(xn, w.v, qkv + (heads + kvHeads) * d * 4, kvHeads * d, hiddenSize, false, qkvWidth);
       k.rope(qkv, cosAt, sinAt, batch, qkvWidth, heads + kvHeads, d);
-      const keys = off(w.keys) / 4;
-      const values = off(w.values) / 4;
+      const keys = off(info(w.keys)) / 4;
+      const values = off(info(w.values)) / 4;
       for (let b = 0; b < batch; b++) {
         for (let h = 0; h < kvHeads; h++) {
           const at = ((b * kvHeads + h) * capacity + position) * d;
@@ -193,14 +197,14 @@ export class WasmDecoder {
         scale,
       });
       linear(ctx, w.o, x, hiddenSize, heads * d, true);
-      k.rmsNorm(x, off(w.postAttentionLayernorm), xn, batch, hiddenSize, eps);
+      k.rmsNorm(x, off(info(w.postAttentionLayernorm)), xn, batch, hiddenSize, eps);
       linear(xn, w.gate, gateUp, ffn, hiddenSize, false, 2 * ffn);
       linear(xn, w.up, gateUp + ffn * 4, ffn, hiddenSize, false, 2 * ffn);
       k.siluMul(gateUp, act, batch, ffn);
       linear(act, w.down, x, hiddenSize, ffn, true);
     }
     k.rmsNorm(x, off(inputs.norm), xn, batch, hiddenSize, eps);
-    linear(xn, inputs.lmHead, off(logits), c.vocabSize, hiddenSize, false);
+    linear(xn, "lmHead", off(logits), c.vocabSize, hiddenSize, false);
   }
 
   /** Frees the scratch buffers. */
