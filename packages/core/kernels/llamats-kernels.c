@@ -378,21 +378,57 @@ void rope_rotate(const float *x, const float *cos, const float *sin, float *out,
 void attend(const float *q, int q_stride, const float *kc, const float *vc, float *out, const float *mask,
             int heads, int kv_heads, int d, int capacity, int len, float scale, int p0, int p1, float *scores) {
   int groups = heads / kv_heads;
+  // Four keys (or values) at a time when rows are whole vectors; every sum keeps the order of the one-at-a-time
+  // loop, so the result is bit-identical to it.
+  int t4 = d % 4 == 0 ? len & ~3 : 0;
   for (int p = p0; p < p1; p++) {
     int b = p / heads, h = p % heads, kvh = h / groups;
     const float *qv = q + (long)b * q_stride + (long)h * d;
     const float *keys = kc + ((long)b * kv_heads + kvh) * capacity * d;
     const float *vals = vc + ((long)b * kv_heads + kvh) * capacity * d;
     const float *m = mask ? mask + (long)b * capacity : 0;
+    v128_t mx4 = splat(-3.4e38f);
+    for (int t = 0; t < t4; t += 4) {
+      const float *k0 = keys + (long)t * d;
+      v128_t s0 = splat(0), s1 = splat(0), s2 = splat(0), s3 = splat(0);
+      for (int i = 0; i < d; i += 4) {
+        v128_t qi = wasm_v128_load(qv + i);
+        s0 = MADD(s0, qi, wasm_v128_load(k0 + i));
+        s1 = MADD(s1, qi, wasm_v128_load(k0 + d + i));
+        s2 = MADD(s2, qi, wasm_v128_load(k0 + 2 * d + i));
+        s3 = MADD(s3, qi, wasm_v128_load(k0 + 3 * d + i));
+      }
+      // Lane j = hsum(s_j), added as hsum adds: (l0 + l1) + (l2 + l3).
+      v128_t a01 = wasm_f32x4_add(wasm_i32x4_shuffle(s0, s1, 0, 4, 2, 6), wasm_i32x4_shuffle(s0, s1, 1, 5, 3, 7));
+      v128_t a23 = wasm_f32x4_add(wasm_i32x4_shuffle(s2, s3, 0, 4, 2, 6), wasm_i32x4_shuffle(s2, s3, 1, 5, 3, 7));
+      v128_t s = wasm_f32x4_add(wasm_i32x4_shuffle(a01, a23, 0, 1, 4, 5), wasm_i32x4_shuffle(a01, a23, 2, 3, 6, 7));
+      s = wasm_f32x4_mul(s, splat(scale));
+      if (m) s = wasm_f32x4_add(s, wasm_v128_load(m + t));
+      wasm_v128_store(scores + t, s);
+      mx4 = wasm_f32x4_max(mx4, s);
+    }
     float mx = -3.4e38f;
-    for (int t = 0; t < len; t++) {
+    for (int l = 0; l < 4; l++) {
+      float v = l == 0 ? wasm_f32x4_extract_lane(mx4, 0) : l == 1 ? wasm_f32x4_extract_lane(mx4, 1) : l == 2 ? wasm_f32x4_extract_lane(mx4, 2) : wasm_f32x4_extract_lane(mx4, 3);
+      if (v > mx) mx = v;
+    }
+    for (int t = t4; t < len; t++) {
       float s = dot(qv, keys + (long)t * d, d) * scale;
       if (m) s += m[t];
       scores[t] = s;
       if (s > mx) mx = s;
     }
     float sum = 0.0f;
-    for (int t = 0; t < len; t++) {
+    int e4 = len & ~3;
+    for (int t = 0; t < e4; t += 4) {
+      v128_t e = exp4(wasm_f32x4_sub(wasm_v128_load(scores + t), splat(mx)));
+      wasm_v128_store(scores + t, e);
+      sum += wasm_f32x4_extract_lane(e, 0);
+      sum += wasm_f32x4_extract_lane(e, 1);
+      sum += wasm_f32x4_extract_lane(e, 2);
+      sum += wasm_f32x4_extract_lane(e, 3);
+    }
+    for (int t = e4; t < len; t++) {
       float e = exp1(scores[t] - mx);
       scores[t] = e;
       sum += e;
@@ -400,7 +436,18 @@ void attend(const float *q, int q_stride, const float *kc, const float *vc, floa
     float inv = 1.0f / sum;
     float *o = out + (long)b * heads * d + (long)h * d;
     for (int i = 0; i < d; i++) o[i] = 0.0f;
-    for (int t = 0; t < len; t++) {
+    for (int t = 0; t < t4; t += 4) {
+      v128_t w0 = splat(scores[t] * inv), w1 = splat(scores[t + 1] * inv);
+      v128_t w2 = splat(scores[t + 2] * inv), w3 = splat(scores[t + 3] * inv);
+      const float *v = vals + (long)t * d;
+      for (int i = 0; i < d; i += 4) {
+        v128_t acc = MADD(wasm_v128_load(o + i), w0, wasm_v128_load(v + i));
+        acc = MADD(acc, w1, wasm_v128_load(v + d + i));
+        acc = MADD(acc, w2, wasm_v128_load(v + 2 * d + i));
+        wasm_v128_store(o + i, MADD(acc, w3, wasm_v128_load(v + 3 * d + i)));
+      }
+    }
+    for (int t = t4; t < len; t++) {
       v128_t w = splat(scores[t] * inv);
       const float *v = vals + (long)t * d;
       int i = 0;
