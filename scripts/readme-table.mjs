@@ -91,6 +91,13 @@ function trajectoryRow() {
   ];
 }
 
+/** How llama.cpp's threads were chosen: its best count up to ours (records with byThreads), else the same as ours. */
+function llamaCppThreads(runs) {
+  if (!runs.every((p) => p.byThreads)) return "same threads";
+  const counts = runs.map((p) => `${p.type} ${p.threads}`).join(", ");
+  return `llama.cpp at its best thread count up to ours: ${counts}`;
+}
+
 function generateRow(name) {
   const { json, need, file } = record(name);
   const r = need(json.result, "result");
@@ -116,7 +123,7 @@ function generateRow(name) {
     );
   const peer =
     parts.length > 0
-      ? `${parts.join("; ")}, measured in the same run${llamaCpp.length ? " (llama.cpp through node-llama-cpp's CPU build, same weights, same threads)" : ""}`
+      ? `${parts.join("; ")}, measured in the same run${llamaCpp.length ? ` (llama.cpp through node-llama-cpp's CPU build, same weights, ${llamaCppThreads(llamaCpp)})` : ""}`
       : `${thousands(need(r.tokensPerS, "result.tokensPerS"))} tokens/s, ${r.cpuMsPerToken} ms CPU a token; no native peer in the run`;
   return [
     `\`llamats bench generate\` (stories15M shape, random weights, ${r.backend}${threads}, ${r.decoding}, ${r.newTokens} tokens; ${file})`,

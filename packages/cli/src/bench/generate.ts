@@ -9,7 +9,7 @@ import { startBackend, warnTo } from "../start-backend.js";
 import { parseWeightsOption } from "../weights-option.js";
 import { gpuDispatchLine } from "./gpu-dispatch-line.js";
 import { runLlama2c, type Llama2cResult } from "./llama2c.js";
-import { runLlamaCpp, type LlamaCppResult } from "./llama-cpp.js";
+import { llamaCppThreads, runLlamaCpp, type LlamaCppResult } from "./llama-cpp.js";
 import {
   describeShape,
   intOption,
@@ -72,8 +72,9 @@ ${SHAPE_USAGE}
   --threads <n>      wasm threads, ours and llama2.c's OpenMP threads (default: every core; LLAMATS_WASM_THREADS)
   --llama2c <dir>    a built llama2.c checkout (its run binary and tokenizer.bin), run beside us
   --llama-cpp        also run llama.cpp (node-llama-cpp's CPU build) on the same weights exported as GGUF, f32 and
-                     q8_0: same prompt, token count and threads, best of --repeat (greedy only; needs node-llama-cpp,
-                     which a llamats checkout installs in interop/llama-cpp)
+                     q8_0: same prompt and token count, best of --repeat at 1, 2, 4, … up to --threads threads, its
+                     best thread count being the peer (greedy only; needs node-llama-cpp, which a llamats checkout
+                     installs in interop/llama-cpp)
   --new-tokens <n>   tokens to generate per run (default 256)
   --repeat <n>       timed runs; the best is reported (default 3)
   --weights <format> projections as bf16, int8 (Q8_0) or nf4 (block 32: dim 288 is not whole 64-blocks), measured
@@ -348,9 +349,9 @@ export async function runGenerateBench(args: string[], ctx: CommandContext): Pro
                 .map((r) =>
                   "tokensPerS" in r
                     ? r.type === "f32"
-                      ? `  ${report.ratioToLlamaCppF32}× llama.cpp f32 measured in this run (${r.tokensPerS.toFixed(1)} tokens/s, ${r.cpuMsPerToken.toFixed(2)} ms CPU per token, node-llama-cpp CPU, ${r.threads} thread${r.threads > 1 ? "s" : ""}, same weights)\n`
+                      ? `  ${report.ratioToLlamaCppF32}× llama.cpp f32 measured in this run (${r.tokensPerS.toFixed(1)} tokens/s, ${r.cpuMsPerToken.toFixed(2)} ms CPU per token, node-llama-cpp CPU, ${llamaCppThreads(r)}, same weights)\n`
                       : report.ratioToLlamaCppQ8_0 !== null
-                        ? `  ${report.ratioToLlamaCppQ8_0}× llama.cpp ${r.type} measured in this run (${r.tokensPerS.toFixed(1)} tokens/s, ${r.cpuMsPerToken.toFixed(2)} ms CPU per token; ours int8 ${report.oursQ8_0})\n`
+                        ? `  ${report.ratioToLlamaCppQ8_0}× llama.cpp ${r.type} measured in this run (${r.tokensPerS.toFixed(1)} tokens/s, ${r.cpuMsPerToken.toFixed(2)} ms CPU per token, ${llamaCppThreads(r)}; ours int8 ${report.oursQ8_0})\n`
                         : `  llama.cpp ${r.type}: ${r.tokensPerS.toFixed(1)} tokens/s (${r.cpuMsPerToken.toFixed(2)} ms CPU per token) in this run; ours at 8 bits: ${report.oursQ8_0}\n`
                     : `  llama.cpp: not run (${r.skipped})\n`,
                 )

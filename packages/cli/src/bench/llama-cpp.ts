@@ -1,5 +1,6 @@
 // llama.cpp beside us in `bench generate --llama-cpp`: the bench's own weights exported to a temporary GGUF and
-// decoded by node-llama-cpp (CPU build), same prompt, same token count, same threads, best of the same number of runs.
+// decoded by node-llama-cpp (CPU build), same prompt, same token count, best of the same number of runs, at each
+// thread count up to ours: its best one is the peer (its threads spin-wait, so fewer can be faster on a busy machine).
 import { mkdtemp, rm } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -11,8 +12,30 @@ import type { SentencePieceVocabulary } from "@llamats/tokenizer";
 
 /** What running llama.cpp gave for one weight type: its best tokens/s, or why it did not run. */
 export type LlamaCppResult =
-  | { type: GgufFileType; tokensPerS: number; cpuMsPerToken: number; threads: number; runs: number }
+  | {
+      type: GgufFileType;
+      tokensPerS: number;
+      cpuMsPerToken: number;
+      /** The thread count of the best run. */
+      threads: number;
+      runs: number;
+      /** Best tokens/s at each thread count tried. */
+      byThreads: Record<string, number>;
+    }
   | { skipped: string };
+
+/** Thread counts llama.cpp is timed at: 1, 2, 4, … below `threads`, and `threads`. */
+export function llamaCppThreadCounts(threads: number): number[] {
+  const counts: number[] = [];
+  for (let t = 1; t < threads; t *= 2) counts.push(t);
+  return [...counts, threads];
+}
+
+/** "best at 1 thread (1: 240, 2: 71 tokens/s)": the thread count the peer's figure comes from, and the others. */
+export function llamaCppThreads(r: Extract<LlamaCppResult, { byThreads: unknown }>): string {
+  const all = Object.entries(r.byThreads).map(([t, v]) => `${t}: ${v.toFixed(1)}`);
+  return `best at ${r.threads} thread${r.threads > 1 ? "s" : ""}${all.length > 1 ? ` (${all.join(", ")} tokens/s)` : ""}`;
+}
 
 /** The few parts of node-llama-cpp's API the bench uses (it is not a dependency of the CLI, so typed here). */
 interface NodeLlamaCpp {
@@ -106,42 +129,19 @@ export async function runLlamaCpp(options: RunLlamaCppOptions): Promise<LlamaCpp
         type,
       });
       const model = await llama.loadModel({ modelPath: path });
-      const context = await model.createContext({
-        contextSize: options.prompt.length + options.newTokens + 8,
-        threads: { ideal: options.threads, min: options.threads },
-      });
       try {
-        const sequence = context.getSequence();
-        let best = 0;
-        let bestCpuMs = 0;
+        let best: { tokensPerS: number; cpuMsPerToken: number; threads: number } | null = null;
+        const byThreads: Record<string, number> = {};
         let runs = 0;
-        // One untimed warm-up run, then the timed ones, as for ours.
-        for (let r = -1; r < options.repeat && !options.signal.aborted; r++) {
-          await sequence.clearHistory();
-          const ids: number[] = [];
-          // llama.cpp's threads are this process's threads: its CPU time counts as ours does.
-          const cpu0 = process.cpuUsage();
-          const t0 = performance.now();
-          for await (const id of sequence.evaluate(options.prompt, { temperature: 0, yieldEogToken: true })) {
-            if (ids.push(id) === options.newTokens) break;
-          }
-          const tokensPerS = ids.length / ((performance.now() - t0) / 1000);
-          const cpu = process.cpuUsage(cpu0);
-          if (r < 0) continue;
-          runs++;
-          if (tokensPerS > best) {
-            best = tokensPerS;
-            bestCpuMs = (cpu.user + cpu.system) / 1000 / ids.length;
-          }
-          options.log?.(`llama.cpp ${type} run ${r + 1}/${options.repeat}: ${tokensPerS.toFixed(1)} tokens/s`);
+        for (const threads of llamaCppThreadCounts(options.threads)) {
+          const timed = await timeContext(model, { ...options, threads, type });
+          if (!timed) break;
+          runs += timed.runs;
+          byThreads[threads] = timed.tokensPerS;
+          if (!best || timed.tokensPerS > best.tokensPerS) best = { ...timed, threads };
         }
-        results.push(
-          runs > 0
-            ? { type, tokensPerS: best, cpuMsPerToken: bestCpuMs, threads: options.threads, runs }
-            : { skipped: "interrupted" },
-        );
+        results.push(best ? { type, ...best, runs, byThreads } : { skipped: "interrupted" });
       } finally {
-        await context.dispose();
         await model.dispose();
       }
     }
@@ -149,5 +149,49 @@ export async function runLlamaCpp(options: RunLlamaCppOptions): Promise<LlamaCpp
   } finally {
     await llama.dispose();
     await rm(dir, { recursive: true, force: true });
+  }
+}
+
+type LoadedModel = Awaited<ReturnType<Awaited<ReturnType<NodeLlamaCpp["getLlama"]>>["loadModel"]>>;
+
+/** One untimed warm-up run, then `repeat` timed ones, as for ours: the best run's tokens/s and CPU per token. */
+async function timeContext(
+  model: LoadedModel,
+  options: RunLlamaCppOptions & { type: GgufFileType },
+): Promise<{ tokensPerS: number; cpuMsPerToken: number; runs: number } | null> {
+  const context = await model.createContext({
+    contextSize: options.prompt.length + options.newTokens + 8,
+    threads: { ideal: options.threads, min: options.threads },
+  });
+  try {
+    const sequence = context.getSequence();
+    let best = 0;
+    let bestCpuMs = 0;
+    let runs = 0;
+    for (let r = -1; r < options.repeat && !options.signal.aborted; r++) {
+      await sequence.clearHistory();
+      const ids: number[] = [];
+      // llama.cpp's threads are this process's threads: its CPU time counts as ours does.
+      const cpu0 = process.cpuUsage();
+      const t0 = performance.now();
+      for await (const id of sequence.evaluate(options.prompt, { temperature: 0, yieldEogToken: true })) {
+        if (ids.push(id) === options.newTokens) break;
+      }
+      const tokensPerS = ids.length / ((performance.now() - t0) / 1000);
+      const cpu = process.cpuUsage(cpu0);
+      if (r < 0) continue;
+      runs++;
+      if (tokensPerS > best) {
+        best = tokensPerS;
+        bestCpuMs = (cpu.user + cpu.system) / 1000 / ids.length;
+      }
+      const threads = `${options.threads} thread${options.threads > 1 ? "s" : ""}`;
+      options.log?.(
+        `llama.cpp ${options.type}, ${threads}, run ${r + 1}/${options.repeat}: ${tokensPerS.toFixed(1)} tokens/s`,
+      );
+    }
+    return runs > 0 ? { tokensPerS: best, cpuMsPerToken: bestCpuMs, runs } : null;
+  } finally {
+    await context.dispose();
   }
 }
