@@ -686,8 +686,8 @@ void quantize_q8_rows(const float *x, signed char *xq, float *xd, int rows, int 
 // y[r, j] (+)= Σ_b isum_b(xq[r], w[j]) · xd[r, b] · scales[j, b] for outputs [j0, j1) of `rows` rows: Q8_0 weights
 // [n, k] (int8 codes, a float32 scale per 32), each 32-block's integer dot by i32x4.dot_i16x8_s on widening loads.
 // ldc: y's row stride (0 = n); accumulate = 1 adds into y (the decode step's residual projections).
-void q8_dot_rows(const signed char *xq, const float *xd, const signed char *w, const float *scales, float *y, int rows, int n,
-                 int k, int j0, int j1, int ldc, int accumulate) {
+static void q8_dot_rows(const signed char *xq, const float *xd, const signed char *w, const float *scales, float *y,
+                        int rows, int n, int k, int j0, int j1, int ldc, int accumulate) {
   if (ldc == 0) ldc = n;
   int blocks = k / 32;
   for (int j = j0; j < j1; j++) {
@@ -726,5 +726,22 @@ void q8_dot_rows(const signed char *xq, const float *xd, const signed char *w, c
       float *out = y + (long)r * ldc + j;
       *out = accumulate ? *out + total : total;
     }
+  }
+}
+
+// Several Q8_0 matmuls of the same quantized rows (the decode step's q, k and v; gate and up) as one share of work:
+// matmul i is desc[6i .. 6i+5] = (w, scales, y, n, ldc, accumulate), and [c0, c1) counts output columns over all of
+// them in order, so one job per thread covers them all.
+void q8_dot_rows_many(const signed char *xq, const float *xd, const unsigned *desc, int count, int rows, int k, int c0,
+                      int c1) {
+  int base = 0;
+  for (int i = 0; i < count; i++) {
+    const unsigned *d = desc + 6 * i;
+    int n = (int)d[3];
+    int lo = c0 > base ? c0 - base : 0, hi = c1 - base < n ? c1 - base : n;
+    if (lo < hi)
+      q8_dot_rows(xq, xd, (const signed char *)d[0], (const float *)d[1], (float *)d[2], rows, n, k, lo, hi, (int)d[4],
+                  (int)d[5]);
+    base += n;
   }
 }

@@ -27,7 +27,7 @@ const exports = [
   "cross_entropy",
   "packed_matmul",
   "quantize_q8_rows",
-  "q8_dot_rows",
+  "q8_dot_rows_many",
   "noop",
 ];
 const clang = process.env.CLANG ?? "clang";

@@ -139,13 +139,43 @@ export class WasmDecoder {
     const off = (t: tf.TensorInfo) => k.offsetOf(t);
     // x [batch, kk] · Wᵀ (the input named `key`) into `n` columns of rows `ldc` floats apart (q, k, v side by side
     // in one row). An int8 (Q8_0) projection comes as its codes under `key` and its scales under `<key>.scales`.
+    const info = (key: string): tf.TensorInfo => inputs[key]!;
     const linear = (a: number, key: string, out: number, n: number, kk: number, accumulate: boolean, ldc = n) => {
-      const w = inputs[key]!;
-      const scales = inputs[`${key}.scales`];
-      if (scales) {
-        k.q8MatMul({ x: a, words: off(w), scales: off(scales), y: out, m: batch, n, k: kk, ldc, accumulate });
-        return;
+      linears(a, kk, [{ key, out, n, ldc, accumulate }]);
+    };
+    // Projections of the same input: int8 ones in one q8MatMuls (x quantized once, one meeting of the threads).
+    const linears = (
+      a: number,
+      kk: number,
+      outs: { key: string; out: number; n: number; ldc: number; accumulate: boolean }[],
+    ) => {
+      const packed = outs.filter((o) => inputs[`${o.key}.scales`]);
+      if (packed.length > 0) {
+        k.q8MatMuls({
+          x: a,
+          m: batch,
+          k: kk,
+          outputs: packed.map((o) => ({
+            words: off(info(o.key)),
+            scales: off(info(`${o.key}.scales`)),
+            y: o.out,
+            n: o.n,
+            ldc: o.ldc,
+            accumulate: o.accumulate,
+          })),
+        });
       }
+      for (const o of outs) if (!packed.includes(o)) dense(a, info(o.key), o.out, o.n, kk, o.accumulate, o.ldc);
+    };
+    const dense = (
+      a: number,
+      w: tf.TensorInfo,
+      out: number,
+      n: number,
+      kk: number,
+      accumulate: boolean,
+      ldc: number,
+    ) => {
       k.gemm({
         a,
         b: off(w),
@@ -163,22 +193,25 @@ export class WasmDecoder {
         ldc,
       });
     };
-    const info = (key: string): tf.TensorInfo => inputs[key]!;
     for (let i = 0; i < c.numHiddenLayers; i++) {
       const w = layerKeys(i);
       k.rmsNorm(x, off(info(w.inputLayernorm)), xn, batch, hiddenSize, eps);
-      linear(xn, w.q, qkv, heads * d, hiddenSize, false, qkvWidth);
-      linear(xn, w.k, qkv + heads * d * 4, kvHeads * d, hiddenSize, false, qkvWidth);
-      linear(xn, w.v, qkv + (heads + kvHeads) * d * 4, kvHeads * d, hiddenSize, false, qkvWidth);
+      linears(xn, hiddenSize, [
+        { key: w.q, out: qkv, n: heads * d, ldc: qkvWidth, accumulate: false },
+        { key: w.k, out: qkv + heads * d * 4, n: kvHeads * d, ldc: qkvWidth, accumulate: false },
+        { key: w.v, out: qkv + (heads + kvHeads) * d * 4, n: kvHeads * d, ldc: qkvWidth, accumulate: false },
+      ]);
       k.rope(qkv, cosAt, sinAt, batch, qkvWidth, heads + kvHeads, d);
       const keys = off(info(w.keys)) / 4;
       const values = off(info(w.values)) / 4;
+      // A fresh view: the kernels' scratch allocations may have grown (and so replaced) the heap's buffer.
+      const now = this.kernels.heapF32();
       for (let b = 0; b < batch; b++) {
         for (let h = 0; h < kvHeads; h++) {
           const at = ((b * kvHeads + h) * capacity + position) * d;
           const src = qkv / 4 + b * qkvWidth + (heads + h) * d;
-          heap.copyWithin(keys + at, src, src + d);
-          heap.copyWithin(values + at, src + kvHeads * d, src + kvHeads * d + d);
+          now.copyWithin(keys + at, src, src + d);
+          now.copyWithin(values + at, src + kvHeads * d, src + kvHeads * d + d);
         }
       }
       k.attend({
@@ -198,8 +231,10 @@ export class WasmDecoder {
       });
       linear(ctx, w.o, x, hiddenSize, heads * d, true);
       k.rmsNorm(x, off(info(w.postAttentionLayernorm)), xn, batch, hiddenSize, eps);
-      linear(xn, w.gate, gateUp, ffn, hiddenSize, false, 2 * ffn);
-      linear(xn, w.up, gateUp + ffn * 4, ffn, hiddenSize, false, 2 * ffn);
+      linears(xn, hiddenSize, [
+        { key: w.gate, out: gateUp, n: ffn, ldc: 2 * ffn, accumulate: false },
+        { key: w.up, out: gateUp + ffn * 4, n: ffn, ldc: 2 * ffn, accumulate: false },
+      ]);
       k.siluMul(gateUp, act, batch, ffn);
       linear(act, w.down, x, hiddenSize, ffn, true);
     }

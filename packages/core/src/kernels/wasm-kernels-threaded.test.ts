@@ -6,6 +6,9 @@ import { rope, ropeReference } from "../ops/rope.js";
 import { softmaxCrossEntropy, softmaxCrossEntropyReference } from "../ops/softmax-cross-entropy.js";
 import { swiglu, swigluReference } from "../ops/swiglu.js";
 import { compareWithReference, randomValues } from "../ops/test-support.js";
+import { q8ActivationMatMul } from "../ops/packed-matmul.kernels.js";
+import { packedWeightTensors } from "../ops/packed-matmul.js";
+import { packWeight } from "../quantize/packed-weight.js";
 import { wasmKernelsInstalled } from "./install-kernels.js";
 import { WasmKernels } from "./wasm-kernels.js";
 
@@ -95,5 +98,56 @@ describe("llamats ops on threaded wasm (2 kernel threads)", () => {
     );
     expect(Math.max(diff.value, ...diff.grads)).toBeLessThan(TOLERANCE);
     tf.dispose([logits, targets]);
+  });
+
+  it("q8MatMuls: three int8 weights of one x, the threads' share boundary inside one of them, equal the q8 reference", async () => {
+    const kernels = WasmKernels.get()!;
+    const [rows, k, ldc] = [2, 96, 400];
+    const widths = [52, 20, 300];
+    const starts = [0, 60, 90];
+    const xValues = randomValues(rows * k, 41, 2);
+    const x = tf.tensor2d(xValues, [rows, k]);
+    const initial = randomValues(rows * ldc, 42, 1);
+    const y = tf.tensor2d(initial, [rows, ldc]);
+    const weights = widths.map((n, i) =>
+      packWeight(randomValues(n * k, 50 + i, 0.5), { format: "int8", outFeatures: n, inFeatures: k }),
+    );
+    const tensors = weights.map((w) => packedWeightTensors(w));
+    // The last one adds into y (the decode step's residual projections do).
+    kernels.q8MatMuls({
+      x: kernels.offsetOf(x),
+      m: rows,
+      k,
+      outputs: tensors.map((t, i) => ({
+        words: kernels.offsetOf(t.words),
+        scales: kernels.offsetOf(t.scales),
+        y: kernels.offsetOf(y) + starts[i] * 4,
+        n: widths[i],
+        ldc,
+        accumulate: i === 2,
+      })),
+    });
+    const want = Float32Array.from(initial);
+    weights.forEach((w, i) => {
+      const part = new Float32Array(rows * widths[i]);
+      q8ActivationMatMul(
+        xValues,
+        w.words,
+        w.scales,
+        { format: 2, outFeatures: widths[i], inFeatures: k, blockSize: 32, quantizeActivations: 1 },
+        rows,
+        part,
+      );
+      for (let r = 0; r < rows; r++)
+        for (let j = 0; j < widths[i]; j++)
+          want[r * ldc + starts[i] + j] = (i === 2 ? want[r * ldc + starts[i] + j] : 0) + part[r * widths[i] + j];
+    });
+    // Columns 52..59 belong to no weight: untouched.
+    const got = await y.data();
+    let worst = 0;
+    for (let i = 0; i < want.length; i++)
+      worst = Math.max(worst, Math.abs(got[i] - want[i]) / Math.max(1, Math.abs(want[i])));
+    expect(worst).toBeLessThan(TOLERANCE);
+    tf.dispose([x, y, ...tensors.flatMap((t) => [t.words, t.scales])]);
   });
 });

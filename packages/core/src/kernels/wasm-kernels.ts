@@ -38,7 +38,7 @@ type KernelName =
   | "cross_entropy"
   | "packed_matmul"
   | "quantize_q8_rows"
-  | "q8_dot_rows"
+  | "q8_dot_rows_many"
   | "noop";
 type Exports = Record<KernelName, (...args: number[]) => void>;
 
@@ -64,6 +64,18 @@ function compileKernels(shared: boolean): { module: WebAssembly.Module; fma: boo
     }
   }
   return { module: plain(), fma: false };
+}
+
+/** One Q8_0 matmul of q8MatMuls: its weight's codes and scales and its output (byte offsets in the heap). */
+export interface Q8Output {
+  words: number;
+  scales: number;
+  y: number;
+  n: number;
+  /** Row stride of y in floats (default n). */
+  ldc?: number;
+  /** Add into y. */
+  accumulate?: boolean;
 }
 
 /** One thread's share of a batched matmul: batches, rows and columns [from, to). */
@@ -484,47 +496,35 @@ export class WasmKernels {
    * quantized to int8 per 32-block first, as llama.cpp's q8_0 × q8_0 dot: integer SIMD dot products, threads over
    * the outputs. For decoding (few rows); k must be a multiple of 32.
    */
-  q8MatMul(o: {
-    x: number;
-    words: number;
-    scales: number;
-    y: number;
-    m: number;
-    n: number;
-    k: number;
-    /** Row stride of y in floats (default n). */
-    ldc?: number;
-    /** Add into y. */
-    accumulate?: boolean;
-  }): void {
-    if (o.m === 0 || o.n === 0) return;
+  q8MatMul(o: { x: number; m: number; k: number } & Q8Output): void {
+    this.q8MatMuls({ x: o.x, m: o.m, k: o.k, outputs: [o] });
+  }
+
+  /**
+   * q8MatMul for several weights applied to the same x (q, k and v; gate and up): x is quantized once, and each
+   * thread takes one share of all their output columns, so the threads meet once rather than once a weight.
+   */
+  q8MatMuls(o: { x: number; m: number; k: number; outputs: readonly Q8Output[] }): void {
+    const total = o.outputs.reduce((sum, out) => sum + out.n, 0);
+    if (o.m === 0 || total === 0) return;
     const xq = this.malloc(o.m * o.k);
     const xd = this.malloc((o.m * o.k) / 8);
+    const desc = this.malloc(o.outputs.length * 6 * 4);
     try {
       this.exports.quantize_q8_rows(o.x, xq, xd, o.m, o.k);
-      const cuts = this.cuts(o.n, o.m * o.n * o.k, 4);
+      const table = new Uint32Array(this.backend.wasm.HEAPU8.buffer, desc, o.outputs.length * 6);
+      o.outputs.forEach((out, i) =>
+        table.set([out.words, out.scales, out.y, out.n, out.ldc ?? 0, +(out.accumulate ?? false)], i * 6),
+      );
+      const cuts = this.cuts(total, o.m * total * o.k, 4);
       this.parallel(
-        "q8_dot_rows",
-        cuts
-          .slice(1)
-          .map((to, t) => [
-            xq,
-            xd,
-            o.words,
-            o.scales,
-            o.y,
-            o.m,
-            o.n,
-            o.k,
-            cuts[t],
-            to,
-            o.ldc ?? 0,
-            +(o.accumulate ?? false),
-          ]),
+        "q8_dot_rows_many",
+        cuts.slice(1).map((to, t) => [xq, xd, desc, o.outputs.length, o.m, o.k, cuts[t], to]),
       );
     } finally {
       this.free(xq);
       this.free(xd);
+      this.free(desc);
     }
   }
 
