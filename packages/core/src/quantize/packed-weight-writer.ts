@@ -13,7 +13,7 @@ import {
 import { Q8_0_BLOCK_SIZE, quantizeQ8_0Block } from "./q8-0.js";
 
 /** Float32 bytes a chunk of rows may take while packing (16 MiB: small beside any weight worth packing). */
-export const PACKING_CHUNK_BYTES = 16 * 2 ** 20;
+const PACKING_CHUNK_BYTES = 16 * 2 ** 20;
 
 /**
  * One float32 buffer for a chunk of rows, reused from chunk to chunk and tensor to tensor while a model loads, so
