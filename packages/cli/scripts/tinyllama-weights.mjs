@@ -1,10 +1,18 @@
 #!/usr/bin/env node
 // Issue #15: "A TinyLlama-1.1B-shaped model generates on wasm with --weights bf16|int8|nf4; with float32 weights that
-// cannot fit, the backend says so within seconds." Each format runs in its own child process (so peak RSS is its own):
-// a seeded TinyLlama-shaped model (vocab 32000, hidden 2048, FFN 5632, 22 layers, 32 heads, 4 KV heads) is built
-// with the weights packed tensor by tensor, then generates greedily. Prints one JSON line per format.
+// cannot fit, the backend says so within seconds", and "peak memory of `generate --weights int8` ≤ 0.35× the float32
+// model's size". Each format runs in its own child process (so peak RSS is its own), in one of two ways:
+// - built (default): a seeded TinyLlama-shaped model (vocab 32000, hidden 2048, FFN 5632, 22 layers, 32 heads, 4 KV
+//   heads) is made by fromConfig with the weights packed tensor by tensor, then generates greedily;
+// - --from-file <dir>: what a user runs, `llamats generate <dir> --weights <format> --backend wasm`, on a float32
+//   model.safetensors in <dir> (--write-model makes one first when absent: the same seeded weights, 4.4 GB, and the
+//   demo model's 32000-token tokenizer); its peak RSS is read by a hook (`node --import`) when the CLI exits.
+// Prints one JSON line per format, or with --json one JSON object holding them all (for scripts/bench-record.mjs).
 // Usage: node packages/cli/scripts/tinyllama-weights.mjs [--formats float32,int8,bf16,nf4] [--tokens 8] [--threads 1]
+//          [--from-file <dir> [--write-model]] [--json]
 import { spawnSync } from "node:child_process";
+import { copyFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 
@@ -30,8 +38,13 @@ const { values } = parseArgs({
     tokens: { type: "string", default: "8" },
     threads: { type: "string", default: "1" },
     child: { type: "string" },
+    "from-file": { type: "string" },
+    "write-model": { type: "boolean", default: false },
+    "write-child": { type: "string" },
+    json: { type: "boolean", default: false },
   },
 });
+const PROMPT = "The capital of France is";
 
 if (values.child) {
   const { initBackend } = await childImports();
@@ -68,18 +81,91 @@ if (values.child) {
   process.exit(0);
 }
 
+if (values["write-child"]) {
+  // The float32 checkpoint a user would download, on the cpu backend (no 4 GiB heap), with the seed the built mode uses.
+  const { initBackend } = await childImports();
+  await initBackend({ backend: "cpu" });
+  const { LlamaForCausalLM } = await import("@llamats/llama-model");
+  const model = LlamaForCausalLM.fromConfig(TINYLLAMA, { seed: 1 });
+  await model.savePretrained(values["write-child"]);
+  const demo = fileURLToPath(new URL("../src/demo/assets/base-model/", import.meta.url));
+  for (const file of ["tokenizer.json", "tokenizer.model", "tokenizer_config.json"])
+    copyFileSync(join(demo, file), join(values["write-child"], file));
+  process.exit(0);
+}
+
 async function childImports() {
   const core = await import("@llamats/core");
   return { initBackend: core.initBackend };
 }
 
+/** Runs `llamats generate` on the checkpoint in `dir` as a user would; a hook prints its peak RSS as it exits. */
+function generateFromFile(dir, format) {
+  const bin = fileURLToPath(new URL("../dist/bin.js", import.meta.url));
+  const hook = `data:text/javascript,${encodeURIComponent(
+    "process.on('exit', () => process.stderr.write(`\\nPEAK_RSS ${process.resourceUsage().maxRSS * 1024}\\n`));",
+  )}`;
+  const args = ["--import", hook, bin, "generate", dir, "--weights", format, "--backend", "wasm"];
+  args.push("--max-new-tokens", values.tokens, "--prompt", PROMPT);
+  const t0 = performance.now();
+  const result = spawnSync(process.execPath, args, {
+    encoding: "utf8",
+    env: { ...process.env, LLAMATS_WASM_THREADS: values.threads },
+    maxBuffer: 1 << 26,
+  });
+  const seconds = Number(((performance.now() - t0) / 1000).toFixed(1));
+  const peak = /PEAK_RSS (\d+)/.exec(result.stderr ?? "");
+  const float32Bytes = 4400193536; // estimateModelBytes of TINYLLAMA in float32, as the built mode prints it
+  const stderr = (result.stderr ?? "").replace(/\nPEAK_RSS \d+\n/, "").trim();
+  return {
+    source: "llamats generate on a float32 model.safetensors",
+    weights: format === "bf16" ? "bfloat16" : format,
+    exitCode: result.status,
+    ...(result.status === 0 ? { text: result.stdout } : { error: stderr.split("\n").at(-1) }),
+    seconds,
+    float32Bytes,
+    peakRssBytes: peak ? Number(peak[1]) : null,
+    peakRssOverFloat32: peak ? Number((Number(peak[1]) / float32Bytes).toFixed(3)) : null,
+  };
+}
+
+const fromFile = values["from-file"];
+if (fromFile && !existsSync(join(fromFile, "model.safetensors"))) {
+  if (!values["write-model"]) {
+    console.error(`${fromFile} has no model.safetensors: pass --write-model to write the seeded float32 one (4.4 GB).`);
+    process.exit(2);
+  }
+  const written = spawnSync(process.execPath, [fileURLToPath(import.meta.url), "--write-child", fromFile], {
+    stdio: ["ignore", "ignore", "inherit"],
+    cwd: fileURLToPath(new URL("..", import.meta.url)),
+  });
+  if (written.status !== 0) process.exit(written.status ?? 1);
+}
+
+const results = [];
 for (const format of values.formats.split(",")) {
-  const result = spawnSync(
-    process.execPath,
-    [fileURLToPath(import.meta.url), "--child", format, "--tokens", values.tokens, "--threads", values.threads],
-    { encoding: "utf8", cwd: fileURLToPath(new URL("..", import.meta.url)) },
-  );
-  process.stdout.write(
-    result.stdout || `{"weights":"${format}","failed":${JSON.stringify(result.stderr.slice(-500))}}\n`,
+  let row;
+  if (fromFile) row = generateFromFile(fromFile, format);
+  else {
+    const result = spawnSync(
+      process.execPath,
+      [fileURLToPath(import.meta.url), "--child", format, "--tokens", values.tokens, "--threads", values.threads],
+      { encoding: "utf8", cwd: fileURLToPath(new URL("..", import.meta.url)) },
+    );
+    row = result.stdout ? JSON.parse(result.stdout) : { weights: format, failed: result.stderr.slice(-500) };
+  }
+  results.push(row);
+  if (!values.json) process.stdout.write(`${JSON.stringify(row)}\n`);
+}
+if (values.json) {
+  const how = fromFile ? "llamats generate <dir> --backend wasm (float32 model.safetensors)" : "fromConfig, seed 1";
+  console.log(
+    JSON.stringify({
+      model: "TinyLlama-1.1B-shaped, seeded random weights",
+      how,
+      threads: Number(values.threads),
+      tokens: Number(values.tokens),
+      results,
+    }),
   );
 }

@@ -12,7 +12,7 @@ export {
 export type { LlamatsErrorOptions } from "./errors.js";
 export { writeFileAtomic, tempPathFor } from "./atomic-write.js";
 export { openSafetensors } from "./safetensors/reader.js";
-export type { SafetensorsReader, TensorInfo, LoadedTensor } from "./safetensors/reader.js";
+export type { SafetensorsReader, TensorInfo, LoadedTensor, ReadRowsOptions } from "./safetensors/reader.js";
 export { writeSafetensors, serializeSafetensors } from "./safetensors/writer.js";
 export type { TensorToWrite } from "./safetensors/writer.js";
 export { DTYPE_BYTES, halfToFloat, floatToHalf, bytesToFloat32 } from "./safetensors/dtypes.js";
@@ -141,6 +141,9 @@ export {
   Q8_0_BLOCK_SIZE,
   Q8_0_BLOCK_BYTES,
   packWeight,
+  PackedWeightWriter,
+  PackingScratch,
+  packingRowChunks,
   unpackWeight,
   packedWeightBytes,
   packedRowMultiple,

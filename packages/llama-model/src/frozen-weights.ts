@@ -5,8 +5,10 @@ import {
   ValidationError,
   packWeightTensors,
   packedRowMultiple,
+  PackedWeightWriter,
   type FrozenWeightFormat,
   type PackedWeight,
+  type PackWeightOptions,
 } from "@llamats/core";
 import { LAYER_LINEARS } from "./parameter-shapes.js";
 
@@ -64,6 +66,20 @@ export function isPackedParameter(name: string, shape: readonly number[], option
   return shape[1] % packedRowMultiple(format, options.nf4BlockSize ?? 64) === 0;
 }
 
+/** How the parameter `name` [out, in] is packed under these options. */
+function packOptions(name: string, shape: readonly number[], options: FrozenWeightsOptions): PackWeightOptions {
+  const format = frozenWeightFormat(options);
+  if (format === "float32") throw new ValidationError(`${name}: float32 weights are not packed.`, { location: name });
+  return {
+    format,
+    outFeatures: shape[0],
+    inFeatures: shape[1],
+    nf4BlockSize: options.nf4BlockSize ?? 64,
+    doubleQuant: options.doubleQuant ?? true,
+    name,
+  };
+}
+
 /** Packs one projection's float32 values onto the active backend (the values are the caller's to drop). */
 export function packParameter(
   name: string,
@@ -71,14 +87,17 @@ export function packParameter(
   shape: readonly number[],
   options: FrozenWeightsOptions,
 ): PackedWeight {
-  const format = frozenWeightFormat(options);
-  if (format === "float32") throw new ValidationError(`${name}: float32 weights are not packed.`, { location: name });
-  return packWeightTensors(values, {
-    format,
-    outFeatures: shape[0],
-    inFeatures: shape[1],
-    nf4BlockSize: options.nf4BlockSize ?? 64,
-    doubleQuant: options.doubleQuant ?? true,
-    name,
-  });
+  return packWeightTensors(values, packOptions(name, shape, options));
+}
+
+/**
+ * A writer that packs one parameter a chunk of rows at a time (rows from packingRowChunks, in order), so its float32
+ * values are never held whole; `packedWeightTensors(writer.finish())` puts it on the backend.
+ */
+export function parameterWriter(
+  name: string,
+  shape: readonly number[],
+  options: FrozenWeightsOptions,
+): PackedWeightWriter {
+  return new PackedWeightWriter(packOptions(name, shape, options));
 }

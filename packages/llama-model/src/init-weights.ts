@@ -1,13 +1,16 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { SeededRng, type PackedWeight } from "@llamats/core";
+import { PackingScratch, SeededRng, packedWeightTensors, packingRowChunks, type PackedWeight } from "@llamats/core";
 import type { LlamaConfig } from "./config.js";
-import { isPackedParameter, packParameter, type FrozenWeightsOptions } from "./frozen-weights.js";
+import { isPackedParameter, parameterWriter, type FrozenWeightsOptions } from "./frozen-weights.js";
 import { expectedParameterShapes } from "./parameter-shapes.js";
 import { chunkName, resolveMaxTensorBytes, rowChunks, SPLITTABLE_PARAMETERS } from "./weight-chunks.js";
 
-/** normal(0, std) values from a seeded generator (Box–Muller): the same on every backend and platform. */
-function normalValues(count: number, std: number, rng: SeededRng): Float32Array {
-  const values = new Float32Array(count);
+/**
+ * Fills `values` with normal(0, std) draws from a seeded generator (Box–Muller, a pair per two draws): the same on
+ * every backend and platform, and, filling even-length chunks in turn from one generator, the same as one fill.
+ */
+function fillNormal(values: Float32Array, std: number, rng: SeededRng): Float32Array {
+  const count = values.length;
   for (let i = 0; i < count; i += 2) {
     const radius = std * Math.sqrt(-2 * Math.log(1 - rng.next()));
     const angle = 2 * Math.PI * rng.next();
@@ -34,22 +37,31 @@ export function initialParameters(
   const base = seed ?? Math.floor(Math.random() * 2 ** 31);
   const params = new Map<string, tf.Variable>();
   let index = 0;
+  const scratch = new PackingScratch();
   for (const [name, shape] of expectedParameterShapes(config)) {
     const count = shape.reduce((a, b) => a * b, 1);
+    // A distinct seed per tensor keeps tensors independent while the whole model stays reproducible.
+    const rng = new SeededRng(base + 7919 * index++);
+    const padRow = name === "model.embed_tokens.weight" && config.padTokenId !== null ? config.padTokenId : -1;
+    if (packing && isPackedParameter(name, shape, packing.options)) {
+      // Drawn a chunk of rows at a time into one reused buffer (packed rows are even, so the draws match one fill).
+      const [rows, cols] = shape;
+      const writer = parameterWriter(name, shape, packing.options);
+      for (const [start, end] of packingRowChunks(rows, cols)) {
+        const chunk = fillNormal(scratch.rowsOf((end - start) * cols), config.initializerRange, rng);
+        if (padRow >= start && padRow < end) chunk.fill(0, (padRow - start) * cols, (padRow - start + 1) * cols);
+        writer.writeRows(chunk);
+      }
+      packing.into.set(name, packedWeightTensors(writer.finish()));
+      continue;
+    }
     let values: Float32Array;
     if (name.endsWith("norm.weight")) values = new Float32Array(count).fill(1);
     else if (name.endsWith(".bias")) values = new Float32Array(count);
     else {
-      // A distinct seed per tensor keeps tensors independent while the whole model stays reproducible.
-      values = normalValues(count, config.initializerRange, new SeededRng(base + 7919 * index));
-      if (name === "model.embed_tokens.weight" && config.padTokenId !== null && config.padTokenId < config.vocabSize) {
-        values.fill(0, config.padTokenId * config.hiddenSize, (config.padTokenId + 1) * config.hiddenSize);
-      }
-    }
-    if (packing && isPackedParameter(name, shape, packing.options)) {
-      packing.into.set(name, packParameter(name, values, shape, packing.options));
-      index++;
-      continue;
+      values = fillNormal(new Float32Array(count), config.initializerRange, rng);
+      if (padRow >= 0 && padRow < config.vocabSize)
+        values.fill(0, padRow * config.hiddenSize, (padRow + 1) * config.hiddenSize);
     }
     const [rows, cols] = shape;
     const ranges = (SPLITTABLE_PARAMETERS as readonly string[]).includes(name)
@@ -63,7 +75,6 @@ export function initialParameters(
       params.set(ranges.length === 1 ? name : chunkName(name, range), tf.variable(part, true));
       part.dispose();
     }
-    index++;
   }
   return params;
 }

@@ -7,11 +7,14 @@ import {
   ShapeMismatchError,
   openSafetensors,
   openTorchCheckpoint,
+  packedWeightTensors,
+  packingRowChunks,
+  PackingScratch,
   type PackedWeight,
   type SafetensorsReader,
 } from "@llamats/core";
 import { parseLlamaConfig, type LlamaConfig } from "./config.js";
-import { isPackedParameter, packParameter, type FrozenWeightsOptions } from "./frozen-weights.js";
+import { isPackedParameter, parameterWriter, type FrozenWeightsOptions } from "./frozen-weights.js";
 import { checkModelFits } from "./memory-estimate.js";
 import { expectedParameterShapes } from "./parameter-shapes.js";
 import { resolveModelFile, type ResolveOptions } from "./resolve-model-file.js";
@@ -130,7 +133,7 @@ export interface LoadedPretrained {
 
 /**
  * Reads config.json and the weights one tensor at a time to bound peak memory: float32 variables, or with `weights`
- * bf16/int8/nf4 each projection packed as it is read. Fails before reading any weight when the backend cannot hold them.
+ * bf16/int8/nf4 each projection packed as it is read, a chunk of rows at a time. Fails before reading any weight when the backend cannot hold them.
  */
 export async function loadPretrained(
   repoIdOrDir: string,
@@ -142,18 +145,25 @@ export async function loadPretrained(
   const parameters = new Map<string, tf.Variable>();
   const packed = new Map<string, PackedWeight>();
   const maxBytes = resolveMaxTensorBytes(options.maxTensorBytes);
+  const scratch = new PackingScratch();
   try {
     const expected = expectedParameterShapes(config);
     checkTensors(reader, expected, configPath);
     let loaded = 0;
     for (const [name, shape] of expected) {
       options.signal?.throwIfAborted();
-      const values = await reader.readFloat32(name);
       if (isPackedParameter(name, shape, options)) {
-        packed.set(name, packParameter(name, values, shape, options));
+        // A chunk of rows at a time into one reused buffer: the float32 tensor is never held whole.
+        const writer = parameterWriter(name, shape, options);
+        for (const [start, end] of packingRowChunks(shape[0], shape[1])) {
+          const into = scratch.rowsOf((end - start) * shape[1]);
+          writer.writeRows(await reader.readFloat32Rows(name, { start, end, into }));
+        }
+        packed.set(name, packedWeightTensors(writer.finish()));
         options.onProgress?.({ stage: "weights", loaded: ++loaded, total: expected.size, name });
         continue;
       }
+      const values = await reader.readFloat32(name);
       // Too big to bind on WebGPU: never built whole, only as row chunks (see weight-chunks.ts).
       const ranges = (SPLITTABLE_PARAMETERS as readonly string[]).includes(name)
         ? rowChunks(shape[0], shape[1], maxBytes)

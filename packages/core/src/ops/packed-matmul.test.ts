@@ -4,7 +4,8 @@ import { TEST_BACKENDS, useBackend } from "../backend/test-backends.js";
 import { ShapeMismatchError } from "../errors.js";
 import { installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled } from "../kernels/install-kernels.js";
 import { dequantizeNf4, quantizeNf4 } from "../quantize/nf4.js";
-import { packWeight, unpackWeight, type PackWeightOptions } from "../quantize/packed-weight.js";
+import { packWeight } from "../quantize/packed-weight-writer.js";
+import { unpackWeight, type PackWeightOptions } from "../quantize/packed-weight.js";
 import { dequantizeQ8_0, quantizeQ8_0 } from "../quantize/q8-0.js";
 import {
   disposePackedWeight,

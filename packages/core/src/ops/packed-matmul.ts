@@ -1,8 +1,8 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { BackendUnavailableError, ShapeMismatchError } from "../errors.js";
+import { packWeight } from "../quantize/packed-weight-writer.js";
 import {
   PACKED_FORMAT_CODES,
-  packWeight,
   type PackWeightOptions,
   type PackedWeightData,
   type PackedWeightShape,

@@ -3,8 +3,8 @@ export type { Nf4Quantized, Nf4NestedAbsmax, Nf4QuantizeOptions, Nf4DequantizeOp
 export { quantizeBlockwise8Bit, dequantizeBlockwise8Bit, DYNAMIC_8BIT_MAP } from "./dynamic-8bit.js";
 export type { Blockwise8BitOptions, Blockwise8BitQuantized } from "./dynamic-8bit.js";
 export { quantizeQ8_0, dequantizeQ8_0, Q8_0_BLOCK_SIZE, Q8_0_BLOCK_BYTES } from "./q8-0.js";
+export { packWeight, PackedWeightWriter, PackingScratch, packingRowChunks } from "./packed-weight-writer.js";
 export {
-  packWeight,
   unpackWeight,
   packedWeightBytes,
   packedRowMultiple,

@@ -246,6 +246,11 @@ export function nf4BlockScales(absmax: Float32Array | Nf4NestedAbsmax): Float32A
   return absmax instanceof Float32Array ? absmax : dequantizeAbsmax(absmax);
 }
 
+/** The float32 absmax a block scales by after QLoRA's double quantization of `absmax` (its quantize-then-dequantize). */
+export function nf4DoubleQuantizedScales(absmax: Float32Array): Float32Array {
+  return dequantizeAbsmax(quantizeAbsmax(absmax));
+}
+
 /** bitsandbytes' dequantize_4bit for a nested state: dequantize_blockwise(absmax) + offset, in float32. */
 function dequantizeAbsmax(nested: Nf4NestedAbsmax): Float32Array {
   const absmax = dequantizeBlockwise8Bit(nested.quantized, nested.absmax, {

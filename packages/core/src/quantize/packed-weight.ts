@@ -1,10 +1,9 @@
 // A frozen linear weight [outFeatures, inFeatures] packed into 32-bit words for the packed-matmul kernels, which
 // unpack it as they multiply: bf16 (two a word), Q8_0 (four int8 a word, a float32 scale per 32) or NF4 (eight
 // nibbles a word, a float32 absmax per block). The byte layouts are those of the quantizers in this folder.
-import { ValidationError } from "../errors.js";
-import { floatToHalf, halfToFloat } from "../safetensors/dtypes.js";
-import { dequantizeNf4, nf4BlockScales, quantizeNf4 } from "./nf4.js";
-import { Q8_0_BLOCK_BYTES, Q8_0_BLOCK_SIZE, dequantizeQ8_0, quantizeQ8_0 } from "./q8-0.js";
+import { floatToHalf } from "../safetensors/dtypes.js";
+import { dequantizeNf4 } from "./nf4.js";
+import { Q8_0_BLOCK_BYTES, Q8_0_BLOCK_SIZE, dequantizeQ8_0 } from "./q8-0.js";
 
 /** How a frozen weight is stored: float32 as is, bfloat16, llama.cpp's Q8_0 ("int8") or bitsandbytes' NF4. */
 export type FrozenWeightFormat = "float32" | "bfloat16" | "int8" | "nf4";
@@ -55,56 +54,19 @@ export function packedWeightBytes(shape: Omit<PackedWeightShape, "blockSize">, n
 
 /** float32 → bfloat16 bits, rounded to nearest even as torch's `.to(torch.bfloat16)` (NaN stays a quiet NaN). */
 export function float32ToBfloat16Bits(values: Float32Array): Uint16Array {
-  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   const out = new Uint16Array(values.length);
-  for (let i = 0; i < bits.length; i++) {
-    const b = bits[i];
-    if ((b & 0x7fffffff) > 0x7f800000) out[i] = (b >>> 16) | 0x40;
-    else out[i] = (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
-  }
+  float32ToBfloat16Into(values, out, 0);
   return out;
 }
 
-function checkShape(values: Float32Array, o: PackWeightOptions): void {
-  const where = o.name ?? "packWeight";
-  const multiple = packedRowMultiple(o.format, o.nf4BlockSize);
-  if (values.length !== o.outFeatures * o.inFeatures) {
-    throw new ValidationError(
-      `${where}: expected ${o.outFeatures} × ${o.inFeatures} = ${o.outFeatures * o.inFeatures} values, found ${values.length}`,
-      { location: where },
-    );
+/** float32ToBfloat16Bits written into `out` from `at`, for packing a weight a few rows at a time. */
+export function float32ToBfloat16Into(values: Float32Array, out: Uint16Array, at: number): void {
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  for (let i = 0, k = at; i < bits.length; i++, k++) {
+    const b = bits[i];
+    if ((b & 0x7fffffff) > 0x7f800000) out[k] = (b >>> 16) | 0x40;
+    else out[k] = (b + 0x7fff + ((b >>> 16) & 1)) >>> 16;
   }
-  if (o.inFeatures % multiple !== 0) {
-    throw new ValidationError(
-      `${where}: ${o.format} packing needs in-features divisible by ${multiple} (whole blocks per row), found ${o.inFeatures}; keep this weight float32`,
-      { location: where },
-    );
-  }
-}
-
-/** Packs a float32 [out, in] weight; `values` is read, never kept. */
-export function packWeight(values: Float32Array, o: PackWeightOptions): PackedWeightData {
-  checkShape(values, o);
-  const shape = { format: o.format, outFeatures: o.outFeatures, inFeatures: o.inFeatures };
-  if (o.format === "bfloat16") {
-    const half = float32ToBfloat16Bits(values);
-    return { ...shape, blockSize: 0, words: new Int32Array(half.buffer), scales: new Float32Array(0) };
-  }
-  if (o.format === "int8") {
-    const blocks = quantizeQ8_0(values);
-    const count = blocks.length / Q8_0_BLOCK_BYTES;
-    const codes = new Uint8Array(count * Q8_0_BLOCK_SIZE);
-    const scales = new Float32Array(count);
-    for (let b = 0; b < count; b++) {
-      const at = b * Q8_0_BLOCK_BYTES;
-      scales[b] = halfToFloat(blocks[at] | (blocks[at + 1] << 8));
-      codes.set(blocks.subarray(at + 2, at + Q8_0_BLOCK_BYTES), b * Q8_0_BLOCK_SIZE);
-    }
-    return { ...shape, blockSize: Q8_0_BLOCK_SIZE, words: new Int32Array(codes.buffer), scales };
-  }
-  const blockSize = o.nf4BlockSize ?? 64;
-  const q = quantizeNf4(values, { blockSize, doubleQuant: o.doubleQuant ?? false });
-  return { ...shape, blockSize, words: new Int32Array(q.packed.buffer), scales: nf4BlockScales(q.absmax) };
 }
 
 /**

@@ -17,40 +17,54 @@ export const Q8_0_BLOCK_BYTES = 34;
  * write a block its own loader rejects.
  */
 export function quantizeQ8_0(values: Float32Array): Uint8Array {
-  const n = values.length;
-  const blocks = Math.ceil(n / Q8_0_BLOCK_SIZE);
+  const blocks = Math.ceil(values.length / Q8_0_BLOCK_SIZE);
   const out = new Uint8Array(blocks * Q8_0_BLOCK_BYTES);
   const qs = new Int8Array(out.buffer);
   for (let b = 0; b < blocks; b++) {
-    const start = b * Q8_0_BLOCK_SIZE;
-    const end = Math.min(n, start + Q8_0_BLOCK_SIZE);
-    let amax = 0;
-    // Math.max carries a NaN through, so one check after the loop catches NaN and ±Infinity.
-    for (let i = start; i < end; i++) amax = Math.max(amax, Math.abs(values[i]));
-    if (!(amax <= 3.4028234663852886e38)) throwNonFinite(values, start, end);
-    const d = Math.fround(amax / 127);
-    const id = d !== 0 ? Math.fround(1 / d) : 0;
-    const half = floatToHalf(d);
-    if ((half & 0x7fff) === 0x7c00) {
-      throw new ValidationError(
-        `quantizeQ8_0: block ${b} (values ${start}..${end - 1}) has max |x| = ${amax}, beyond Q8_0's fp16 scale (d = ${d})`,
-        {
-          location: `values[${start}..${end - 1}]`,
-        },
-      );
-    }
     const at = b * Q8_0_BLOCK_BYTES;
+    const half = quantizeQ8_0Block(values, b * Q8_0_BLOCK_SIZE, qs, at + 2, b);
     out[at] = half & 0xff;
     out[at + 1] = half >>> 8;
-    for (let i = start, k = at + 2; i < end; i++, k++) {
-      const x = Math.fround(values[i] * id);
-      // roundf rounds halves away from zero: floor(x + 0.5) (exact in double), less one at a negative half.
-      // Branching on the sign instead mispredicts on every other value and takes twice as long.
-      const r = Math.floor(x + 0.5);
-      qs[k] = r - x === 0.5 && x < 0 ? r - 1 : r;
-    }
   }
   return out;
+}
+
+/**
+ * One Q8_0 block, as quantizeQ8_0 describes: the up to 32 values from `start` go to `codes` from `codeAt`, and the
+ * fp16 bits of d are returned. The block layout is the caller's (GGUF interleaves d and codes; the packed-matmul
+ * kernels keep them apart); `block` numbers the block in errors.
+ */
+export function quantizeQ8_0Block(
+  values: Float32Array,
+  start: number,
+  codes: Int8Array,
+  codeAt: number,
+  block: number,
+): number {
+  const end = Math.min(values.length, start + Q8_0_BLOCK_SIZE);
+  let amax = 0;
+  // Math.max carries a NaN through, so one check after the loop catches NaN and ±Infinity.
+  for (let i = start; i < end; i++) amax = Math.max(amax, Math.abs(values[i]));
+  if (!(amax <= 3.4028234663852886e38)) throwNonFinite(values, start, end);
+  const d = Math.fround(amax / 127);
+  const id = d !== 0 ? Math.fround(1 / d) : 0;
+  const half = floatToHalf(d);
+  if ((half & 0x7fff) === 0x7c00) {
+    throw new ValidationError(
+      `quantizeQ8_0: block ${block} (values ${start}..${end - 1}) has max |x| = ${amax}, beyond Q8_0's fp16 scale (d = ${d})`,
+      { location: `values[${start}..${end - 1}]` },
+    );
+  }
+  for (let i = start, k = codeAt; i < end; i++, k++) {
+    const x = Math.fround(values[i] * id);
+    // roundf rounds halves away from zero: floor(x + 0.5) (exact in double), less one at a negative half.
+    // Branching on the sign instead mispredicts on every other value and takes twice as long.
+    const r = Math.floor(x + 0.5);
+    codes[k] = r - x === 0.5 && x < 0 ? r - 1 : r;
+  }
+  // A short last block leaves its padding codes 0, as quantizing the zeros would.
+  for (let k = codeAt + end - start; k < codeAt + Q8_0_BLOCK_SIZE && k < codes.length; k++) codes[k] = 0;
+  return half;
 }
 
 function throwNonFinite(values: Float32Array, start: number, end: number): never {

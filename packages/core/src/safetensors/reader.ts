@@ -1,7 +1,7 @@
 import { access, open, readFile, type FileHandle } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { SafetensorsError } from "../errors.js";
-import { bytesToFloat32, bytesToTypedArray, type SafetensorsDtype, type TensorData } from "./dtypes.js";
+import { bytesToFloat32, bytesToTypedArray, DTYPE_BYTES, type SafetensorsDtype, type TensorData } from "./dtypes.js";
 import { checkHeaderLength, parseHeader, type TensorEntry } from "./header.js";
 
 export interface TensorInfo {
@@ -17,6 +17,15 @@ export interface LoadedTensor {
   data: TensorData;
 }
 
+export interface ReadRowsOptions {
+  /** The first row (index along the first dimension). */
+  start: number;
+  /** One past the last row. */
+  end: number;
+  /** Where the values go ((end − start) × the row's size floats; reused by the caller); a new array when absent. */
+  into?: Float32Array;
+}
+
 /** Reads tensors one at a time from a safetensors file or a sharded index; never holds a whole shard. */
 export interface SafetensorsReader {
   readonly path: string;
@@ -26,6 +35,11 @@ export interface SafetensorsReader {
   info(name: string): TensorInfo;
   /** The tensor's values as float32 (F16/BF16/F64 and integers are converted). */
   readFloat32(name: string): Promise<Float32Array>;
+  /**
+   * Rows [start, end) along the first dimension as float32, read alone from the file: a loader can pack a big
+   * tensor a chunk at a time without ever holding it whole.
+   */
+  readFloat32Rows(name: string, options: ReadRowsOptions): Promise<Float32Array>;
   /** The tensor in its natural typed array (F16/BF16 as float32). */
   read(name: string): Promise<LoadedTensor>;
   close(): Promise<void>;
@@ -66,12 +80,18 @@ class SingleFile {
     }
   }
 
-  async readBytes(entry: TensorEntry): Promise<Uint8Array> {
-    const length = entry.end - entry.begin;
-    const bytes = new Uint8Array(length);
+  /** `length` bytes of the tensor from byte `from` of its data, into `bytes` (a new array when absent). */
+  async readBytes(
+    entry: TensorEntry,
+    from = 0,
+    length = entry.end - entry.begin,
+    into?: Uint8Array,
+  ): Promise<Uint8Array> {
+    const bytes = into ?? new Uint8Array(length);
     let done = 0;
     while (done < length) {
-      const { bytesRead } = await this.handle.read(bytes, done, length - done, this.dataStart + entry.begin + done);
+      const at = this.dataStart + entry.begin + from + done;
+      const { bytesRead } = await this.handle.read(bytes, done, length - done, at);
       if (bytesRead === 0) {
         throw new SafetensorsError(`${this.path}: tensor "${entry.name}": the file ended before its data did.`, {
           file: this.path,
@@ -132,7 +152,45 @@ class Reader implements SafetensorsReader {
 
   async readFloat32(name: string): Promise<Float32Array> {
     const { shard, entry } = await this.entry(name);
+    const length = entry.end - entry.begin;
+    // F32 is read straight into the array it is returned in: no second copy of a big tensor.
+    if (entry.dtype === "F32") {
+      const out = new Float32Array(length / 4);
+      await shard.readBytes(entry, 0, length, new Uint8Array(out.buffer));
+      return out;
+    }
     return bytesToFloat32(await shard.readBytes(entry), entry.dtype);
+  }
+
+  async readFloat32Rows(name: string, options: ReadRowsOptions): Promise<Float32Array> {
+    const { shard, entry } = await this.entry(name);
+    const { start, end, into } = options;
+    const rows = entry.shape[0] ?? 0;
+    const rowSize = entry.shape.slice(1).reduce((a, b) => a * b, 1);
+    if (!(Number.isSafeInteger(start) && Number.isSafeInteger(end) && 0 <= start && start <= end && end <= rows)) {
+      throw new SafetensorsError(
+        `${shard.path}: tensor "${name}" (shape [${entry.shape.join(", ")}]) has no rows ${start}..${end}; expected 0 ≤ start ≤ end ≤ ${rows}.`,
+        { file: shard.path, tensor: name },
+      );
+    }
+    const count = (end - start) * rowSize;
+    if (into && into.length !== count) {
+      throw new SafetensorsError(
+        `${shard.path}: tensor "${name}": rows ${start}..${end} are ${count} values, but the buffer given holds ${into.length}.`,
+        { file: shard.path, tensor: name },
+      );
+    }
+    const width = DTYPE_BYTES[entry.dtype];
+    const from = start * rowSize * width;
+    if (entry.dtype === "F32") {
+      const out = into ?? new Float32Array(count);
+      await shard.readBytes(entry, from, count * 4, new Uint8Array(out.buffer, out.byteOffset, count * 4));
+      return out;
+    }
+    const values = bytesToFloat32(await shard.readBytes(entry, from, count * width), entry.dtype);
+    if (!into) return values;
+    into.set(values);
+    return into;
   }
 
   async read(name: string): Promise<LoadedTensor> {

@@ -150,6 +150,22 @@ export class TorchCheckpointFile {
     return tensor.isContiguous ? range : gatherStrided(range, size, tensor.shape, tensor.stride);
   }
 
+  /** Rows [start, end) along the first dimension, as readBytes gives them: a contiguous tensor reads those rows alone. */
+  async readRowBytes(name: string, start: number, end: number): Promise<Uint8Array> {
+    const tensor = this.tensors.get(name);
+    if (!tensor)
+      throw new SafetensorsError(`${this.path}: no tensor named "${name}".`, { file: this.path, tensor: name });
+    const size = DTYPE_BYTES[tensor.storage.dtype];
+    const rowBytes = tensor.shape.slice(1).reduce((a, b) => a * b, 1) * size;
+    if (!tensor.isContiguous) return (await this.readBytes(name)).slice(start * rowBytes, end * rowBytes);
+    if (end === start) return new Uint8Array(0);
+    return this.archive.read(
+      this.storageEntry(tensor),
+      tensor.offset * size + start * rowBytes,
+      (end - start) * rowBytes,
+    );
+  }
+
   close(): Promise<void> {
     return this.archive.close();
   }

@@ -100,6 +100,15 @@ describe("openTorchCheckpoint", () => {
     expect(reader.names()).toEqual(SHARED_TENSORS.map((t) => t.name));
     for (const [name, values] of Object.entries(expectedShared())) {
       expect([...(await reader.readFloat32(name))], name).toEqual(values);
+      // A row range reads as the same rows of the whole tensor (contiguous views read only those rows).
+      const shape = SHARED_TENSORS.find((t) => t.name === name)!.shape;
+      if (shape.length > 0 && shape[0] > 1) {
+        const rowSize = values.length / shape[0];
+        const into = new Float32Array((shape[0] - 2) * rowSize);
+        expect([...(await reader.readFloat32Rows(name, { start: 1, end: shape[0] - 1, into }))], name).toEqual(
+          values.slice(rowSize, (shape[0] - 1) * rowSize),
+        );
+      }
       expect(reader.info(name)).toEqual({
         dtype: "F32",
         shape: SHARED_TENSORS.find((t) => t.name === name)!.shape,

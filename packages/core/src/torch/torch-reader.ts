@@ -4,7 +4,7 @@ import { access, readFile } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { FormatError, SafetensorsError } from "../errors.js";
 import { bytesToFloat32, bytesToTypedArray } from "../safetensors/dtypes.js";
-import type { LoadedTensor, SafetensorsReader, TensorInfo } from "../safetensors/reader.js";
+import type { LoadedTensor, ReadRowsOptions, SafetensorsReader, TensorInfo } from "../safetensors/reader.js";
 import { halfBytesToFloat32 } from "./half-to-float32.js";
 import { TorchCheckpointFile } from "./torch-checkpoint-file.js";
 
@@ -48,6 +48,29 @@ class Reader implements TorchCheckpointReader {
 
   async readFloat32(name: string): Promise<Float32Array> {
     return toFloat32(await this.shard(name).readBytes(name), this.info(name).dtype);
+  }
+
+  async readFloat32Rows(name: string, options: ReadRowsOptions): Promise<Float32Array> {
+    const { shape, dtype } = this.info(name);
+    const { start, end, into } = options;
+    const rows = shape[0] ?? 0;
+    const count = (end - start) * shape.slice(1).reduce((a, b) => a * b, 1);
+    if (!(Number.isSafeInteger(start) && Number.isSafeInteger(end) && 0 <= start && start <= end && end <= rows)) {
+      throw new SafetensorsError(
+        `${this.path}: tensor "${name}" (shape [${shape.join(", ")}]) has no rows ${start}..${end}; expected 0 ≤ start ≤ end ≤ ${rows}.`,
+        { file: this.path, tensor: name },
+      );
+    }
+    if (into && into.length !== count) {
+      throw new SafetensorsError(
+        `${this.path}: tensor "${name}": rows ${start}..${end} are ${count} values, but the buffer given holds ${into.length}.`,
+        { file: this.path, tensor: name },
+      );
+    }
+    const values = toFloat32(await this.shard(name).readRowBytes(name, start, end), dtype);
+    if (!into) return values;
+    into.set(values);
+    return into;
   }
 
   async read(name: string): Promise<LoadedTensor> {
