@@ -8,7 +8,7 @@ import { swiglu, swigluReference } from "../ops/swiglu.js";
 import { compareWithReference, randomValues } from "../ops/test-support.js";
 import { q8ActivationMatMul } from "../ops/packed-matmul.kernels.js";
 import { packedWeightTensors } from "../ops/packed-matmul.js";
-import { packWeight } from "../quantize/packed-weight.js";
+import { packWeight } from "../quantize/packed-weight-writer.js";
 import { wasmKernelsInstalled } from "./install-kernels.js";
 import { WasmKernels } from "./wasm-kernels.js";
 
