@@ -108,15 +108,19 @@ common["env_phase"] = env_phase
 res["llamats_env"] = common
 
 
-def bench_part(name, base_dtype):
-    """One `llamats bench train` phase (`name`.log): its steps, speed, memory and errors."""
+def bench_part(name, base_dtype, batch=None, seq=None, micro_batch=None):
+    """One `llamats bench train` phase (`name`.log): its steps, speed, memory and errors (batch, seq and micro-batch
+    default to the shape's)."""
+    batch, seq = batch or meta["batch"], seq or meta["seq"]
     if phase(name) is None and not log_lines(name):
         return {"base_dtype": base_dtype, "skipped": "not run (this shape runs the other base dtype, or --no-llamats)"}
     llamats = {
         "base_dtype": base_dtype,
         "kv_heads": meta.get("llamats_kv_heads"),
         "lora": {"r": 8, "alpha": 16, "dropout": 0, "targets": ["q_proj", "v_proj"]},
-        "micro_batch": meta["micro_batch"],
+        "batch": batch,
+        "seq": seq,
+        "micro_batch": micro_batch or meta["micro_batch"],
         "timed_steps": meta["steps"],
     }
     if meta.get("llamats_kv_heads") not in (None, meta["kv_heads"]):
@@ -133,10 +137,11 @@ def bench_part(name, base_dtype):
                           "gpu_peak_mib": float(m.group(9)) if m.group(9) else None})
     llamats["steps"] = steps
     timed = [s for s in steps if s["step"] > 0]
-    final = next((re.search(r"^llamats \(\w+\): (\d+) tokens/s \(([\d.]+) s a step\)", l) for l in bench_lines if l.startswith("llamats (")), None)
+    # "llamats (webgpu, float32 base): 1234 tokens/s (0.45 s a step)"
+    final = next((re.search(r"^llamats \([^)]*\): (\d+) tokens/s \(([\d.]+) s a step\)", l) for l in bench_lines if l.startswith("llamats (")), None)
     if timed:
         mean_s = sum(s["s"] for s in timed) / len(timed)
-        llamats["tokens_per_s"] = int(final.group(1)) if final else round(meta["batch"] * meta["seq"] / mean_s, 1)
+        llamats["tokens_per_s"] = int(final.group(1)) if final else round(batch * seq / mean_s, 1)
         llamats["step_ms"] = round(mean_s * 1000, 1)
         dispatches = [s["gpu_dispatches"] for s in timed if s["gpu_dispatches"] is not None]
         llamats["gpu_dispatches_per_step"] = sum(dispatches) / len(dispatches) if dispatches else None
@@ -165,6 +170,9 @@ def bench_part(name, base_dtype):
 
 res["llamats"] = bench_part("llamats", "float32")
 res["llamats_bf16"] = bench_part("llamats_bf16", "bfloat16")
+res["llamats_qlora"] = bench_part("llamats_qlora", "nf4", batch=1, seq=meta.get("qlora_seq"), micro_batch=1)
+if "skipped" not in res["llamats_qlora"]:
+    res["llamats_qlora"]["setting"] = f"--quantize nf4 --gradient-checkpointing, batch 1 x {meta.get('qlora_seq')}"
 
 # PyTorch + PEFT: torch_lora.py's own JSON.
 torch = {"script": "scripts/device/torch_lora.py (the method of ../shared/bench/torch_gpu_lora.py, one shape)"}

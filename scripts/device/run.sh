@@ -12,8 +12,11 @@
 #   --shape S          tinyllama (default: dim 2048, 22 layers, 32 heads, 4 kv heads, ffn 5632, vocab 32000,
 #                      batch 4 x seq 512), tiny (dim 64, 2 layers, vocab 256, batch 2 x seq 16: a test on any
 #                      machine), llama7b (dim 4096, 32 layers, ffn 11008: its own call). Env: LLAMATS_DEVICE_SHAPE
-#   --phases LIST      train and/or generate (default train; tiny: both). generate: bench generate --shape tinyllama
-#                      beside transformers generate(), best as its own call (--phases generate)
+#   --phases LIST      train, generate and/or qlora (default train; tiny: train,generate). generate: bench generate
+#                      --shape tinyllama beside transformers generate(), best as its own call (--phases generate).
+#                      qlora: LoRA on an NF4 base (--quantize nf4 --gradient-checkpointing), batch 1 x --qlora-seq,
+#                      for issue #15's peak-memory goal (LLaMA-7B in <= 8 GiB: --shape llama7b --phases qlora)
+#   --qlora-seq N      tokens per sequence in the qlora phase (default 512; tiny 16)
 #   --budget S         total seconds, setup included (default 500 with both phases, 360 train only, 170
 #                      generate only; tiny 240; llama7b 540)
 #   --gen-tokens N     new tokens per bench generate run (default 64); --gen-repeat N timed runs (default 2)
@@ -32,7 +35,7 @@ start=$SECONDS
 shape=${LLAMATS_DEVICE_SHAPE:-tinyllama}
 out=${OUT:-}
 budget= steps= micro= torch_runs=
-phases=${LLAMATS_DEVICE_PHASES:-} gen_tokens=64 gen_repeat=2
+phases=${LLAMATS_DEVICE_PHASES:-} gen_tokens=64 gen_repeat=2 qlora_seq=
 no_torch=0 no_llamats=0
 bundle=.device-bundle kit=.device
 python=${PYTHON:-python3}
@@ -43,6 +46,7 @@ while (($#)); do
     --phases) phases=$2; shift 2 ;;
     --gen-tokens) gen_tokens=$2; shift 2 ;;
     --gen-repeat) gen_repeat=$2; shift 2 ;;
+    --qlora-seq) qlora_seq=$2; shift 2 ;;
     --steps) steps=$2; shift 2 ;;
     --micro-batch) micro=$2; shift 2 ;;
     --torch-runs) torch_runs=$2; shift 2 ;;
@@ -66,14 +70,16 @@ case $shape in
   *) echo "run.sh: --shape takes tiny, tinyllama or llama7b; got \"$shape\"" >&2; exit 2 ;;
 esac
 phases=${phases:-$def_phases}
-do_train=0 do_generate=0
+do_train=0 do_generate=0 do_qlora=0
 for p in ${phases//,/ }; do
   case $p in
     train) do_train=1 ;;
     generate) do_generate=1 ;;
-    *) echo "run.sh: --phases takes train and/or generate (comma-separated); got \"$p\"" >&2; exit 2 ;;
+    qlora) do_qlora=1 ;;
+    *) echo "run.sh: --phases takes train, generate and/or qlora (comma-separated); got \"$p\"" >&2; exit 2 ;;
   esac
 done
+qlora_seq=${qlora_seq:-$([[ $shape == tiny ]] && echo 16 || echo 512)}
 if ((do_generate && gen_cap == 0)); then
   echo "run.sh: no generate phase for --shape $shape (its float32 weights alone would be 25 GiB)" >&2; exit 2
 fi
@@ -137,7 +143,7 @@ run_phase() {
 # Writes OUTDIR/device-bench.json from what the phases left in $work; a plain fallback if that fails.
 collect() {
   timeout 30 python3 "$here/collect.py" --work "$work" --out "$out/device-bench.json" --status "$1" \
-    --meta "{\"shape_name\": \"$shape\", \"dim\": $dim, \"layers\": $layers, \"heads\": $heads, \"kv_heads\": $kv, \"ffn\": $ffn, \"vocab\": $vocab, \"batch\": $batch, \"seq\": $seq, \"steps\": $steps, \"micro_batch\": $micro, \"llamats_kv_heads\": ${llamats_kv:-null}, \"budget_s\": $budget, \"phases\": \"$phases\", \"gen_new_tokens\": $gen_tokens, \"gen_repeat\": $gen_repeat, \"wall_s\": $((SECONDS - start)), \"bundle\": \"$bundle\", \"kit\": \"$kit\"}" \
+    --meta "{\"shape_name\": \"$shape\", \"dim\": $dim, \"layers\": $layers, \"heads\": $heads, \"kv_heads\": $kv, \"ffn\": $ffn, \"vocab\": $vocab, \"batch\": $batch, \"seq\": $seq, \"steps\": $steps, \"micro_batch\": $micro, \"llamats_kv_heads\": ${llamats_kv:-null}, \"budget_s\": $budget, \"phases\": \"$phases\", \"gen_new_tokens\": $gen_tokens, \"qlora_seq\": $qlora_seq, \"gen_repeat\": $gen_repeat, \"wall_s\": $((SECONDS - start)), \"bundle\": \"$bundle\", \"kit\": \"$kit\"}" \
     2> "$work/collect.err" \
     || printf '{"status": "%s", "error": "collect.py failed: %s"}\n' "$1" "$(tr -d '"\\\n' < "$work/collect.err" | tail -c 400)" > "$out/device-bench.json"
 }
@@ -215,6 +221,18 @@ if ((do_train && !no_llamats)); then
   fi
   run_phase llamats_bf16 "$(train_left)" "${bench[@]}" --base-dtype bfloat16
   collect llamats_bf16
+fi
+
+# 4b. QLoRA: LoRA on an NF4 base with gradient checkpointing, batch 1 (issue #15: LLaMA-7B's step in <= 8 GiB). Its
+# peak GPU bytes (every buffer the device creates) are in the bench's lines; nvidia-smi's sample covers Dawn's too.
+if ((do_qlora && !no_llamats)); then
+  qlora_kv=()
+  ((llamats_kv == kv && kv != heads)) && qlora_kv=(--kv-heads "$kv")
+  qlora=("${cli[@]}" bench train --backend webgpu --no-torch --dim "$dim" --layers "$layers" --heads "$heads"
+    "${qlora_kv[@]}" --ffn "$ffn" --vocab "$vocab" --batch 1 --micro-batch 1 --seq "$qlora_seq" --steps "$steps" --quantize nf4
+    --gradient-checkpointing)
+  run_phase llamats_qlora "$(($(left) - gen_reserve))" "${qlora[@]}"
+  collect llamats_qlora
 fi
 
 # 5. Greedy decoding, batch 1: ours on WebGPU and transformers' generate() (fp32, KV cache, CUDA) in one bench call,
