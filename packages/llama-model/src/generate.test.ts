@@ -56,6 +56,20 @@ describe.each(TEST_BACKENDS)("generate on %s", (backend) => {
     expect(tf.memory().numTensors).toBe(before);
   });
 
+  it("an id outside the vocabulary is a ValidationError naming the prompt and position", async () => {
+    const vocab = model.config.vocabSize;
+    await expect(
+      model.generate(
+        [
+          [1, 5],
+          [1, vocab],
+        ],
+        { maxNewTokens: 2 },
+      ),
+    ).rejects.toThrow(new RegExp(`prompt 1, token 1 is ${vocab}, outside the model's vocabulary \\[0, ${vocab}\\)`));
+    await expect(model.generate([1, -1], { maxNewTokens: 2 })).rejects.toMatchObject({ name: "ValidationError" });
+  });
+
   it("a left-padded batch gives each row what it gets alone", async () => {
     const prompts = [
       [1, 5, 6, 7, 8],

@@ -68,12 +68,23 @@ function padPrompts(
   inputIds: readonly number[] | readonly (readonly number[])[],
   options: GenerateOptions,
   padId: number,
+  vocabSize: number,
 ) {
   const rows = (
     typeof inputIds[0] === "number" ? [inputIds as readonly number[]] : (inputIds as readonly (readonly number[])[])
   ).map((r) => [...r]);
   if (rows.length === 0 || (!options.inputsEmbeds && rows.some((r) => r.length === 0)))
     throw new ValidationError("generate: every prompt needs at least one token.", { location: "inputIds" });
+  rows.forEach((row, b) =>
+    row.forEach((id, t) => {
+      // A tokenizer bigger than the model (or a stray id) would otherwise fail deep inside a gather.
+      if (!Number.isInteger(id) || id < 0 || id >= vocabSize)
+        throw new ValidationError(
+          `generate: prompt ${b}, token ${t} is ${id}, outside the model's vocabulary [0, ${vocabSize}) (is the tokenizer the model's?).`,
+          { location: "inputIds" },
+        );
+    }),
+  );
   if (options.attentionMask) {
     const mask = options.attentionMask;
     if (mask.length !== rows.length || mask.some((m, b) => m.length !== rows[b].length)) {
@@ -136,7 +147,7 @@ async function* decodeLoop(
     model.config.padTokenId ??
     (typeof model.config.eosTokenId === "number" ? model.config.eosTokenId : model.config.eosTokenId?.[0]) ??
     0;
-  const prompts = padPrompts(inputIds, options, padId);
+  const prompts = padPrompts(inputIds, options, padId, model.config.vocabSize);
   const { rows, padded } = prompts;
   const batch = rows.length;
   const promptLen = rows[0].length;
