@@ -117,7 +117,6 @@ export {
   PACKED_MATMUL,
   PACKED_MATMUL_GRAD_X,
   UNPACK_ROWS,
-  UNPACK_WEIGHT,
 } from "./ops/index.js";
 export type { PackedWeight, PackedMatMulOptions } from "./ops/index.js";
 export type { AttentionOptions } from "./ops/index.js";

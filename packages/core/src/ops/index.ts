@@ -21,7 +21,7 @@ export {
   unpackWeightTensor,
 } from "./packed-matmul.js";
 export type { PackedWeight, PackedMatMulOptions } from "./packed-matmul.js";
-export { PACKED_MATMUL, PACKED_MATMUL_GRAD_X, UNPACK_ROWS, UNPACK_WEIGHT } from "./packed-matmul.kernels.js";
+export { PACKED_MATMUL, PACKED_MATMUL_GRAD_X, UNPACK_ROWS } from "./packed-matmul.kernels.js";
 export { matMul } from "./matmul.js";
 export type { MatMulOptions } from "./matmul.js";
 export { MATMUL } from "./matmul.kernels.js";

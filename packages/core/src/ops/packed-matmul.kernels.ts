@@ -5,15 +5,16 @@ import { NF4_CODE } from "../quantize/nf4.js";
 import { cpuKernelFunc, wasmKernelFunc, type HostKernel, type WasmBackendLike } from "./host-kernel.js";
 import type { KernelArgs, LlamatsOp } from "./kernel-types.js";
 import { packedAttrs, type PackedMatMulAttrs } from "./packed-matmul.attrs.js";
-import { webgpuPackedMatMul, webgpuUnpackRows, webgpuUnpackWeight } from "./packed-matmul.webgpu.js";
+import { webgpuPackedMatMul, webgpuUnpackRows } from "./packed-matmul.webgpu.js";
 
 /** x [rows, in], words, scales → x · Wᵀ [rows, out], W [out, in] unpacked inside the kernel. */
 export const PACKED_MATMUL = "LlamatsPackedMatMul";
 /** dy [rows, out], words, scales → dy · W [rows, in]: the gradient to x (the frozen weight gets none). */
 export const PACKED_MATMUL_GRAD_X = "LlamatsPackedMatMulGradX";
-/** words, scales → W [out, in] as float32: for merging an adapter into a packed base, never for the forward. */
-export const UNPACK_WEIGHT = "LlamatsUnpackWeight";
-/** words, scales, ids [n] → W's rows ids [n, in] as float32: a lookup in a packed embedding table. */
+/**
+ * words, scales, ids [n] → W's rows ids [n, in] as float32: a lookup in a packed embedding table, or (every row) the
+ * whole W for merging an adapter into a packed base.
+ */
 export const UNPACK_ROWS = "LlamatsUnpackRows";
 
 const bitsScratch = new Int32Array(1);
@@ -132,23 +133,6 @@ const gradXHost: HostKernel = {
   },
 };
 
-/** W row by row. */
-const unpackHost: HostKernel = {
-  inputs: ["words", "scales"],
-  outputShapes: (_, attrs) => [[packedAttrs(attrs).outFeatures, packedAttrs(attrs).inFeatures]],
-  run: ({ words, scales }, [w], _infos, attrs) => {
-    const a = packedAttrs(attrs);
-    for (let o = 0; o < a.outFeatures; o++)
-      unpackRow(
-        words as Int32Array,
-        scales as Float32Array,
-        a,
-        o,
-        w.subarray(o * a.inFeatures, (o + 1) * a.inFeatures),
-      );
-  },
-};
-
 /** The rows `ids` of W, each unpacked as unpackRow does. */
 const unpackRowsHost: HostKernel = {
   inputs: ["words", "scales", "ids"],
@@ -232,12 +216,6 @@ export const packedMatMulOp: LlamatsOp = {
       cpu: cpuKernelFunc(PACKED_MATMUL_GRAD_X, gradXHost),
       wasm: wasmKernel(PACKED_MATMUL_GRAD_X, gradXHost, false),
       webgpu: (args: KernelArgs) => webgpuPackedMatMul(args, false),
-    },
-    {
-      name: UNPACK_WEIGHT,
-      cpu: cpuKernelFunc(UNPACK_WEIGHT, unpackHost),
-      wasm: wasmKernelFunc(UNPACK_WEIGHT, unpackHost),
-      webgpu: webgpuUnpackWeight,
     },
     {
       name: UNPACK_ROWS,

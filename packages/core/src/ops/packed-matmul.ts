@@ -7,7 +7,7 @@ import {
   type PackedWeightData,
   type PackedWeightShape,
 } from "../quantize/packed-weight.js";
-import { PACKED_MATMUL, UNPACK_ROWS, UNPACK_WEIGHT } from "./packed-matmul.kernels.js";
+import { PACKED_MATMUL, UNPACK_ROWS } from "./packed-matmul.kernels.js";
 import { hasLlamatsKernel } from "./registry.js";
 
 /** A packed frozen weight on the active backend: int32 words and float32 scales (one placeholder 0 for bf16). */
@@ -75,10 +75,7 @@ function requireKernels(weight: PackedWeight, what: string): void {
  * merging an adapter into a packed base starts from. The forward never calls it.
  */
 export function unpackWeightTensor(weight: PackedWeight): tf.Tensor2D {
-  requireKernels(weight, "unpackWeightTensor");
-  return tf
-    .engine()
-    .runKernel<tf.Tensor2D>(UNPACK_WEIGHT, { words: weight.words, scales: weight.scales }, kernelAttrs(weight));
+  return tf.tidy(() => unpackWeightRows(weight, tf.range(0, weight.outFeatures, 1, "int32")));
 }
 
 /** Rows `ids` [n] of a packed weight as float32 [n, in] (a packed embedding's lookup), unpacked in one kernel. */

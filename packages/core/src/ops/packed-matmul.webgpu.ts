@@ -99,21 +99,6 @@ ${WEIGHT_AT[a.format]}`,
   return runProgram(args.backend, program, [input, inputs.words, inputs.scales], [...input.shape.slice(0, -1), n]);
 }
 
-/** UNPACK_WEIGHT on webgpu: one thread per element of W. */
-export function webgpuUnpackWeight(args: KernelArgs): tf.TensorInfo {
-  const a = packedAttrs(args.attrs);
-  const inputs = args.inputs as Record<string, tf.TensorInfo>;
-  const program = elementwiseProgram({
-    key: `unpack_weight_${a.format}`,
-    outputSize: a.outFeatures * a.inFeatures,
-    inputs: ["words", "scales"],
-    uniforms: [{ name: "pblock", type: "i32", value: a.blockSize }],
-    prelude: WEIGHT_AT[a.format],
-    body: "setOutputAtIndex(index, weightAt(index));",
-  });
-  return runProgram(args.backend, program, [inputs.words, inputs.scales], [a.outFeatures, a.inFeatures]);
-}
-
 /** UNPACK_ROWS on webgpu: one thread per element of the gathered rows (not tf.gather: tfjs-webgpu's loses int32 bits). */
 export function webgpuUnpackRows(args: KernelArgs): tf.TensorInfo {
   const a = packedAttrs(args.attrs);
