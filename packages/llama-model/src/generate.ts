@@ -3,6 +3,7 @@ import { ValidationError } from "@llamats/core";
 import { positionsFromMask } from "./attention-mask.js";
 import type { GenerationTokenizer } from "./generation-tokenizer.js";
 import { KvCache } from "./kv-cache.js";
+import { isVocabularyId } from "./model-inputs.js";
 import { chooseNextTokens } from "./next-token.js";
 import { seededRandom } from "./sampling.js";
 import type { LlamaForCausalLM } from "./llama-for-causal-lm.js";
@@ -78,7 +79,7 @@ function padPrompts(
   rows.forEach((row, b) =>
     row.forEach((id, t) => {
       // A tokenizer bigger than the model (or a stray id) would otherwise fail deep inside a gather.
-      if (!Number.isInteger(id) || id < 0 || id >= vocabSize)
+      if (!isVocabularyId(id, vocabSize))
         throw new ValidationError(
           `generate: prompt ${b}, token ${t} is ${id}, outside the model's vocabulary [0, ${vocabSize}) (is the tokenizer the model's?).`,
           { location: "inputIds" },

@@ -3,6 +3,11 @@ import { ShapeMismatchError } from "@llamats/core";
 
 export type IdsInput = readonly (readonly number[])[] | tf.Tensor2D;
 
+/** Whether `id` is a token id of a vocabulary of `vocabSize` (an integer in [0, vocabSize)). */
+export function isVocabularyId(id: number, vocabSize: number): boolean {
+  return Number.isInteger(id) && id >= 0 && id < vocabSize;
+}
+
 /** Ids as an int32 [batch, seq] tensor (owned by the caller's tidy) plus their JS shape; checks ids against the vocabulary. */
 export function idsToTensor(ids: IdsInput, vocabSize: number): tf.Tensor2D {
   if (ids instanceof tf.Tensor) {
@@ -27,7 +32,7 @@ export function idsToTensor(ids: IdsInput, vocabSize: number): tf.Tensor2D {
       );
     }
     row.forEach((id, t) => {
-      if (!Number.isInteger(id) || id < 0 || id >= vocabSize) {
+      if (!isVocabularyId(id, vocabSize)) {
         throw new ShapeMismatchError(`input_ids[${b}][${t}] is ${id}, outside the vocabulary [0, ${vocabSize}).`, {
           tensor: "input_ids",
         });
