@@ -117,7 +117,7 @@ def bench_part(name, base_dtype, batch=None, seq=None, micro_batch=None):
     llamats = {
         "base_dtype": base_dtype,
         "kv_heads": meta.get("llamats_kv_heads"),
-        "lora": {"r": 8, "alpha": 16, "dropout": 0, "targets": ["q_proj", "v_proj"]},
+        "lora": {"r": 8, "alpha": 16, "dropout": 0.05, "targets": ["q_proj", "v_proj"]},
         "batch": batch,
         "seq": seq,
         "micro_batch": micro_batch or meta["micro_batch"],

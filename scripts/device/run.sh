@@ -190,6 +190,9 @@ if ((!no_llamats)); then
   collect env
 fi
 
+# PEFT's lora_dropout on both sides (alpaca-lora's 0.05, as ../shared/bench/torch_gpu_lora.py measured the anchors).
+lora_dropout=0.05
+
 # Seconds left to the training phases: the generate phase's share is kept back.
 train_left() { echo $(($(left) - gen_reserve)); }
 
@@ -203,7 +206,7 @@ if ((do_train && !no_torch)); then
   llamats_floor=$((no_llamats ? 0 : 90))
   run_phase torch "$(min "$torch_cap" $(($(train_left) - llamats_floor)))" env PYTHONUNBUFFERED=1 "$python" "$here/torch_lora.py" \
     --dim "$dim" --layers "$layers" --heads "$heads" --ffn "$ffn" --vocab "$vocab" --batch "$batch" --seq "$seq" \
-    --runs "$torch_runs" --out "$work/torch.json"
+    --runs "$torch_runs" --lora-dropout "$lora_dropout" --out "$work/torch.json"
   collect torch
 fi
 
@@ -214,7 +217,7 @@ if ((do_train && !no_llamats)); then
   kv_arg=()
   ((llamats_kv == kv && kv != heads)) && kv_arg=(--kv-heads "$kv")
   bench=("${cli[@]}" bench train --backend webgpu --no-torch --dim "$dim" --layers "$layers" --heads "$heads"
-    "${kv_arg[@]}" --ffn "$ffn" --vocab "$vocab" --batch "$batch" --seq "$seq" --micro-batch "$micro" --steps "$steps")
+    "${kv_arg[@]}" --ffn "$ffn" --vocab "$vocab" --batch "$batch" --seq "$seq" --micro-batch "$micro" --steps "$steps" --lora-dropout "$lora_dropout")
   if [[ $shape != llama7b ]]; then
     run_phase llamats $(($(train_left) / 2)) "${bench[@]}"
     collect llamats

@@ -17,7 +17,7 @@ p = argparse.ArgumentParser()
 for name, default in [("dim", 2048), ("layers", 22), ("heads", 32), ("ffn", 5632), ("vocab", 32000), ("batch", 4), ("seq", 512), ("steps", 6), ("warmup", 2), ("r", 8)]:
     p.add_argument(f"--{name}", type=int, default=default)
 p.add_argument("--runs", default="float32:32,float32:4,bfloat16:4", help="comma-separated dtype:kv_heads; dtype float32 | tf32 | bfloat16")
-p.add_argument("--lora-dropout", type=float, default=0.0, help="llamats bench train uses 0; torch_gpu_lora.py used 0.05")
+p.add_argument("--lora-dropout", type=float, default=0.05, help="PEFT's lora_dropout (torch_gpu_lora.py and llamats bench train: 0.05)")
 p.add_argument("--out", required=True)
 A = p.parse_args()
 

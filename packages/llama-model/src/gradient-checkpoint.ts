@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { dropoutStreamState, restoreDropoutStream } from "@llamats/core";
 import type { LinearLayer } from "./linear.js";
 
 /** Trainable variables reachable from a layer: its variables() if it has one, else its own properties, a few levels deep. */
@@ -42,7 +43,8 @@ function recomputeGradients(f: () => tf.Tensor, xs: tf.Tensor[], dy: tf.Tensor):
 /**
  * Runs `block(x, ...constants)` without keeping its activations for backprop: the backward pass recomputes
  * it and differentiates w.r.t. x and `variables` (passed as inputs so the outer tape routes their gradients).
- * `constants` (rotary tables, mask) are saved rather than captured, since the caller's tidy frees them.
+ * `constants` (rotary tables, mask) are saved rather than captured, since the caller's tidy frees them. Dropout
+ * inside the block draws the same masks again: the dropout stream is replayed from where the forward pass found it.
  */
 export function checkpointed(
   block: (x: tf.Tensor, ...constants: tf.Tensor[]) => tf.Tensor,
@@ -56,13 +58,22 @@ export function checkpointed(
     const inputs = args.slice(0, 1 + count) as tf.Tensor[];
     const save = args[args.length - 1] as tf.GradSaveFunc;
     save(inputs);
+    // The recomputation must draw the masks this pass draws (torch's checkpoint preserves its RNG state likewise).
+    const dropoutState = dropoutStreamState();
     const value = tf.tidy(() => block(inputs[0], ...inputs.slice(1)));
     return {
       value,
       gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => {
         const seed = Array.isArray(dy) ? dy[0] : dy;
         const [input, ...consts] = saved;
-        const { grads } = recomputeGradients(() => block(input, ...consts), [input, ...trainable], seed);
+        const current = dropoutStreamState();
+        restoreDropoutStream(dropoutState);
+        let grads: (tf.Tensor | null)[];
+        try {
+          ({ grads } = recomputeGradients(() => block(input, ...consts), [input, ...trainable], seed));
+        } finally {
+          restoreDropoutStream(current);
+        }
         const inputGrads = [grads[0] ?? tf.zerosLike(input), ...consts.map((c) => tf.zerosLike(c))];
         return [...inputGrads, ...grads.slice(1).map((g, i) => g ?? tf.zerosLike(trainable[i]))];
       },

@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { LlamatsError, matMul } from "@llamats/core";
+import { dropout, LlamatsError, matMul, nextDropoutSeed } from "@llamats/core";
 import { isWeightedLinear, type LinearLayer, type WeightedLinearLayer } from "./model-host.js";
 
 /** One adapter's low-rank pair on one layer: y += B·A·dropout(x)·scaling. */
@@ -96,7 +96,9 @@ export class LoraLinear implements LinearLayer {
     return tf.tidy(() => {
       const result = this.base.apply(x);
       const rows = tf.reshape(x, [-1, this.inFeatures]);
-      const dropped = this.training && weights.dropout > 0 ? tf.dropout(rows, weights.dropout) : rows;
+      // PEFT's lora_dropout on the input of A; the mask comes from core's dropout stream (one dispatch, replayable).
+      const dropped =
+        this.training && weights.dropout > 0 ? dropout(rows, { rate: weights.dropout, seed: nextDropoutSeed() }) : rows;
       const down = matMul(dropped, weights.loraA, { transposeB: true });
       const up = matMul(down, weights.loraB, { transposeB: true });
       return tf.add(result, tf.reshape(tf.mul(up, weights.scaling), result.shape));

@@ -32,6 +32,7 @@ export interface TrainerOptions {
   /** Global-norm gradient clipping; 0 turns it off. */
   maxGradNorm?: number;
 
+  /** Seeds the data order and, with the step, each step's dropout masks (core's dropout stream). */
   seed?: number;
   /** Reshuffle the training data every epoch (default true). */
   shuffle?: boolean;

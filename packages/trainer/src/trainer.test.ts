@@ -34,12 +34,12 @@ function optionsFromSpec(trajectory: Trajectory): Omit<TrainerOptions, "model" |
 }
 
 /** llama1-tiny + getPeftModel with the spec's LoRA settings, starting from adapter_init (the --init-adapter path). */
-async function loadModel(trajectory: Trajectory): Promise<LoadedTinyModel> {
+async function loadModel(trajectory: Trajectory, dropout = trajectory.spec.lora_dropout): Promise<LoadedTinyModel> {
   const { spec } = trajectory;
   const lora = {
     r: spec.lora_r,
     alpha: spec.lora_alpha,
-    dropout: spec.lora_dropout,
+    dropout,
     targetModules: spec.target_modules,
   };
   return tinyLoraModel(lora, `${TRAJECTORY}/adapter_init.safetensors`);
@@ -159,8 +159,8 @@ describe("Trainer on the lora-trajectory fixture (cpu, first steps)", () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  async function runUntil(stopAfter: number, outputDir: string, resumeFromCheckpoint?: string) {
-    const { model, dispose } = await loadModel(trajectory);
+  async function runUntil(stopAfter: number, outputDir: string, resumeFromCheckpoint?: string, dropout?: number) {
+    const { model, dispose } = await loadModel(trajectory, dropout);
     const controller = new AbortController();
     const summary = await train({
       ...optionsFromSpec(trajectory),
@@ -187,4 +187,15 @@ describe("Trainer on the lora-trajectory fixture (cpu, first steps)", () => {
     expect(steps.map((e) => e.step)).toEqual([1, 2]);
     expect(worstLossDiff(steps, trajectory)).toBeLessThan(1e-4);
   });
+
+  it("with lora_dropout 0.1, a resumed run draws the masks the uninterrupted one drew (losses within 1e-6)", async () => {
+    const whole = stepsOf(await readMetricsLog((await runUntil(3, join(root, "d-whole"), undefined, 0.1)).metricsPath));
+    const first = await runUntil(1, join(root, "d-first"), undefined, 0.1);
+    const resumed = await runUntil(3, join(root, "d-resumed"), first.lastCheckpoint as string, 0.1);
+    const steps = stepsOf(await readMetricsLog(resumed.metricsPath));
+    expect(steps.map((e) => e.step)).toEqual([1, 2, 3]);
+    for (let i = 1; i < 3; i++) expect(Math.abs(steps[i].loss - whole[i].loss)).toBeLessThan(1e-6);
+    // Dropout is on: the losses leave the no-dropout fixture's.
+    expect(Math.abs(whole[2].loss - trajectory.log[2].loss)).toBeGreaterThan(1e-4);
+  }, 120_000);
 });

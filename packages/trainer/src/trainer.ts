@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readdir, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
-import { ConfigError, writeFileAtomic } from "@llamats/core";
+import { ConfigError, seedDropout, writeFileAtomic } from "@llamats/core";
 import { AdamW } from "./adamw.js";
 import { pruneCheckpoints, readCheckpoint, restoreWeights, writeCheckpoint } from "./checkpoint.js";
 import { DataOrder } from "./data-order.js";
@@ -12,6 +12,7 @@ import { renderLossCurveSvg } from "./loss-curve-svg.js";
 import { learningRateAt, warmupStepsFromRatio, type LrScheduleOptions } from "./lr-schedule.js";
 import { MetricsLog, type EvalMetrics, type StepMetrics } from "./metrics-log.js";
 import { buildMicroBatch, disposeMicroBatch, validateExamples } from "./micro-batches.js";
+import { deriveSeed } from "./rng.js";
 import { computeStepGradients } from "./train-step.js";
 import { resolveTrainerOptions, type ResolvedTrainerOptions, type TrainerOptions } from "./trainer-options.js";
 import type { TrainerState } from "./trainer-state.js";
@@ -241,6 +242,8 @@ export class Trainer {
       let loss: number;
       let targetTokens: number;
       try {
+        // Each step's dropout masks follow from (seed, step) alone: a resumed run draws the ones it would have.
+        seedDropout(deriveSeed(o.seed, step));
         const computed = computeStepGradients(o.model, batches, this.variables);
         targetTokens = computed.targetTokens;
         const names = [...computed.grads.keys()];

@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { resolve } from "node:path";
 import { parseArgs } from "node:util";
 import * as tf from "@tensorflow/tfjs-core";
-import { countGpuDispatches, gpuMemory, registerGradients, resetGpuMemoryPeak } from "@llamats/core";
+import { countGpuDispatches, gpuMemory, registerGradients, resetGpuMemoryPeak, seedDropout } from "@llamats/core";
 import { LlamaForCausalLM } from "@llamats/llama-model";
 import { getPeftModel } from "@llamats/peft-lora";
 import {
@@ -42,6 +42,8 @@ ${SHAPE_USAGE}
   --threads <n>        wasm threads (default: every core, like PyTorch's 2 here; LLAMATS_WASM_THREADS)
   --base-dtype <float32|bfloat16>  the frozen projections in bf16, widened inside the matmul (default float32)
   --quantize <nf4|int8>  the frozen projections packed as NF4 (block 64) or Q8_0 (QLoRA's setting)
+  --lora-dropout <p>   dropout on the LoRA input (default 0.05: alpaca-lora's and the PyTorch anchors'; the
+                       masks are hashed on the device, and the PyTorch side drops the same fraction)
   --gradient-checkpointing   recompute each decoder layer in the backward pass (less activation memory)
   --no-torch           skip the PyTorch side (it trains a float32 base either way)
   --json               print one JSON object instead of text
@@ -74,9 +76,10 @@ function runTorch(
   script: string,
   shape: BenchShape,
   steps: number,
+  dropout: number,
   signal: AbortSignal,
 ): Promise<TorchResult | string> {
-  const args = [script, ...Object.entries({ ...shape, steps }).map(([k, v]) => `${k}=${v}`)];
+  const args = [script, ...Object.entries({ ...shape, steps, dropout }).map(([k, v]) => `${k}=${v}`)];
   return new Promise((done) => {
     execFile(
       python,
@@ -134,6 +137,7 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
       quantize: { type: "string" },
       json: { type: "boolean", default: false },
       "gradient-checkpointing": { type: "boolean", default: false },
+      "lora-dropout": { type: "string" },
       help: { type: "boolean", default: false },
     },
   });
@@ -155,6 +159,13 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
   }
   const weights = quantize ?? baseDtype ?? "float32";
   const microBatch = Math.min(shape.batch, intOption(values, "micro-batch", 2));
+  const loraDropout = values["lora-dropout"] === undefined ? 0.05 : Number(values["lora-dropout"]);
+  if (!(loraDropout >= 0 && loraDropout < 1)) {
+    ctx.stderr.write(
+      `llamats bench train: --lora-dropout must be a number in [0, 1), found "${values["lora-dropout"]}".\n`,
+    );
+    return 2;
+  }
   const say = (line: string) => {
     if (!values.json) ctx.stderr.write(`${line}\n`);
   };
@@ -187,7 +198,7 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
   model.gradientCheckpointing = checkpointing;
   const peft = getPeftModel(
     model,
-    { r: 8, lora_alpha: 16, lora_dropout: 0, target_modules: ["q_proj", "v_proj"] },
+    { r: 8, lora_alpha: 16, lora_dropout: loraDropout, target_modules: ["q_proj", "v_proj"] },
     { seed: 0 },
   );
   const trainable = loraTrainable(peft);
@@ -209,6 +220,7 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
       resetGpuMemoryPeak();
       const t0 = performance.now();
       const batches = chunk(examples, microBatch).map((group) => buildMicroBatch(group, 0));
+      seedDropout(step);
       const { grads, loss } = computeStepGradients(trainable, batches, variables);
       optimizer.applyGradients(grads, 3e-4);
       tf.dispose([...grads.values()]);
@@ -249,7 +261,7 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
       // pyenv's python3 often lacks Debian's python3-torch, which /usr/bin/python3 has.
       for (const python of values.python ? [values.python] : ["python3", "/usr/bin/python3"]) {
         say(`running the PyTorch anchor with ${python} …`);
-        torch = await runTorch(python, script, shape, Math.max(steps, 3), ctx.signal);
+        torch = await runTorch(python, script, shape, Math.max(steps, 3), loraDropout, ctx.signal);
         if (typeof torch !== "string") break;
       }
     }
@@ -266,6 +278,7 @@ export async function runTrainBench(args: string[], ctx: CommandContext): Promis
     ratio: typeof torch === "string" ? null : ours / torch.train_tokens_per_s,
     gpu_dispatches_per_step: dispatchesPerStep,
     gradient_checkpointing: checkpointing,
+    lora_dropout: loraDropout,
     // Exact (every buffer the webgpu device created and has not destroyed), unlike nvidia-smi's sampled figure.
     gpu_peak_bytes: stepPeakBytes.length > 0 ? Math.max(...stepPeakBytes) : null,
     memory: { num_tensors_per_step: tensorCounts, rss_mib_per_step: rss.map((r) => Math.round(r / 2 ** 20)) },

@@ -2,6 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { beforeAll, describe, expect, it } from "vitest";
 import { countGpuDispatches } from "../backend/gpu-dispatches.js";
 import { attention } from "./attention.js";
+import { dropout } from "./dropout.js";
 import { TEST_BACKENDS, useBackend } from "../backend/test-backends.js";
 import { matMul } from "./matmul.js";
 import { rmsNorm } from "./rms-norm.js";
@@ -32,7 +33,7 @@ describe.each(TEST_BACKENDS.filter((b) => b === "webgpu"))(
   () => {
     beforeAll(() => useBackend("webgpu"), 60_000);
 
-    it("cross-entropy 2 / 1, rmsNorm 1 / 1 + 2 (dx, dweight), swiglu 1 / 1 + 1, rope 1 / 1", async () => {
+    it("cross-entropy 2 / 1, rmsNorm 1 / 1 + 2 (dx, dweight), swiglu 1 / 1 + 1, rope 1 / 1, dropout 1 / 1", async () => {
       const logits = tf.tensor2d(randomValues(5 * 300, 1), [5, 300]);
       const targets = tf.tensor1d([3, -100, 299, 0, 7], "int32");
       const x = tf.tensor2d(randomValues(6 * 40, 2), [6, 40]);
@@ -45,6 +46,7 @@ describe.each(TEST_BACKENDS.filter((b) => b === "webgpu"))(
       expect(await dispatches((a, w) => rmsNorm(a, w, 1e-6), [x, weight])).toEqual([1, 3]);
       expect(await dispatches((g, u) => swiglu(g, u), [x, up])).toEqual([1, 2]);
       expect(await dispatches((a) => rope(a as tf.Tensor4D, table, table), [q])).toEqual([1, 1]);
+      expect(await dispatches((a) => dropout(a, { rate: 0.1, seed: 3 }), [x])).toEqual([1, 1]);
       tf.dispose([logits, targets, x, weight, up, q, table]);
     });
 

@@ -28,3 +28,6 @@ export { MATMUL } from "./matmul.kernels.js";
 export { adamwUpdate } from "./adamw.js";
 export type { AdamWUpdate, AdamWUpdateOptions } from "./adamw.js";
 export { ADAMW_MOMENTS, ADAMW_PARAM } from "./adamw.kernels.js";
+export { dropout } from "./dropout.js";
+export type { DropoutOptions } from "./dropout.js";
+export { DROPOUT } from "./dropout.kernels.js";

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { adamWOp } from "./adamw.kernels.js";
+import { dropoutOp } from "./dropout.kernels.js";
 import type { LlamatsOp } from "./kernel-types.js";
 import { packedMatMulOp } from "./packed-matmul.kernels.js";
 import { matMulOp } from "./matmul.kernels.js";
@@ -13,7 +14,7 @@ export const KERNEL_BACKENDS = ["cpu", "wasm", "webgpu"] as const;
 
 // Read when called, not at load: safe whatever order a bundler evaluates the op modules in.
 function allOps(): readonly LlamatsOp[] {
-  return [softmaxCrossEntropyOp, rmsNormOp, swigluOp, ropeOp, packedMatMulOp, matMulOp, adamWOp];
+  return [softmaxCrossEntropyOp, rmsNormOp, swigluOp, ropeOp, packedMatMulOp, matMulOp, adamWOp, dropoutOp];
 }
 
 let registered = false;
