@@ -100,8 +100,10 @@ export class LoraLinear implements LinearLayer {
       const dropped =
         this.training && weights.dropout > 0 ? dropout(rows, { rate: weights.dropout, seed: nextDropoutSeed() }) : rows;
       const down = matMul(dropped, weights.loraA, { transposeB: true });
-      const up = matMul(down, weights.loraB, { transposeB: true });
-      return tf.add(result, tf.reshape(tf.mul(up, weights.scaling), result.shape));
+      // scaling · down·Bᵀ + base output in one kernel (on webgpu: one dispatch instead of three).
+      const base = tf.reshape(result, [-1, this.outFeatures]);
+      const up = matMul(down, weights.loraB, { transposeB: true, alpha: weights.scaling, addend: base });
+      return tf.reshape(up, result.shape);
     });
   }
 

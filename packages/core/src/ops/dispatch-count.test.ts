@@ -56,12 +56,15 @@ describe.each(TEST_BACKENDS.filter((b) => b === "webgpu"))(
       const wt = tf.tensor2d(randomValues(7 * 10, 13), [7, 10]);
       const at = tf.tensor2d(randomValues(10 * 6, 14), [10, 6]);
       expect(await dispatches((x, y) => matMul(x, y), [a, w])).toEqual([1, 2]);
+      // LoRA's scaling and base output ride in the same kernel: still 1 / 2, and the addend's gradient is dy itself.
+      const base = tf.tensor2d(randomValues(6 * 7, 15), [6, 7]);
+      expect(await dispatches((x, y, c) => matMul(x, y, { alpha: 2, addend: c }), [a, w, base])).toEqual([1, 2]);
       expect(await dispatches((x, y) => matMul(x, y, { transposeB: true }), [a, wt])).toEqual([1, 2]);
       expect(await dispatches((x, y) => matMul(x, y, { transposeA: true }), [at, w])).toEqual([1, 2]);
       expect(await dispatches((x, y) => matMul(x, y, { transposeA: true, transposeB: true }), [at, wt])).toEqual([
         1, 2,
       ]);
-      tf.dispose([a, w, wt, at]);
+      tf.dispose([a, w, wt, at, base]);
     });
 
     it("attention 1 / 4 (softmax statistics, dq, dk, dv), masked GQA or not", async () => {

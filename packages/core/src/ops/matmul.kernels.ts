@@ -1,11 +1,12 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { KernelArgs, LlamatsOp } from "./kernel-types.js";
+import { heapView, type WasmBackendLike } from "./host-kernel.js";
 import { webgpuMatMul } from "./matmul.webgpu.js";
 
 /**
  * a [batchA, M, K] (or [batchA, K, M] with transposeA), b [batchB, K, N] (or [batchB, N, K] with transposeB) →
- * [max(batchA, batchB), M, N]; batchA and batchB are equal or one of them is 1 (a shared weight). attrs
- * { transposeA, transposeB }.
+ * alpha · op(a) · op(b) (+ addend, an optional input of the result's shape) [max(batchA, batchB), M, N]; batchA and
+ * batchB are equal or one of them is 1 (a shared weight). attrs { transposeA, transposeB, alpha (default 1) }.
  */
 export const MATMUL = "LlamatsMatMul";
 
@@ -13,13 +14,30 @@ interface HostBackendLike {
   disposeData(dataId: tf.DataId): boolean;
 }
 
+interface CpuDataLike {
+  data: { get(dataId: tf.DataId): { values?: unknown } };
+}
+
+/** out = alpha · out + addend, in place on the product just made (cpu and wasm). */
+function applyEpilogue(out: Float32Array, alpha: number, addend: Float32Array | null): void {
+  if (addend) for (let i = 0; i < out.length; i++) out[i] = alpha * out[i] + addend[i];
+  else if (alpha !== 1) for (let i = 0; i < out.length; i++) out[i] = alpha * out[i];
+}
+
+const alphaOf = (args: KernelArgs) => (args.attrs?.alpha as number | undefined) ?? 1;
+
 /** The backend's own BatchMatMul, looked up per call (on wasm that is llamats' SIMD gemm once installed). */
 function batchMatMul(backendName: string, args: KernelArgs): tf.TensorInfo {
   return tf.getKernel(tf.BatchMatMul, backendName).kernelFunc(args as never) as tf.TensorInfo;
 }
 
 function cpuMatMul(args: KernelArgs): tf.TensorInfo {
-  return batchMatMul("cpu", args);
+  const out = batchMatMul("cpu", args);
+  const { addend } = args.inputs as { addend?: tf.TensorInfo };
+  const backend = args.backend as CpuDataLike;
+  const values = (info: tf.TensorInfo) => backend.data.get(info.dataId).values as Float32Array;
+  applyEpilogue(values(out), alphaOf(args), addend ? values(addend) : null);
+  return out;
 }
 
 /**
@@ -27,6 +45,19 @@ function cpuMatMul(args: KernelArgs): tf.TensorInfo {
  * slower than a transpose plus the plain product.
  */
 function wasmMatMul(args: KernelArgs): tf.TensorInfo {
+  const out = wasmProduct(args);
+  const { addend } = args.inputs as { addend?: tf.TensorInfo };
+  const backend = args.backend as WasmBackendLike;
+  if (out.shape.some((d) => d === 0)) return out;
+  applyEpilogue(
+    heapView(backend, out) as Float32Array,
+    alphaOf(args),
+    addend ? (heapView(backend, addend) as Float32Array) : null,
+  );
+  return out;
+}
+
+function wasmProduct(args: KernelArgs): tf.TensorInfo {
   if (!args.attrs?.transposeA) return batchMatMul("wasm", args);
   const { a, b } = args.inputs as Record<"a" | "b", tf.TensorInfo>;
   const transpose = tf.getKernel(tf.Transpose, "wasm").kernelFunc;
@@ -43,15 +74,22 @@ function wasmMatMul(args: KernelArgs): tf.TensorInfo {
 }
 
 /** One product of the gradient: runs the kernel, and sums a broadcast operand's gradient over the batch. */
-function product(a: tf.Tensor, b: tf.Tensor, transposeA: boolean, transposeB: boolean, batchOf: number): tf.Tensor {
-  const c = tf.engine().runKernel<tf.Tensor>(MATMUL, { a, b }, { transposeA, transposeB });
+function product(
+  a: tf.Tensor,
+  b: tf.Tensor,
+  transposeA: boolean,
+  transposeB: boolean,
+  batchOf: number,
+  alpha: number,
+): tf.Tensor {
+  const c = tf.engine().runKernel<tf.Tensor>(MATMUL, { a, b }, { transposeA, transposeB, alpha });
   if (batchOf !== 1 || c.shape[0] === 1) return c;
   return tf.tidy(() => tf.sum(c, 0, true));
 }
 
 /**
- * dA and dB as products with transposes (no transpose dispatched): with C = op(A)·op(B), dop(A) = dC·op(B)ᵀ and
- * dop(B) = op(A)ᵀ·dC, each written back in its operand's stored layout.
+ * dA and dB as products with transposes (no transpose dispatched): with C = α·op(A)·op(B) + D, dop(A) = α·dC·op(B)ᵀ
+ * and dop(B) = α·op(A)ᵀ·dC, each written back in its operand's stored layout; dD = dC.
  */
 const gradient: tf.GradConfig = {
   kernelName: MATMUL,
@@ -63,9 +101,11 @@ const gradient: tf.GradConfig = {
     const tB = attrs.transposeB as boolean;
     const batchA = a.shape[0];
     const batchB = b.shape[0];
+    const alpha = (attrs.alpha as number | undefined) ?? 1;
     return {
-      a: () => (tA ? product(b, dc, tB, true, batchA) : product(dc, b, false, !tB, batchA)),
-      b: () => (tB ? product(dc, a, true, tA, batchB) : product(a, dc, !tA, false, batchB)),
+      a: () => (tA ? product(b, dc, tB, true, batchA, alpha) : product(dc, b, false, !tB, batchA, alpha)),
+      b: () => (tB ? product(dc, a, true, tA, batchB, alpha) : product(a, dc, !tA, false, batchB, alpha)),
+      addend: () => dc,
     };
   },
 };

@@ -67,6 +67,57 @@ describe.each(TEST_BACKENDS)("matMul on %s", (backend) => {
     }
   }, 300_000);
 
+  it("alpha · op(a)·op(b) + addend in one kernel: value and the gradients of a, b and the addend", async () => {
+    // Every transpose case, scalar and vec4 stores, a folded batch, a batch and a decode row (fewer shaders to build).
+    for (const i of [0, 1, 2, 3, 6, 8, 11, 12]) {
+      const [aShape, bShape, ta, tb] = CASES[i];
+      const a = tf.tensor(
+        randomValues(
+          aShape.reduce((x, y) => x * y),
+          i + 1,
+        ),
+        aShape,
+      );
+      const b = tf.tensor(
+        randomValues(
+          bShape.reduce((x, y) => x * y),
+          i + 100,
+        ),
+        bShape,
+      );
+      const outShape = tf.tidy(() => reference(ta, tb)(a, b).shape);
+      const c = tf.tensor(
+        randomValues(
+          outShape.reduce((x, y) => x * y),
+          i + 200,
+        ),
+        outShape,
+      );
+      const alpha = i % 2 === 0 ? 2 : -0.375;
+      const diff = await compareWithReference(
+        (x, y, z) => matMul(x, y, { transposeA: ta, transposeB: tb, alpha, addend: z }),
+        (x, y, z) => tf.add(tf.mul(reference(ta, tb)(x, y), alpha), z),
+        [a, b, c],
+      );
+      const label = `${alpha} · [${aShape}]${ta ? "ᵀ" : ""} · [${bShape}]${tb ? "ᵀ" : ""} + addend`;
+      expect(diff.value, `${label} value`).toBeLessThan(TOLERANCE);
+      diff.grads.forEach((g, j) => expect(g, `${label} d${"abc"[j]}`).toBeLessThan(TOLERANCE));
+      const scaledOnly = await compareWithReference(
+        (x, y) => matMul(x, y, { transposeA: ta, transposeB: tb, alpha }),
+        (x, y) => tf.mul(reference(ta, tb)(x, y), alpha),
+        [a, b],
+      );
+      expect(Math.max(scaledOnly.value, ...scaledOnly.grads), `${label} without addend`).toBeLessThan(TOLERANCE);
+      tf.dispose([a, b, c]);
+    }
+    const a = tf.zeros([4, 3]);
+    const w = tf.zeros([3, 5]);
+    expect(() => matMul(a, w, { addend: tf.zeros([5, 4]) })).toThrow(
+      "addend must be float32 of the product's shape [4,5], found float32 [5,4].",
+    );
+    tf.dispose([a, w]);
+  }, 300_000);
+
   if (backend === "webgpu")
     it("every tile shape gives tf.matMul's values, across several tiles and a partial edge tile", async () => {
       // Sizes past one 128-row tile with ragged edges, in each layout: the default choice picks the small tile here.

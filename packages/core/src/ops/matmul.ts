@@ -8,6 +8,10 @@ export interface MatMulOptions {
   transposeA?: boolean;
   /** b is stored [..., N, K] and used transposed (HF's [out, in] weights in x·Wᵀ). */
   transposeB?: boolean;
+  /** Scales the product (LoRA's scaling), inside the kernel. Default 1. */
+  alpha?: number;
+  /** Added to the scaled product, inside the kernel (LoRA's base output): float32 of the result's shape. */
+  addend?: tf.Tensor;
 }
 
 const product = (dims: readonly number[]) => dims.reduce((x, y) => x * y, 1);
@@ -17,9 +21,10 @@ function shapeError(message: string, tensor: string, expected: number[], found: 
 }
 
 /**
- * op(a) · op(b) for float32 a [..., M, K] and b [..., K, N] (op transposes the last two dimensions when asked), with
- * the same leading dimensions or one side without any (a shared weight): [..., M, N]. One llamats kernel on cpu, wasm
- * and webgpu (a tiled WGSL kernel there); its gradient two more of the same kernel, the transposes folded into each.
+ * alpha · op(a) · op(b) + addend for float32 a [..., M, K] and b [..., K, N] (op transposes the last two dimensions
+ * when asked), with the same leading dimensions or one side without any (a shared weight): [..., M, N]. One llamats
+ * kernel on cpu, wasm and webgpu (a tiled WGSL kernel there, alpha and addend applied as it stores); its gradient two
+ * more of the same kernel, the transposes and alpha folded into each, and dy itself for the addend.
  */
 export function matMul(a: tf.Tensor, b: tf.Tensor, options: MatMulOptions = {}): tf.Tensor {
   const transposeA = options.transposeA ?? false;
@@ -58,14 +63,31 @@ export function matMul(a: tf.Tensor, b: tf.Tensor, options: MatMulOptions = {}):
       [...outerA, ...b.shape.slice(-2)],
       b.shape,
     );
-  if (!hasLlamatsKernel(MATMUL)) return tf.matMul(a, b, transposeA, transposeB);
   const outer = batchA > batchB ? outerA : batchB > batchA ? outerB : outerA.length >= outerB.length ? outerA : outerB;
+  const alpha = options.alpha ?? 1;
+  const addend = options.addend;
+  if (addend && (addend.dtype !== "float32" || !tf.util.arraysEqual(addend.shape, [...outer, m, n])))
+    throw shapeError(
+      `addend must be float32 of the product's shape [${[...outer, m, n]}], found ${addend.dtype} [${addend.shape}].`,
+      "addend",
+      [...outer, m, n],
+      addend.shape,
+    );
+  if (!hasLlamatsKernel(MATMUL))
+    return tf.tidy(() => {
+      const product = tf.matMul(a, b, transposeA, transposeB);
+      const scaled = alpha === 1 ? product : tf.mul(product, alpha);
+      return addend ? tf.add(scaled, addend) : scaled;
+    });
   return tf.tidy(() => {
     // Rows of every batch against one weight: a single taller product.
     const fold = batchB === 1 && batchA > 1 && !transposeA;
     const a3 = fold ? tf.reshape(a, [1, batchA * m, k]) : tf.reshape(a, [batchA, ...a.shape.slice(-2)]);
     const b3 = tf.reshape(b, [batchB, ...b.shape.slice(-2)]);
-    const c = tf.engine().runKernel<tf.Tensor>(MATMUL, { a: a3, b: b3 }, { transposeA, transposeB });
+    const batch = fold ? 1 : Math.max(batchA, batchB);
+    const inputs: tf.NamedTensorMap = { a: a3, b: b3 };
+    if (addend) inputs.addend = tf.reshape(addend, [batch, fold ? batchA * m : m, n]);
+    const c = tf.engine().runKernel<tf.Tensor>(MATMUL, inputs, { transposeA, transposeB, alpha });
     return tf.reshape(c, [...outer, m, n]);
   });
 }

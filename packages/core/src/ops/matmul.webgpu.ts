@@ -76,6 +76,8 @@ export interface MatMulLayout {
   vecB: boolean;
   /** N is a multiple of 4: whole vec4 stores. */
   vecC: boolean;
+  /** An addend of the result's shape is read as the result is stored (read with the result's vec4-ness). */
+  addend: boolean;
 }
 
 /** WGSL that fills one operand's tile slice (k-major, vec4 per 4 rows or columns of the tile) from storage. */
@@ -174,10 +176,13 @@ function matMulShader(t: MatMulTile, layout: MatMulLayout): string {
     for (let j = 0; j < nj; j++) {
       const col = `n0 + (${j * t.wx} + tx) * 4`;
       const v = `acc_${i}_${j}`;
+      // The epilogue: alpha · acc (+ addend at the same index).
+      const vec = (at: string) => `uniforms.alpha * ${v}${layout.addend ? ` + addend[${at}]` : ""}`;
+      const lane = (at: string) => `uniforms.alpha * ${v}[e]${layout.addend ? ` + addend[${at}]` : ""}`;
       store.push(
         layout.vecC
-          ? `{ let r = ${row}; let c = ${col}; if (r < uniforms.M && c < uniforms.N) { result[(baseC + r * uniforms.N + c) / 4] = ${v}; } }`
-          : `{ let r = ${row}; let c = ${col}; if (r < uniforms.M) { for (var e = 0; e < 4; e = e + 1) { if (c + e < uniforms.N) { result[baseC + r * uniforms.N + c + e] = ${v}[e]; } } } }`,
+          ? `{ let r = ${row}; let c = ${col}; if (r < uniforms.M && c < uniforms.N) { let at = (baseC + r * uniforms.N + c) / 4; result[at] = ${vec("at")}; } }`
+          : `{ let r = ${row}; let c = ${col}; if (r < uniforms.M) { for (var e = 0; e < 4; e = e + 1) { if (c + e < uniforms.N) { let at = baseC + r * uniforms.N + c + e; result[at] = ${lane("at")}; } } } }`,
       );
     }
   }
@@ -215,11 +220,15 @@ interface WebgpuDeviceBackend extends WebgpuBackendLike {
   device: { limits: MatMulLimits };
 }
 
-/** a [batchA, M, K] (or [batchA, K, M] with transposeA), b [batchB, K, N] (or [batchB, N, K]) → [batch, M, N]. */
+/**
+ * a [batchA, M, K] (or [batchA, K, M] with transposeA), b [batchB, K, N] (or [batchB, N, K]) → alpha · a·b (+ addend)
+ * [batch, M, N].
+ */
 export function webgpuMatMul(args: KernelArgs): tf.TensorInfo {
-  const { a, b } = args.inputs as Record<"a" | "b", tf.TensorInfo>;
+  const { a, b, addend } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo; addend?: tf.TensorInfo };
   const transposeA = args.attrs!.transposeA as boolean;
   const transposeB = args.attrs!.transposeB as boolean;
+  const alpha = (args.attrs!.alpha as number | undefined) ?? 1;
   const [batchA, a1, a2] = a.shape;
   const [batchB, b1, b2] = b.shape;
   const [m, k] = transposeA ? [a2, a1] : [a1, a2];
@@ -236,6 +245,7 @@ export function webgpuMatMul(args: KernelArgs): tf.TensorInfo {
     vecA: (transposeA ? m : k) % 4 === 0,
     vecB: (transposeB ? k : n) % 4 === 0,
     vecC: n % 4 === 0,
+    addend: addend !== undefined,
   };
   const dispatch: [number, number, number] = [
     Math.ceil(n / (tile.wx * tile.tn)),
@@ -253,27 +263,28 @@ export function webgpuMatMul(args: KernelArgs): tf.TensorInfo {
     tile.wx,
     tile.wy,
     tile.tk,
-    ...[transposeA, transposeB, layout.vecA, layout.vecB, layout.vecC].map(Number),
+    ...[transposeA, transposeB, layout.vecA, layout.vecB, layout.vecC, layout.addend].map(Number),
   ].join("_");
   const program: WebgpuProgram & { variableComponents: number[]; outputComponent: number } = {
     outputShape: [batch, m, n],
     shaderKey: `llamats_${key}`,
     dispatchLayout: { x: [2], y: [1], z: [0] } as unknown as { x: number[] },
     dispatch,
-    variableNames: ["a", "b"],
-    variableComponents: [layout.vecA ? 4 : 1, layout.vecB ? 4 : 1],
+    variableNames: addend ? ["a", "b", "addend"] : ["a", "b"],
+    variableComponents: [layout.vecA ? 4 : 1, layout.vecB ? 4 : 1, ...(addend ? [layout.vecC ? 4 : 1] : [])],
     outputComponent: layout.vecC ? 4 : 1,
     workgroupSize: [tile.wx, tile.wy, 1],
     size: false,
-    uniforms: "M : i32, N : i32, K : i32, batchA : i32, batchB : i32,",
+    uniforms: "M : i32, N : i32, K : i32, batchA : i32, batchB : i32, alpha : f32,",
     getUserCode: () => matMulShader(tile, layout),
     uniformValues: [],
   };
-  return backend.runWebGPUProgram(program, [a, b], "float32", [
+  return backend.runWebGPUProgram(program, addend ? [a, b, addend] : [a, b], "float32", [
     { type: "int32", data: [m] },
     { type: "int32", data: [n] },
     { type: "int32", data: [k] },
     { type: "int32", data: [batchA] },
     { type: "int32", data: [batchB] },
+    { type: "float32", data: [alpha] },
   ]);
 }
