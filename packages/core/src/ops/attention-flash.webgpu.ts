@@ -138,7 +138,7 @@ type Inputs = Record<"q" | "k" | "v", tf.TensorInfo> & { mask?: tf.TensorInfo };
 /** One dispatch: q [b, h, sq, d] with k, v [b, kvh, sk, d] (and the additive mask) → [b, h, sq, d], or all in bshd. */
 export function webgpuFlashAttention(args: KernelArgs, tile: FlashTile): tf.TensorInfo {
   const inputs = args.inputs as Inputs;
-  const { q, k, mask } = inputs;
+  const { q, mask } = inputs;
   const dims = attentionDimsOf(args);
   const masked = mask !== undefined;
   const names = masked ? ["q", "k", "v", "mask"] : ["q", "k", "v"];

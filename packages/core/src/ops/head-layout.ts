@@ -6,7 +6,7 @@ import { ShapeMismatchError } from "../errors.js";
  */
 export type HeadLayout = "bhsd" | "bshd";
 
-export interface HeadDims {
+interface HeadDims {
   batch: number;
   heads: number;
   seq: number;
@@ -25,12 +25,6 @@ export function headLayout(layout: unknown, op: string): HeadLayout {
 export function headDims(shape: readonly number[], layout: HeadLayout): HeadDims {
   const [batch, a, b, dim] = shape;
   return layout === "bshd" ? { batch, heads: b, seq: a, dim } : { batch, heads: a, seq: b, dim };
-}
-
-/** The shape of a tensor with these dims in `layout`. */
-export function headShape(dims: HeadDims, layout: HeadLayout): [number, number, number, number] {
-  const { batch, heads, seq, dim } = dims;
-  return layout === "bshd" ? [batch, seq, heads, dim] : [batch, heads, seq, dim];
 }
 
 /** Floats between consecutive heads and between consecutive positions of one vector row, in `layout`. */
