@@ -334,14 +334,15 @@ void rope(float *x, const float *cos, const float *sin, int rows, int row_stride
   }
 }
 
-// RoPE as an op, out of place, on vectors [v0, v1) of x [batch, heads, seq, d] (per_batch = heads · seq vectors),
-// tables [1 or batch, seq, d] (table_batch: 1 when there is one per batch row, else 0). transposed runs the gradient:
-// (a, b) → (a·cos + b·sin', b·cos' − a·sin), sin read at the partner's column.
-void rope_rotate(const float *x, const float *cos, const float *sin, float *out, int d, int seq, int per_batch, int table_batch,
-                 int transposed, int v0, int v1) {
+// RoPE as an op, out of place, on vectors [v0, v1) of x [batch, heads, seq, d] (inner 1) or [batch, seq, heads, d]
+// (inner = heads), per_batch = heads · seq vectors, tables [1 or batch, seq, d] (table_batch: 1 when there is one per
+// batch row, else 0). transposed runs the gradient: (a, b) → (a·cos + b·sin', b·cos' − a·sin), sin read at the
+// partner's column.
+void rope_rotate(const float *x, const float *cos, const float *sin, float *out, int d, int seq, int per_batch, int inner,
+                 int table_batch, int transposed, int v0, int v1) {
   int half = d / 2;
   for (int v = v0; v < v1; v++) {
-    int b = v / per_batch, s = v % seq;
+    int b = v / per_batch, s = (v / inner) % seq;
     const float *c = cos + ((long)b * table_batch * seq + s) * d, *sn = sin + ((long)b * table_batch * seq + s) * d;
     const float *p = x + (long)v * d;
     float *o = out + (long)v * d;

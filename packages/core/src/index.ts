@@ -119,7 +119,7 @@ export {
   UNPACK_ROWS,
 } from "./ops/index.js";
 export type { PackedWeight, PackedMatMulOptions } from "./ops/index.js";
-export type { AttentionOptions } from "./ops/index.js";
+export type { AttentionOptions, HeadLayout, RopeOptions } from "./ops/index.js";
 export { matMul, MATMUL } from "./ops/index.js";
 export type { MatMulOptions } from "./ops/index.js";
 export { adamwUpdate, ADAMW_MOMENTS, ADAMW_PARAM } from "./ops/index.js";

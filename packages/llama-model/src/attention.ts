@@ -21,23 +21,42 @@ export interface AttentionProjections {
   o: LinearLayer;
 }
 
-/** [batch, seq, heads·dim] → [batch, heads, seq, dim]. */
+/** [batch, seq, heads·dim] → [batch, seq, heads, dim]: the attention ops' "bshd" layout, a reshape (no copy). */
 function splitHeads(x: tf.Tensor, heads: number, dim: number): tf.Tensor4D {
   const [batch, seq] = x.shape;
-  return tf.transpose(tf.reshape(x, [batch, seq, heads, dim]), [0, 2, 1, 3]);
+  return tf.reshape<tf.Rank.R4>(x, [batch, seq, heads, dim]);
 }
 
-/** Causal self-attention: the attention op of @llamats/core (GQA without repeating keys, softmax in float32). */
+/** bshd ↔ bhsd: the KV cache keeps [batch, kvHeads, length, dim] (the decode step's and the fused wasm step's layout). */
+function swapHeads(x: tf.Tensor4D): tf.Tensor4D {
+  return tf.transpose(x, [0, 2, 1, 3]);
+}
+
+/**
+ * Causal self-attention: the attention op of @llamats/core (GQA without repeating keys, softmax in float32). RoPE
+ * and attention run on the projections' own layout ("bshd"), so a training or evaluation forward and its backward
+ * transpose nothing. With a KV cache, k and v are transposed into it; a prefill (no past) still attends over its own
+ * bshd keys, a continuation over the cache's history (q and the output transposed).
+ */
 export function selfAttention(x: tf.Tensor3D, proj: AttentionProjections, ctx: AttentionContext): tf.Tensor3D {
   return tf.tidy(() => {
     const { numAttentionHeads: heads, numKeyValueHeads: kvHeads, headDim: dim } = ctx.config;
     const [batch, seq] = x.shape;
-    const q = rope(splitHeads(proj.q.apply(x), heads, dim), ctx.cos, ctx.sin);
-    let k = rope(splitHeads(proj.k.apply(x), kvHeads, dim), ctx.cos, ctx.sin);
-    let v = splitHeads(proj.v.apply(x), kvHeads, dim);
-    if (ctx.cache) ({ key: k, value: v } = ctx.cache.kv.append(ctx.cache.layer, k, v));
-    const context = attention(q, k, v, ctx.mask as tf.Tensor4D | null, { scale: 1 / Math.sqrt(dim) });
-    const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch, seq, heads * dim]);
-    return proj.o.apply(merged) as tf.Tensor3D;
+    const bshd = { layout: "bshd" } as const;
+    const scale = 1 / Math.sqrt(dim);
+    const mask = ctx.mask as tf.Tensor4D | null;
+    const q = rope(splitHeads(proj.q.apply(x), heads, dim), ctx.cos, ctx.sin, bshd);
+    const k = rope(splitHeads(proj.k.apply(x), kvHeads, dim), ctx.cos, ctx.sin, bshd);
+    const v = splitHeads(proj.v.apply(x), kvHeads, dim);
+    let context: tf.Tensor4D;
+    if (!ctx.cache) context = attention(q, k, v, mask, { scale, ...bshd });
+    else {
+      const history = ctx.cache.kv.append(ctx.cache.layer, swapHeads(k), swapHeads(v));
+      context =
+        history.key.shape[2] === seq
+          ? attention(q, k, v, mask, { scale, ...bshd })
+          : swapHeads(attention(swapHeads(q), history.key, history.value, mask, { scale }));
+    }
+    return proj.o.apply(tf.reshape(context, [batch, seq, heads * dim])) as tf.Tensor3D;
   });
 }

@@ -30,6 +30,10 @@ describe.each(TEST_BACKENDS)("countGpuDispatches on %s", (backend) => {
     expect(counter!.count()).toBe(2);
     await product.data();
     counter!.stop();
+    // By program: tfjs's add is a "binary" program; the matMul is one program of some kind (tfjs picks which).
+    const programs = counter!.byProgram();
+    expect(programs.get("binary")).toBe(1);
+    expect([...programs.values()].reduce((a, b) => a + b, 0)).toBe(2);
     tf.dispose([a, b, sum, product]);
   });
 

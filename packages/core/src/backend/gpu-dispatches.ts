@@ -4,19 +4,40 @@ import { LlamatsError } from "../errors.js";
 /** Compute dispatches the WebGPU backend recorded since the counter started. */
 export interface GpuDispatchCounter {
   count(): number;
+  /**
+   * The same dispatches by program: the name that starts the program's shader key ("transpose", "transposeShared",
+   * "binary", …, and "llamats_attention", "llamats_rope", … for llamats' kernels), with how many ran.
+   */
+  byProgram(): Map<string, number>;
   /** Stops counting; the backend runs unwrapped again once every counter has stopped. */
   stop(): void;
 }
 
 type RecordAndSubmit = (this: unknown, ...args: unknown[]) => unknown;
 
+interface Tally {
+  n: number;
+  programs: Map<string, number>;
+}
+
 interface Hook {
-  tallies: Set<{ n: number }>;
+  tallies: Set<Tally>;
   /** The backend's own `recordAndSubmit` when someone had set one on the instance (else the prototype's is used). */
   own: RecordAndSubmit | undefined;
 }
 
 const hooks = new WeakMap<object, Hook>();
+
+/**
+ * The name that starts a tfjs-webgpu program's shader key (recordAndSubmit's first argument): its first word, two
+ * for llamats' own programs ("llamats_attention", "llamats_rope"); "unknown" without a key.
+ */
+function programName(program: unknown): string {
+  const key = (program as { shaderKey?: unknown } | null)?.shaderKey;
+  if (typeof key !== "string") return "unknown";
+  const words = key.split("_");
+  return words[0] === "llamats" && words.length > 1 ? `llamats_${words[1]}` : words[0];
+}
 
 /**
  * Counts the GPU compute dispatches of the active WebGPU backend (tfjs-backend-webgpu 4.x), so kernel fusion is
@@ -36,21 +57,26 @@ export function countGpuDispatches(): GpuDispatchCounter | null {
   }
   let hook = hooks.get(backend);
   if (!hook) {
-    const tallies = new Set<{ n: number }>();
+    const tallies = new Set<Tally>();
     hook = { tallies, own: Object.prototype.hasOwnProperty.call(backend, "recordAndSubmit") ? original : undefined };
     backend.recordAndSubmit = function countedRecordAndSubmit(this: unknown, ...args: unknown[]) {
       const result = original.apply(this, args);
       // Counted after the call: one that throws dispatched nothing.
-      for (const tally of tallies) tally.n += 1;
+      const program = programName(args[0]);
+      for (const tally of tallies) {
+        tally.n += 1;
+        tally.programs.set(program, (tally.programs.get(program) ?? 0) + 1);
+      }
       return result;
     };
     hooks.set(backend, hook);
   }
-  const tally = { n: 0 };
+  const tally: Tally = { n: 0, programs: new Map() };
   hook.tallies.add(tally);
   const active = hook;
   return {
     count: () => tally.n,
+    byProgram: () => new Map(tally.programs),
     stop: () => {
       if (!active.tallies.delete(tally) || active.tallies.size > 0) return;
       hooks.delete(backend);

@@ -287,8 +287,8 @@ export class WasmKernels {
   }
 
   /**
-   * RoPE as an op: out = x · cos + rotate_half(x) · sin for x [batch, heads, seq, d], tables [tableBatch (1 or batch),
-   * seq, d]; `transposed` applies the inverse rotation (the gradient).
+   * RoPE as an op: out = x · cos + rotate_half(x) · sin for x [batch, heads, seq, d] (or [batch, seq, heads, d] when
+   * headsInner), tables [tableBatch (1 or batch), seq, d]; `transposed` applies the inverse rotation (the gradient).
    */
   ropeRotate(o: {
     x: number;
@@ -300,6 +300,7 @@ export class WasmKernels {
     seq: number;
     d: number;
     tableBatch: number;
+    headsInner?: boolean;
     transposed: boolean;
   }): void {
     const vectors = o.batch * o.heads * o.seq;
@@ -317,6 +318,7 @@ export class WasmKernels {
           o.d,
           o.seq,
           o.heads * o.seq,
+          o.headsInner ? o.heads : 1,
           perBatchTable,
           +o.transposed,
           cuts[t],

@@ -1,7 +1,8 @@
 import type * as tf from "@tensorflow/tfjs-core";
-import { attentionDims, type AttentionDims } from "./attention.host.js";
+import { attentionDimsOf, type AttentionDims } from "./attention.host.js";
 import type { FlashTile } from "./attention-flash.webgpu.js";
-import { attentionUniforms, webgpuAttentionStats } from "./attention.webgpu.js";
+import { attentionUniforms, rowOffsets, webgpuAttentionStats } from "./attention.webgpu.js";
+import type { HeadLayout } from "./head-layout.js";
 import type { KernelArgs } from "./kernel-types.js";
 import { disposeIntermediate, flatProgram, runProgram, type UniformValue } from "./webgpu-program.js";
 
@@ -16,7 +17,7 @@ function uniforms(dims: AttentionDims, tiles: number): UniformValue[] {
   return attentionUniforms(dims, "tiles", tiles);
 }
 
-function prelude(d: number, t: FlashTile, masked: boolean): string {
+function prelude(d: number, t: FlashTile, masked: boolean, layout: HeadLayout): string {
   return `
 const D = ${d};
 const BR = ${t.br};
@@ -28,7 +29,7 @@ var<workgroup> kTile : array<f32, ${t.bc * d}>;
 var<workgroup> vTile : array<f32, ${t.bc * d}>;
 var<workgroup> wTile : array<f32, ${t.br * t.bc}>;
 var<workgroup> statTile : array<f32, ${3 * t.br}>;
-
+${rowOffsets(layout)}
 fn maskAt(b : i32, i : i32, j : i32) -> f32 {
   ${masked ? "return mask[(select(b, 0, uniforms.maskBatch == 1) * uniforms.sq + i) * uniforms.sk + j];" : "return 0.0;"}
 }
@@ -52,7 +53,7 @@ fn loadQueryRows(tid : i32, row0 : i32, rowEnd : i32) {
   for (var e = tid; e < BR * D; e = e + T) {
     let row = row0 + e / D;
     let inside = row < rowEnd;
-    let at = select(0, row * D + e % D, inside);
+    let at = queryRowAt(select(0, row, inside)) + e % D;
     qTile[e] = select(0.0, q[at], inside);
     doTile[e] = select(0.0, dy[at], inside);
   }
@@ -62,12 +63,12 @@ fn loadQueryRows(tid : i32, row0 : i32, rowEnd : i32) {
   }
 }
 
-// Keys [key0, key0 + BC) of the (batch, kv head) whose rows start at kBase, zero past sk.
-fn loadKeyRows(tid : i32, kBase : i32, key0 : i32) {
+// Keys [key0, key0 + BC) of the (batch, kv head) whose key rows start at kRow0, zero past sk.
+fn loadKeyRows(tid : i32, kRow0 : i32, key0 : i32) {
   for (var e = tid; e < BC * D; e = e + T) {
     let key = key0 + e / D;
     let inside = key < uniforms.sk;
-    let at = select(0, kBase + key * D + e % D, inside);
+    let at = keyRowAt(kRow0 + select(0, key, inside)) + e % D;
     kTile[e] = select(0.0, k[at], inside);
     vTile[e] = select(0.0, v[at], inside);
   }
@@ -79,9 +80,9 @@ fn loadKeyRows(tid : i32, kBase : i32, key0 : i32) {
  * dq: a workgroup per BR query rows of one (batch, head), walking the keys BC at a time: thread (r, j) computes
  * dS for its query and key, then each thread of row r adds dS · k into its D / BC columns.
  */
-function gradQueryShader(d: number, t: FlashTile, masked: boolean): string {
+function gradQueryShader(d: number, t: FlashTile, masked: boolean, layout: HeadLayout): string {
   const cpt = Math.ceil(d / t.bc);
-  return `${prelude(d, t, masked)}
+  return `${prelude(d, t, masked, layout)}
 fn main(index : i32) {
   let tid = i32(localIndex);
   let valid = index / T < uniforms.tiles;
@@ -91,14 +92,14 @@ fn main(index : i32) {
   let q0 = (tile % tilesPerHead) * BR;
   let b = bh / uniforms.heads;
   let kvh = (bh % uniforms.heads) / (uniforms.heads / uniforms.kvHeads);
-  let kBase = (b * uniforms.kvHeads + kvh) * uniforms.sk * D;
+  let kRow0 = (b * uniforms.kvHeads + kvh) * uniforms.sk;
   let r = tid / BC;
   let lane = tid % BC;
   let query = q0 + r;
   loadQueryRows(tid, bh * uniforms.sq + q0, bh * uniforms.sq + uniforms.sq);
   var acc : array<f32, ${cpt}>;
   for (var k0 = 0; k0 < uniforms.sk; k0 = k0 + BC) {
-    loadKeyRows(tid, kBase, k0);
+    loadKeyRows(tid, kRow0, k0);
     workgroupBarrier();
     let key = k0 + lane;
     var w = 0.0;
@@ -115,9 +116,10 @@ fn main(index : i32) {
     workgroupBarrier();
   }
   if (valid && query < uniforms.sq) {
+    let out = queryRowAt(bh * uniforms.sq + query);
     for (var cc = 0; cc < ${cpt}; cc = cc + 1) {
       let c = lane + cc * BC;
-      if (c < D) { setOutputAtIndex((bh * uniforms.sq + query) * D + c, acc[cc]); }
+      if (c < D) { setOutputAtIndex(out + c, acc[cc]); }
     }
   }
 }
@@ -129,12 +131,12 @@ fn main(index : i32) {
  * that reads this kv head, GQA) BR at a time: thread (r, j) computes dS (or P) for its query and key, then thread
  * (j', c) adds the tile's weights times q (or dO) into key row j', columns c.
  */
-function gradKeyShader(d: number, t: FlashTile, masked: boolean, which: "dk" | "dv"): string {
+function gradKeyShader(d: number, t: FlashTile, masked: boolean, layout: HeadLayout, which: "dk" | "dv"): string {
   const cpt = Math.ceil(d / t.br);
   const weight =
     which === "dk" ? "scoreGrad(r, lane, probability(r, lane, b, i, key))" : "probability(r, lane, b, i, key)";
   const source = which === "dk" ? "qTile" : "doTile";
-  return `${prelude(d, t, masked)}
+  return `${prelude(d, t, masked, layout)}
 fn main(index : i32) {
   let tid = i32(localIndex);
   let valid = index / T < uniforms.tiles;
@@ -143,7 +145,7 @@ fn main(index : i32) {
   let pair = tile / tilesPerPair;
   let key0 = (tile % tilesPerPair) * BC;
   let b = pair / uniforms.kvHeads;
-  let kBase = pair * uniforms.sk * D;
+  let kRow0 = pair * uniforms.sk;
   let groupRows = (uniforms.heads / uniforms.kvHeads) * uniforms.sq;
   let q0 = pair * groupRows;
   let r = tid / BC;
@@ -151,7 +153,7 @@ fn main(index : i32) {
   let key = key0 + lane;
   let ownKey = tid / BR;
   let ownLane = tid % BR;
-  loadKeyRows(tid, kBase, key0);
+  loadKeyRows(tid, kRow0, key0);
   var acc : array<f32, ${cpt}>;
   for (var t0 = 0; t0 < groupRows; t0 = t0 + BR) {
     workgroupBarrier();  // the previous tile's rows are read
@@ -171,9 +173,10 @@ fn main(index : i32) {
     }
   }
   if (valid && key0 + ownKey < uniforms.sk) {
+    let out = keyRowAt(kRow0 + key0 + ownKey);
     for (var cc = 0; cc < ${cpt}; cc = cc + 1) {
       let c = ownLane + cc * BR;
-      if (c < D) { setOutputAtIndex(kBase + (key0 + ownKey) * D + c, acc[cc]); }
+      if (c < D) { setOutputAtIndex(out + c, acc[cc]); }
     }
   }
 }
@@ -191,7 +194,7 @@ function withShape(info: tf.TensorInfo, shape: readonly number[]): tf.TensorInfo
 export function webgpuFlashAttentionGrad(args: KernelArgs, tile: FlashTile): tf.TensorInfo[] {
   const inputs = args.inputs as Inputs;
   const { q, k, mask } = inputs;
-  const dims = attentionDims(q.shape, k.shape, mask ? mask.shape : null, args.attrs!.scale as number);
+  const dims = attentionDimsOf(args);
   const masked = mask !== undefined;
   const names = ["q", "k", "v", "dy", "stats", ...(masked ? ["mask"] : [])];
   const stats = webgpuAttentionStats(args);
@@ -201,7 +204,7 @@ export function webgpuFlashAttentionGrad(args: KernelArgs, tile: FlashTile): tf.
       args.backend,
       flatProgram(
         {
-          key: `attention_flash_${kind}_${dims.d}_${tile.br}x${tile.bc}_${masked ? "masked" : "plain"}`,
+          key: `attention_flash_${kind}_${dims.d}_${tile.br}x${tile.bc}_${masked ? "masked" : "plain"}_${dims.layout}`,
           outputSize: size,
           inputs: names,
           uniforms: uniforms(dims, tiles),
@@ -218,9 +221,9 @@ export function webgpuFlashAttentionGrad(args: KernelArgs, tile: FlashTile): tf.
   const kSize = k.shape.reduce((a, b) => a * b, 1);
   const queryTiles = dims.batch * dims.heads * Math.ceil(dims.sq / tile.br);
   const keyTiles = dims.batch * dims.kvHeads * Math.ceil(dims.sk / tile.bc);
-  const dq = run("dq", queryTiles, qSize, gradQueryShader(dims.d, tile, masked));
-  const dk = run("dk", keyTiles, kSize, gradKeyShader(dims.d, tile, masked, "dk"));
-  const dv = run("dv", keyTiles, kSize, gradKeyShader(dims.d, tile, masked, "dv"));
+  const dq = run("dq", queryTiles, qSize, gradQueryShader(dims.d, tile, masked, dims.layout));
+  const dk = run("dk", keyTiles, kSize, gradKeyShader(dims.d, tile, masked, dims.layout, "dk"));
+  const dv = run("dv", keyTiles, kSize, gradKeyShader(dims.d, tile, masked, dims.layout, "dv"));
   disposeIntermediate(args.backend, stats);
   return [withShape(dq, q.shape), withShape(dk, k.shape), withShape(dv, k.shape)];
 }

@@ -1,6 +1,7 @@
 import type * as tf from "@tensorflow/tfjs-core";
-import { attentionDims, type AttentionDims } from "./attention.host.js";
-import { attentionUniforms } from "./attention.webgpu.js";
+import { attentionDimsOf, type AttentionDims } from "./attention.host.js";
+import { attentionUniforms, rowOffsets } from "./attention.webgpu.js";
+import type { HeadLayout } from "./head-layout.js";
 import type { KernelArgs } from "./kernel-types.js";
 import { flatProgram, runProgram, type UniformValue } from "./webgpu-program.js";
 
@@ -45,7 +46,7 @@ function uniforms(dims: AttentionDims, tiles: number): UniformValue[] {
  * at exactly -FLT_MAX (HF's mask value), so a row whose keys are all masked with it weighs them uniformly (as
  * torch), and a row of all -Infinity ends with l = 0 and gives 0.
  */
-function shader(d: number, t: FlashTile, masked: boolean): string {
+function shader(d: number, t: FlashTile, masked: boolean, layout: HeadLayout): string {
   const threads = t.br * t.bc;
   const cpt = Math.ceil(d / t.bc);
   return `
@@ -57,7 +58,7 @@ var<workgroup> qTile : array<f32, ${t.br * d}>;
 var<workgroup> kTile : array<f32, ${t.bc * d}>;
 var<workgroup> vTile : array<f32, ${t.bc * d}>;
 var<workgroup> sTile : array<f32, ${t.br * t.bc}>;
-
+${rowOffsets(layout)}
 fn maskAt(b : i32, i : i32, j : i32) -> f32 {
   ${masked ? "return mask[(select(b, 0, uniforms.maskBatch == 1) * uniforms.sq + i) * uniforms.sk + j];" : "return 0.0;"}
 }
@@ -73,15 +74,15 @@ fn main(index : i32) {
   let q0 = (t % tilesPerHead) * BR;
   let b = bh / uniforms.heads;
   let kvh = (bh % uniforms.heads) / (uniforms.heads / uniforms.kvHeads);
-  let qBase = bh * uniforms.sq * D;
-  let kBase = (b * uniforms.kvHeads + kvh) * uniforms.sk * D;
+  let qRow0 = bh * uniforms.sq;
+  let kRow0 = (b * uniforms.kvHeads + kvh) * uniforms.sk;
   let r = tid / BC;
   let lane = tid % BC;
   let query = q0 + r;
 
   for (var e = tid; e < BR * D; e = e + ${threads}) {
     let row = q0 + e / D;
-    qTile[e] = select(0.0, q[qBase + row * D + e % D], row < uniforms.sq);
+    qTile[e] = select(0.0, q[queryRowAt(qRow0 + min(row, uniforms.sq - 1)) + e % D], row < uniforms.sq);
   }
   var m = bitcast<f32>(0xff7fffffu);
   var l = 0.0;
@@ -90,8 +91,9 @@ fn main(index : i32) {
     for (var e = tid; e < BC * D; e = e + ${threads}) {
       let key = k0 + e / D;
       let inKeys = key < uniforms.sk;
-      kTile[e] = select(0.0, k[kBase + key * D + e % D], inKeys);
-      vTile[e] = select(0.0, v[kBase + key * D + e % D], inKeys);
+      let at = keyRowAt(kRow0 + min(key, uniforms.sk - 1)) + e % D;
+      kTile[e] = select(0.0, k[at], inKeys);
+      vTile[e] = select(0.0, v[at], inKeys);
     }
     workgroupBarrier();
     let key = k0 + lane;
@@ -121,9 +123,10 @@ fn main(index : i32) {
   }
   let inv = select(1.0 / l, 0.0, l == 0.0);
   if (valid && query < uniforms.sq) {
+    let out = queryRowAt(qRow0 + query);
     for (var cc = 0; cc < CPT; cc = cc + 1) {
       let c = lane + cc * BC;
-      if (c < D) { setOutputAtIndex(qBase + query * D + c, acc[cc] * inv); }
+      if (c < D) { setOutputAtIndex(out + c, acc[cc] * inv); }
     }
   }
 }
@@ -132,17 +135,17 @@ fn main(index : i32) {
 
 type Inputs = Record<"q" | "k" | "v", tf.TensorInfo> & { mask?: tf.TensorInfo };
 
-/** One dispatch: q [b, h, sq, d] with k, v [b, kvh, sk, d] (and the additive mask) → [b, h, sq, d]. */
+/** One dispatch: q [b, h, sq, d] with k, v [b, kvh, sk, d] (and the additive mask) → [b, h, sq, d], or all in bshd. */
 export function webgpuFlashAttention(args: KernelArgs, tile: FlashTile): tf.TensorInfo {
   const inputs = args.inputs as Inputs;
-  const { q, k, mask } = inputs;
-  const dims = attentionDims(q.shape, k.shape, mask ? mask.shape : null, args.attrs!.scale as number);
+  const { q, mask } = inputs;
+  const dims = attentionDimsOf(args);
   const masked = mask !== undefined;
   const names = masked ? ["q", "k", "v", "mask"] : ["q", "k", "v"];
   const tiles = dims.batch * dims.heads * Math.ceil(dims.sq / tile.br);
   const program = flatProgram(
     {
-      key: `attention_flash_${dims.d}_${tile.br}x${tile.bc}_${masked ? "masked" : "plain"}`,
+      key: `attention_flash_${dims.d}_${tile.br}x${tile.bc}_${masked ? "masked" : "plain"}_${dims.layout}`,
       outputSize: q.shape.reduce((a, b) => a * b, 1),
       inputs: names,
       uniforms: uniforms(dims, tiles),
@@ -150,7 +153,7 @@ export function webgpuFlashAttention(args: KernelArgs, tile: FlashTile): tf.Tens
     },
     tile.br * tile.bc,
     tiles,
-    shader(dims.d, tile, masked),
+    shader(dims.d, tile, masked, dims.layout),
   );
   return runProgram(
     args.backend,

@@ -1,4 +1,7 @@
+import type * as tf from "@tensorflow/tfjs-core";
+import { headDims, headLayout, type HeadLayout } from "./head-layout.js";
 import { at, copyFloats, type Buf, type HostMath } from "./host-math.js";
+import type { KernelArgs } from "./kernel-types.js";
 
 /** The attention problem as the kernels see it: GQA groups of `groups · sq` query rows per (batch, kv head) pair. */
 export interface AttentionDims {
@@ -11,6 +14,8 @@ export interface AttentionDims {
   /** 1 when the mask is shared by the batch, else batch; 0 without a mask. */
   maskBatch: number;
   scale: number;
+  /** How q, k, v, o, dy and the outputs are laid out (the host loops below take "bhsd"; their callers permute). */
+  layout: HeadLayout;
   /** Score floats held at once (default SCRATCH_FLOATS; tests lower it to run several chunks). */
   chunkFloats?: number;
 }
@@ -22,14 +27,40 @@ export interface AttentionBufs {
   mask: Buf | null;
 }
 
-/** dims from tensor shapes: q [b, h, sq, d], k [b, kvh, sk, d], mask [mb, 1, sq, sk] or none. */
+/** dims from tensor shapes: q [b, h, sq, d], k [b, kvh, sk, d] (in `layout`), mask [mb, 1, sq, sk] or none. */
 export function attentionDims(
   q: readonly number[],
   k: readonly number[],
   mask: readonly number[] | null,
   scale: number,
+  layout: HeadLayout = "bhsd",
 ): AttentionDims {
-  return { batch: q[0], heads: q[1], kvHeads: k[1], sq: q[2], sk: k[2], d: q[3], maskBatch: mask ? mask[0] : 0, scale };
+  const query = headDims(q, layout);
+  const key = headDims(k, layout);
+  return {
+    batch: query.batch,
+    heads: query.heads,
+    kvHeads: key.heads,
+    sq: query.seq,
+    sk: key.seq,
+    d: query.dim,
+    maskBatch: mask ? mask[0] : 0,
+    scale,
+    layout,
+  };
+}
+
+/** dims of an attention kernel call: inputs q, k (and mask), attrs { scale, layout }. */
+export function attentionDimsOf(args: KernelArgs): AttentionDims {
+  const { q, k, mask } = args.inputs as Record<"q" | "k", tf.TensorInfo> & { mask?: tf.TensorInfo };
+  const attrs = args.attrs ?? {};
+  return attentionDims(
+    q.shape,
+    k.shape,
+    mask ? mask.shape : null,
+    attrs.scale as number,
+    headLayout(attrs.layout, "attention"),
+  );
 }
 
 /** Score floats held at once: (batch, kv head) pairs are handled in chunks that fit (at least one pair). */

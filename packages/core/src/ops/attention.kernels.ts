@@ -3,7 +3,7 @@ import { wasmKernelsInstalled } from "../kernels/install-kernels.js";
 import { WasmKernels } from "../kernels/wasm-kernels.js";
 import {
   attentionBackward,
-  attentionDims,
+  attentionDimsOf,
   attentionForward,
   scratchFloats,
   type AttentionDims,
@@ -18,7 +18,8 @@ import {
 } from "./attention-flash.webgpu.js";
 import { webgpuAttention, webgpuAttentionGrad } from "./attention.webgpu.js";
 import { heapView, type WasmBackendLike } from "./host-kernel.js";
-import { JS_MATH, type Buf, type HostMath } from "./host-math.js";
+import { headLayout, swapMiddleAxes } from "./head-layout.js";
+import { at, JS_MATH, type Buf, type HostMath } from "./host-math.js";
 import type { KernelArgs, LlamatsOp } from "./kernel-types.js";
 import { registerLlamatsOp } from "./register-op.js";
 
@@ -33,11 +34,6 @@ type Infos = Record<"q" | "k" | "v" | "o" | "dy", tf.TensorInfo> & { mask?: tf.T
 
 const size = (shape: readonly number[]) => shape.reduce((a, b) => a * b, 1);
 
-function dimsOf(args: KernelArgs): AttentionDims {
-  const { q, k, mask } = args.inputs as Infos;
-  return attentionDims(q.shape, k.shape, mask ? mask.shape : null, args.attrs!.scale as number);
-}
-
 /** The tensors a host kernel reads and the shapes of what it writes. */
 interface HostCall {
   reads: Record<string, tf.TensorInfo>;
@@ -47,34 +43,73 @@ interface HostCall {
   run(bufs: Record<string, Buf>, outputs: Buf[], scratch: Buf, math: HostMath): void;
 }
 
+/**
+ * A "bshd" call run by the host loops, which take "bhsd" (their gemm has no row stride): q, k, v (o, dy) copied to
+ * bhsd in scratch after the loops' own, the outputs made there and copied back. One copy per tensor on cpu/wasm,
+ * where a copy is a memcpy per row and no dispatch.
+ */
+function inHostLayout(c: HostCall, dims: AttentionDims): HostCall {
+  if (dims.layout === "bhsd") return c;
+  const perHead = Object.entries(c.reads).filter(([name]) => name !== "mask");
+  const floats = [...perHead.map(([, info]) => info.shape), ...c.writes].reduce((n, shape) => n + size(shape), 0);
+  return {
+    reads: c.reads,
+    writes: c.writes,
+    scratch: c.scratch + floats,
+    run: (bufs, outputs, scratch, math) => {
+      let next = c.scratch;
+      const take = (shape: readonly number[]) => {
+        const buf = at(scratch, next);
+        next += size(shape);
+        return buf;
+      };
+      const inner: Record<string, Buf> = { ...bufs };
+      for (const [name, info] of perHead) {
+        const [b, sq, h, d] = info.shape;
+        inner[name] = take(info.shape);
+        swapMiddleAxes(bufs[name], inner[name], [b, sq, h, d]);
+      }
+      const outs = c.writes.map(take);
+      c.run(inner, outs, scratch, math);
+      c.writes.forEach(([b, sq, h, d], i) => swapMiddleAxes(outs[i], outputs[i], [b, h, sq, d]));
+    },
+  };
+}
+
 function forwardCall(args: KernelArgs): HostCall {
   const { q, k, v, mask } = args.inputs as Infos;
-  const dims = dimsOf(args);
-  return {
-    reads: { q, k, v, ...(mask ? { mask } : {}) },
-    writes: [[...q.shape]],
-    scratch: scratchFloats(dims, "forward"),
-    run: (b, [out], scratch, math) =>
-      attentionForward({ q: b.q, k: b.k, v: b.v, mask: b.mask ?? null }, out, dims, math, scratch),
-  };
+  const dims = attentionDimsOf(args);
+  return inHostLayout(
+    {
+      reads: { q, k, v, ...(mask ? { mask } : {}) },
+      writes: [[...q.shape]],
+      scratch: scratchFloats(dims, "forward"),
+      run: (b, [out], scratch, math) =>
+        attentionForward({ q: b.q, k: b.k, v: b.v, mask: b.mask ?? null }, out, dims, math, scratch),
+    },
+    dims,
+  );
 }
 
 function backwardCall(args: KernelArgs): HostCall {
   const { q, k, v, mask, o, dy } = args.inputs as Infos;
-  const dims = dimsOf(args);
-  return {
-    reads: { q, k, v, o, dy, ...(mask ? { mask } : {}) },
-    writes: [[...q.shape], [...k.shape], [...k.shape]],
-    scratch: scratchFloats(dims, "backward"),
-    run: (b, [dq, dk, dv], scratch, math) =>
-      attentionBackward(
-        { q: b.q, k: b.k, v: b.v, mask: b.mask ?? null, o: b.o, dy: b.dy },
-        { dq, dk, dv },
-        dims,
-        math,
-        scratch,
-      ),
-  };
+  const dims = attentionDimsOf(args);
+  return inHostLayout(
+    {
+      reads: { q, k, v, o, dy, ...(mask ? { mask } : {}) },
+      writes: [[...q.shape], [...k.shape], [...k.shape]],
+      scratch: scratchFloats(dims, "backward"),
+      run: (b, [dq, dk, dv], scratch, math) =>
+        attentionBackward(
+          { q: b.q, k: b.k, v: b.v, mask: b.mask ?? null, o: b.o, dy: b.dy },
+          { dq, dk, dv },
+          dims,
+          math,
+          scratch,
+        ),
+    },
+    dims,
+  );
 }
 
 function single(outputs: tf.TensorInfo[]): tf.TensorInfo | tf.TensorInfo[] {
@@ -190,7 +225,12 @@ function gradient(kernelName: string, masked: boolean): tf.GradConfig {
         .engine()
         .runKernel<tf.Tensor[]>(ATTENTION_GRAD, { q, k, v, o, dy: g, ...(mask ? { mask } : {}) }, attrs);
       const grads: Record<string, () => tf.Tensor> = { q: () => dq, k: () => dk, v: () => dv };
-      if (mask) grads.mask = () => maskGradient(q, k, v, mask, o, g, attrs.scale as number);
+      if (mask) {
+        // The mask gradient's tfjs ops take bhsd: a "bshd" call is transposed for it (a test-only path).
+        const bhsd = (t: tf.Tensor) =>
+          headLayout(attrs.layout, "attention") === "bshd" ? tf.transpose(t, [0, 2, 1, 3]) : t;
+        grads.mask = () => maskGradient(bhsd(q), bhsd(k), bhsd(v), mask, bhsd(o), bhsd(g), attrs.scale as number);
+      }
       return grads;
     },
   };

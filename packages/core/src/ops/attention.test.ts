@@ -65,6 +65,26 @@ async function compareCase(c: Case, seed: number): Promise<{ value: number; grad
   return diff;
 }
 
+const swap = (t: tf.Tensor) => tf.transpose(t, [0, 2, 1, 3]) as tf.Tensor4D;
+
+/**
+ * The case's q, k, v as [batch, seq, heads, headDim] through layout "bshd", against the bhsd op transposed around
+ * it (values, dq, dk, dv; and the mask's gradient when `softMask`).
+ */
+async function compareLayouts(c: Case, seed: number, softMask = false): Promise<{ value: number; grads: number[] }> {
+  const { q, k, v, mask } = tensors(c, seed);
+  const soft = softMask && mask ? tf.tensor4d(randomValues(mask.size, seed + 3, 3), mask.shape) : null;
+  const xs = [swap(q), swap(k), swap(v), ...(soft ? [soft] : [])];
+  const maskOf = (m: tf.Tensor[]) => (soft ? (m[0] as tf.Tensor4D) : mask);
+  const diff = await compareWithReference(
+    (a, b, e, ...m) => attention(a as tf.Tensor4D, b as tf.Tensor4D, e as tf.Tensor4D, maskOf(m), { layout: "bshd" }),
+    (a, b, e, ...m) => swap(attention(swap(a), swap(b), swap(e), maskOf(m))),
+    xs,
+  );
+  tf.dispose([q, k, v, ...xs, ...(mask ? [mask] : [])]);
+  return diff;
+}
+
 describe("attention kernels", () => {
   it("are registered for cpu, wasm and webgpu before any backend starts, with a gradient for both forward names", () => {
     ensureAttentionKernels();
@@ -87,8 +107,19 @@ describe.each(TEST_BACKENDS)("attention on %s", { timeout: 120_000 }, (backend) 
     }
   });
 
+  it("layout bshd ([batch, seq, heads, headDim] in and out) matches the bhsd op transposed, in value and dq, dk, dv", async () => {
+    for (const [i, c] of CASES.entries()) {
+      const diff = await compareLayouts(c, 10 * i + 5);
+      expect(diff.value, `${c.name}: value`).toBeLessThan(TOLERANCE);
+      diff.grads.forEach((g, j) => expect(g, `${c.name}: d${"qkv"[j]}`).toBeLessThan(TOLERANCE));
+    }
+    const masked = await compareLayouts(CASES[0], 3, true);
+    expect(Math.max(masked.value, ...masked.grads), "bshd with the mask's gradient").toBeLessThan(TOLERANCE);
+    expect(masked.grads).toHaveLength(4);
+  });
+
   if (backend === "webgpu")
-    it("every flash tile, and the row kernels they fall back to, give the reference's value, dq, dk and dv", async () => {
+    it("every flash tile, and the row kernels they fall back to, give the reference's value, dq, dk and dv (bhsd and bshd)", async () => {
       ensureAttentionKernels();
       const limit = (tf.backend() as unknown as { device: { limits: { maxComputeWorkgroupStorageSize: number } } })
         .device.limits.maxComputeWorkgroupStorageSize;
@@ -97,29 +128,31 @@ describe.each(TEST_BACKENDS)("attention on %s", { timeout: 120_000 }, (backend) 
           const d = c.dims[5];
           // A tile past the device's workgroup memory (d 300 here) never runs: the row kernels cover that case.
           if (forced >= 0 && flashGradStorageBytes(FLASH_TILES[forced], d) > limit) continue;
-          const { q, k, v, mask } = tensors(c, 20 + i);
-          const scale = 1 / Math.sqrt(d);
-          const run = (a: tf.Tensor, b: tf.Tensor, e: tf.Tensor) =>
-            tf
-              .engine()
-              .runKernel<tf.Tensor>(
-                mask ? ATTENTION_MASKED : ATTENTION,
-                mask ? { q: a, k: b, v: e, mask } : { q: a, k: b, v: e },
-                {
-                  scale,
-                  flashTile: forced,
-                },
-              );
-          const diff = await compareWithReference(
-            run,
-            (a, b, e) => attentionReference(a as tf.Tensor4D, b as tf.Tensor4D, e as tf.Tensor4D, mask, scale),
-            [q, k, v],
-          );
-          expect(Math.max(diff.value, ...diff.grads), `${c.name}, tile ${forced}`).toBeLessThan(TOLERANCE);
-          tf.dispose([q, k, v, ...(mask ? [mask] : [])]);
+          for (const layout of ["bhsd", "bshd"] as const) {
+            const bhsd = tensors(c, 20 + i);
+            const { mask } = bhsd;
+            const [q, k, v] = [bhsd.q, bhsd.k, bhsd.v].map((t) => (layout === "bshd" ? swap(t) : t.clone()));
+            const scale = 1 / Math.sqrt(d);
+            const run = (a: tf.Tensor, b: tf.Tensor, e: tf.Tensor) =>
+              tf
+                .engine()
+                .runKernel<tf.Tensor>(
+                  mask ? ATTENTION_MASKED : ATTENTION,
+                  mask ? { q: a, k: b, v: e, mask } : { q: a, k: b, v: e },
+                  { scale, layout, flashTile: forced },
+                );
+            const diff = await compareWithReference(
+              run,
+              (a, b, e) =>
+                attentionReference(a as tf.Tensor4D, b as tf.Tensor4D, e as tf.Tensor4D, mask, scale, layout),
+              [q, k, v],
+            );
+            expect(Math.max(diff.value, ...diff.grads), `${c.name}, tile ${forced}, ${layout}`).toBeLessThan(TOLERANCE);
+            tf.dispose([q, k, v, bhsd.q, bhsd.k, bhsd.v, ...(mask ? [mask] : [])]);
+          }
         }
       }
-    });
+    }, 300_000);
 
   it("takes a scale, and gives the mask its gradient when asked", async () => {
     const c = CASES[0];
@@ -198,6 +231,8 @@ describe.each(TEST_BACKENDS)("attention on %s", { timeout: 120_000 }, (backend) 
         for (const c of [CASES[0], CASES[1]]) {
           const diff = await compareCase(c, 3);
           expect(Math.max(diff.value, ...diff.grads)).toBeLessThan(TOLERANCE);
+          const bshd = await compareLayouts(c, 4);
+          expect(Math.max(bshd.value, ...bshd.grads), `${c.name}, bshd`).toBeLessThan(TOLERANCE);
         }
       } finally {
         installWasmKernels();

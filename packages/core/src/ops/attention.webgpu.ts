@@ -1,5 +1,6 @@
 import type * as tf from "@tensorflow/tfjs-core";
-import { attentionDims, type AttentionDims } from "./attention.host.js";
+import { attentionDimsOf, type AttentionDims } from "./attention.host.js";
+import type { HeadLayout } from "./head-layout.js";
 import type { KernelArgs } from "./kernel-types.js";
 import { ROW_THREADS, disposeIntermediate, rowProgram, runProgram, type UniformValue } from "./webgpu-program.js";
 
@@ -18,6 +19,27 @@ export function attentionUniforms(dims: AttentionDims, count: "rows" | "tiles", 
   ];
 }
 
+/**
+ * WGSL: where query row `row` of q, o, dy or dq starts (rows counted in bhsd order, ((b·heads + h)·sq + i); the
+ * statistics rows keep that order), and key row ((b·kvHeads + kvh)·sk + j) of k, v, dk or dv, in the tensors'
+ * layout: bhsd rows are contiguous, bshd rows step over the heads.
+ */
+export function rowOffsets(layout: HeadLayout): string {
+  const offset = (heads: string, seq: string) =>
+    layout === "bhsd"
+      ? "return row * D;"
+      : `let bh = row / uniforms.${seq};
+  return ((bh / uniforms.${heads} * uniforms.${seq} + row % uniforms.${seq}) * uniforms.${heads} + bh % uniforms.${heads}) * D;`;
+  return `
+fn queryRowAt(row : i32) -> i32 {
+  ${offset("heads", "sq")}
+}
+fn keyRowAt(row : i32) -> i32 {
+  ${offset("kvHeads", "sk")}
+}
+`;
+}
+
 function uniforms(dims: AttentionDims, rows: number): UniformValue[] {
   return attentionUniforms(dims, "rows", rows);
 }
@@ -26,9 +48,10 @@ function uniforms(dims: AttentionDims, rows: number): UniformValue[] {
  * Workgroup memory and helpers, specialised to the head size D (it sizes the arrays; each thread owns CPT of the D
  * output columns). rowA and rowB cache the vectors a workgroup's row reuses for every key (or query).
  */
-function prelude(d: number, masked: boolean): string {
+function prelude(d: number, masked: boolean, layout: HeadLayout): string {
   return `
 const D = ${d};
+${rowOffsets(layout)}
 const CPT = ${Math.ceil(d / ROW_THREADS)};
 var<workgroup> tile : array<f32, ${ROW_THREADS}>;
 var<workgroup> rowA : array<f32, D>;
@@ -39,7 +62,7 @@ fn maskAt(b : i32, i : i32, j : i32) -> f32 {
   ${masked ? "return mask[(select(b, 0, uniforms.maskBatch == 1) * uniforms.sq + i) * uniforms.sk + j];" : "return 0.0;"}
 }
 
-// The score of the query row cached in rowA against key row j (its first float at keyRow).
+// The score of the query row cached in rowA against key j (its row's first float at keyRow).
 fn cachedQueryScore(keyRow : i32, b : i32, i : i32, j : i32) -> f32 {
   var dot = 0.0;
   for (var c = 0; c < D; c = c + 1) { dot = dot + rowA[c] * k[keyRow + c]; }
@@ -48,7 +71,10 @@ fn cachedQueryScore(keyRow : i32, b : i32, i : i32, j : i32) -> f32 {
 `;
 }
 
-/** A query row (b, h, i) and the K/V rows it reads; `r` is clamped so padded workgroups read in bounds. Caches q in rowA. */
+/**
+ * A query row (b, h, i) (its floats from rowAt) and the K/V rows it reads (key rows from kRow0); `r` is clamped so
+ * padded workgroups read in bounds. Caches q in rowA.
+ */
 const QUERY_ROW = `
   let valid = row < uniforms.rows;
   let r = select(0, row, valid);
@@ -56,8 +82,9 @@ const QUERY_ROW = `
   let bh = r / uniforms.sq;
   let b = bh / uniforms.heads;
   let kvh = (bh % uniforms.heads) / (uniforms.heads / uniforms.kvHeads);
-  let kBase = (b * uniforms.kvHeads + kvh) * uniforms.sk * D;
-  for (var c = tid; c < D; c = c + ${ROW_THREADS}) { rowA[c] = q[r * D + c]; }
+  let kRow0 = (b * uniforms.kvHeads + kvh) * uniforms.sk;
+  let rowAt = queryRowAt(r);
+  for (var c = tid; c < D; c = c + ${ROW_THREADS}) { rowA[c] = q[rowAt + c]; }
   workgroupBarrier();
 `;
 
@@ -70,7 +97,8 @@ const KEY_ROW = `
   let b = pair / uniforms.kvHeads;
   let groupRows = (uniforms.heads / uniforms.kvHeads) * uniforms.sq;
   let q0 = pair * groupRows;
-  for (var c = tid; c < D; c = c + ${ROW_THREADS}) { rowA[c] = k[r * D + c]; rowB[c] = v[r * D + c]; }
+  let rowAt = keyRowAt(r);
+  for (var c = tid; c < D; c = c + ${ROW_THREADS}) { rowA[c] = k[rowAt + c]; rowB[c] = v[rowAt + c]; }
   workgroupBarrier();
 `;
 
@@ -83,7 +111,7 @@ const ROW_STATS = `
   var m = bitcast<f32>(0xff7fffffu);
   var s = 0.0;
   for (var j = tid; j < uniforms.sk; j = j + ${ROW_THREADS}) {
-    let x = cachedQueryScore(kBase + j * D, b, i, j);
+    let x = cachedQueryScore(keyRowAt(kRow0 + j), b, i, j);
     if (x > m) { s = s * exp(m - x) + 1.0; m = x; } else { s = s + exp(x - m); }
   }
   let rowMax = workgroupMax(m);
@@ -118,19 +146,19 @@ function tiledSum(count: string, weight: string, source: (rowIndex: string) => s
 `;
 }
 
-/** Writes acc as row `r` of the output (D floats a row). */
+/** Writes acc as the output's row `r` (D floats from rowAt). */
 const WRITE_ACC = `
   if (valid) {
     for (var cc = 0; cc < CPT; cc = cc + 1) {
       let c = tid + cc * ${ROW_THREADS};
-      if (c < D) { setOutputAtIndex(r * D + c, acc[cc]); }
+      if (c < D) { setOutputAtIndex(rowAt + c, acc[cc]); }
     }
   }
 `;
 
 /** softmax(q·kᵀ · scale + mask) · v per query row; a row of all -Infinity gets zero weights (inv = 0, no 0 · ∞). */
 const FORWARD_BODY = `${QUERY_ROW}${ROW_STATS}
-  ${tiledSum("uniforms.sk", "w = exp(cachedQueryScore(kBase + t * D, b, i, t) - rowMax) * inv;", (u) => `v[kBase + ${u} * D + c]`)}
+  ${tiledSum("uniforms.sk", "w = exp(cachedQueryScore(keyRowAt(kRow0 + t), b, i, t) - rowMax) * inv;", (u) => `v[keyRowAt(kRow0 + ${u}) + c]`)}
 ${WRITE_ACC}`;
 
 /**
@@ -139,7 +167,7 @@ ${WRITE_ACC}`;
  */
 const STATS_BODY = `${QUERY_ROW}${ROW_STATS}
   var dd = 0.0;
-  for (var c = tid; c < D; c = c + ${ROW_THREADS}) { dd = dd + dy[r * D + c] * o[r * D + c]; }
+  for (var c = tid; c < D; c = c + ${ROW_THREADS}) { dd = dd + dy[rowAt + c] * o[rowAt + c]; }
   let rowDot = workgroupSum(dd);
   if (tid == 0 && valid) {
     setOutputAtIndex(r * 3, rowMax);
@@ -150,26 +178,28 @@ const STATS_BODY = `${QUERY_ROW}${ROW_STATS}
 
 /** dq[row] = Σ_j dS_j · k_j with dS = P ∘ (dO·v_j − D) · scale; dO cached in rowB. */
 const GRAD_Q_BODY = `${QUERY_ROW}
-  for (var c = tid; c < D; c = c + ${ROW_THREADS}) { rowB[c] = dy[r * D + c]; }
+  for (var c = tid; c < D; c = c + ${ROW_THREADS}) { rowB[c] = dy[rowAt + c]; }
   workgroupBarrier();
   let rowMax = stats[r * 3];
   let inv = stats[r * 3 + 1];
   let rowDot = stats[r * 3 + 2];
   ${tiledSum(
     "uniforms.sk",
-    `let p = exp(cachedQueryScore(kBase + t * D, b, i, t) - rowMax) * inv;
+    `let kt = keyRowAt(kRow0 + t);
+     let p = exp(cachedQueryScore(kt, b, i, t) - rowMax) * inv;
      var dp = 0.0;
-     for (var c = 0; c < D; c = c + 1) { dp = dp + rowB[c] * v[kBase + t * D + c]; }
+     for (var c = 0; c < D; c = c + 1) { dp = dp + rowB[c] * v[kt + c]; }
      w = p * (dp - rowDot) * uniforms.scale;`,
-    (u) => `k[kBase + ${u} * D + c]`,
+    (u) => `k[keyRowAt(kRow0 + ${u}) + c]`,
   )}
 ${WRITE_ACC}`;
 
 /** P of the group's query row t against this key row (k cached in rowA). */
 const GROUP_PROB = `
      let qr = q0 + t;
+     let qAt = queryRowAt(qr);
      var dot = 0.0;
-     for (var c = 0; c < D; c = c + 1) { dot = dot + q[qr * D + c] * rowA[c]; }
+     for (var c = 0; c < D; c = c + 1) { dot = dot + q[qAt + c] * rowA[c]; }
      let p = exp(dot * uniforms.scale + maskAt(b, t % uniforms.sq, j) - stats[qr * 3]) * stats[qr * 3 + 1];`;
 
 /** dk[row] = Σ over the group's query rows of dS · q (GQA: every query head of the group adds in). */
@@ -178,21 +208,16 @@ const GRAD_K_BODY = `${KEY_ROW}
     "groupRows",
     `${GROUP_PROB}
      var dp = 0.0;
-     for (var c = 0; c < D; c = c + 1) { dp = dp + dy[qr * D + c] * rowB[c]; }
+     for (var c = 0; c < D; c = c + 1) { dp = dp + dy[qAt + c] * rowB[c]; }
      w = p * (dp - stats[qr * 3 + 2]) * uniforms.scale;`,
-    (u) => `q[(q0 + ${u}) * D + c]`,
+    (u) => `q[queryRowAt(q0 + ${u}) + c]`,
   )}
 ${WRITE_ACC}`;
 
 /** dv[row] = Σ over the group's query rows of P · dO. */
 const GRAD_V_BODY = `${KEY_ROW}
-  ${tiledSum("groupRows", `${GROUP_PROB}\n     w = p;`, (u) => `dy[(q0 + ${u}) * D + c]`)}
+  ${tiledSum("groupRows", `${GROUP_PROB}\n     w = p;`, (u) => `dy[queryRowAt(q0 + ${u}) + c]`)}
 ${WRITE_ACC}`;
-
-function dimsOf(args: KernelArgs): AttentionDims {
-  const { q, k, mask } = args.inputs as Inputs;
-  return attentionDims(q.shape, k.shape, mask ? mask.shape : null, args.attrs!.scale as number);
-}
 
 /** Runs one body as a row program: one workgroup per row, `perRow` floats written per row. */
 function run(
@@ -207,14 +232,14 @@ function run(
   const all = { ...(args.inputs as Inputs), ...extra } as Record<string, tf.TensorInfo>;
   const masked = all.mask !== undefined;
   const names = masked ? [...inputs, "mask"] : inputs;
-  const dims = dimsOf(args);
+  const dims = attentionDimsOf(args);
   const program = rowProgram({
-    key: `attention_${name}_${dims.d}_${masked ? "masked" : "plain"}`,
+    key: `attention_${name}_${dims.d}_${masked ? "masked" : "plain"}_${dims.layout}`,
     rows,
     outputSize: rows * perRow,
     inputs: names,
     uniforms: uniforms(dims, rows),
-    prelude: prelude(dims.d, masked),
+    prelude: prelude(dims.d, masked, dims.layout),
     body,
   });
   return runProgram(

@@ -33,7 +33,7 @@ describe.each(TEST_BACKENDS.filter((b) => b === "webgpu"))(
   () => {
     beforeAll(() => useBackend("webgpu"), 60_000);
 
-    it("cross-entropy 2 / 1, rmsNorm 1 / 1 + 2 (dx, dweight), swiglu 1 / 1 + 1, rope 1 / 1, dropout 1 / 1", async () => {
+    it("cross-entropy 2 / 1, rmsNorm 1 / 1 + 2 (dx, dweight), swiglu 1 / 1 + 1, rope 1 / 1 (bhsd or bshd), dropout 1 / 1", async () => {
       const logits = tf.tensor2d(randomValues(5 * 300, 1), [5, 300]);
       const targets = tf.tensor1d([3, -100, 299, 0, 7], "int32");
       const x = tf.tensor2d(randomValues(6 * 40, 2), [6, 40]);
@@ -47,6 +47,9 @@ describe.each(TEST_BACKENDS.filter((b) => b === "webgpu"))(
       expect(await dispatches((g, u) => swiglu(g, u), [x, up])).toEqual([1, 2]);
       expect(await dispatches((a) => rope(a as tf.Tensor4D, table, table), [q])).toEqual([1, 1]);
       expect(await dispatches((a) => dropout(a, { rate: 0.1, seed: 3 }), [x])).toEqual([1, 1]);
+      const bshd = tf.tensor4d(randomValues(2 * 4 * 3 * 8, 4), [2, 4, 3, 8]);
+      expect(await dispatches((a) => rope(a as tf.Tensor4D, table, table, { layout: "bshd" }), [bshd])).toEqual([1, 1]);
+      bshd.dispose();
       tf.dispose([logits, targets, x, weight, up, q, table]);
     });
 
@@ -67,7 +70,7 @@ describe.each(TEST_BACKENDS.filter((b) => b === "webgpu"))(
       tf.dispose([a, w, wt, at, base]);
     });
 
-    it("attention 1 / 4 (softmax statistics, dq, dk, dv), masked GQA or not", async () => {
+    it("attention 1 / 4 (softmax statistics, dq, dk, dv), masked GQA or not, bhsd or bshd", async () => {
       const q = tf.tensor4d(randomValues(2 * 4 * 3 * 8, 7), [2, 4, 3, 8]);
       // k and v distinct: one tensor as both would add its two gradients (one more dispatch, not the op's).
       const k = tf.tensor4d(randomValues(2 * 2 * 5 * 8, 8), [2, 2, 5, 8]);
@@ -79,7 +82,16 @@ describe.each(TEST_BACKENDS.filter((b) => b === "webgpu"))(
       expect(
         await dispatches((a, b, c) => attention(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor4D, null), [q, k, v]),
       ).toEqual([1, 4]);
-      tf.dispose([q, k, v, mask]);
+      // The same shapes as [batch, seq, heads, headDim]: the layout costs no dispatch.
+      const [qs, ks, vs] = [q, k, v].map((t) => tf.transpose(t, [0, 2, 1, 3]));
+      const bshd = { layout: "bshd" } as const;
+      expect(
+        await dispatches(
+          (a, b, c) => attention(a as tf.Tensor4D, b as tf.Tensor4D, c as tf.Tensor4D, mask, bshd),
+          [qs, ks, vs],
+        ),
+      ).toEqual([1, 4]);
+      tf.dispose([q, k, v, mask, qs, ks, vs]);
     }, 120_000);
   },
 );

@@ -4,6 +4,8 @@ export type { SoftmaxCrossEntropyOptions } from "./softmax-cross-entropy.js";
 export { rmsNorm } from "./rms-norm.js";
 export { swiglu } from "./swiglu.js";
 export { rope } from "./rope.js";
+export type { RopeOptions } from "./rope.js";
+export type { HeadLayout } from "./head-layout.js";
 export { SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_GRAD } from "./softmax-cross-entropy.kernels.js";
 export { RMS_NORM, RMS_NORM_GRAD_X, RMS_NORM_GRAD_WEIGHT } from "./rms-norm.kernels.js";
 export { SWIGLU, SWIGLU_GRAD, SWIGLU_GRAD_GATE, SWIGLU_GRAD_UP } from "./swiglu.kernels.js";

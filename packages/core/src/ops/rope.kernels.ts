@@ -1,13 +1,17 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { wasmKernelsInstalled } from "../kernels/install-kernels.js";
 import { WasmKernels } from "../kernels/wasm-kernels.js";
+import { headDims, headLayout, headStrides, type HeadLayout } from "./head-layout.js";
 import { cpuKernelFunc, wasmKernelFunc, type HostKernel, type WasmBackendLike } from "./host-kernel.js";
 import type { KernelArgs, LlamatsOp } from "./kernel-types.js";
 import { webgpuRope, webgpuRopeGrad } from "./rope.webgpu.js";
 
-/** x [batch, heads, seq, dim], cosTable and sinTable [1 or batch, seq, dim] → x · cos + rotate_half(x) · sin. */
+/**
+ * x [batch, heads, seq, dim] (or [batch, seq, heads, dim] with attrs.layout "bshd"), cosTable and sinTable
+ * [1 or batch, seq, dim] → x · cos + rotate_half(x) · sin, in x's layout.
+ */
 export const ROPE = "LlamatsRope";
-/** dy, cosTable, sinTable → dx: the transposed rotation, dy · cos + rotate_half_ᵀ(dy · sin). */
+/** dy, cosTable, sinTable → dx: the transposed rotation, dy · cos + rotate_half_ᵀ(dy · sin); attrs { layout } as ROPE. */
 export const ROPE_GRAD = "LlamatsRopeGrad";
 
 /**
@@ -21,15 +25,18 @@ function ropeVectors(
   sin: Float32Array,
   out: Float32Array,
   shape: readonly number[],
+  layout: HeadLayout,
   tableBatch: number,
   transposed: boolean,
 ): void {
-  const [batch, heads, seq, dim] = shape;
+  const dims = headDims(shape, layout);
+  const { batch, heads, seq, dim } = dims;
+  const stride = headStrides(dims, layout);
   const half = dim / 2;
   for (let b = 0; b < batch; b++) {
     for (let h = 0; h < heads; h++) {
       for (let s = 0; s < seq; s++) {
-        const v = ((b * heads + h) * seq + s) * dim;
+        const v = b * heads * seq * dim + h * stride.head + s * stride.seq;
         const t = ((tableBatch === 1 ? 0 : b) * seq + s) * dim;
         for (let i = 0; i < half; i++) {
           const a = x[v + i];
@@ -51,13 +58,14 @@ function host(input: "x" | "dy", transposed: boolean): HostKernel {
   return {
     inputs: [input, "cosTable", "sinTable"],
     outputShapes: (infos) => [[...infos[input].shape]],
-    run: (views, [out], infos) =>
+    run: (views, [out], infos, attrs) =>
       ropeVectors(
         views[input] as Float32Array,
         views.cosTable as Float32Array,
         views.sinTable as Float32Array,
         out,
         infos[input].shape,
+        headLayout(attrs.layout, "rope"),
         infos.cosTable.shape[0],
         transposed,
       ),
@@ -71,7 +79,8 @@ function wasmRope(name: string, input: "x" | "dy", transposed: boolean): tf.Kern
     const kernels = wasmKernelsInstalled() ? WasmKernels.get() : null;
     const x = args.inputs[input]!;
     const { cosTable, sinTable } = args.inputs as { cosTable: tf.TensorInfo; sinTable: tf.TensorInfo };
-    const [batch, heads, seq, d] = x.shape;
+    const layout = headLayout(args.attrs?.layout, "rope");
+    const { batch, heads, seq, dim: d } = headDims(x.shape, layout);
     if (!kernels || batch * heads * seq * d === 0) return plain(args as never);
     const out = (args.backend as WasmBackendLike).makeOutput([...x.shape], "float32");
     kernels.ropeRotate({
@@ -84,6 +93,7 @@ function wasmRope(name: string, input: "x" | "dy", transposed: boolean): tf.Kern
       seq,
       d,
       tableBatch: cosTable.shape[0],
+      headsInner: layout === "bshd",
       transposed,
     });
     return out;
@@ -98,8 +108,8 @@ function rotateHalf(x: tf.Tensor): tf.Tensor {
 }
 
 /** Summed over heads (and over batch when the tables are shared): back to the tables' [1 or batch, seq, dim]. */
-function toTable(t: tf.Tensor, tableBatch: number): tf.Tensor {
-  const perBatch = tf.sum(t, 1);
+function toTable(t: tf.Tensor, tableBatch: number, headsAxis: number): tf.Tensor {
+  const perBatch = tf.sum(t, headsAxis);
   return tableBatch === 1 ? tf.sum(perBatch, 0, true) : perBatch;
 }
 
@@ -107,13 +117,14 @@ function toTable(t: tf.Tensor, tableBatch: number): tf.Tensor {
 const gradient: tf.GradConfig = {
   kernelName: ROPE,
   inputsToSave: ["x", "cosTable", "sinTable"],
-  gradFunc: (dy, saved) => {
+  gradFunc: (dy, saved, attrs) => {
     const [x, cosTable, sinTable] = saved;
     const g = dy as tf.Tensor;
+    const headsAxis = headLayout(attrs.layout, "rope") === "bshd" ? 2 : 1;
     return {
-      x: () => tf.engine().runKernel<tf.Tensor>(ROPE_GRAD, { dy: g, cosTable, sinTable }),
-      cosTable: () => toTable(tf.mul(g, x), cosTable.shape[0]),
-      sinTable: () => toTable(tf.mul(g, rotateHalf(x)), sinTable.shape[0]),
+      x: () => tf.engine().runKernel<tf.Tensor>(ROPE_GRAD, { dy: g, cosTable, sinTable }, attrs),
+      cosTable: () => toTable(tf.mul(g, x), cosTable.shape[0], headsAxis),
+      sinTable: () => toTable(tf.mul(g, rotateHalf(x)), sinTable.shape[0], headsAxis),
     };
   },
 };

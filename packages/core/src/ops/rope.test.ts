@@ -68,12 +68,26 @@ describe.each(TEST_BACKENDS)("rope on %s", (backend) => {
         );
         expect(diff.value, `${xShape} value`).toBeLessThan(TOLERANCE);
         for (const g of diff.grads) expect(g, `${xShape} gradient`).toBeLessThan(TOLERANCE);
+        // The same x as [batch, seq, heads, dim] with layout "bshd" against the bhsd kernel transposed around it.
+        const bshd = tf.transpose(x, [0, 2, 1, 3]);
+        const swap = (t: tf.Tensor) => tf.transpose(t, [0, 2, 1, 3]) as tf.Tensor4D;
+        const layoutDiff = await compareWithReference(
+          (a, c, s) => rope(a as tf.Tensor4D, c, s, { layout: "bshd" }),
+          (a, c, s) => swap(rope(swap(a), c, s)),
+          [bshd, cos, sin],
+        );
+        expect(layoutDiff.value, `${xShape} bshd value`).toBeLessThan(TOLERANCE);
+        for (const g of layoutDiff.grads) expect(g, `${xShape} bshd gradient`).toBeLessThan(TOLERANCE);
+        bshd.dispose();
       }
       tf.dispose([x, hf.cos, hf.sin, general.cos, general.sin]);
     }
   }
 
-  it("matches x · cos + rotate_half(x) · sin in value and in the gradients of x, cos and sin", compareAll);
+  it(
+    "matches x · cos + rotate_half(x) · sin in value and in the gradients of x, cos and sin (bhsd, and bshd against bhsd transposed)",
+    compareAll,
+  );
 
   if (backend === "wasm")
     it("wasm: the JS loop (no llamats SIMD kernels) matches too", async () => {
@@ -96,6 +110,9 @@ describe.each(TEST_BACKENDS)("rope on %s", (backend) => {
     expect(tf.memory().numTensors).toBe(before);
     const wrong = tf.zeros([2, 1, 4, 4]);
     expect(() => rope(x, wrong, sin)).toThrow(ShapeMismatchError);
+    // x [2, 2, 3, 4] read as bshd has 2 positions: the 3-position tables do not fit, and the message says the layout's axes.
+    expect(() => rope(x, cos, sin, { layout: "bshd" })).toThrow(/rope: cos must be float32 \[2 or 1, 2, 4\]/);
+    expect(() => rope(x, cos, sin, { layout: "bsdh" as never })).toThrow(/layout must be "bhsd" or "bshd"/);
     tf.dispose([x, cos, sin, wrong]);
   });
 });

@@ -1,14 +1,18 @@
 import type * as tf from "@tensorflow/tfjs-core";
+import { headDims, headLayout } from "./head-layout.js";
 import type { KernelArgs } from "./kernel-types.js";
 import { elementwiseProgram, runProgram } from "./webgpu-program.js";
 
-/** Where a thread's element sits: column i of vector `vec`, and the start of its position's table row. */
+/**
+ * Where a thread's element sits: column i of vector `vec`, and the start of its position's table row. headsInner is
+ * 1 for [batch, heads, seq, dim] and heads for [batch, seq, heads, dim] (positions step over the heads).
+ */
 const COORDS = `
   let dim = uniforms.dim;
   let half = dim / 2;
   let i = index % dim;
   let vec = index / dim;
-  let s = vec % uniforms.seq;
+  let s = (vec / uniforms.headsInner) % uniforms.seq;
   let b = vec / (uniforms.heads * uniforms.seq);
   let t = (select(b, 0, uniforms.tableBatch == 1) * uniforms.seq + s) * dim;
 `;
@@ -30,7 +34,8 @@ const GRAD_BODY = `${COORDS}
 function run(args: KernelArgs, input: "x" | "dy", key: string, body: string): tf.TensorInfo {
   const inputs = args.inputs as Record<"x" | "dy" | "cosTable" | "sinTable", tf.TensorInfo>;
   const { shape } = inputs[input];
-  const [, heads, seq, dim] = shape;
+  const layout = headLayout(args.attrs?.layout, "rope");
+  const { heads, seq, dim } = headDims(shape, layout);
   const program = elementwiseProgram({
     key,
     outputSize: shape.reduce((a, b) => a * b, 1),
@@ -40,6 +45,7 @@ function run(args: KernelArgs, input: "x" | "dy", key: string, body: string): tf
       { name: "seq", type: "i32", value: seq },
       { name: "dim", type: "i32", value: dim },
       { name: "tableBatch", type: "i32", value: inputs.cosTable.shape[0] },
+      { name: "headsInner", type: "i32", value: layout === "bshd" ? heads : 1 },
     ],
     body,
   });
