@@ -10,7 +10,7 @@ import { initialParameters } from "./init-weights.js";
 import type { KvCache } from "./kv-cache.js";
 import { Linear, isPlainLinear, type LinearLayer } from "./linear.js";
 import { loadPretrained, type FromPretrainedOptions } from "./load-pretrained.js";
-import { checkModelFits } from "./memory-estimate.js";
+import { checkActivationsFit, checkModelFits } from "./memory-estimate.js";
 import { PackedLinear } from "./packed-linear.js";
 import { checkedMask, idsToTensor, type IdsInput } from "./model-inputs.js";
 import { LAYER_LINEARS } from "./parameter-shapes.js";
@@ -325,6 +325,7 @@ export class LlamaForCausalLM {
     return tf.tidy(() => {
       const embeds = this.inputEmbeddings(inputIds, options.inputsEmbeds);
       const [batch, seq] = embeds.shape;
+      checkActivationsFit(this.config, batch * seq);
       const attentionMask = checkedMask(options.attentionMask, batch, seq);
       const hidden = this.hiddenStates({
         embeds,

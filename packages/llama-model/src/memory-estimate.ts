@@ -66,3 +66,21 @@ export function checkModelFits(config: LlamaConfig, options: FrozenWeightsOption
     );
   }
 }
+
+/**
+ * Fails before a forward pass over `rows` positions (batch × seq) whose widest activation, the logits [rows, vocab]
+ * (or the MLP's [rows, intermediate]), would not fit one WebGPU binding: Dawn would reject the binding and the pass
+ * compute nothing. Unbounded on the CPU backends.
+ */
+export function checkActivationsFit(config: LlamaConfig, rows: number): void {
+  const binding = maxBindingBytes();
+  const widest = Math.max(config.vocabSize, config.intermediateSize);
+  const bytes = rows * widest * 4;
+  if (bytes <= binding) return;
+  const what = widest === config.vocabSize ? "logits" : "MLP activations";
+  const backend = tf.getBackend();
+  throw new ResourceLimitError(
+    `A forward pass over ${rows} positions makes ${what} [${rows}, ${widest}] of ${(bytes / 2 ** 20).toFixed(0)} MiB, more than one ${backend} binding holds (maxStorageBufferBindingSize ${(binding / 2 ** 20).toFixed(0)} MiB); pass at most ${Math.floor(binding / (widest * 4))} positions at once (fewer sequences per micro-batch, or shorter ones).`,
+    { bytes, limit: binding, backend },
+  );
+}

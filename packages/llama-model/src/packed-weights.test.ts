@@ -7,7 +7,7 @@ import { TEST_BACKENDS, useBackend } from "@llamats/core/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseLlamaConfig } from "./config.js";
 import { LlamaForCausalLM } from "./llama-for-causal-lm.js";
-import { checkModelFits, estimateModelBytes } from "./memory-estimate.js";
+import { checkActivationsFit, checkModelFits, estimateModelBytes } from "./memory-estimate.js";
 import { dequantizedValues } from "./save-pretrained.js";
 
 /** GQA, untied head; every projection's in-features a multiple of 64 (whole NF4 blocks per row). */
@@ -142,6 +142,28 @@ describe.each(TEST_BACKENDS)("packed projection weights on %s", (backend) => {
     expect(odd.packedWeights().has("model.layers.0.mlp.down_proj.weight")).toBe(false);
     expect(odd.namedParameters().get("model.layers.0.mlp.down_proj.weight")!.shape).toEqual([64, 96]);
     odd.dispose();
+  });
+
+  it("says before a forward pass when its logits would not fit one binding (Dawn would compute nothing)", () => {
+    const config = parseLlamaConfig({ ...PACKABLE, vocab_size: 32000, intermediate_size: 5632 });
+    const binding = maxBindingBytes();
+    // One micro-batch of TinyLlama's 4 × 512: logits [2048, 32000] are 250 MiB.
+    if (binding < 2048 * 32000 * 4) {
+      expect(() => checkActivationsFit(config, 2048)).toThrow(ResourceLimitError);
+      expect(() => checkActivationsFit(config, 2048)).toThrow(
+        new RegExp(`logits \\[2048, 32000\\] of 250 MiB.*pass at most ${Math.floor(binding / 128000)} positions`),
+      );
+      const model = LlamaForCausalLM.fromConfig(
+        { ...PACKABLE, vocab_size: 32000, hidden_size: 8, max_position_embeddings: 4096 },
+        { seed: 1 },
+      );
+      const before = tf.memory().numTensors;
+      const ids = [Array.from({ length: 2048 }, (_, i) => i % 32000)];
+      expect(() => model.forward(ids)).toThrow(ResourceLimitError);
+      expect(tf.memory().numTensors).toBe(before);
+      model.dispose();
+    } else expect(backend).not.toBe("webgpu"); // lavapipe's binding is 128 MiB: the check must run there
+    expect(() => checkActivationsFit(config, Math.floor(binding / 128000))).not.toThrow();
   });
 
   it("says at once when the backend cannot hold the weights, and how to make them fit", () => {
