@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { attention, rope } from "@llamats/core";
 import type { LlamaConfig } from "./config.js";
 import type { KvCache } from "./kv-cache.js";
-import type { LinearLayer } from "./linear.js";
+import { applyPlus, type LinearLayer } from "./linear.js";
 
 /** What attention needs besides the hidden states: rotary tables, mask and optionally a KV cache. */
 export interface AttentionContext {
@@ -36,9 +36,15 @@ function swapHeads(x: tf.Tensor4D): tf.Tensor4D {
  * Causal self-attention: the attention op of @llamats/core (GQA without repeating keys, softmax in float32). RoPE
  * and attention run on the projections' own layout ("bshd"), so a training or evaluation forward and its backward
  * transpose nothing. With a KV cache, k and v are transposed into it; a prefill (no past) still attends over its own
- * bshd keys, a continuation over the cache's history (q and the output transposed).
+ * bshd keys, a continuation over the cache's history (q and the output transposed). A residual is added in o_proj's
+ * kernel where the layer can.
  */
-export function selfAttention(x: tf.Tensor3D, proj: AttentionProjections, ctx: AttentionContext): tf.Tensor3D {
+export function selfAttention(
+  x: tf.Tensor3D,
+  proj: AttentionProjections,
+  ctx: AttentionContext,
+  residual?: tf.Tensor3D,
+): tf.Tensor3D {
   return tf.tidy(() => {
     const { numAttentionHeads: heads, numKeyValueHeads: kvHeads, headDim: dim } = ctx.config;
     const [batch, seq] = x.shape;
@@ -57,6 +63,7 @@ export function selfAttention(x: tf.Tensor3D, proj: AttentionProjections, ctx: A
           ? attention(q, k, v, mask, { scale, ...bshd })
           : swapHeads(attention(swapHeads(q), history.key, history.value, mask, { scale }));
     }
-    return proj.o.apply(tf.reshape(context, [batch, seq, heads * dim])) as tf.Tensor3D;
+    const merged = tf.reshape(context, [batch, seq, heads * dim]);
+    return (residual ? applyPlus(proj.o, merged, residual) : proj.o.apply(merged)) as tf.Tensor3D;
   });
 }

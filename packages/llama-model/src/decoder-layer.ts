@@ -15,13 +15,13 @@ export interface DecoderLayerWeights {
 export function decoderLayer(hidden: tf.Tensor3D, weights: DecoderLayerWeights, ctx: AttentionContext): tf.Tensor3D {
   return tf.tidy(() => {
     const eps = ctx.config.rmsNormEps;
-    const attended = tf.add<tf.Tensor3D>(
+    // Each residual is added inside the branch's last projection (one kernel on webgpu).
+    const attended = selfAttention(
+      rmsNorm(hidden, weights.inputLayernorm, eps) as tf.Tensor3D,
+      weights.attention,
+      ctx,
       hidden,
-      selfAttention(rmsNorm(hidden, weights.inputLayernorm, eps) as tf.Tensor3D, weights.attention, ctx),
     );
-    return tf.add<tf.Tensor3D>(
-      attended,
-      swigluMlp(rmsNorm(attended, weights.postAttentionLayernorm, eps) as tf.Tensor3D, weights.mlp),
-    );
+    return swigluMlp(rmsNorm(attended, weights.postAttentionLayernorm, eps) as tf.Tensor3D, weights.mlp, attended);
   });
 }

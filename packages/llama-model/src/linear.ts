@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { matMul } from "@llamats/core";
 import { denseMatMul } from "./dense.js";
 
 /** Anything that maps x [..., inFeatures] to [..., outFeatures]; the model calls these through getLinear. */
@@ -7,22 +8,37 @@ export interface LinearLayer {
   readonly outFeatures: number;
   apply(x: tf.Tensor): tf.Tensor;
   /**
+   * Optional: apply(x) + addend (addend of the output's shape), the sum made inside the layer's own kernel where it
+   * can (the decoder layer's residual connections). `applyPlus` falls back to an add for layers without it.
+   */
+  applyAdd?(x: tf.Tensor, addend: tf.Tensor): tf.Tensor;
+  /**
    * Optional: the variables this layer reads (weights, adapters). Gradient checkpointing uses it to route
    * gradients; without it the layer's own tf.Variable properties are found by walking the object.
    */
   variables?(): tf.Variable[];
 }
 
-/** x·Wᵀ (+ b) for x [..., in] with W in HF layout [out, in] (gradients as denseMatMul writes them). */
-export function linearApply(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null): tf.Tensor {
+/** layer(x) + addend: in the layer's kernel when it offers applyAdd, else a separate add. */
+export function applyPlus(layer: LinearLayer, x: tf.Tensor, addend: tf.Tensor): tf.Tensor {
+  return layer.applyAdd ? layer.applyAdd(x, addend) : tf.tidy(() => tf.add(layer.apply(x), addend));
+}
+
+/**
+ * x·Wᵀ (+ b) (+ addend) for x [..., in] with W in HF layout [out, in] (gradients as denseMatMul writes them); without
+ * a bias the addend is added as the product is stored.
+ */
+export function linearApply(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | null, addend?: tf.Tensor): tf.Tensor {
   return tf.tidy(() => {
     const inFeatures = weight.shape[1]!;
     const outFeatures = weight.shape[0];
     const lead = x.shape.slice(0, -1);
     const x2d = (x.rank === 2 ? x : tf.reshape(x, [-1, inFeatures])) as tf.Tensor2D;
-    const y = denseMatMul(x2d, weight as tf.Tensor2D);
+    const fused = addend && !bias ? tf.reshape(addend, [-1, outFeatures]) : undefined;
+    const y = matMul(x2d, weight, { transposeB: true, ...(fused ? { addend: fused } : {}) });
     const withBias = bias ? tf.add(y, bias) : y;
-    return x.rank === 2 ? withBias : tf.reshape(withBias, [...lead, outFeatures]);
+    const out = x.rank === 2 ? withBias : tf.reshape(withBias, [...lead, outFeatures]);
+    return addend && !fused ? tf.add(out, addend) : out;
   });
 }
 
@@ -43,6 +59,10 @@ export class Linear implements LinearLayer {
 
   apply(x: tf.Tensor): tf.Tensor {
     return linearApply(x, this.weight, this.bias);
+  }
+
+  applyAdd(x: tf.Tensor, addend: tf.Tensor): tf.Tensor {
+    return linearApply(x, this.weight, this.bias, addend);
   }
 
   /** x [n, in] → [n, out] without a tidy scope or reshapes: the generation path. */

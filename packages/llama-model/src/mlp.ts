@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { swiglu } from "@llamats/core";
-import type { LinearLayer } from "./linear.js";
+import { applyPlus, type LinearLayer } from "./linear.js";
 
 export interface MlpProjections {
   gate: LinearLayer;
@@ -13,7 +13,13 @@ export function silu(x: tf.Tensor): tf.Tensor {
   return tf.tidy(() => tf.mul(x, tf.sigmoid(x)));
 }
 
-/** SwiGLU feed-forward: down(silu(gate(x)) · up(x)), the gating one llamats kernel per backend. */
-export function swigluMlp(x: tf.Tensor3D, proj: MlpProjections): tf.Tensor3D {
-  return tf.tidy(() => proj.down.apply(swiglu(proj.gate.apply(x), proj.up.apply(x))) as tf.Tensor3D);
+/**
+ * SwiGLU feed-forward: down(silu(gate(x)) · up(x)), the gating one llamats kernel per backend; a residual is added in
+ * down_proj's kernel where the layer can.
+ */
+export function swigluMlp(x: tf.Tensor3D, proj: MlpProjections, residual?: tf.Tensor3D): tf.Tensor3D {
+  return tf.tidy(() => {
+    const gated = swiglu(proj.gate.apply(x), proj.up.apply(x));
+    return (residual ? applyPlus(proj.down, gated, residual) : proj.down.apply(gated)) as tf.Tensor3D;
+  });
 }

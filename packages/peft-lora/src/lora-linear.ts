@@ -91,18 +91,33 @@ export class LoraLinear implements LinearLayer {
   }
 
   apply(x: tf.Tensor): tf.Tensor {
+    return this.forward(x);
+  }
+
+  /** apply(x) + addend, the addend carried through the base layer's kernel and the adapter's (a residual). */
+  applyAdd(x: tf.Tensor, addend: tf.Tensor): tf.Tensor {
+    return this.forward(x, addend);
+  }
+
+  private forward(x: tf.Tensor, addend?: tf.Tensor): tf.Tensor {
+    const base = this.base;
+    const baseOutput = () =>
+      !addend ? base.apply(x) : base.applyAdd ? base.applyAdd(x, addend) : tf.add(base.apply(x), addend);
     const weights = this.activeAdapter === null ? undefined : this.adapters.get(this.activeAdapter);
-    if (this.disabled || this.merged || weights === undefined) return this.base.apply(x);
+    if (this.disabled || this.merged || weights === undefined) return tf.tidy(baseOutput);
     return tf.tidy(() => {
-      const result = this.base.apply(x);
+      const result = baseOutput();
       const rows = tf.reshape(x, [-1, this.inFeatures]);
       // PEFT's lora_dropout on the input of A; the mask comes from core's dropout stream (one dispatch, replayable).
       const dropped =
         this.training && weights.dropout > 0 ? dropout(rows, { rate: weights.dropout, seed: nextDropoutSeed() }) : rows;
       const down = matMul(dropped, weights.loraA, { transposeB: true });
       // scaling · down·Bᵀ + base output in one kernel (on webgpu: one dispatch instead of three).
-      const base = tf.reshape(result, [-1, this.outFeatures]);
-      const up = matMul(down, weights.loraB, { transposeB: true, alpha: weights.scaling, addend: base });
+      const up = matMul(down, weights.loraB, {
+        transposeB: true,
+        alpha: weights.scaling,
+        addend: tf.reshape(result, [-1, this.outFeatures]),
+      });
       return tf.reshape(up, result.shape);
     });
   }

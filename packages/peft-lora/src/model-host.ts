@@ -5,6 +5,8 @@ export interface LinearLayer {
   readonly inFeatures: number;
   readonly outFeatures: number;
   apply(x: tf.Tensor): tf.Tensor;
+  /** Optional: apply(x) + addend in the layer's own kernel (llama-model's LinearLayer.applyAdd). */
+  applyAdd?(x: tf.Tensor, addend: tf.Tensor): tf.Tensor;
 }
 
 /** A plain linear layer that exposes its weights (HF layout `[out, in]`), which merging writes into. */
