@@ -38,6 +38,11 @@ describe("llamats env", () => {
     const out = ctx.out();
     expect(out).toMatch(/^backend\s+webgpu: webgpu requested by name$/m);
     expect(out).toMatch(/^gpu adapter\s+\S/m);
+    // Subgroups are requested whenever the adapter offers them, unless turned off for a comparison.
+    const subgroups = probe.adapter.features.includes("subgroups") && process.env.LLAMATS_WEBGPU_SUBGROUPS !== "0";
+    expect(out).toMatch(
+      new RegExp(`^webgpu\\s+.*; subgroups ${subgroups ? "on( \\(\\d+(-\\d+)? invocations\\))?" : "off"}$`, "m"),
+    );
     if (probe.adapter.software) {
       // Taken when asked for by name, with one line on stderr saying it is an emulation.
       expect(out).toMatch(/^webgpu\s+software adapter \(a CPU emulation\); largest binding \d+ MiB/m);

@@ -45,10 +45,13 @@ function text(report: EnvReport): string {
   if (backend.adapter)
     rows.push(["gpu adapter", Object.values(backend.adapter).filter(Boolean).join(" / ") || "unnamed"]);
   if (backend.webgpu) {
-    const { software, maxStorageBufferBindingSize, maxBufferSize } = backend.webgpu;
+    const { software, maxStorageBufferBindingSize, maxBufferSize, subgroups, subgroupSizes } = backend.webgpu;
+    const sizes = subgroupSizes
+      ? ` (${subgroupSizes.min === subgroupSizes.max ? subgroupSizes.min : `${subgroupSizes.min}-${subgroupSizes.max}`} invocations)`
+      : "";
     rows.push([
       "webgpu",
-      `${software ? "software adapter (a CPU emulation)" : "hardware adapter"}; largest binding ${mib(maxStorageBufferBindingSize)}, largest buffer ${mib(maxBufferSize)}`,
+      `${software ? "software adapter (a CPU emulation)" : "hardware adapter"}; largest binding ${mib(maxStorageBufferBindingSize)}, largest buffer ${mib(maxBufferSize)}; subgroups ${subgroups ? `on${sizes}` : "off"}`,
     ]);
   }
   rows.push(

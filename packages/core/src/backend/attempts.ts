@@ -2,6 +2,7 @@ import { installWasmKernels, uninstallWasmKernels } from "../kernels/install-ker
 import * as tf from "@tensorflow/tfjs-core";
 import type { BackendName, InitBackendOptions, WasmInfo, WebgpuInfo } from "./types.js";
 import { trackGpuMemory } from "./gpu-memory.js";
+import { requestLlamatsDevice, webgpuDeviceFeatures, type GpuLike } from "./webgpu-device.js";
 import { probeWebgpuAdapter } from "./webgpu-probe.js";
 import { installWasmThreadsShim, MAX_WASM_THREADS } from "./wasm-threads.js";
 
@@ -52,15 +53,58 @@ async function tryTensorflow(): Promise<Attempt> {
 }
 
 interface WebgpuModule {
-  create: (flags: string[]) => { requestAdapter: (o?: unknown) => Promise<unknown> };
+  create: (flags: string[]) => GpuLike;
   globals: Record<string, unknown>;
+}
+
+interface TfjsWebgpuModule {
+  WebGPUBackend: new (device: unknown, adapterInfo: unknown) => tf.KernelBackend;
+}
+
+/** Dawn's GPU object, made once per process (a second create() would start a second Dawn instance). */
+let dawnGpu: GpuLike | undefined;
+
+async function startDawn(): Promise<{ ok: true; gpu: GpuLike } | { ok: false; why: string; detail?: string }> {
+  if (dawnGpu) return { ok: true, gpu: dawnGpu };
+  const dawn = await load<WebgpuModule>("webgpu", "webgpu (Dawn) package");
+  if (!("module" in dawn)) return { ok: false, ...dawn };
+  let gpu: GpuLike;
+  try {
+    gpu = dawn.module.create([]);
+  } catch (error) {
+    return { ok: false, why: "Dawn failed to start", detail: firstLine(error) };
+  }
+  // The tfjs WebGPU backend looks for navigator.gpu and the WebGPU globals (GPUBufferUsage, ...): set them first.
+  Object.assign(globalThis, dawn.module.globals);
+  const nav = (globalThis as { navigator?: object }).navigator;
+  if (nav) Object.defineProperty(nav, "gpu", { value: gpu, configurable: true });
+  else Object.defineProperty(globalThis, "navigator", { value: { gpu }, configurable: true });
+  dawnGpu = gpu;
+  return { ok: true, gpu };
+}
+
+/**
+ * Puts llamats' factory in place of the one tfjs-backend-webgpu registers on import (before the backend is first
+ * made): it requests `subgroups` too when asked and offered (webgpu-device.ts).
+ */
+function registerWebgpuFactory(gpu: GpuLike, tfjsWebgpu: TfjsWebgpuModule, subgroups: boolean): void {
+  if (tf.engine().registryFactory.webgpu != null) tf.removeBackend("webgpu");
+  tf.registerBackend(
+    "webgpu",
+    async () => {
+      const { device, adapterInfo } = await requestLlamatsDevice(gpu, { subgroups });
+      return new tfjsWebgpu.WebGPUBackend(device, adapterInfo);
+    },
+    3, // tfjs's own priority for webgpu
+  );
 }
 
 /**
  * WebGPU through Dawn. The adapter is first probed in a child process (quietly); `auto` passes over a software
- * adapter (a CPU emulation is far slower than wasm), a request by name takes it with a warning.
+ * adapter (a CPU emulation is far slower than wasm), a request by name takes it with a warning. A backend that
+ * already started keeps its device (releaseBackend() first to make a new one, e.g. without subgroups).
  */
-async function tryWebgpu(auto: boolean): Promise<Attempt> {
+async function tryWebgpu(auto: boolean, subgroups: boolean): Promise<Attempt> {
   const probe = probeWebgpuAdapter();
   if (!probe.ok) return probe;
   const described = probe.adapter.info;
@@ -68,30 +112,24 @@ async function tryWebgpu(auto: boolean): Promise<Attempt> {
   if (auto && probe.adapter.software)
     return { ok: false, why: `the WebGPU adapter is a CPU emulation (${name}), slower than wasm` };
   if (tf.engine().registry.webgpu == null) {
-    const dawn = await load<WebgpuModule>("webgpu", "webgpu (Dawn) package");
-    if (!("module" in dawn)) return { ok: false, ...dawn };
-    let gpu: ReturnType<WebgpuModule["create"]>;
-    try {
-      gpu = dawn.module.create([]);
-    } catch (error) {
-      return { ok: false, why: "Dawn failed to start", detail: firstLine(error) };
-    }
-    // The tfjs WebGPU backend looks for navigator.gpu and the WebGPU globals (GPUBufferUsage, ...): set them first.
-    Object.assign(globalThis, dawn.module.globals);
-    const nav = (globalThis as { navigator?: object }).navigator;
-    if (nav) Object.defineProperty(nav, "gpu", { value: gpu, configurable: true });
-    else Object.defineProperty(globalThis, "navigator", { value: { gpu }, configurable: true });
-    const backend = await load("@tensorflow/tfjs-backend-webgpu", "tfjs-backend-webgpu");
+    const dawn = await startDawn();
+    if (!dawn.ok) return dawn;
+    const backend = await load<TfjsWebgpuModule>("@tensorflow/tfjs-backend-webgpu", "tfjs-backend-webgpu");
     if (!("module" in backend)) return { ok: false, ...backend };
+    registerWebgpuFactory(dawn.gpu, backend.module, subgroups);
   }
   if (!(await tf.setBackend("webgpu").catch(() => false)))
     return { ok: false, why: "the tfjs WebGPU backend failed to start" };
   trackGpuMemory();
+  const features = webgpuDeviceFeatures(tf.backend());
   const webgpu: WebgpuInfo = {
     software: probe.adapter.software,
     maxStorageBufferBindingSize: probe.adapter.maxStorageBufferBindingSize,
     maxBufferSize: probe.adapter.maxBufferSize,
+    subgroups: features.subgroups,
   };
+  if (features.subgroupMinSize !== undefined && features.subgroupMaxSize !== undefined)
+    webgpu.subgroupSizes = { min: features.subgroupMinSize, max: features.subgroupMaxSize };
   if (probe.adapter.software)
     webgpu.warning = `WebGPU adapter "${name}" is a CPU emulation: correct but far slower than --backend wasm.`;
   return { ok: true, adapter: described, webgpu };
@@ -179,7 +217,7 @@ export function attempt(name: BackendName, options: InitBackendOptions, auto = f
     case "tensorflow":
       return tryTensorflow();
     case "webgpu":
-      return tryWebgpu(auto);
+      return tryWebgpu(auto, options.webgpuSubgroups ?? process.env.LLAMATS_WEBGPU_SUBGROUPS !== "0");
     case "wasm":
       return tryWasm(options.wasmThreads, options.wasmKernels ?? process.env.LLAMATS_WASM_KERNELS !== "0");
     case "cpu":

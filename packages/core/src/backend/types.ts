@@ -20,6 +20,10 @@ export interface WebgpuInfo {
   /** The largest storage buffer one kernel may bind: bigger tensors are split (LlamaModelOptions.maxTensorBytes). */
   maxStorageBufferBindingSize: number;
   maxBufferSize: number;
+  /** The device was created with the `subgroups` feature, so kernels with subgroup paths use them. */
+  subgroups: boolean;
+  /** The adapter's subgroup size range (invocations a subgroup), when it has subgroups and reports one. */
+  subgroupSizes?: { min: number; max: number };
   /** One line for the user, e.g. that a software adapter is slow. */
   warning?: string;
 }
@@ -56,4 +60,11 @@ export interface InitBackendOptions {
    * default true (the environment variable LLAMATS_WASM_KERNELS=0 turns it off, for comparisons).
    */
   wasmKernels?: boolean;
+  /**
+   * Request WebGPU's `subgroups` feature when the adapter offers it, so reductions and decode-step products use
+   * subgroup operations; default true (the environment variable LLAMATS_WEBGPU_SUBGROUPS=0 turns it off, for
+   * comparisons and to test the other path). Applies when the webgpu backend is made (once per process, or again
+   * after releaseBackend()).
+   */
+  webgpuSubgroups?: boolean;
 }

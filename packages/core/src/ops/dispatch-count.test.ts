@@ -5,6 +5,7 @@ import { attention } from "./attention.js";
 import { dropout } from "./dropout.js";
 import { TEST_BACKENDS, useBackend } from "../backend/test-backends.js";
 import { matMul } from "./matmul.js";
+import { disposePackedWeight, packWeightTensors, packedMatMul } from "./packed-matmul.js";
 import { rmsNorm } from "./rms-norm.js";
 import { rope } from "./rope.js";
 import { softmaxCrossEntropy } from "./softmax-cross-entropy.js";
@@ -68,6 +69,18 @@ describe.each(TEST_BACKENDS.filter((b) => b === "webgpu"))(
         1, 2,
       ]);
       tf.dispose([a, w, wt, at, base]);
+    });
+
+    it("packedMatMul 1 / 1 (dx) for each format, at 1 row (a decode step: the subgroup mat-vec where the device has subgroups) and 40", async () => {
+      for (const format of ["bfloat16", "int8", "nf4"] as const) {
+        const packed = packWeightTensors(randomValues(24 * 128, 15), { format, outFeatures: 24, inFeatures: 128 });
+        for (const rows of [1, 40]) {
+          const x = tf.tensor2d(randomValues(rows * 128, 16), [rows, 128]);
+          expect(await dispatches((a) => packedMatMul(a, packed), [x]), `${format}, ${rows} rows`).toEqual([1, 1]);
+          x.dispose();
+        }
+        disposePackedWeight(packed);
+      }
     });
 
     it("attention 1 / 4 (softmax statistics, dq, dk, dv), masked GQA or not, bhsd or bshd", async () => {

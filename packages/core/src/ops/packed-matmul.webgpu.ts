@@ -1,7 +1,9 @@
 import type * as tf from "@tensorflow/tfjs-core";
 import { NF4_CODE } from "../quantize/nf4.js";
 import type { KernelArgs } from "./kernel-types.js";
+import { webgpuDeviceFeatures } from "../backend/webgpu-device.js";
 import { packedAttrs } from "./packed-matmul.attrs.js";
+import { MATVEC_MAX_ROWS, webgpuPackedMatVec } from "./packed-matvec.webgpu.js";
 import { elementwiseProgram, rowProgram, runProgram } from "./webgpu-program.js";
 
 /** Output tile edge: a workgroup of 16 × 16 = ROW_THREADS threads computes a 16 × 16 tile, one element a thread. */
@@ -70,12 +72,18 @@ function body(forward: boolean): string {
 `;
 }
 
-/** PACKED_MATMUL (forward) or PACKED_MATMUL_GRAD_X on webgpu: one dispatch. */
+/**
+ * PACKED_MATMUL (forward) or PACKED_MATMUL_GRAD_X on webgpu: one dispatch. A decode step's forward (≤ 4 rows) on a
+ * device with subgroups is a subgroup mat-vec (packed-matvec.webgpu.ts); everything else the tiled kernel here.
+ */
 export function webgpuPackedMatMul(args: KernelArgs, forward: boolean): tf.TensorInfo {
   const a = packedAttrs(args.attrs);
   const inputs = args.inputs as Record<string, tf.TensorInfo>;
   const input = forward ? inputs.x : inputs.dy;
   const m = input.shape.slice(0, -1).reduce((p, d) => p * d, 1);
+  const features = webgpuDeviceFeatures(args.backend);
+  if (forward && m <= MATVEC_MAX_ROWS && features.subgroups)
+    return webgpuPackedMatVec(args.backend, input, { words: inputs.words, scales: inputs.scales }, a, features);
   const [n, k] = forward ? [a.outFeatures, a.inFeatures] : [a.inFeatures, a.outFeatures];
   const tiles = Math.ceil(m / TILE) * Math.ceil(n / TILE);
   const program = rowProgram({

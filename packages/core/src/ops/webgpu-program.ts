@@ -1,4 +1,5 @@
 import type * as tf from "@tensorflow/tfjs-core";
+import { WGSL_DIRECTIVES_MARK, webgpuDeviceFeatures } from "../backend/webgpu-device.js";
 
 /** Threads of a row program's workgroup (one workgroup per row); 256 is WebGPU's guaranteed minimum limit. */
 export const ROW_THREADS = 256;
@@ -29,6 +30,8 @@ export interface WebgpuProgram {
   getUserCode(): string;
   /** Values of the program's own uniforms, in declaration order (ours; tfjs ignores it). */
   uniformValues: UniformValue[];
+  /** The same program built for a device with subgroups (ours: runProgram picks it when the device has them). */
+  withSubgroups?: () => WebgpuProgram;
 }
 
 /** The parts of tfjs-backend-webgpu's backend object the kernels use. */
@@ -56,7 +59,7 @@ export interface ProgramSpec {
   body: string;
 }
 
-/** Workgroup memory and the two reductions over it; every thread of the workgroup gets the result. */
+/** Workgroup memory and the two reductions over it as a tree; every thread of the workgroup gets the result. */
 const WORKGROUP_REDUCE_WGSL = `
 var<workgroup> partial : array<f32, ${ROW_THREADS}>;
 
@@ -85,6 +88,55 @@ fn workgroupMax(value : f32) -> f32 {
 }
 `;
 
+/**
+ * The WGSL a program with subgroup operations starts with: the directive (hoisted to the module's top by the
+ * device hook in webgpu-device.ts), and each invocation's rank among its subgroup's active invocations and their
+ * count. Ranks are computed, not read from the subgroup_invocation_id / subgroup_size builtins, because tfjs writes
+ * the entry point; they also stay dense where a subgroup is only partly filled. subgroupSetup() must run first
+ * thing in main, where control flow is uniform.
+ */
+export const SUBGROUP_SETUP_WGSL = `${WGSL_DIRECTIVES_MARK} enable subgroups;
+var<private> sgLane : u32;
+var<private> sgWidth : u32;
+fn subgroupSetup() {
+  sgLane = subgroupExclusiveAdd(1u);
+  sgWidth = subgroupAdd(1u);
+}
+`;
+
+/**
+ * The same two reductions with subgroups: subgroupAdd / subgroupMax within each subgroup, then one pass over
+ * workgroup memory and one more subgroup operation, with 2 barriers instead of the tree's 10. It assumes nothing
+ * about which invocations form a subgroup, nor about its size: each invocation writes a slot of its own (the sum's
+ * slot is its subgroup's sum at the subgroup's first active invocation and 0 elsewhere; a max may repeat), and every
+ * subgroup then reads all ROW_THREADS slots, its lanes striding by its width (256 / 32 = 8 reads each on NVIDIA).
+ */
+const SUBGROUP_REDUCE_WGSL = `
+${SUBGROUP_SETUP_WGSL}
+var<workgroup> partial : array<f32, ${ROW_THREADS}>;
+
+fn workgroupSum(value : f32) -> f32 {
+  let own = subgroupAdd(value);
+  partial[localIndex] = select(0.0, own, sgLane == 0u);
+  workgroupBarrier();
+  var sum = 0.0;
+  for (var i = sgLane; i < ${ROW_THREADS}u; i = i + sgWidth) { sum = sum + partial[i]; }
+  let total = subgroupAdd(sum);
+  workgroupBarrier();  // before the next reduction overwrites partial
+  return total;
+}
+
+fn workgroupMax(value : f32) -> f32 {
+  partial[localIndex] = subgroupMax(value);
+  workgroupBarrier();
+  var most = partial[sgLane];
+  for (var i = sgLane + sgWidth; i < ${ROW_THREADS}u; i = i + sgWidth) { most = max(most, partial[i]); }
+  let total = subgroupMax(most);
+  workgroupBarrier();
+  return total;
+}
+`;
+
 /** A program of `workgroups` workgroups of `threads` threads over a flat output (rowProgram's and elementwiseProgram's base). */
 export function flatProgram(spec: ProgramSpec, threads: number, workgroups: number, code: string): WebgpuProgram {
   const uniforms = spec.uniforms ?? [];
@@ -106,19 +158,24 @@ export function flatProgram(spec: ProgramSpec, threads: number, workgroups: numb
 /**
  * One workgroup of ROW_THREADS threads per row, for row reductions. The body sees `row` (may be past the last row
  * when tfjs pads the dispatch: guard loads and stores, but never return early, as barriers must stay uniform) and
- * `tid` (the thread's index in the workgroup, i32), plus workgroupSum / workgroupMax.
+ * `tid` (the thread's index in the workgroup, i32), plus workgroupSum / workgroupMax (with subgroup operations on a
+ * device that has them: runProgram picks that build, whose shader key ends in `_sg`).
  */
 export function rowProgram(spec: ProgramSpec & { rows: number }): WebgpuProgram {
-  const code = `
-${WORKGROUP_REDUCE_WGSL}
+  const build = (subgroups: boolean): WebgpuProgram => {
+    const code = `
+${subgroups ? SUBGROUP_REDUCE_WGSL : WORKGROUP_REDUCE_WGSL}
 ${spec.prelude ?? ""}
 fn main(index : i32) {
+  ${subgroups ? "subgroupSetup();" : ""}
   let row = index / ${ROW_THREADS};
   let tid = i32(localIndex);
   ${spec.body}
 }
 `;
-  return flatProgram(spec, ROW_THREADS, spec.rows, code);
+    return flatProgram({ ...spec, key: subgroups ? `${spec.key}_sg` : spec.key }, ROW_THREADS, spec.rows, code);
+  };
+  return { ...build(false), withSubgroups: () => build(true) };
 }
 
 /** One thread per output element: the body runs for `index` in [0, uniforms.size). */
@@ -145,6 +202,7 @@ export function runProgram(
   inputs: tf.TensorInfo[],
   shape: number[],
 ): tf.TensorInfo {
+  if (program.withSubgroups && webgpuDeviceFeatures(backend).subgroups) program = program.withSubgroups();
   const uniforms = program.uniformValues.map((u) => ({
     type: u.type === "f32" ? ("float32" as const) : ("int32" as const),
     data: [u.value],
