@@ -120,11 +120,12 @@ export {
 } from "./ops/index.js";
 export type { PackedWeight, PackedMatMulOptions } from "./ops/index.js";
 export type { AttentionOptions, HeadLayout, RopeOptions } from "./ops/index.js";
-export { matMul, MATMUL } from "./ops/index.js";
+export { matMul, MATMUL, MATMUL_CONSTANT_B } from "./ops/index.js";
 export type { MatMulOptions } from "./ops/index.js";
 export { adamwUpdate, ADAMW_MOMENTS, ADAMW_PARAM } from "./ops/index.js";
 export { dropout, DROPOUT } from "./ops/index.js";
 export type { DropoutOptions } from "./ops/index.js";
+export { frugalGradients, frugalVariableGrads } from "./autodiff/frugal-gradients.js";
 export { seedDropout, nextDropoutSeed, dropoutStreamState, restoreDropoutStream } from "./dropout-stream.js";
 export type { DropoutStreamState } from "./dropout-stream.js";
 export type { AdamWUpdate, AdamWUpdateOptions } from "./ops/index.js";

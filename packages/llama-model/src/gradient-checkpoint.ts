@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
-import { dropoutStreamState, restoreDropoutStream } from "@llamats/core";
+import { dropoutStreamState, frugalGradients, restoreDropoutStream } from "@llamats/core";
 import type { LinearLayer } from "./linear.js";
 
 /** Trainable variables reachable from a layer: its variables() if it has one, else its own properties, a few levels deep. */
@@ -25,14 +25,14 @@ export function collectVariables(layer: LinearLayer | tf.Tensor): tf.Variable[] 
 }
 
 /**
- * engine.gradients from inside a gradient function: the inner call frees its own tape and then clears the
+ * frugalGradients from inside a gradient function: the inner call frees its own tape and then clears the
  * engine's active tape, which the outer backward pass still needs, so that tape is put back afterwards.
  */
 function recomputeGradients(f: () => tf.Tensor, xs: tf.Tensor[], dy: tf.Tensor): { grads: (tf.Tensor | null)[] } {
   const state = tf.engine().state as unknown as { activeTape: unknown };
   const outerTape = state.activeTape;
   try {
-    const { value, grads } = tf.engine().gradients(f, xs, dy, true);
+    const { value, grads } = frugalGradients(f, xs, dy, true);
     value.dispose();
     return { grads: grads };
   } finally {

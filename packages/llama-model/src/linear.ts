@@ -35,7 +35,9 @@ export function linearApply(x: tf.Tensor, weight: tf.Tensor, bias: tf.Tensor | n
     const lead = x.shape.slice(0, -1);
     const x2d = (x.rank === 2 ? x : tf.reshape(x, [-1, inFeatures])) as tf.Tensor2D;
     const fused = addend && !bias ? tf.reshape(addend, [-1, outFeatures]) : undefined;
-    const y = matMul(x2d, weight, { transposeB: true, ...(fused ? { addend: fused } : {}) });
+    // A frozen weight (LoRA's base) needs no gradient: the backward pass then keeps the weight, not x, alive.
+    const constantB = weight instanceof tf.Variable && !weight.trainable;
+    const y = matMul(x2d, weight, { transposeB: true, constantB, ...(fused ? { addend: fused } : {}) });
     const withBias = bias ? tf.add(y, bias) : y;
     const out = x.rank === 2 ? withBias : tf.reshape(withBias, [...lead, outFeatures]);
     return addend && !fused ? tf.add(out, addend) : out;

@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs-core";
+import { frugalVariableGrads } from "@llamats/core";
 import { causalLmLoss } from "@llamats/llama-model";
 import type { MicroBatch } from "./micro-batches.js";
 import type { CausalLM } from "./trainable-model.js";
@@ -30,7 +31,7 @@ export function computeStepGradients(
   // A step whose every label is ignored contributes zero gradient (and a 0 loss) rather than NaN.
   const normalizer = Math.max(1, targetTokens);
   for (const batch of microBatches) {
-    const { value, grads: batchGrads } = tf.variableGrads(() => {
+    const { value, grads: batchGrads } = frugalVariableGrads(() => {
       const { logits } = model.forward(batch.inputIds, { attentionMask: batch.attentionMask });
       return tf.div<tf.Scalar>(causalLmLoss(logits, batch.labels, { reduction: "sum" }), normalizer);
     }, varList);

@@ -26,7 +26,7 @@ export type { PackedWeight, PackedMatMulOptions } from "./packed-matmul.js";
 export { PACKED_MATMUL, PACKED_MATMUL_GRAD_X, UNPACK_ROWS } from "./packed-matmul.kernels.js";
 export { matMul } from "./matmul.js";
 export type { MatMulOptions } from "./matmul.js";
-export { MATMUL } from "./matmul.kernels.js";
+export { MATMUL, MATMUL_CONSTANT_B } from "./matmul.kernels.js";
 export { adamwUpdate } from "./adamw.js";
 export type { AdamWUpdate, AdamWUpdateOptions } from "./adamw.js";
 export { ADAMW_MOMENTS, ADAMW_PARAM } from "./adamw.kernels.js";

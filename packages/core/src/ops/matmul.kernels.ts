@@ -9,6 +9,11 @@ import { webgpuMatMul } from "./matmul.webgpu.js";
  * batchB are equal or one of them is 1 (a shared weight). attrs { transposeA, transposeB, alpha (default 1) }.
  */
 export const MATMUL = "LlamatsMatMul";
+/**
+ * The same product where b is a constant (a frozen weight): the same kernels, but the backward pass keeps only b, not
+ * the activation a, alive (a is needed only for dB, which is never asked for).
+ */
+export const MATMUL_CONSTANT_B = "LlamatsMatMulConstantB";
 
 interface HostBackendLike {
   disposeData(dataId: tf.DataId): boolean;
@@ -96,19 +101,39 @@ const gradient: tf.GradConfig = {
   inputsToSave: ["a", "b"],
   gradFunc: (dy, saved, attrs) => {
     const [a, b] = saved;
-    const dc = dy as tf.Tensor;
-    const tA = attrs.transposeA as boolean;
-    const tB = attrs.transposeB as boolean;
-    const batchA = a.shape[0];
-    const batchB = b.shape[0];
-    const alpha = (attrs.alpha as number | undefined) ?? 1;
     return {
-      a: () => (tA ? product(b, dc, tB, true, batchA, alpha) : product(dc, b, false, !tB, batchA, alpha)),
-      b: () => (tB ? product(dc, a, true, tA, batchB, alpha) : product(a, dc, !tA, false, batchB, alpha)),
-      addend: () => dc,
+      a: () => gradientOfA(dy as tf.Tensor, a, b, attrs),
+      b: () => gradientOfB(dy as tf.Tensor, a, b, attrs),
+      addend: () => dy as tf.Tensor,
     };
   },
 };
+
+/** b constant: only dA (and the addend's dy), from b alone. */
+const constantBGradient: tf.GradConfig = {
+  kernelName: MATMUL_CONSTANT_B,
+  inputsToSave: ["b"],
+  gradFunc: (dy, saved, attrs) => {
+    const [b] = saved;
+    const batchA = attrs.batchA as number;
+    return { a: () => gradientOfA(dy as tf.Tensor, batchA, b, attrs), addend: () => dy as tf.Tensor };
+  },
+};
+
+const alphaAttr = (attrs: tf.NamedAttrMap) => (attrs.alpha as number | undefined) ?? 1;
+
+function gradientOfA(dc: tf.Tensor, a: tf.Tensor | number, b: tf.Tensor, attrs: tf.NamedAttrMap): tf.Tensor {
+  const batchA = typeof a === "number" ? a : a.shape[0];
+  const tB = attrs.transposeB as boolean;
+  const alpha = alphaAttr(attrs);
+  return attrs.transposeA ? product(b, dc, tB, true, batchA, alpha) : product(dc, b, false, !tB, batchA, alpha);
+}
+
+function gradientOfB(dc: tf.Tensor, a: tf.Tensor, b: tf.Tensor, attrs: tf.NamedAttrMap): tf.Tensor {
+  const tA = attrs.transposeA as boolean;
+  const alpha = alphaAttr(attrs);
+  return attrs.transposeB ? product(dc, a, true, tA, b.shape[0], alpha) : product(a, dc, !tA, false, b.shape[0], alpha);
+}
 
 export const matMulOp: LlamatsOp = {
   kernels: [
@@ -118,6 +143,12 @@ export const matMulOp: LlamatsOp = {
       wasm: wasmMatMul,
       webgpu: webgpuMatMul,
     },
+    {
+      name: MATMUL_CONSTANT_B,
+      cpu: cpuMatMul,
+      wasm: wasmMatMul,
+      webgpu: webgpuMatMul,
+    },
   ],
-  gradients: [gradient],
+  gradients: [gradient, constantBGradient],
 };

@@ -118,6 +118,31 @@ describe.each(TEST_BACKENDS)("matMul on %s", (backend) => {
     tf.dispose([a, w]);
   }, 300_000);
 
+  it("constantB: the same product and dA, and the backward pass keeps b only (a is freed after the forward pass)", async () => {
+    const a = tf.tensor(randomValues(2 * 9 * 12, 1), [2, 9, 12]);
+    const w = tf.tensor(randomValues(20 * 12, 2), [20, 12]);
+    const c = tf.tensor(randomValues(2 * 9 * 20, 3), [2, 9, 20]);
+    const diff = await compareWithReference(
+      (x, z) => matMul(x, w, { transposeB: true, constantB: true, alpha: 1.5, addend: z }),
+      (x, z) => matMul(x, w, { transposeB: true, alpha: 1.5, addend: z }),
+      [a, c],
+    );
+    expect(Math.max(diff.value, ...diff.grads)).toBeLessThan(TOLERANCE);
+    // Tensors alive after the forward pass, inside the gradient computation: one fewer (the saved a).
+    const alive = (constantB: boolean) => {
+      let count = 0;
+      const grads = tf.grads((x: tf.Tensor) => {
+        const y = tf.tidy(() => matMul(tf.mul(x, 2), w, { transposeB: true, constantB }));
+        count = tf.memory().numTensors;
+        return tf.sum(y);
+      })([a]);
+      tf.dispose(grads);
+      return count;
+    };
+    expect(alive(true)).toBe(alive(false) - 1);
+    tf.dispose([a, w, c]);
+  });
+
   if (backend === "webgpu")
     it("every tile shape gives tf.matMul's values, across several tiles and a partial edge tile", async () => {
       // Sizes past one 128-row tile with ragged edges, in each layout: the default choice picks the small tile here.

@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { ShapeMismatchError } from "../errors.js";
-import { MATMUL } from "./matmul.kernels.js";
+import { MATMUL, MATMUL_CONSTANT_B } from "./matmul.kernels.js";
 import { hasLlamatsKernel } from "./registry.js";
 
 export interface MatMulOptions {
@@ -12,6 +12,11 @@ export interface MatMulOptions {
   alpha?: number;
   /** Added to the scaled product, inside the kernel (LoRA's base output): float32 of the result's shape. */
   addend?: tf.Tensor;
+  /**
+   * b is a constant (a frozen weight): no gradient flows to it, so the backward pass keeps only b, and a (an
+   * activation, often the largest tensor of a layer) can be freed after the forward pass.
+   */
+  constantB?: boolean;
 }
 
 const product = (dims: readonly number[]) => dims.reduce((x, y) => x * y, 1);
@@ -87,7 +92,14 @@ export function matMul(a: tf.Tensor, b: tf.Tensor, options: MatMulOptions = {}):
     const batch = fold ? 1 : Math.max(batchA, batchB);
     const inputs: tf.NamedTensorMap = { a: a3, b: b3 };
     if (addend) inputs.addend = tf.reshape(addend, [batch, fold ? batchA * m : m, n]);
-    const c = tf.engine().runKernel<tf.Tensor>(MATMUL, inputs, { transposeA, transposeB, alpha });
+    const c = options.constantB
+      ? tf.engine().runKernel<tf.Tensor>(MATMUL_CONSTANT_B, inputs, {
+          transposeA,
+          transposeB,
+          alpha,
+          batchA: a3.shape[0],
+        })
+      : tf.engine().runKernel<tf.Tensor>(MATMUL, inputs, { transposeA, transposeB, alpha });
     return tf.reshape(c, [...outer, m, n]);
   });
 }
