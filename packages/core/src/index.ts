@@ -102,6 +102,7 @@ export {
   SWIGLU_GRAD_GATE,
   SWIGLU_GRAD_UP,
   ROPE,
+  ROPE_CONSTANT_TABLES,
   ROPE_GRAD,
 } from "./ops/index.js";
 export type { GemmArgs, GemmShare } from "./kernels/index.js";

@@ -49,10 +49,12 @@ export function selfAttention(
     const { numAttentionHeads: heads, numKeyValueHeads: kvHeads, headDim: dim } = ctx.config;
     const [batch, seq] = x.shape;
     const bshd = { layout: "bshd" } as const;
+    // The rotary tables are constants: rope's backward keeps them, not q and k.
+    const rotary = { layout: "bshd", constantTables: true } as const;
     const scale = 1 / Math.sqrt(dim);
     const mask = ctx.mask as tf.Tensor4D | null;
-    const q = rope(splitHeads(proj.q.apply(x), heads, dim), ctx.cos, ctx.sin, bshd);
-    const k = rope(splitHeads(proj.k.apply(x), kvHeads, dim), ctx.cos, ctx.sin, bshd);
+    const q = rope(splitHeads(proj.q.apply(x), heads, dim), ctx.cos, ctx.sin, rotary);
+    const k = rope(splitHeads(proj.k.apply(x), kvHeads, dim), ctx.cos, ctx.sin, rotary);
     const v = splitHeads(proj.v.apply(x), kvHeads, dim);
     let context: tf.Tensor4D;
     if (!ctx.cache) context = attention(q, k, v, mask, { scale, ...bshd });

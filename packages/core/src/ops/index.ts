@@ -9,7 +9,7 @@ export type { HeadLayout } from "./head-layout.js";
 export { SOFTMAX_CROSS_ENTROPY, SOFTMAX_CROSS_ENTROPY_GRAD } from "./softmax-cross-entropy.kernels.js";
 export { RMS_NORM, RMS_NORM_GRAD_X, RMS_NORM_GRAD_WEIGHT } from "./rms-norm.kernels.js";
 export { SWIGLU, SWIGLU_GRAD, SWIGLU_GRAD_GATE, SWIGLU_GRAD_UP } from "./swiglu.kernels.js";
-export { ROPE, ROPE_GRAD } from "./rope.kernels.js";
+export { ROPE, ROPE_CONSTANT_TABLES, ROPE_GRAD } from "./rope.kernels.js";
 export { attention } from "./attention.js";
 export type { AttentionOptions } from "./attention.js";
 export { ATTENTION, ATTENTION_MASKED, ATTENTION_GRAD } from "./attention.kernels.js";

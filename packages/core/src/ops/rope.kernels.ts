@@ -11,6 +11,11 @@ import { webgpuRope, webgpuRopeGrad } from "./rope.webgpu.js";
  * [1 or batch, seq, dim] → x · cos + rotate_half(x) · sin, in x's layout.
  */
 export const ROPE = "LlamatsRope";
+/**
+ * The same rotation with constant tables (a model's cos/sin): the same kernels, but the backward pass keeps only the
+ * tables, not x (x is needed only for the tables' own gradients).
+ */
+export const ROPE_CONSTANT_TABLES = "LlamatsRopeConstantTables";
 /** dy, cosTable, sinTable → dx: the transposed rotation, dy · cos + rotate_half_ᵀ(dy · sin); attrs { layout } as ROPE. */
 export const ROPE_GRAD = "LlamatsRopeGrad";
 
@@ -129,6 +134,18 @@ const gradient: tf.GradConfig = {
   },
 };
 
+/** Tables constant: dx alone, from the tables. */
+const constantTablesGradient: tf.GradConfig = {
+  kernelName: ROPE_CONSTANT_TABLES,
+  inputsToSave: ["cosTable", "sinTable"],
+  gradFunc: (dy, saved, attrs) => {
+    const [cosTable, sinTable] = saved;
+    return {
+      x: () => tf.engine().runKernel<tf.Tensor>(ROPE_GRAD, { dy: dy as tf.Tensor, cosTable, sinTable }, attrs),
+    };
+  },
+};
+
 export const ropeOp: LlamatsOp = {
   kernels: [
     {
@@ -138,11 +155,17 @@ export const ropeOp: LlamatsOp = {
       webgpu: webgpuRope,
     },
     {
+      name: ROPE_CONSTANT_TABLES,
+      cpu: cpuKernelFunc(ROPE_CONSTANT_TABLES, host("x", false)),
+      wasm: wasmRope(ROPE_CONSTANT_TABLES, "x", false),
+      webgpu: webgpuRope,
+    },
+    {
       name: ROPE_GRAD,
       cpu: cpuKernelFunc(ROPE_GRAD, host("dy", true)),
       wasm: wasmRope(ROPE_GRAD, "dy", true),
       webgpu: webgpuRopeGrad,
     },
   ],
-  gradients: [gradient],
+  gradients: [gradient, constantTablesGradient],
 };

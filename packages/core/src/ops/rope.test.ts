@@ -100,6 +100,30 @@ describe.each(TEST_BACKENDS)("rope on %s", (backend) => {
       }
     });
 
+  it("constantTables: the same rotation and dx, and the backward pass keeps the tables only (x is freed)", async () => {
+    const x = tf.tensor4d(randomValues(2 * 5 * 3 * 8, 3), [2, 5, 3, 8]);
+    const { cos, sin } = rotaryTables([5, 8], 4);
+    const options = { layout: "bshd" } as const;
+    const diff = await compareWithReference(
+      (a) => rope(a as tf.Tensor4D, cos, sin, { ...options, constantTables: true }),
+      (a) => rope(a as tf.Tensor4D, cos, sin, options),
+      [x],
+    );
+    expect(Math.max(diff.value, ...diff.grads)).toBeLessThan(TOLERANCE);
+    const alive = (constantTables: boolean) => {
+      let count = 0;
+      const grads = tf.grads((a: tf.Tensor) => {
+        const y = tf.tidy(() => rope(tf.mul<tf.Tensor4D>(a, 2), cos, sin, { ...options, constantTables }));
+        count = tf.memory().numTensors;
+        return tf.sum(y);
+      })([x]);
+      tf.dispose(grads);
+      return count;
+    };
+    expect(alive(true)).toBe(alive(false) - 1);
+    tf.dispose([x, cos, sin]);
+  });
+
   it("keeps tf.memory() flat and names a table that does not fit", async () => {
     const x = tf.tensor<tf.Rank.R4>(randomValues(2 * 2 * 3 * 4, 7), [2, 2, 3, 4]);
     const { cos, sin } = rotaryTables([2, 1, 3, 4], 8);

@@ -2,11 +2,13 @@ import * as tf from "@tensorflow/tfjs-core";
 import { ShapeMismatchError } from "../errors.js";
 import { headDims, headLayout, type HeadLayout } from "./head-layout.js";
 import { hasLlamatsKernel } from "./registry.js";
-import { ROPE } from "./rope.kernels.js";
+import { ROPE, ROPE_CONSTANT_TABLES } from "./rope.kernels.js";
 
 export interface RopeOptions {
   /** x's layout: "bhsd" [batch, heads, seq, headDim] (default) or "bshd" [batch, seq, heads, headDim]. */
   layout?: HeadLayout;
+  /** cos and sin are constants (a model's tables): the backward pass then keeps only them, not x. */
+  constantTables?: boolean;
 }
 
 /** cos/sin tables as [1 or batch, seq, dim]: any leading dims (HF's [batch, 1, seq, dim] included) multiply to 1 or batch. */
@@ -52,7 +54,7 @@ export function rope(x: tf.Tensor4D, cos: tf.Tensor, sin: tf.Tensor, options: Ro
     tf
       .engine()
       .runKernel<tf.Tensor4D>(
-        ROPE,
+        options.constantTables ? ROPE_CONSTANT_TABLES : ROPE,
         { x, cosTable: tf.reshape(cos, shape), sinTable: tf.reshape(sin, shape) },
         { layout },
       ),
