@@ -78,6 +78,11 @@ export interface MatMulLayout {
   vecC: boolean;
   /** An addend of the result's shape is read as the result is stored (read with the result's vec4-ness). */
   addend: boolean;
+  /**
+   * B is a packed weight (bf16, int8 or nf4: its format code), read element by element through the `weightAt` the
+   * caller's prelude defines, and widened to float32 as the tile is staged; vecB is then false.
+   */
+  packedB?: number;
 }
 
 /** WGSL that fills one operand's tile slice (k-major, vec4 per 4 rows or columns of the tile) from storage. */
@@ -88,10 +93,13 @@ function loadTile(
   threads: number,
   transposed: boolean,
   vec: boolean,
+  packed = false,
 ): string {
   // Tile entry (r, kk) = op(X)[r0 + r][k0 + kk]; stored at S[kk][r], i.e. vec4 S[kk * rows/4 + r/4][r % 4].
   const s = `tile${name}`;
   const src = name.toLowerCase();
+  // One element at a flat index: a storage read, or a packed weight's element unpacked in registers.
+  const at = (index: string) => (packed ? `weightAt(${index})` : `${src}[${index}]`);
   const dim = name === "A" ? "uniforms.M" : "uniforms.N";
   const r0 = name === "A" ? "m0" : "n0";
   const base = `base${name}`;
@@ -112,7 +120,7 @@ function loadTile(
       `let kk = ${l} / ${rows}; let rr = ${l} % ${rows};`,
       `let r = ${r0} + rr; let k = k0 + kk;`,
       `var v = 0.0;`,
-      `if (r < ${dim} && k < uniforms.K) { v = ${src}[${base} + k * ${dim} + r]; }`,
+      `if (r < ${dim} && k < uniforms.K) { v = ${at(`${base} + k * ${dim} + r`)}; }`,
       `${s}[kk * ${rows / 4} + rr / 4][rr % 4] = v;`,
     ]);
   }
@@ -134,7 +142,7 @@ function loadTile(
     `let rr = ${l} / ${tk}; let kk = ${l} % ${tk};`,
     `let r = ${r0} + rr; let k = k0 + kk;`,
     `var v = 0.0;`,
-    `if (r < ${dim} && k < uniforms.K) { v = ${src}[${base} + r * uniforms.K + k]; }`,
+    `if (r < ${dim} && k < uniforms.K) { v = ${at(`${base} + r * uniforms.K + k`)}; }`,
     `${s}[kk * ${rows / 4} + rr / 4][rr % 4] = v;`,
   ]);
 }
@@ -155,7 +163,7 @@ function loop(count: number, threads: number, body: (l: string) => string[]): st
  * The WGSL of one tile shape and layout. Thread (tx, ty) owns rows (i·WY + ty)·4 + c and columns (j·WX + tx)·4 + c
  * of the tile (interleaved, so a warp's workgroup-memory reads are consecutive vec4s and its stores coalesce).
  */
-function matMulShader(t: MatMulTile, layout: MatMulLayout): string {
+function matMulShader(t: MatMulTile, layout: MatMulLayout, prelude: string): string {
   const bm = t.wy * t.tm;
   const bn = t.wx * t.tn;
   const threads = t.wx * t.wy;
@@ -187,6 +195,7 @@ function matMulShader(t: MatMulTile, layout: MatMulLayout): string {
     }
   }
   return `
+${prelude}
 var<workgroup> tileA : array<vec4<f32>, ${(t.tk * bm) / 4}>;
 var<workgroup> tileB : array<vec4<f32>, ${(t.tk * bn) / 4}>;
 
@@ -203,7 +212,7 @@ fn main() {
   ${acc.join("\n  ")}
   for (var k0 = 0; k0 < uniforms.K; k0 = k0 + ${t.tk}) {
 ${loadTile("A", bm, t.tk, threads, layout.transposeA, layout.vecA)}
-${loadTile("B", bn, t.tk, threads, layout.transposeB, layout.vecB)}
+${loadTile("B", bn, t.tk, threads, layout.transposeB, layout.vecB, layout.packedB !== undefined)}
     workgroupBarrier();
     for (var kk = 0; kk < ${t.tk}; kk = kk + 1) {
       ${fma.join("\n      ")}
@@ -220,32 +229,42 @@ interface WebgpuDeviceBackend extends WebgpuBackendLike {
   device: { limits: MatMulLimits };
 }
 
-/**
- * a [batchA, M, K] (or [batchA, K, M] with transposeA), b [batchB, K, N] (or [batchB, N, K]) → alpha · a·b (+ addend)
- * [batch, M, N].
- */
-export function webgpuMatMul(args: KernelArgs): tf.TensorInfo {
-  const { a, b, addend } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo; addend?: tf.TensorInfo };
-  const transposeA = args.attrs!.transposeA as boolean;
-  const transposeB = args.attrs!.transposeB as boolean;
-  const alpha = (args.attrs!.alpha as number | undefined) ?? 1;
-  const [batchA, a1, a2] = a.shape;
-  const [batchB, b1, b2] = b.shape;
-  const [m, k] = transposeA ? [a2, a1] : [a1, a2];
-  const n = transposeB ? b1 : b2;
+/** One tiled product: a [batchA, M, K] (or transposed), B from `b` (a tensor or a packed weight) → [batch, M, N]. */
+export interface TiledProduct {
+  a: tf.TensorInfo;
+  /** B's inputs, in variable order: ["b"] for a tensor, ["words", "scales"] for a packed weight. */
+  b: Record<string, tf.TensorInfo>;
+  addend?: tf.TensorInfo;
+  m: number;
+  n: number;
+  k: number;
+  batchA: number;
+  batchB: number;
+  transposeA: boolean;
+  transposeB: boolean;
+  alpha: number;
+  /** A packed B: its format code, the WGSL defining `weightAt(f : i32) -> f32`, and its block size uniform. */
+  packed?: { format: number; weightAt: string; blockSize: number };
+  /** Tests only: one of MATMUL_TILES. */
+  tile?: number;
+}
+
+/** The tiled kernel for one product (plain or packed B): tile from the device's limits, one dispatch. */
+export function tiledMatMul(backend: unknown, p: TiledProduct): tf.TensorInfo {
+  const { m, n, k, batchA, batchB, transposeA, transposeB, addend, packed } = p;
   const batch = Math.max(batchA, batchB);
-  const backend = args.backend as WebgpuDeviceBackend;
-  const limits = backend.device.limits;
-  // attrs.tile (tests only) forces one of MATMUL_TILES, so every tile shape runs on the test adapter.
-  const forced = args.attrs?.tile as number | undefined;
-  const tile = forced === undefined ? chooseTile(limits, m, n, batch) : MATMUL_TILES[forced];
+  const device = backend as WebgpuDeviceBackend;
+  const limits = device.device.limits;
+  const tile = p.tile === undefined ? chooseTile(limits, m, n, batch) : MATMUL_TILES[p.tile];
+  const bNames = Object.keys(p.b);
   const layout: MatMulLayout = {
     transposeA,
     transposeB,
     vecA: (transposeA ? m : k) % 4 === 0,
-    vecB: (transposeB ? k : n) % 4 === 0,
+    vecB: !packed && (transposeB ? k : n) % 4 === 0,
     vecC: n % 4 === 0,
     addend: addend !== undefined,
+    ...(packed ? { packedB: packed.format } : {}),
   };
   const dispatch: [number, number, number] = [
     Math.ceil(n / (tile.wx * tile.tn)),
@@ -257,7 +276,7 @@ export function webgpuMatMul(args: KernelArgs): tf.TensorInfo {
       `LlamatsMatMul: [${batch}, ${m}, ${n}] needs ${dispatch.join(" × ")} workgroups, past the device's ${limits.maxComputeWorkgroupsPerDimension} a dimension.`,
     );
   const key = [
-    "matmul",
+    packed ? `matmul_packed${packed.format}` : "matmul",
     tile.tm,
     tile.tn,
     tile.wx,
@@ -265,26 +284,56 @@ export function webgpuMatMul(args: KernelArgs): tf.TensorInfo {
     tile.tk,
     ...[transposeA, transposeB, layout.vecA, layout.vecB, layout.vecC, layout.addend].map(Number),
   ].join("_");
+  const bComponents = bNames.map(() => (layout.vecB ? 4 : 1));
   const program: WebgpuProgram & { variableComponents: number[]; outputComponent: number } = {
     outputShape: [batch, m, n],
     shaderKey: `llamats_${key}`,
     dispatchLayout: { x: [2], y: [1], z: [0] } as unknown as { x: number[] },
     dispatch,
-    variableNames: addend ? ["a", "b", "addend"] : ["a", "b"],
-    variableComponents: [layout.vecA ? 4 : 1, layout.vecB ? 4 : 1, ...(addend ? [layout.vecC ? 4 : 1] : [])],
+    variableNames: ["a", ...bNames, ...(addend ? ["addend"] : [])],
+    variableComponents: [layout.vecA ? 4 : 1, ...bComponents, ...(addend ? [layout.vecC ? 4 : 1] : [])],
     outputComponent: layout.vecC ? 4 : 1,
     workgroupSize: [tile.wx, tile.wy, 1],
     size: false,
-    uniforms: "M : i32, N : i32, K : i32, batchA : i32, batchB : i32, alpha : f32,",
-    getUserCode: () => matMulShader(tile, layout),
+    uniforms: `M : i32, N : i32, K : i32, batchA : i32, batchB : i32, alpha : f32,${packed ? " pblock : i32," : ""}`,
+    getUserCode: () => matMulShader(tile, layout, packed?.weightAt ?? ""),
     uniformValues: [],
   };
-  return backend.runWebGPUProgram(program, addend ? [a, b, addend] : [a, b], "float32", [
+  return device.runWebGPUProgram(program, [p.a, ...Object.values(p.b), ...(addend ? [addend] : [])], "float32", [
     { type: "int32", data: [m] },
     { type: "int32", data: [n] },
     { type: "int32", data: [k] },
     { type: "int32", data: [batchA] },
     { type: "int32", data: [batchB] },
-    { type: "float32", data: [alpha] },
+    { type: "float32", data: [p.alpha] },
+    ...(packed ? [{ type: "int32" as const, data: [packed.blockSize] }] : []),
   ]);
+}
+
+/**
+ * a [batchA, M, K] (or [batchA, K, M] with transposeA), b [batchB, K, N] (or [batchB, N, K]) → alpha · a·b (+ addend)
+ * [batch, M, N].
+ */
+export function webgpuMatMul(args: KernelArgs): tf.TensorInfo {
+  const { a, b, addend } = args.inputs as { a: tf.TensorInfo; b: tf.TensorInfo; addend?: tf.TensorInfo };
+  const transposeA = args.attrs!.transposeA as boolean;
+  const transposeB = args.attrs!.transposeB as boolean;
+  const [batchA, a1, a2] = a.shape;
+  const [batchB, b1, b2] = b.shape;
+  const [m, k] = transposeA ? [a2, a1] : [a1, a2];
+  return tiledMatMul(args.backend, {
+    a,
+    b: { b },
+    ...(addend ? { addend } : {}),
+    m,
+    n: transposeB ? b1 : b2,
+    k,
+    batchA,
+    batchB,
+    transposeA,
+    transposeB,
+    alpha: (args.attrs!.alpha as number | undefined) ?? 1,
+    // attrs.tile (tests only) forces one of MATMUL_TILES, so every tile shape runs on the test adapter.
+    ...(args.attrs?.tile === undefined ? {} : { tile: args.attrs.tile as number }),
+  });
 }

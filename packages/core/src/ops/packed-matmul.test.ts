@@ -5,7 +5,7 @@ import { ShapeMismatchError } from "../errors.js";
 import { installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled } from "../kernels/install-kernels.js";
 import { dequantizeNf4, quantizeNf4 } from "../quantize/nf4.js";
 import { packWeight } from "../quantize/packed-weight-writer.js";
-import { unpackWeight, type PackWeightOptions } from "../quantize/packed-weight.js";
+import { PACKED_FORMAT_CODES, unpackWeight, type PackWeightOptions } from "../quantize/packed-weight.js";
 import { dequantizeQ8_0, quantizeQ8_0 } from "../quantize/q8-0.js";
 import {
   disposePackedWeight,
@@ -14,7 +14,8 @@ import {
   unpackWeightRows,
   unpackWeightTensor,
 } from "./packed-matmul.js";
-import { q8ActivationMatMul } from "./packed-matmul.kernels.js";
+import { PACKED_MATMUL, PACKED_MATMUL_GRAD_X, q8ActivationMatMul } from "./packed-matmul.kernels.js";
+import { MATMUL_TILES } from "./matmul.webgpu.js";
 import { compareWithReference, maxScaledDiff, randomValues, valueAndGrads } from "./test-support.js";
 
 /** Both sides sum float32 products of the same unpacked values; only the order of the sums differs. */
@@ -105,6 +106,35 @@ describe.each(TEST_BACKENDS)("packedMatMul on %s", (backend) => {
   }
 
   it("matches matMul(x, dequantize(W)ᵀ) in value and dx for bf16, int8 and nf4", compareAll, 120_000);
+
+  if (backend === "webgpu")
+    it("every tile of the tiled kernel unpacks W as it stages it: forward and dx, each format, ragged edges", async () => {
+      // 130 rows × 96 or 192 outputs: past one 128-row tile, partial edge tiles; each tile shape forced in turn.
+      for (const [tile] of MATMUL_TILES.entries()) {
+        const c = CASES[tile % CASES.length];
+        const out = tile % 2 === 0 ? 96 : 192;
+        const rows = tile === MATMUL_TILES.length - 1 ? 3 : 130;
+        const data = packWeight(weightValues(out * 128, 40 + tile), { ...c, outFeatures: out, inFeatures: 128 });
+        const dense = tf.tensor2d(unpackWeight(data), [out, 128]);
+        const packed = packedWeightTensors(data);
+        const attrs = { format: PACKED_FORMAT_CODES[data.format], outFeatures: out, inFeatures: 128 };
+        const kernelAttrs = { ...attrs, blockSize: data.blockSize, quantizeActivations: 0, tile };
+        const x = tf.tensor2d(randomValues(rows * 128, 50 + tile, 2), [rows, 128]);
+        const dy = tf.tensor2d(randomValues(rows * out, 60 + tile, 2), [rows, out]);
+        const inputs = { words: packed.words, scales: packed.scales };
+        const y = tf.engine().runKernel<tf.Tensor>(PACKED_MATMUL, { x, ...inputs }, kernelAttrs);
+        const dx = tf.engine().runKernel<tf.Tensor>(PACKED_MATMUL_GRAD_X, { dy, ...inputs }, kernelAttrs);
+        const label = `tile ${JSON.stringify(MATMUL_TILES[tile])} ${c.label}`;
+        expect(maxScaledDiff(await y.data(), await tf.matMul(x, dense, false, true).data()), label).toBeLessThan(
+          TOLERANCE,
+        );
+        expect(maxScaledDiff(await dx.data(), await tf.matMul(dy, dense).data()), `${label} dx`).toBeLessThan(
+          TOLERANCE,
+        );
+        disposePackedWeight(packed);
+        tf.dispose([dense, x, dy, y, dx]);
+      }
+    }, 300_000);
 
   it("unpackWeightTensor gives exactly what core's reference dequantizers give", async () => {
     for (const c of CASES) {
