@@ -26,6 +26,12 @@ export class PackedLinear implements LinearLayer {
     });
   }
 
+  /** x·Wᵀ + addend with the addend added in the packed kernel (a residual); with a bias, a separate add. */
+  applyAdd(x: tf.Tensor, addend: tf.Tensor): tf.Tensor {
+    if (this.bias) return tf.tidy(() => tf.add(this.apply(x), addend));
+    return packedMatMul(x, this.packed, { addend });
+  }
+
   /**
    * x [n, in] → [n, out] for generation, without a tidy scope: int8 weights take llama.cpp's q8_0 × q8_0 path (x
    * quantized per 32-block, integer dot products) on cpu and wasm.

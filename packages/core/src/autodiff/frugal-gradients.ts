@@ -75,7 +75,7 @@ export function frugalGradients(
   const keep = new Set(xs.map((x) => x.id));
   const grads = engine.tidy("backward", () => {
     // The caller's dy stays the caller's: the map holds a handle of its own.
-    const gradientOf = new Map<number, tf.Tensor>([[y.id, dy ? tf.clone(dy) : tf.onesLike(y)]]);
+    const gradientOf = new Map<number, tf.Tensor>([[y.id, dy ? tf.clone(dy) : tf.ones(y.shape)]]);
     const held = new Set<tf.Tensor>(gradientOf.values());
     for (let i = path.length - 1; i >= 0; i--) {
       const node = path[i];

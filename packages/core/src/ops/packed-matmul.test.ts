@@ -107,6 +107,27 @@ describe.each(TEST_BACKENDS)("packedMatMul on %s", (backend) => {
 
   it("matches matMul(x, dequantize(W)ᵀ) in value and dx for bf16, int8 and nf4", compareAll, 120_000);
 
+  it("adds an addend inside the kernel: value, dx and the addend's gradient, decode rows and many", async () => {
+    for (const [i, rows] of [1, 3, 74].entries()) {
+      const c = CASES[i];
+      const data = packWeight(weightValues(96 * 128, 70 + i), { ...c, outFeatures: 96, inFeatures: 128 });
+      const dense = tf.tensor2d(unpackWeight(data), [96, 128]);
+      const packed = packedWeightTensors(data);
+      const x = tf.tensor2d(randomValues(rows * 128, 80 + i, 2), [rows, 128]);
+      const residual = tf.tensor2d(randomValues(rows * 96, 90 + i, 2), [rows, 96]);
+      const diff = await compareWithReference(
+        (input, r) => packedMatMul(input, packed, { addend: r }),
+        (input, r) => tf.add(tf.matMul(input, dense, false, true), r),
+        [x, residual],
+      );
+      expect(Math.max(diff.value, ...diff.grads), `${c.label}, ${rows} rows`).toBeLessThan(TOLERANCE);
+      const wrong = tf.zeros([rows, 95]);
+      expect(() => packedMatMul(x, packed, { addend: wrong })).toThrow(/addend must be float32/);
+      disposePackedWeight(packed);
+      tf.dispose([dense, x, residual, wrong]);
+    }
+  }, 120_000);
+
   if (backend === "webgpu")
     it("every tile of the tiled kernel unpacks W as it stages it: forward and dx, each format, ragged edges", async () => {
       // 130 rows × 96 or 192 outputs: past one 128-row tile, partial edge tiles; each tile shape forced in turn.

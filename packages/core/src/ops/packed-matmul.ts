@@ -48,6 +48,8 @@ export interface PackedMatMulOptions {
    * quantization error; the gradient (if any) is the float product's.
    */
   quantizeActivations?: boolean;
+  /** Added to the product inside the kernel (a residual): float32 of the result's shape [..., out]. */
+  addend?: tf.Tensor;
 }
 
 function kernelAttrs(weight: PackedWeight, options: PackedMatMulOptions = {}): tf.NamedAttrMap {
@@ -107,12 +109,15 @@ export function packedMatMul(x: tf.Tensor, weight: PackedWeight, options: Packed
     );
   }
   requireKernels(weight, "packedMatMul");
-  if (x.size === 0) return tf.zeros([...x.shape.slice(0, -1), weight.outFeatures]);
-  return tf
-    .engine()
-    .runKernel<tf.Tensor>(
-      PACKED_MATMUL,
-      { x, words: weight.words, scales: weight.scales },
-      kernelAttrs(weight, options),
+  const outShape = [...x.shape.slice(0, -1), weight.outFeatures];
+  const addend = options.addend;
+  if (addend && (addend.dtype !== "float32" || !tf.util.arraysEqual(addend.shape, outShape)))
+    throw new ShapeMismatchError(
+      `packedMatMul: addend must be float32 [${outShape.join(", ")}], found ${addend.dtype} [${addend.shape.join(", ")}]`,
+      { tensor: "addend", expected: outShape, found: addend.shape },
     );
+  if (x.size === 0) return addend ? tf.clone(addend) : tf.zeros(outShape);
+  const inputs: tf.NamedTensorMap = { x, words: weight.words, scales: weight.scales };
+  if (addend) inputs.addend = addend;
+  return tf.engine().runKernel<tf.Tensor>(PACKED_MATMUL, inputs, kernelAttrs(weight, options));
 }

@@ -43,12 +43,14 @@ export function webgpuPackedMatMul(args: KernelArgs, forward: boolean): tf.Tenso
   const input = forward ? inputs.x : inputs.dy;
   const m = input.shape.slice(0, -1).reduce((p, d) => p * d, 1);
   const features = webgpuDeviceFeatures(args.backend);
+  const addend = forward ? inputs.addend : undefined;
   if (forward && m <= MATVEC_MAX_ROWS && features.subgroups)
-    return webgpuPackedMatVec(args.backend, input, { words: inputs.words, scales: inputs.scales }, a, features);
+    return webgpuPackedMatVec(args.backend, input, { words: inputs.words, scales: inputs.scales }, a, features, addend);
   const [n, k] = forward ? [a.outFeatures, a.inFeatures] : [a.inFeatures, a.outFeatures];
   const out = tiledMatMul(args.backend, {
     a: { dataId: input.dataId, shape: [1, m, k], dtype: input.dtype },
     b: { words: inputs.words, scales: inputs.scales },
+    ...(addend ? { addend: { dataId: addend.dataId, shape: [1, m, n], dtype: addend.dtype } } : {}),
     m,
     n,
     k,

@@ -69,7 +69,7 @@ function outputsPerWorkgroup(features: WebgpuDeviceFeatures): number {
  * width). The diagnostic is off because the analysis cannot see that the output loop's bounds are the same across
  * a subgroup (its index and the subgroup count are), which subgroupAdd needs.
  */
-function code(format: number, outputs: number): string {
+function code(format: number, outputs: number, addend: boolean): string {
   const perWord = VALUES_PER_WORD[format];
   return `
 ${WGSL_DIRECTIVES_MARK} diagnostic(off, subgroup_uniformity);
@@ -97,7 +97,10 @@ fn main(index : i32) {
     }
     let total = subgroupAdd(acc);
     if (sgLane == 0u && n < uniforms.pn) {
-      for (var r = 0; r <= last; r = r + 1) { setOutputAtIndex(r * uniforms.pn + n, total[r]); }
+      for (var r = 0; r <= last; r = r + 1) {
+        let at = r * uniforms.pn + n;
+        setOutputAtIndex(at, total[r]${addend ? " + addend[at]" : ""});
+      }
     }
   }
 }
@@ -111,15 +114,16 @@ export function webgpuPackedMatVec(
   weight: { words: tf.TensorInfo; scales: tf.TensorInfo },
   attrs: PackedMatMulAttrs,
   features: WebgpuDeviceFeatures,
+  addend?: tf.TensorInfo,
 ): tf.TensorInfo {
   const m = x.shape.slice(0, -1).reduce((p, d) => p * d, 1);
   const n = attrs.outFeatures;
   const outputs = outputsPerWorkgroup(features);
   const program = flatProgram(
     {
-      key: `packed_matvec_${attrs.format}_${outputs}`,
+      key: `packed_matvec_${attrs.format}_${outputs}${addend ? "_addend" : ""}`,
       outputSize: m * n,
-      inputs: ["a", "words", "scales"],
+      inputs: addend ? ["a", "words", "scales", "addend"] : ["a", "words", "scales"],
       uniforms: [
         { name: "pm", type: "i32", value: m },
         { name: "pn", type: "i32", value: n },
@@ -130,7 +134,8 @@ export function webgpuPackedMatVec(
     },
     ROW_THREADS,
     Math.ceil(n / outputs),
-    code(attrs.format, outputs),
+    code(attrs.format, outputs, addend !== undefined),
   );
-  return runProgram(backend, program, [x, weight.words, weight.scales], [...x.shape.slice(0, -1), n]);
+  const inputs = [x, weight.words, weight.scales, ...(addend ? [addend] : [])];
+  return runProgram(backend, program, inputs, [...x.shape.slice(0, -1), n]);
 }
