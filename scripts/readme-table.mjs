@@ -189,6 +189,23 @@ function qloraRows() {
   ];
 }
 
+/** TinyLlama-shaped LoRA on webgpu: peak GPU bytes at 1 and 2 layers × 1 and 2 sequences, projected linearly. */
+function webgpuTrainMemoryRow() {
+  const names = ["1layer-m1", "2layer-m1", "1layer-m2", "2layer-m2"].map((n) => `train-tinyllama-webgpu-${n}`);
+  const runs = names.map((name) => record(name));
+  const [p11, p21, p12, p22] = runs.map((x) => x.need(x.json.result?.gpu_peak_bytes, "result.gpu_peak_bytes"));
+  // peak = base(M) + layers · layer(M), each linear in the sequences M a micro-batch holds.
+  const layer = (m) => p21 - p11 + (m - 1) * (p22 - p12 - (p21 - p11));
+  const base = (m) => p11 - layer(1) + (m - 1) * (p12 - layer(2) - (p11 - layer(1)));
+  const projected = base(4) + 22 * layer(4);
+  const gibs = (b) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+  const seq = runs[0].json.result.shape.seq;
+  return [
+    `LoRA (q, v; r 8; dropout 0.05) on TinyLlama-1.1B's shapes, float32 base, 1 and 2 of its 22 layers × 1 and 2 sequences of ${seq} (webgpu on lavapipe; bench/results/train-tinyllama-webgpu-{1,2}layer-m{1,2}.json)`,
+    `peak GPU memory ${[p11, p21, p12, p22].map(gibs).join(", ")} (every buffer, tfjs's pool included): linear in layers and sequences, 22 layers × 4 sequences (the PyTorch anchor's batch) project to ${gibs(projected)}; PyTorch + PEFT fp32 peaked at 13.4 GiB on an H100 (goal: at most that; a projection, not measured on a GPU)`,
+  ];
+}
+
 function whereWeStand() {
   const rows = [
     ...exactnessRows(),
@@ -200,6 +217,7 @@ function whereWeStand() {
     loadMemoryRow(),
     packedGenerateMemoryRow(),
     ...qloraRows(),
+    webgpuTrainMemoryRow(),
   ];
   const records = [
     "exactness",
@@ -213,6 +231,10 @@ function whereWeStand() {
     "train-tinyllama-nf4",
     "train-llama7b-nf4-1layer",
     "train-llama7b-nf4-2layer",
+    "train-tinyllama-webgpu-1layer-m1",
+    "train-tinyllama-webgpu-2layer-m1",
+    "train-tinyllama-webgpu-1layer-m2",
+    "train-tinyllama-webgpu-2layer-m2",
   ].map((name) => record(name).json);
   const machine = records[0].machine;
   const other = records.find((r) => r.machine.cpu !== machine.cpu || r.machine.cores !== machine.cores);
