@@ -35,25 +35,26 @@ const reference = (ta: boolean, tb: boolean) => (a: tf.Tensor, b: tf.Tensor) => 
   return tf.matMul(full(a), full(b), ta, tb);
 };
 
+/** CASES[i]'s a and b, filled from seeds of their own. */
+function operands(i: number): [tf.Tensor, tf.Tensor] {
+  const [aShape, bShape] = CASES[i];
+  const filled = (shape: number[], seed: number) =>
+    tf.tensor(
+      randomValues(
+        shape.reduce((x, y) => x * y),
+        seed,
+      ),
+      shape,
+    );
+  return [filled(aShape, i + 1), filled(bShape, i + 100)];
+}
+
 describe.each(TEST_BACKENDS)("matMul on %s", (backend) => {
   beforeAll(() => useBackend(backend));
 
   it("matches tf.matMul in value, dA and dB for every transpose case, odd shapes and broadcast batches", async () => {
     for (const [i, [aShape, bShape, ta, tb]] of CASES.entries()) {
-      const a = tf.tensor(
-        randomValues(
-          aShape.reduce((x, y) => x * y),
-          i + 1,
-        ),
-        aShape,
-      );
-      const b = tf.tensor(
-        randomValues(
-          bShape.reduce((x, y) => x * y),
-          i + 100,
-        ),
-        bShape,
-      );
+      const [a, b] = operands(i);
       const diff = await compareWithReference(
         (x, y) => matMul(x, y, { transposeA: ta, transposeB: tb }),
         reference(ta, tb),
@@ -71,20 +72,7 @@ describe.each(TEST_BACKENDS)("matMul on %s", (backend) => {
     // Every transpose case, scalar and vec4 stores, a folded batch, a batch and a decode row (fewer shaders to build).
     for (const i of [0, 1, 2, 3, 6, 8, 11, 12]) {
       const [aShape, bShape, ta, tb] = CASES[i];
-      const a = tf.tensor(
-        randomValues(
-          aShape.reduce((x, y) => x * y),
-          i + 1,
-        ),
-        aShape,
-      );
-      const b = tf.tensor(
-        randomValues(
-          bShape.reduce((x, y) => x * y),
-          i + 100,
-        ),
-        bShape,
-      );
+      const [a, b] = operands(i);
       const outShape = tf.tidy(() => reference(ta, tb)(a, b).shape);
       const c = tf.tensor(
         randomValues(
