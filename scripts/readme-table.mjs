@@ -176,7 +176,6 @@ function qloraRows() {
   const peaks = [one, two].map((x) => x.need(x.json.result?.gpu_peak_bytes, "result.gpu_peak_bytes"));
   const perLayer = peaks[1] - peaks[0];
   const projected = peaks[0] + 31 * perLayer;
-  const gibs = (b) => `${(b / 2 ** 30).toFixed(2)} GiB`;
   return [
     [
       `LoRA on an NF4 base, TinyLlama-1.1B shape, batch ${t.shape.batch} × ${t.shape.seq} (wasm; ${tiny.file})`,
@@ -189,20 +188,35 @@ function qloraRows() {
   ];
 }
 
-/** TinyLlama-shaped LoRA on webgpu: peak GPU bytes at 1 and 2 layers × 1 and 2 sequences, projected linearly. */
-function webgpuTrainMemoryRow() {
-  const names = ["1layer-m1", "2layer-m1", "1layer-m2", "2layer-m2"].map((n) => `train-tinyllama-webgpu-${n}`);
-  const runs = names.map((name) => record(name));
+/**
+ * Peak GPU bytes of LoRA runs at 1 and 2 layers × 1 and 2 sequences, projected linearly (in layers and in positions)
+ * to the whole model at the PyTorch anchor's batch, 4 × 512.
+ */
+function projectedPeak(prefix, layers) {
+  const runs = ["1layer-m1", "2layer-m1", "1layer-m2", "2layer-m2"].map((n) => record(`${prefix}-${n}`));
   const [p11, p21, p12, p22] = runs.map((x) => x.need(x.json.result?.gpu_peak_bytes, "result.gpu_peak_bytes"));
-  // peak = base(M) + layers · layer(M), each linear in the sequences M a micro-batch holds.
-  const layer = (m) => p21 - p11 + (m - 1) * (p22 - p12 - (p21 - p11));
-  const base = (m) => p11 - layer(1) + (m - 1) * (p12 - layer(2) - (p11 - layer(1)));
-  const projected = base(4) + 22 * layer(4);
-  const gibs = (b) => `${(b / 2 ** 30).toFixed(2)} GiB`;
-  const seq = runs[0].json.result.shape.seq;
+  const seq = runs[0].need(runs[0].json.result?.shape?.seq, "result.shape.seq");
+  // peak = base(s) + layers · layer(s), each linear in the positions s a micro-batch holds (1 and 2 sequences measured).
+  const at = (y1, y2, sequences) => y1 + ((sequences * 512) / seq - 1) * (y2 - y1);
+  const layer = at(p21 - p11, p22 - p12, 4);
+  const base = at(p11 - (p21 - p11), p12 - (p22 - p12), 4);
+  return { peaks: [p11, p21, p12, p22], seq, projected: base + layers * layer };
+}
+
+const gibs = (b) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+
+function webgpuTrainMemoryRows() {
+  const tiny = projectedPeak("train-tinyllama-webgpu", 22);
+  const b7 = projectedPeak("train-llama7b-bf16-ckpt", 32);
   return [
-    `LoRA (q, v; r 8; dropout 0.05) on TinyLlama-1.1B's shapes, float32 base, 1 and 2 of its 22 layers × 1 and 2 sequences of ${seq} (webgpu on lavapipe; bench/results/train-tinyllama-webgpu-{1,2}layer-m{1,2}.json)`,
-    `peak GPU memory ${[p11, p21, p12, p22].map(gibs).join(", ")} (every buffer, tfjs's pool included): linear in layers and sequences, 22 layers × 4 sequences (the PyTorch anchor's batch) project to ${gibs(projected)}; PyTorch + PEFT fp32 peaked at 13.4 GiB on an H100 (goal: at most that; a projection, not measured on a GPU)`,
+    [
+      `LoRA (q, v; r 8; dropout 0.05) on TinyLlama-1.1B's shapes, float32 base, 1 and 2 of its 22 layers × 1 and 2 sequences of ${tiny.seq} (webgpu on lavapipe; bench/results/train-tinyllama-webgpu-{1,2}layer-m{1,2}.json)`,
+      `peak GPU memory ${tiny.peaks.map(gibs).join(", ")} (every buffer, tfjs's pool included): linear in layers and sequences, 22 layers × 4 sequences of 512 (the PyTorch anchor's batch) project to ${gibs(tiny.projected)}; PyTorch + PEFT fp32 peaked at 13.4 GiB on an H100 (goal: at most that; a projection, not measured on a GPU)`,
+    ],
+    [
+      `the same on LLaMA-7B's shapes with a bf16 base and gradient checkpointing, 1 and 2 of its 32 layers × 1 and 2 sequences of ${b7.seq} (webgpu on lavapipe; bench/results/train-llama7b-bf16-ckpt-{1,2}layer-m{1,2}.json)`,
+      `peak GPU memory ${b7.peaks.map(gibs).join(", ")}: 32 layers × 4 sequences of 512 project to ${gibs(b7.projected)} (goal: at most 24 GiB; PyTorch + PEFT bf16 peaked at 24.1 GiB without checkpointing; a projection, not measured on a GPU)`,
+    ],
   ];
 }
 
@@ -217,7 +231,7 @@ function whereWeStand() {
     loadMemoryRow(),
     packedGenerateMemoryRow(),
     ...qloraRows(),
-    webgpuTrainMemoryRow(),
+    ...webgpuTrainMemoryRows(),
   ];
   const records = [
     "exactness",
@@ -235,6 +249,10 @@ function whereWeStand() {
     "train-tinyllama-webgpu-2layer-m1",
     "train-tinyllama-webgpu-1layer-m2",
     "train-tinyllama-webgpu-2layer-m2",
+    "train-llama7b-bf16-ckpt-1layer-m1",
+    "train-llama7b-bf16-ckpt-2layer-m1",
+    "train-llama7b-bf16-ckpt-1layer-m2",
+    "train-llama7b-bf16-ckpt-2layer-m2",
   ].map((name) => record(name).json);
   const machine = records[0].machine;
   const other = records.find((r) => r.machine.cpu !== machine.cpu || r.machine.cores !== machine.cores);
