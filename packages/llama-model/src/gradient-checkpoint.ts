@@ -25,22 +25,6 @@ export function collectVariables(layer: LinearLayer | tf.Tensor): tf.Variable[] 
 }
 
 /**
- * frugalGradients from inside a gradient function: the inner call frees its own tape and then clears the
- * engine's active tape, which the outer backward pass still needs, so that tape is put back afterwards.
- */
-function recomputeGradients(f: () => tf.Tensor, xs: tf.Tensor[], dy: tf.Tensor): { grads: (tf.Tensor | null)[] } {
-  const state = tf.engine().state as unknown as { activeTape: unknown };
-  const outerTape = state.activeTape;
-  try {
-    const { value, grads } = frugalGradients(f, xs, dy, true);
-    value.dispose();
-    return { grads: grads };
-  } finally {
-    state.activeTape = outerTape;
-  }
-}
-
-/**
  * Runs `block(x, ...constants)` without keeping its activations for backprop: the backward pass recomputes
  * it and differentiates w.r.t. x and `variables` (passed as inputs so the outer tape routes their gradients).
  * `constants` (rotary tables, mask) are saved rather than captured, since the caller's tidy frees them. Dropout
@@ -70,7 +54,9 @@ export function checkpointed(
         restoreDropoutStream(dropoutState);
         let grads: (tf.Tensor | null)[];
         try {
-          ({ grads } = recomputeGradients(() => block(input, ...consts), [input, ...trainable], seed));
+          const recomputed = frugalGradients(() => block(input, ...consts), [input, ...trainable], seed, true);
+          recomputed.value.dispose();
+          grads = recomputed.grads;
         } finally {
           restoreDropoutStream(current);
         }

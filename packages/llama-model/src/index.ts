@@ -2,7 +2,7 @@ export { LlamaForCausalLM } from "./llama-for-causal-lm.js";
 export type { ForwardOptions, ForwardOutput, CachedStepOptions } from "./llama-for-causal-lm.js";
 export { parseLlamaConfig, isLlamaConfig, llamaConfigToJson } from "./config.js";
 export type { LlamaConfig, RopeScaling } from "./config.js";
-export { Linear, linearApply, isPlainLinear } from "./linear.js";
+export { Linear, linearApply, isPlainLinear, applyPlus } from "./linear.js";
 export type { LinearLayer } from "./linear.js";
 export { causalLmLoss, countLossTokens, shiftLabels } from "./causal-lm-loss.js";
 export type { CausalLmLossOptions, LossReduction, LabelsInput } from "./causal-lm-loss.js";

@@ -1,5 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import { dropout, LlamatsError, matMul, nextDropoutSeed } from "@llamats/core";
+import { applyPlus } from "@llamats/llama-model";
 import { isWeightedLinear, type LinearLayer, type WeightedLinearLayer } from "./model-host.js";
 
 /** One adapter's low-rank pair on one layer: y += B·A·dropout(x)·scaling. */
@@ -100,9 +101,7 @@ export class LoraLinear implements LinearLayer {
   }
 
   private forward(x: tf.Tensor, addend?: tf.Tensor): tf.Tensor {
-    const base = this.base;
-    const baseOutput = () =>
-      !addend ? base.apply(x) : base.applyAdd ? base.applyAdd(x, addend) : tf.add(base.apply(x), addend);
+    const baseOutput = () => (addend ? applyPlus(this.base, x, addend) : this.base.apply(x));
     const weights = this.activeAdapter === null ? undefined : this.adapters.get(this.activeAdapter);
     if (this.disabled || this.merged || weights === undefined) return tf.tidy(baseOutput);
     return tf.tidy(() => {

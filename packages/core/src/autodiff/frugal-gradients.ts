@@ -61,6 +61,9 @@ export function frugalGradients(
 ): { value: tf.Tensor; grads: (tf.Tensor | null)[] } {
   if (xs.length === 0) throw new LlamatsError("frugalGradients: no tensors to differentiate with respect to.");
   const engine = tf.engine() as unknown as EngineInternals;
+  // Called from a gradient function (gradient checkpointing's recomputation), the enclosing backward pass still
+  // walks this tape: it is put back at the end.
+  const enclosingTape = engine.state.activeTape;
   const y = engine.scopedRun(
     () => engine.startTape(),
     () => engine.endTape(),
@@ -121,7 +124,7 @@ export function frugalGradients(
   });
   if (outermost) {
     for (const node of tape) for (const t of node.saved ?? []) t.dispose();
-    engine.state.activeTape = null;
+    engine.state.activeTape = enclosingTape;
   }
   return { value: y, grads };
 }

@@ -90,3 +90,27 @@ export function heapView(backend: WasmBackendLike, info: tf.TensorInfo): HostArr
   if (size(info.shape) === 0) return info.dtype === "int32" ? new Int32Array(0) : new Float32Array(0);
   return backend.typedArrayFromHeap(info) as HostArray;
 }
+
+/**
+ * A cpu or wasm kernel followed by its epilogue, in place on the product it just made: out = alpha · out + addend
+ * (attrs.alpha, default 1; inputs.addend, optional, of the output's shape). The matmuls' host side of what their
+ * webgpu kernels do as they store.
+ */
+export function withEpilogue(kernel: tf.KernelFunc, backend: "cpu" | "wasm"): tf.KernelFunc {
+  return (args) => {
+    const out = kernel(args) as tf.TensorInfo;
+    const addend = (args.inputs as { addend?: tf.TensorInfo }).addend;
+    const alpha = (args.attrs?.alpha as number | undefined) ?? 1;
+    if (!addend && alpha === 1) return out;
+    const view = (info: tf.TensorInfo) =>
+      (backend === "cpu"
+        ? (args.backend as CpuBackendLike).data.get(info.dataId).values
+        : heapView(args.backend as WasmBackendLike, info)) as Float32Array;
+    const y = view(out);
+    if (addend) {
+      const add = view(addend);
+      for (let i = 0; i < y.length; i++) y[i] = alpha * y[i] + add[i];
+    } else for (let i = 0; i < y.length; i++) y[i] = alpha * y[i];
+    return out;
+  };
+}

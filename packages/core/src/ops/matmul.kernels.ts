@@ -1,6 +1,6 @@
 import * as tf from "@tensorflow/tfjs-core";
 import type { KernelArgs, LlamatsOp } from "./kernel-types.js";
-import { heapView, type WasmBackendLike } from "./host-kernel.js";
+import { withEpilogue } from "./host-kernel.js";
 import { webgpuMatMul } from "./matmul.webgpu.js";
 
 /**
@@ -19,30 +19,13 @@ interface HostBackendLike {
   disposeData(dataId: tf.DataId): boolean;
 }
 
-interface CpuDataLike {
-  data: { get(dataId: tf.DataId): { values?: unknown } };
-}
-
-/** out = alpha · out + addend, in place on the product just made (cpu and wasm). */
-function applyEpilogue(out: Float32Array, alpha: number, addend: Float32Array | null): void {
-  if (addend) for (let i = 0; i < out.length; i++) out[i] = alpha * out[i] + addend[i];
-  else if (alpha !== 1) for (let i = 0; i < out.length; i++) out[i] = alpha * out[i];
-}
-
-const alphaOf = (args: KernelArgs) => (args.attrs?.alpha as number | undefined) ?? 1;
-
 /** The backend's own BatchMatMul, looked up per call (on wasm that is llamats' SIMD gemm once installed). */
 function batchMatMul(backendName: string, args: KernelArgs): tf.TensorInfo {
   return tf.getKernel(tf.BatchMatMul, backendName).kernelFunc(args as never) as tf.TensorInfo;
 }
 
 function cpuMatMul(args: KernelArgs): tf.TensorInfo {
-  const out = batchMatMul("cpu", args);
-  const { addend } = args.inputs as { addend?: tf.TensorInfo };
-  const backend = args.backend as CpuDataLike;
-  const values = (info: tf.TensorInfo) => backend.data.get(info.dataId).values as Float32Array;
-  applyEpilogue(values(out), alphaOf(args), addend ? values(addend) : null);
-  return out;
+  return batchMatMul("cpu", args);
 }
 
 /**
@@ -50,19 +33,6 @@ function cpuMatMul(args: KernelArgs): tf.TensorInfo {
  * slower than a transpose plus the plain product.
  */
 function wasmMatMul(args: KernelArgs): tf.TensorInfo {
-  const out = wasmProduct(args);
-  const { addend } = args.inputs as { addend?: tf.TensorInfo };
-  const backend = args.backend as WasmBackendLike;
-  if (out.shape.some((d) => d === 0)) return out;
-  applyEpilogue(
-    heapView(backend, out) as Float32Array,
-    alphaOf(args),
-    addend ? (heapView(backend, addend) as Float32Array) : null,
-  );
-  return out;
-}
-
-function wasmProduct(args: KernelArgs): tf.TensorInfo {
   if (!args.attrs?.transposeA) return batchMatMul("wasm", args);
   const { a, b } = args.inputs as Record<"a" | "b", tf.TensorInfo>;
   const transpose = tf.getKernel(tf.Transpose, "wasm").kernelFunc;
@@ -102,7 +72,7 @@ const gradient: tf.GradConfig = {
   gradFunc: (dy, saved, attrs) => {
     const [a, b] = saved;
     return {
-      a: () => gradientOfA(dy as tf.Tensor, a, b, attrs),
+      a: () => gradientOfA(dy as tf.Tensor, a.shape[0], b, attrs),
       b: () => gradientOfB(dy as tf.Tensor, a, b, attrs),
       addend: () => dy as tf.Tensor,
     };
@@ -115,15 +85,13 @@ const constantBGradient: tf.GradConfig = {
   inputsToSave: ["b"],
   gradFunc: (dy, saved, attrs) => {
     const [b] = saved;
-    const batchA = attrs.batchA as number;
-    return { a: () => gradientOfA(dy as tf.Tensor, batchA, b, attrs), addend: () => dy as tf.Tensor };
+    return { a: () => gradientOfA(dy as tf.Tensor, attrs.batchA as number, b, attrs), addend: () => dy as tf.Tensor };
   },
 };
 
 const alphaAttr = (attrs: tf.NamedAttrMap) => (attrs.alpha as number | undefined) ?? 1;
 
-function gradientOfA(dc: tf.Tensor, a: tf.Tensor | number, b: tf.Tensor, attrs: tf.NamedAttrMap): tf.Tensor {
-  const batchA = typeof a === "number" ? a : a.shape[0];
+function gradientOfA(dc: tf.Tensor, batchA: number, b: tf.Tensor, attrs: tf.NamedAttrMap): tf.Tensor {
   const tB = attrs.transposeB as boolean;
   const alpha = alphaAttr(attrs);
   return attrs.transposeA ? product(b, dc, tB, true, batchA, alpha) : product(dc, b, false, !tB, batchA, alpha);
@@ -139,14 +107,14 @@ export const matMulOp: LlamatsOp = {
   kernels: [
     {
       name: MATMUL,
-      cpu: cpuMatMul,
-      wasm: wasmMatMul,
+      cpu: withEpilogue(cpuMatMul, "cpu"),
+      wasm: withEpilogue(wasmMatMul, "wasm"),
       webgpu: webgpuMatMul,
     },
     {
       name: MATMUL_CONSTANT_B,
-      cpu: cpuMatMul,
-      wasm: wasmMatMul,
+      cpu: withEpilogue(cpuMatMul, "cpu"),
+      wasm: withEpilogue(wasmMatMul, "wasm"),
       webgpu: webgpuMatMul,
     },
   ],

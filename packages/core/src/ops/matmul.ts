@@ -92,14 +92,9 @@ export function matMul(a: tf.Tensor, b: tf.Tensor, options: MatMulOptions = {}):
     const batch = fold ? 1 : Math.max(batchA, batchB);
     const inputs: tf.NamedTensorMap = { a: a3, b: b3 };
     if (addend) inputs.addend = tf.reshape(addend, [batch, fold ? batchA * m : m, n]);
-    const c = options.constantB
-      ? tf.engine().runKernel<tf.Tensor>(MATMUL_CONSTANT_B, inputs, {
-          transposeA,
-          transposeB,
-          alpha,
-          batchA: a3.shape[0],
-        })
-      : tf.engine().runKernel<tf.Tensor>(MATMUL, inputs, { transposeA, transposeB, alpha });
+    // batchA: what MATMUL_CONSTANT_B's gradient needs of a, which it does not keep.
+    const attrs = { transposeA, transposeB, alpha, batchA: a3.shape[0] };
+    const c = tf.engine().runKernel<tf.Tensor>(options.constantB ? MATMUL_CONSTANT_B : MATMUL, inputs, attrs);
     return tf.reshape(c, [...outer, m, n]);
   });
 }

@@ -2,7 +2,7 @@ import * as tf from "@tensorflow/tfjs-core";
 import { wasmKernelsInstalled } from "../kernels/install-kernels.js";
 import { WasmKernels } from "../kernels/wasm-kernels.js";
 import { NF4_CODE } from "../quantize/nf4.js";
-import { cpuKernelFunc, heapView, wasmKernelFunc, type HostKernel, type WasmBackendLike } from "./host-kernel.js";
+import { cpuKernelFunc, wasmKernelFunc, withEpilogue, type HostKernel, type WasmBackendLike } from "./host-kernel.js";
 import type { KernelArgs, LlamatsOp } from "./kernel-types.js";
 import { packedAttrs, type PackedMatMulAttrs } from "./packed-matmul.attrs.js";
 import { webgpuPackedMatMul, webgpuUnpackRows } from "./packed-matmul.webgpu.js";
@@ -150,34 +150,6 @@ const unpackRowsHost: HostKernel = {
   },
 };
 
-/** y += addend, in place on the product just made (cpu and wasm: a residual added as the product is finished). */
-function addInPlace(y: Float32Array, addend: Float32Array): void {
-  for (let i = 0; i < y.length; i++) y[i] += addend[i];
-}
-
-interface CpuDataLike {
-  data: { get(dataId: tf.DataId): { values?: unknown } };
-}
-
-/** The forward on cpu: the reference loops, then the addend if any. */
-function cpuForward(args: KernelArgs): tf.TensorInfo {
-  const out = cpuKernelFunc(PACKED_MATMUL, forwardHost)(args as never) as tf.TensorInfo;
-  const { addend } = args.inputs as { addend?: tf.TensorInfo };
-  const values = (info: tf.TensorInfo) => (args.backend as CpuDataLike).data.get(info.dataId).values as Float32Array;
-  if (addend) addInPlace(values(out), values(addend));
-  return out;
-}
-
-/** The forward on wasm: the C kernel (or JS loops), then the addend if any. */
-function wasmForward(args: KernelArgs): tf.TensorInfo {
-  const out = wasmKernel(PACKED_MATMUL, forwardHost, true)(args as never) as tf.TensorInfo;
-  const { addend } = args.inputs as { addend?: tf.TensorInfo };
-  const backend = args.backend as WasmBackendLike;
-  if (addend && addend.shape.every((d) => d > 0))
-    addInPlace(heapView(backend, out) as Float32Array, heapView(backend, addend) as Float32Array);
-  return out;
-}
-
 /** On wasm: llamats' C kernel (threaded, SIMD micro-kernel on unpacked panels); the JS loops without it. */
 function wasmKernel(name: string, host: HostKernel, forward: boolean): tf.KernelFunc {
   const fallback = wasmKernelFunc(name, host);
@@ -236,8 +208,8 @@ export const packedMatMulOp: LlamatsOp = {
   kernels: [
     {
       name: PACKED_MATMUL,
-      cpu: cpuForward,
-      wasm: wasmForward,
+      cpu: withEpilogue(cpuKernelFunc(PACKED_MATMUL, forwardHost), "cpu"),
+      wasm: withEpilogue(wasmKernel(PACKED_MATMUL, forwardHost, true), "wasm"),
       webgpu: (args: KernelArgs) => webgpuPackedMatMul(args, true),
     },
     {
