@@ -5,7 +5,7 @@ import { ShapeMismatchError } from "../errors.js";
 import { matMul } from "./matmul.js";
 import { MATMUL } from "./matmul.kernels.js";
 import { chooseTile, MATMUL_TILES, tileStorageBytes, type MatMulLimits } from "./matmul.webgpu.js";
-import { compareWithReference, maxScaledDiff, randomValues } from "./test-support.js";
+import { compareWithReference, maxScaledDiff, randomValues, tensorsHeldForBackward } from "./test-support.js";
 
 /** float32 sums of up to ~300 products of values in [-1, 1], in a different order than tfjs's. */
 const TOLERANCE = 2e-5;
@@ -117,16 +117,8 @@ describe.each(TEST_BACKENDS)("matMul on %s", (backend) => {
     );
     expect(Math.max(diff.value, ...diff.grads)).toBeLessThan(TOLERANCE);
     // Tensors alive after the forward pass, inside the gradient computation: one fewer (the saved a).
-    const alive = (constantB: boolean) => {
-      let count = 0;
-      const grads = tf.grads((x: tf.Tensor) => {
-        const y = tf.tidy(() => matMul(tf.mul(x, 2), w, { transposeB: true, constantB }));
-        count = tf.memory().numTensors;
-        return tf.sum(y);
-      })([a]);
-      tf.dispose(grads);
-      return count;
-    };
+    const alive = (constantB: boolean) =>
+      tensorsHeldForBackward(a, (x) => matMul(x, w, { transposeB: true, constantB }));
     expect(alive(true)).toBe(alive(false) - 1);
     tf.dispose([a, w, c]);
   });

@@ -4,7 +4,7 @@ import { TEST_BACKENDS, useBackend } from "../backend/test-backends.js";
 import { ShapeMismatchError } from "../errors.js";
 import { installWasmKernels, uninstallWasmKernels, wasmKernelsInstalled } from "../kernels/install-kernels.js";
 import { rope, ropeReference } from "./rope.js";
-import { compareWithReference, randomValues, valueAndGrads } from "./test-support.js";
+import { compareWithReference, randomValues, tensorsHeldForBackward, valueAndGrads } from "./test-support.js";
 
 const TOLERANCE = 1e-5;
 
@@ -110,16 +110,8 @@ describe.each(TEST_BACKENDS)("rope on %s", (backend) => {
       [x],
     );
     expect(Math.max(diff.value, ...diff.grads)).toBeLessThan(TOLERANCE);
-    const alive = (constantTables: boolean) => {
-      let count = 0;
-      const grads = tf.grads((a: tf.Tensor) => {
-        const y = tf.tidy(() => rope(tf.mul<tf.Tensor4D>(a, 2), cos, sin, { ...options, constantTables }));
-        count = tf.memory().numTensors;
-        return tf.sum(y);
-      })([x]);
-      tf.dispose(grads);
-      return count;
-    };
+    const alive = (constantTables: boolean) =>
+      tensorsHeldForBackward(x, (a) => rope(a as tf.Tensor4D, cos, sin, { ...options, constantTables }));
     expect(alive(true)).toBe(alive(false) - 1);
     tf.dispose([x, cos, sin]);
   });

@@ -48,3 +48,18 @@ export async function compareWithReference(
     grads: got.grads.map((g, i) => maxScaledDiff(g, want.grads[i])),
   };
 }
+
+/**
+ * Tensors alive right after the forward pass of `op` on an intermediate (2·x, freed at once unless op's backward keeps
+ * it), inside a gradient computation: what the backward pass holds on to.
+ */
+export function tensorsHeldForBackward(x: tf.Tensor, op: (intermediate: tf.Tensor) => tf.Tensor): number {
+  let count = 0;
+  const grads = tf.grads((a: tf.Tensor) => {
+    const y = tf.tidy(() => op(tf.mul(a, 2)));
+    count = tf.memory().numTensors;
+    return tf.sum(y);
+  })([x]);
+  tf.dispose(grads);
+  return count;
+}
